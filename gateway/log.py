@@ -1,0 +1,90 @@
+"""Structured logging: one JSON object per line on stdout (or a console renderer for humans).
+
+Call `configure()` once at process start. Bind a call's ids once with
+`structlog.contextvars.bind_contextvars(call_sid=..., stream_sid=...)` or a bound logger; never log
+audio bytes. Secrets are masked twice: by field name (anything that looks like a key, token, secret,
+password or authorization header) and by value (every string registered with `register_secret`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_FIELD = re.compile(r"(api_?key|token|secret|password|authorization|signature)", re.I)
+_MASK = "***"
+_registered: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Mask `value` wherever it appears in any logged string from now on (ignores short values)."""
+    if value and len(value) >= 6:
+        _registered.add(value)
+
+
+def redact_text(text: str) -> str:
+    """Return `text` with every registered secret replaced by a mask."""
+    for secret in _registered:
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    return text
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {
+            k: (_MASK if _SECRET_FIELD.search(str(k)) and v else _redact_value(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+def _redact(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        value = event_dict[key]
+        if key != "event" and _SECRET_FIELD.search(key) and value:
+            event_dict[key] = _MASK
+        else:
+            event_dict[key] = _redact_value(value)
+    return event_dict
+
+
+def configure(level: str = "INFO", fmt: str = "json") -> None:
+    """Set up structlog (and the stdlib root logger) for the whole process."""
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+
+
+def get_logger(**initial: Any) -> structlog.stdlib.BoundLogger:
+    """A structlog logger with `initial` fields bound."""
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(**initial)
+    return logger
