@@ -1,0 +1,254 @@
+"""Frozen settings read once from the environment (and a `.env` file, if present).
+
+The process environment wins over `.env`. Only the Live-related variables live here so far; later
+parts of the gateway add theirs. Every variable is documented in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.live.setup import (
+    DEFAULT_MODEL,
+    LiveConfig,
+    VadConfig,
+    default_thinking,
+    model_family,
+    normalise_model,
+)
+from gateway.log import register_secret
+
+__all__ = ["Settings", "SettingsError", "load_settings", "parse_dotenv"]
+
+
+class SettingsError(ValueError):
+    """A variable has a value the gateway cannot use (the message names the variable)."""
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """Parse `.env` text: `KEY=VALUE` lines, optional `export `, `#` comments, optional quotes.
+
+    Values in double quotes understand `\\n`, `\\"` and `\\\\`; single quotes are literal; an
+    unquoted value ends at ` #`. Lines that are not assignments are skipped.
+    """
+    result: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            body = value[1:-1]
+            out: list[str] = []
+            i = 0
+            while i < len(body):
+                ch = body[i]
+                if ch == "\\" and i + 1 < len(body):
+                    nxt = body[i + 1]
+                    out.append({"n": "\n", '"': '"', "\\": "\\"}.get(nxt, "\\" + nxt))
+                    i += 2
+                    continue
+                out.append(ch)
+                i += 1
+            value = "".join(out)
+        elif len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        else:
+            hash_at = value.find(" #")
+            if hash_at >= 0:
+                value = value[:hash_at].rstrip()
+        result[key] = value
+    return result
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.text(name)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise SettingsError(f"{name} must be true or false, not {value!r}")
+
+    def integer(self, name: str, default: int | None, *, minimum: int = 0) -> int | None:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be an integer, not {value!r}") from None
+        if number < minimum:
+            raise SettingsError(f"{name} must be at least {minimum}")
+        return number
+
+    def number(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, not {value!r}") from None
+        if number < 0:
+            raise SettingsError(f"{name} must not be negative")
+        return number
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if value.lower() not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        return value.lower()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the Live side of the gateway reads from the environment."""
+
+    gemini_api_key: str | None
+    live_url: str | None
+    live_api_version: str
+    vertex: bool
+    vertex_project: str | None
+    vertex_location: str
+    live: LiveConfig
+    live_setup_timeout_s: float
+    live_ping_interval_s: float | None
+    live_ping_timeout_s: float | None
+
+    @property
+    def use_embedded_emulator(self) -> bool:
+        """True when neither an API key, a Live URL nor Vertex is configured."""
+        return self.gemini_api_key is None and self.live_url is None and not self.vertex
+
+    def __repr__(self) -> str:  # never print the key
+        key = "***" if self.gemini_api_key else None
+        return f"Settings(gemini_api_key={key!r}, live_url={self.live_url!r}, live={self.live!r})"
+
+
+def _instructions(reader: _Reader) -> str | None:
+    inline = reader.text("GATEWAY_INSTRUCTIONS")
+    path = reader.text("GATEWAY_INSTRUCTIONS_FILE")
+    if inline and path:
+        raise SettingsError("set GATEWAY_INSTRUCTIONS or GATEWAY_INSTRUCTIONS_FILE, not both")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise SettingsError(f"GATEWAY_INSTRUCTIONS_FILE cannot be read: {exc}") from None
+    return inline
+
+
+def _thinking(reader: _Reader, model: str) -> tuple[int | None, str | None]:
+    value = reader.text("GATEWAY_THINKING")
+    family = model_family(model)
+    if value is None:
+        return default_thinking(model)
+    if value.lower() in {"default", "server"}:
+        return None, None
+    if family == "2.5":
+        try:
+            return int(value), None
+        except ValueError:
+            raise SettingsError(
+                f"GATEWAY_THINKING for a 2.5 model is a token budget (integer), not {value!r}"
+            ) from None
+    if family == "3":
+        level = value.upper()
+        if level not in {"MINIMAL", "LOW", "MEDIUM", "HIGH"}:
+            raise SettingsError(
+                f"GATEWAY_THINKING for a 3.x model is minimal|low|medium|high, not {value!r}"
+            )
+        return None, level
+    raise SettingsError(f"GATEWAY_THINKING is not supported for model {model!r}")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Read the settings once: `environ` (default os.environ) over the `.env` file, if any."""
+    merged: dict[str, str] = {}
+    if env_file is not None:
+        path = Path(env_file)
+        if path.is_file():
+            merged.update(parse_dotenv(path.read_text(encoding="utf-8")))
+    merged.update(os.environ if environ is None else environ)
+    reader = _Reader(merged)
+
+    vertex = reader.boolean("GOOGLE_GENAI_USE_VERTEXAI", False)
+    project = reader.text("GOOGLE_CLOUD_PROJECT")
+    location = reader.text("GOOGLE_CLOUD_LOCATION") or "us-central1"
+    if vertex and project is None:
+        raise SettingsError("GOOGLE_GENAI_USE_VERTEXAI needs GOOGLE_CLOUD_PROJECT")
+    model = normalise_model(
+        reader.text("GATEWAY_MODEL") or DEFAULT_MODEL,
+        vertex_project=project if vertex else None,
+        vertex_location=location,
+    )
+    budget, level = _thinking(reader, model)
+    start = reader.choice("GATEWAY_VAD_START_SENSITIVITY", ("high", "low"))
+    end = reader.choice("GATEWAY_VAD_END_SENSITIVITY", ("high", "low"))
+    compression = reader.boolean("GATEWAY_CONTEXT_COMPRESSION", True)
+    try:
+        live = LiveConfig(
+            model=model,
+            voice=reader.text("GATEWAY_VOICE"),
+            language=reader.text("GATEWAY_LANGUAGE"),
+            instructions=_instructions(reader),
+            vad=VadConfig(
+                start_sensitivity=start.upper() if start else None,
+                end_sensitivity=end.upper() if end else None,
+                prefix_padding_ms=reader.integer("GATEWAY_VAD_PREFIX_PADDING_MS", None),
+                silence_duration_ms=reader.integer("GATEWAY_VAD_SILENCE_MS", None),
+            ),
+            barge_in=reader.boolean("GATEWAY_BARGE_IN", True),
+            thinking_budget=budget,
+            thinking_level=level,
+            compression=compression,
+            compression_trigger_tokens=reader.integer(
+                "GATEWAY_COMPRESSION_TRIGGER_TOKENS", None, minimum=1
+            ),
+        )
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    ping_interval = reader.number("GATEWAY_LIVE_PING_INTERVAL_S", 30.0)
+    ping_timeout = reader.number("GATEWAY_LIVE_PING_TIMEOUT_S", 60.0)
+    api_version = reader.text("GATEWAY_LIVE_API_VERSION") or ("v1beta1" if vertex else "v1beta")
+    api_key = reader.text("GEMINI_API_KEY")
+    register_secret(api_key)
+    return Settings(
+        gemini_api_key=api_key,
+        live_url=reader.text("GATEWAY_LIVE_URL"),
+        live_api_version=api_version,
+        vertex=vertex,
+        vertex_project=project,
+        vertex_location=location,
+        live=live,
+        live_setup_timeout_s=reader.number("GATEWAY_LIVE_SETUP_TIMEOUT_S", 10.0),
+        live_ping_interval_s=ping_interval or None,
+        live_ping_timeout_s=ping_timeout or None,
+    )
