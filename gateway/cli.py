@@ -17,7 +17,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _run_audio_report(args: argparse.Namespace) -> int:
-    from gateway.audio.report import print_report
+    from gateway.audio_report import print_report
 
     print_report(linear_phase=args.linear_phase)
     return 0
