@@ -1,0 +1,61 @@
+"""Emulator configuration (one frozen object for the server and every conversation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+__all__ = ["EmulatorConfig", "ReplyMode"]
+
+
+class ReplyMode(StrEnum):
+    ECHO = "echo"
+    """Answer with the caller's own words, resampled 16 -> 24 kHz (a person hears the path)."""
+    TONE = "tone"
+    """Answer with a sine tone as long as the caller's utterance (for measurements)."""
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How the emulator listens and behaves. Durations are emulated seconds (see `speed`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    tls: bool = False
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    plain_paths: tuple[str, ...] = ("/", "/live")
+    api_keys: frozenset[str] | None = None
+    """None: any key (or none) is accepted. Otherwise a key from this set is required."""
+    models: frozenset[str] | None = None
+    """None: any `models/...`/`publishers/...` name. Otherwise only these (else close 1008)."""
+
+    mode: ReplyMode = ReplyMode.ECHO
+    speed: float = 1.0
+    """Emulated seconds per wall-clock second: 10 runs a 10-minute connection in one minute."""
+    connection_lifetime_s: float = 600.0
+    go_away_lead_s: float = 50.0
+    reply_delay_ms: int = 300
+    chunk_ms: int = 40
+    lead_ms: int = 200
+    """How far generation runs ahead of real-time playback (production bursts ahead)."""
+    tone_hz: float = 440.0
+    tone_dbfs: float = -12.0
+    text_reply_ms: int = 800
+    """Length of the spoken answer to text input or client content (no caller audio to echo)."""
+    min_reply_ms: int = 300
+    max_utterance_s: float = 30.0
+    vad_threshold_dbfs: float | None = None
+    setup_timeout_s: float = 30.0
+    handle_ttl_s: float = 7200.0
+    keep_audio: bool = True
+    max_message_bytes: int = 16 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            raise ValueError("speed must be positive")
+        if self.chunk_ms <= 0 or self.connection_lifetime_s <= 0:
+            raise ValueError("chunk_ms and connection_lifetime_s must be positive")
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("give both a certificate and a key file, or neither")

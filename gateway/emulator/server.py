@@ -1,0 +1,435 @@
+"""The Live emulator's WebSocket server: paths, credentials, setup checks, sessions, resumption.
+
+Usable in-process (`async with LiveEmulator(config, scenario) as emulator: emulator.url`) and from
+the command line (`gateway emulator`). Each connection runs two tasks: a reader that feeds client
+messages to its `Conversation`, and a ticker that sleeps until the conversation's next deadline
+(deadline pacing, never a sleep per chunk). Everything behavioural is decided synchronously in
+`gateway.emulator.conversation`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import secrets
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from gateway.emulator.config import EmulatorConfig
+from gateway.emulator.conversation import Close, Conversation, Memory, Output
+from gateway.emulator.recorder import ReceivedMessage, Recorder, SessionRecord
+from gateway.emulator.scenario import Scenario
+from gateway.emulator.schema import ClientMessageError, normalise_client_message
+from gateway.emulator.tls import client_ssl_context, self_signed_certificate, server_ssl_context
+from gateway.live.wire import b64decode_any
+from gateway.log import get_logger, register_secret
+
+__all__ = ["LiveEmulator"]
+
+_LIVE_PATH = re.compile(
+    r"^/ws/(google\.ai\.generativelanguage\.(?P<version>[A-Za-z0-9]+)\.GenerativeService"
+    r"\.BidiGenerateContent[A-Za-z]*"
+    r"|google\.cloud\.aiplatform\.(?P<vversion>[A-Za-z0-9]+)\.LlmBidiService/BidiGenerateContent)$"
+)
+_SEND_TIMEOUT_S = 10.0
+_MAX_REASON_BYTES = 123
+_log = get_logger(component="emulator")
+
+
+@dataclass
+class _Session:
+    session_id: str
+    record: SessionRecord
+    memory: Memory = field(default_factory=Memory)
+    active: ServerConnection | None = None
+    connections: int = 0
+
+
+@dataclass(frozen=True)
+class _Handle:
+    session_id: str
+    memory: Memory
+    issued_at_s: float
+
+
+def _reason(text: str) -> str:
+    """A close reason that fits the 123-byte limit of a close frame."""
+    data = text.encode()
+    if len(data) <= _MAX_REASON_BYTES:
+        return text
+    return data[: _MAX_REASON_BYTES - 3].decode(errors="ignore") + "..."
+
+
+def _summary(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The body to record: audio payloads replaced by their sample counts."""
+    if kind != "realtimeInput":
+        return body
+    result = dict(body)
+    for name in ("audio", "mediaChunks"):
+        blobs = body.get(name)
+        if blobs is None:
+            continue
+        items = blobs if isinstance(blobs, list) else [blobs]
+        summarised = []
+        for blob in items:
+            data = b64decode_any(blob.get("data", "")) if isinstance(blob, dict) else None
+            mime = blob.get("mimeType") if isinstance(blob, dict) else None
+            summarised.append({"mimeType": mime, "samples": len(data or b"") // 2})
+        result[name] = summarised if isinstance(blobs, list) else summarised[0]
+    return result
+
+
+class LiveEmulator:
+    """A protocol-faithful Gemini Live `BidiGenerateContent` server (see docs/emulator.md)."""
+
+    def __init__(self, config: EmulatorConfig | None = None, scenario: Scenario | None = None):
+        self.config = config or EmulatorConfig()
+        self.scenario = scenario or Scenario()
+        self.recorder = Recorder(keep_audio=self.config.keep_audio)
+        self.cert_pem: bytes | None = None
+        self._sessions: dict[str, _Session] = {}
+        self._handles: dict[str, _Handle] = {}
+        rejection = self.scenario.reject_setups
+        self._rejections_left = rejection.count if rejection else 0
+        self._server: Server | None = None
+        self._t0 = 0.0
+        self._port = 0
+
+    # ------------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> str:
+        """Listen; returns `url` (the Developer-API path on this host and port)."""
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        self._t0 = asyncio.get_running_loop().time()
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            ssl=self._ssl_context(),
+            process_request=self._check_path,
+            max_size=self.config.max_message_bytes,
+            compression=None,
+            ping_interval=None,
+            close_timeout=2,
+        )
+        sockets = list(self._server.sockets)
+        self._port = sockets[0].getsockname()[1]
+        _log.info("emulator.started", url=self.url, tls=self.tls)
+        return self.url
+
+    async def stop(self) -> None:
+        """Close every connection (1001) and the listener; waits for the handlers to end."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        await server.wait_closed()
+        _log.info("emulator.stopped", sessions=len(self.recorder.sessions))
+
+    async def __aenter__(self) -> LiveEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def serve_forever(self) -> None:
+        """Run until cancelled (the CLI)."""
+        await self.start()
+        try:
+            await asyncio.Future()
+        finally:
+            await self.stop()
+
+    # ---------------------------------------------------------------------------- URLs
+
+    @property
+    def tls(self) -> bool:
+        return self.config.tls or self.config.certfile is not None
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """For the SDK's `HttpOptions.base_url` (it appends the `/ws/...` path itself)."""
+        return f"{'https' if self.tls else 'http'}://{self.config.host}:{self._port}"
+
+    @property
+    def url(self) -> str:
+        scheme = "wss" if self.tls else "ws"
+        return (
+            f"{scheme}://{self.config.host}:{self._port}"
+            "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
+        )
+
+    @property
+    def plain_url(self) -> str:
+        """The plain path, for `GATEWAY_LIVE_URL`."""
+        scheme = "wss" if self.tls else "ws"
+        return f"{scheme}://{self.config.host}:{self._port}{self.config.plain_paths[-1]}"
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client context trusting the generated certificate (TLS with generated cert only)."""
+        if self.cert_pem is None:
+            raise RuntimeError("no generated certificate (TLS off, or given cert files)")
+        return client_ssl_context(self.cert_pem)
+
+    def now_s(self) -> float:
+        """Emulated seconds since start."""
+        return (asyncio.get_running_loop().time() - self._t0) * self.config.speed
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if self.config.certfile is not None and self.config.keyfile is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.config.certfile, self.config.keyfile)
+            return context
+        if not self.config.tls:
+            return None
+        self.cert_pem, key_pem = self_signed_certificate()
+        return server_ssl_context(self.cert_pem, key_pem)
+
+    # ------------------------------------------------------------------------ handshake
+
+    def _check_path(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = "/" + urlsplit(request.path).path.lstrip("/")
+        if _LIVE_PATH.match(path) or path in self.config.plain_paths:
+            return None
+        self.recorder.refused.append((404, path[:200]))
+        return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+
+    @staticmethod
+    def _credential(connection: ServerConnection) -> str | None:
+        request = connection.request
+        if request is None:
+            return None
+        query = parse_qs(urlsplit(request.path).query)
+        for name in ("key", "access_token"):
+            if query.get(name):
+                return query[name][0]
+        header = request.headers.get("x-goog-api-key")
+        if header:
+            return header
+        authorization = request.headers.get("authorization", "")
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() in {"bearer", "token"} and value:
+            return value.strip()
+        return None
+
+    @staticmethod
+    def _api_version(connection: ServerConnection) -> str:
+        request = connection.request
+        path = "/" + urlsplit(request.path if request else "/").path.lstrip("/")
+        match = _LIVE_PATH.match(path)
+        if match is None:
+            return "v1beta"
+        return match.group("version") or match.group("vversion") or "v1beta"
+
+    # ------------------------------------------------------------------------ sessions
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        key = self._credential(connection)
+        register_secret(key)
+        try:
+            async with asyncio.timeout(self.config.setup_timeout_s / self.config.speed):
+                first = await connection.recv()
+        except TimeoutError:
+            await self._close(connection, None, 1007, "Setup message was not received in time.")
+            return
+        except ConnectionClosed:
+            return
+        try:
+            message = json.loads(first)
+            kind, setup = normalise_client_message(message)
+            if kind != "setup":
+                raise ClientMessageError(
+                    1007, "Request contains an invalid argument. The first message must be setup."
+                )
+            session, memory = self._admit(connection, key, setup)
+        except ClientMessageError as error:
+            await self._close(connection, None, error.code, error.reason)
+            return
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            await self._close(connection, None, 1007, "Invalid JSON payload received.")
+            return
+        session.connections += 1
+        session.active = connection
+        number = session.connections
+        session.record.connections = number
+        session.record.setups.append(setup)
+        self._record(session, number, "setup", setup)
+        conversation = Conversation(
+            config=self.config,
+            scenario=self.scenario,
+            setup=setup,
+            memory=memory,
+            connection=number,
+            record=session.record,
+            issue_handle=lambda mem: self._issue_handle(session, mem),
+            now_s=self.now_s(),
+        )
+        try:
+            await self._run(connection, session, conversation)
+        finally:
+            session.memory = conversation.memory
+            if session.active is connection:
+                session.active = None
+
+    def _admit(
+        self, connection: ServerConnection, key: str | None, setup: dict[str, Any]
+    ) -> tuple[_Session, Memory]:
+        allowed = self.config.api_keys
+        if allowed is not None and key not in allowed:
+            raise ClientMessageError(1007, "API key not valid. Please pass a valid API key.")
+        if self._rejections_left > 0 and self.scenario.reject_setups is not None:
+            self._rejections_left -= 1
+            rejection = self.scenario.reject_setups
+            raise ClientMessageError(rejection.code, rejection.reason)
+        model = setup.get("model")
+        if not isinstance(model, str) or not model:
+            raise ClientMessageError(1007, "Request contains an invalid argument. Missing model.")
+        known = self.config.models
+        well_formed = model.startswith(("models/", "publishers/", "projects/"))
+        if not well_formed or (known is not None and model not in known):
+            version = self._api_version(connection)
+            raise ClientMessageError(
+                1008,
+                f"{model} is not found for API version {version}, or is not supported for "
+                "bidiGenerateContent.",
+            )
+        modalities = setup.get("generationConfig", {}).get("responseModalities", ["AUDIO"])
+        if modalities != ["AUDIO"]:
+            raise ClientMessageError(
+                1007, "Request contains an invalid argument. This emulator speaks AUDIO only."
+            )
+        handle = setup.get("sessionResumption", {}).get("handle")
+        if not handle:
+            session_id = uuid.uuid4().hex
+            session = _Session(session_id, self.recorder.new_session(session_id))
+            self._sessions[session_id] = session
+            return session, Memory()
+        entry = self._handles.get(handle)
+        if entry is None or self.now_s() - entry.issued_at_s > self.config.handle_ttl_s:
+            raise ClientMessageError(1008, "The session resumption handle is invalid or expired.")
+        session = self._sessions[entry.session_id]
+        if session.active is not None:
+            raise ClientMessageError(1011, "The session is still attached to another connection.")
+        return session, entry.memory
+
+    def _issue_handle(self, session: _Session, memory: Memory) -> str:
+        handle = secrets.token_urlsafe(24)
+        now = self.now_s()
+        self._handles[handle] = _Handle(session.session_id, memory, now)
+        if len(self._handles) > 10_000:  # forget expired handles now and then
+            ttl = self.config.handle_ttl_s
+            self._handles = {h: e for h, e in self._handles.items() if now - e.issued_at_s <= ttl}
+        return handle
+
+    def _record(self, session: _Session, number: int, kind: str, body: dict[str, Any]) -> None:
+        message = ReceivedMessage(self.now_s(), number, kind, _summary(kind, body))
+        session.record.messages.append(message)
+
+    # ---------------------------------------------------------------------- connection
+
+    async def _run(
+        self, connection: ServerConnection, session: _Session, conversation: Conversation
+    ) -> None:
+        wake = asyncio.Event()
+        where = (session.record, conversation.connection)
+        await self._emit(connection, where, conversation.start())
+        ticker = asyncio.create_task(self._tick(connection, session, conversation, wake))
+        try:
+            async for raw in connection:
+                if conversation.closed:
+                    break
+                try:
+                    kind, body = normalise_client_message(json.loads(raw))
+                except ClientMessageError as error:
+                    conversation.closed = True
+                    await self._close(connection, where, error.code, error.reason)
+                    break
+                except (ValueError, UnicodeDecodeError, RecursionError):
+                    conversation.closed = True
+                    await self._close(connection, where, 1007, "Invalid JSON payload received.")
+                    break
+                self._record(session, conversation.connection, kind, body)
+                await self._emit(connection, where, conversation.receive(kind, body, self.now_s()))
+                wake.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await ticker
+            code = connection.close_code
+            number = conversation.connection
+            if code is not None and not any(c[0] == number for c in session.record.closes):
+                session.record.closes.append((number, code, connection.close_reason or ""))
+
+    async def _tick(
+        self,
+        connection: ServerConnection,
+        session: _Session,
+        conversation: Conversation,
+        wake: asyncio.Event,
+    ) -> None:
+        speed = self.config.speed
+        where = (session.record, conversation.connection)
+        try:
+            while True:
+                await self._emit(connection, where, conversation.tick(self.now_s()))
+                if conversation.closed:
+                    return
+                wake.clear()
+                next_s = conversation.next_wakeup_s()
+                delay = None if next_s is None else max(0.0, (next_s - self.now_s()) / speed)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await wake.wait()
+        except ConnectionClosed:
+            return
+        except Exception:
+            _log.exception("emulator.tick_failed", session_id=session.session_id)
+            conversation.closed = True
+            await self._close(connection, where, 1011, "Internal error encountered.")
+
+    async def _emit(
+        self,
+        connection: ServerConnection,
+        where: tuple[SessionRecord, int],
+        outputs: list[Output],
+    ) -> None:
+        for output in outputs:
+            if isinstance(output, Close):
+                await self._close(connection, where, output.code, output.reason)
+                return
+            frame = json.dumps(output.message, separators=(",", ":")).encode()
+            async with asyncio.timeout(_SEND_TIMEOUT_S):
+                await connection.send(frame)  # binary, as production
+
+    async def _close(
+        self,
+        connection: ServerConnection,
+        where: tuple[SessionRecord, int] | None,
+        code: int,
+        reason: str,
+    ) -> None:
+        if where is not None:
+            record, number = where
+            record.closes.append((number, code, reason))
+        else:
+            self.recorder.refused.append((code, reason))
+        _log.info("emulator.close", code=code, reason=reason)
+        await connection.close(code, _reason(reason))
