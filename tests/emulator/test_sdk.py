@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,6 +14,9 @@ from google.genai import errors, types
 from google.genai.live import AsyncSession
 
 from gateway.emulator import EmulatorConfig, LiveEmulator
+from gateway.emulator.schema import normalise_client_message
+from gateway.live.protocol import encode_setup
+from gateway.live.setup import LiveConfig, VadConfig
 
 MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
 
@@ -48,6 +52,7 @@ def live_config(handle: str | None = None) -> types.LiveConnectConfig:
         ),
         realtime_input_config=types.RealtimeInputConfig(
             automatic_activity_detection=types.AutomaticActivityDetection(
+                disabled=False,
                 start_of_speech_sensitivity=types.StartSensitivity.START_SENSITIVITY_LOW,
                 silence_duration_ms=300,
             ),
@@ -172,5 +177,29 @@ def test_sdk_sees_setup_errors_as_api_errors() -> None:
                 "1008 None. models/gemini-1.0-pro is not found for API version v1beta, or is not "
                 "supported for bidiGenerateContent."
             )
+
+    asyncio.run(scenario())
+
+
+def test_our_setup_is_what_the_sdk_puts_on_the_wire() -> None:
+    """The same configuration, built by us and by the SDK, is the same setup (casing aside)."""
+    ours = LiveConfig(
+        model=f"models/{MODEL}",
+        voice="Kore",
+        language="en-US",
+        instructions="You are a phone agent.",
+        vad=VadConfig(start_sensitivity="LOW", silence_duration_ms=300),
+        thinking_budget=0,
+    )
+
+    async def scenario() -> None:
+        async with LiveEmulator(EmulatorConfig(tls=True)) as emulator:
+            client = sdk_client(emulator)
+            async with client.aio.live.connect(model=MODEL, config=live_config()):
+                pass
+        (record,) = emulator.recorder.sessions
+        kind, expected = normalise_client_message(json.loads(encode_setup(ours)))
+        assert kind == "setup"
+        assert record.setups[0] == expected
 
     asyncio.run(scenario())
