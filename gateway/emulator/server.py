@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -60,6 +60,12 @@ class _Handle:
     session_id: str
     memory: Memory
     issued_at_s: float
+
+
+def _split_target(target: str) -> tuple[str, str]:
+    """(normalised path, query) of a request target; `//ws/...` is a path, not a netloc."""
+    path, _, query = target.partition("?")
+    return "/" + path.lstrip("/"), query
 
 
 def _reason(text: str) -> str:
@@ -204,7 +210,7 @@ class LiveEmulator:
     # ------------------------------------------------------------------------ handshake
 
     def _check_path(self, connection: ServerConnection, request: Request) -> Response | None:
-        path = "/" + urlsplit(request.path).path.lstrip("/")
+        path, _ = _split_target(request.path)
         if _LIVE_PATH.match(path) or path in self.config.plain_paths:
             return None
         self.recorder.refused.append((404, path[:200]))
@@ -215,7 +221,7 @@ class LiveEmulator:
         request = connection.request
         if request is None:
             return None
-        query = parse_qs(urlsplit(request.path).query)
+        query = parse_qs(_split_target(request.path)[1])
         for name in ("key", "access_token"):
             if query.get(name):
                 return query[name][0]
@@ -231,7 +237,7 @@ class LiveEmulator:
     @staticmethod
     def _api_version(connection: ServerConnection) -> str:
         request = connection.request
-        path = "/" + urlsplit(request.path if request else "/").path.lstrip("/")
+        path, _ = _split_target(request.path if request else "/")
         match = _LIVE_PATH.match(path)
         if match is None:
             return "v1beta"
