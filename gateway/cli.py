@@ -23,6 +23,12 @@ def _run_audio_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_emulator(args: argparse.Namespace) -> int:
+    from gateway.emulator.cli import run_emulator
+
+    return run_emulator(args)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
     parser.add_argument("--version", action="version", version=f"gateway {__version__}")
@@ -34,6 +40,24 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--linear-phase", action="store_true", help="measure linear-phase filters")
     report.set_defaults(func=_run_audio_report)
+
+    emulator = sub.add_parser(
+        "emulator",
+        help="run the Gemini Live emulator (TLS optional, so the official SDK can talk to it)",
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="listen address")
+    emulator.add_argument("--port", type=int, default=9100, help="listen port (0: any free port)")
+    emulator.add_argument("--tls", action="store_true", help="serve wss:// (self-signed)")
+    emulator.add_argument("--cert", help="TLS certificate PEM (implies --tls)")
+    emulator.add_argument("--key", help="TLS private key PEM (with --cert)")
+    emulator.add_argument("--cert-out", help="write the generated certificate here")
+    emulator.add_argument("--lifetime-s", type=float, default=600.0, help="connection lifetime")
+    emulator.add_argument("--go-away-lead-s", type=float, default=50.0, help="goAway lead time")
+    emulator.add_argument("--speed", type=float, default=1.0, help="emulated seconds per second")
+    emulator.add_argument("--mode", choices=["echo", "tone"], default="echo", help="how it answers")
+    emulator.add_argument("--scenario", help="scenario file (TOML or JSON)")
+    emulator.add_argument("--api-key", action="append", help="accept only this key (repeatable)")
+    emulator.set_defaults(func=_run_emulator)
     return parser
 
 
