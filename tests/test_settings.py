@@ -130,3 +130,10 @@ def test_vertex_needs_a_project() -> None:
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env, env_file=None)
+
+
+def test_env_example_is_a_valid_configuration() -> None:
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    settings = load_settings(parse_dotenv(example.read_text()), env_file=None)
+    assert settings.use_embedded_emulator
+    assert settings.live.model == DEFAULT_MODEL

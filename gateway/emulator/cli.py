@@ -29,6 +29,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         mode=ReplyMode(args.mode),
         api_keys=frozenset(args.api_key) if args.api_key else None,
         keep_audio=False,  # a long-running emulator must not grow without bound
+        keep_messages=False,
     )
 
 

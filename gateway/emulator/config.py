@@ -50,6 +50,8 @@ class EmulatorConfig:
     setup_timeout_s: float = 30.0
     handle_ttl_s: float = 7200.0
     keep_audio: bool = True
+    keep_messages: bool = True
+    """Record every received message (tests); a long-running emulator turns this off."""
     max_message_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:

@@ -7,6 +7,7 @@ production does) and when playback ends (`turnComplete` time). No clock: times a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -31,12 +32,23 @@ def echo_audio(samples: npt.NDArray[np.int16], rate_hz: int) -> npt.NDArray[np.i
     return np.concatenate([head, tail]).astype(np.int16, copy=False)
 
 
+@lru_cache(maxsize=16)
+def _one_second(frequency_hz: float, level_dbfs: float) -> npt.NDArray[np.float64]:
+    t = np.arange(OUTPUT_RATE_HZ) / OUTPUT_RATE_HZ
+    wave = 32767.0 * 10 ** (level_dbfs / 20) * np.sin(2 * np.pi * frequency_hz * t)
+    wave.flags.writeable = False
+    return wave
+
+
 def tone_audio(duration_s: float, frequency_hz: float, level_dbfs: float) -> npt.NDArray[np.int16]:
-    """A sine tone at 24 kHz with 5 ms fades (no clicks)."""
+    """A sine tone at 24 kHz with 5 ms fades (no clicks). Whole-hertz tones repeat every second,
+    so one cached second is tiled; other frequencies are computed."""
     count = max(0, round(duration_s * OUTPUT_RATE_HZ))
-    t = np.arange(count) / OUTPUT_RATE_HZ
-    amplitude = 32767.0 * 10 ** (level_dbfs / 20)
-    wave = amplitude * np.sin(2 * np.pi * frequency_hz * t)
+    if float(frequency_hz).is_integer():
+        wave = np.resize(_one_second(frequency_hz, level_dbfs), count)
+    else:
+        t = np.arange(count) / OUTPUT_RATE_HZ
+        wave = 32767.0 * 10 ** (level_dbfs / 20) * np.sin(2 * np.pi * frequency_hz * t)
     fade = min(count // 2, round(_FADE_S * OUTPUT_RATE_HZ))
     if fade:
         ramp = np.linspace(0.0, 1.0, fade)

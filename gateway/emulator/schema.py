@@ -232,6 +232,25 @@ def _walk(schema: Any, value: Any, path: str) -> Any:
     return result
 
 
+_AUDIO_KEYS = {"mimeType": "mimeType", "mime_type": "mimeType", "data": "data"}
+
+
+def _plain_audio(key: Any, body: Any) -> dict[str, Any] | None:
+    """The common case, an audio-only realtimeInput, validated without the generic walk."""
+    if key not in ("realtimeInput", "realtime_input") or not isinstance(body, dict):
+        return None
+    blob = body.get("audio")
+    if len(body) != 1 or not isinstance(blob, dict):
+        return None
+    result: dict[str, Any] = {}
+    for name, value in blob.items():
+        camel = _AUDIO_KEYS.get(name)
+        if camel is None or not isinstance(value, str):
+            return None  # the walk gives the precise error
+        result[camel] = value
+    return {"audio": result}
+
+
 def normalise_client_message(message: Any) -> tuple[str, dict[str, Any]]:
     """(kind, body) of one client message; kind is camelCase (`setup`, `realtimeInput`, ...).
 
@@ -246,6 +265,9 @@ def normalise_client_message(message: Any) -> tuple[str, dict[str, Any]]:
             1007, f"Request contains an invalid argument. One message type expected, got {names}."
         )
     ((key, body),) = message.items()
+    fast = _plain_audio(key, body)
+    if fast is not None:
+        return "realtimeInput", fast
     snake = camel_to_snake(str(key))
     if snake not in _MESSAGES:
         raise _unknown(str(key), "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import re
 import secrets
 import ssl
@@ -31,7 +32,6 @@ from gateway.emulator.recorder import ReceivedMessage, Recorder, SessionRecord
 from gateway.emulator.scenario import Scenario
 from gateway.emulator.schema import ClientMessageError, normalise_client_message
 from gateway.emulator.tls import client_ssl_context, self_signed_certificate, server_ssl_context
-from gateway.live.wire import b64decode_any
 from gateway.log import get_logger, register_secret
 
 __all__ = ["LiveEmulator"]
@@ -55,6 +55,14 @@ class _Session:
     connections: int = 0
 
 
+@dataclass
+class _Wake:
+    """The ticker's alarm: the emulated time it sleeps until, and the event that wakes it early."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    at_s: float = math.inf
+
+
 @dataclass(frozen=True)
 class _Handle:
     session_id: str
@@ -76,6 +84,13 @@ def _reason(text: str) -> str:
     return data[: _MAX_REASON_BYTES - 3].decode(errors="ignore") + "..."
 
 
+def _decoded_size(text: Any) -> int:
+    """Bytes a base64 string decodes to (either alphabet, padded or not), without decoding it."""
+    if not isinstance(text, str):
+        return 0
+    return len(text.rstrip("=")) * 3 // 4
+
+
 def _summary(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     """The body to record: audio payloads replaced by their sample counts."""
     if kind != "realtimeInput":
@@ -88,9 +103,9 @@ def _summary(kind: str, body: dict[str, Any]) -> dict[str, Any]:
         items = blobs if isinstance(blobs, list) else [blobs]
         summarised = []
         for blob in items:
-            data = b64decode_any(blob.get("data", "")) if isinstance(blob, dict) else None
+            data = blob.get("data", "") if isinstance(blob, dict) else ""
             mime = blob.get("mimeType") if isinstance(blob, dict) else None
-            summarised.append({"mimeType": mime, "samples": len(data or b"") // 2})
+            summarised.append({"mimeType": mime, "samples": _decoded_size(data) // 2})
         result[name] = summarised if isinstance(blobs, list) else summarised[0]
     return result
 
@@ -344,6 +359,8 @@ class LiveEmulator:
         return handle
 
     def _record(self, session: _Session, number: int, kind: str, body: dict[str, Any]) -> None:
+        if not self.config.keep_messages:
+            return
         message = ReceivedMessage(self.now_s(), number, kind, _summary(kind, body))
         session.record.messages.append(message)
 
@@ -352,7 +369,7 @@ class LiveEmulator:
     async def _run(
         self, connection: ServerConnection, session: _Session, conversation: Conversation
     ) -> None:
-        wake = asyncio.Event()
+        wake = _Wake()
         where = (session.record, conversation.connection)
         await self._emit(connection, where, conversation.start())
         ticker = asyncio.create_task(self._tick(connection, session, conversation, wake))
@@ -372,7 +389,9 @@ class LiveEmulator:
                     break
                 self._record(session, conversation.connection, kind, body)
                 await self._emit(connection, where, conversation.receive(kind, body, self.now_s()))
-                wake.set()
+                next_s = conversation.next_wakeup_s()
+                if conversation.closed or (next_s is not None and next_s < wake.at_s):
+                    wake.event.set()  # only when the ticker must run earlier than planned
         except ConnectionClosed:
             pass
         finally:
@@ -389,7 +408,7 @@ class LiveEmulator:
         connection: ServerConnection,
         session: _Session,
         conversation: Conversation,
-        wake: asyncio.Event,
+        wake: _Wake,
     ) -> None:
         speed = self.config.speed
         where = (session.record, conversation.connection)
@@ -398,12 +417,13 @@ class LiveEmulator:
                 await self._emit(connection, where, conversation.tick(self.now_s()))
                 if conversation.closed:
                     return
-                wake.clear()
+                wake.event.clear()
                 next_s = conversation.next_wakeup_s()
+                wake.at_s = math.inf if next_s is None else next_s
                 delay = None if next_s is None else max(0.0, (next_s - self.now_s()) / speed)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay):
-                        await wake.wait()
+                        await wake.event.wait()
         except ConnectionClosed:
             return
         except Exception:

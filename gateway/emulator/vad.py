@@ -68,8 +68,8 @@ class EnergyVad:
         self._frame = max(1, rate_hz * FRAME_MS // 1000)
         self._start_frames = max(1, -(-settings.start_ms // FRAME_MS))
         self._silence_frames = max(1, -(-settings.silence_ms // FRAME_MS))
-        # Mean square of a full-scale threshold sine-free level, compared without a log per frame.
-        self._threshold_ms = (32768.0 * 10 ** (settings.threshold_dbfs / 20)) ** 2
+        # Sum of squares per frame at the threshold level: no log and no division per frame.
+        self._threshold_energy = self._frame * (32768.0 * 10 ** (settings.threshold_dbfs / 20)) ** 2
         self._pending = np.zeros(0, dtype=np.int16)
         self._frames_seen = 0
         self._run = 0
@@ -89,7 +89,7 @@ class EnergyVad:
         if whole == 0:
             return []
         frames = samples[: whole * self._frame].astype(np.float64).reshape(whole, self._frame)
-        loud = (frames * frames).mean(axis=1) > self._threshold_ms
+        loud = np.einsum("ij,ij->i", frames, frames) > self._threshold_energy
         changes: list[VadChange] = []
         for is_loud in loud.tolist():
             self._frames_seen += 1

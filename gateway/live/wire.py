@@ -9,6 +9,7 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -27,11 +28,13 @@ _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)s\s*$")
 _RATE = re.compile(r"(?:^|;)\s*rate\s*=\s*(\d+)\s*(?:;|$)", re.I)
 
 
+@lru_cache(maxsize=4096)
 def camel_to_snake(name: str) -> str:
     """`responseModalities` -> `response_modalities` (snake names pass through)."""
     return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
 
 
+@lru_cache(maxsize=4096)
 def snake_to_camel(name: str) -> str:
     """`response_modalities` -> `responseModalities` (camel names pass through)."""
     head, *rest = name.split("_")

@@ -54,6 +54,7 @@ def test_options_map_to_the_config() -> None:
         mode=ReplyMode.TONE,
         api_keys=frozenset({"a", "b"}),
         keep_audio=False,
+        keep_messages=False,
     )
 
 

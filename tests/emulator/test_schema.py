@@ -123,3 +123,20 @@ def test_int64_fields_accept_strings() -> None:
         "setup",
         {"contextWindowCompression": {"triggerTokens": "25600"}},
     )
+
+
+def test_audio_fast_path_agrees_with_the_full_walk() -> None:
+    snake = {"realtime_input": {"audio": {"mime_type": "audio/pcm;rate=16000", "data": "AAA="}}}
+    assert normalise_client_message(snake) == (
+        "realtimeInput",
+        {"audio": {"mimeType": "audio/pcm;rate=16000", "data": "AAA="}},
+    )
+    named = {"realtimeInput": {"audio": {"data": "AAA=", "displayName": "mic"}}}
+    assert normalise_client_message(named) == (
+        "realtimeInput",
+        {"audio": {"data": "AAA=", "displayName": "mic"}},
+    )
+    with pytest.raises(ClientMessageError, match="Unknown name"):
+        normalise_client_message({"realtimeInput": {"audio": {"data": "AAA=", "rate": "x"}}})
+    with pytest.raises(ClientMessageError, match="Invalid value"):
+        normalise_client_message({"realtimeInput": {"audio": {"data": 5}}})
