@@ -64,6 +64,7 @@ class _PendingTool:
     rule: ToolCallRule
     issue_at_s: float
     echo: npt.NDArray[np.int16] | None
+    echo_rate_hz: int = 16_000
     issued: bool = False
 
 
@@ -273,17 +274,19 @@ class Conversation:
         if pending is not None:
             if not pending.issued:
                 self._pending = None  # the caller kept talking: the turn goes on
-                self._carry = pending.echo
-                self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
+                if pending.echo is not None:
+                    self._carry = pending.echo
+                    self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
             elif pending.rule.cancel_on_barge_in:
                 self._pending = None
                 self._cancelled.add(pending.call_id)
                 out.append(Send({"toolCallCancellation": {"ids": [pending.call_id]}}))
         reply = self._reply
-        if reply is not None and not reply.started and reply is not self._queued:
-            self._reply = None  # not audible yet: drop it and keep collecting the same turn
-            self._carry = self._last_utterance
-            self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
+        if reply is not None and not reply.started:
+            self._reply = None  # not audible yet: drop it (a spoken turn goes on)
+            if reply.source is not None:
+                self._carry = reply.source
+                self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
         elif reply is not None and self.barge_in:
             out.extend(self._interrupt())
         return out
@@ -306,8 +309,6 @@ class Conversation:
         if self._carry is not None:
             utterance = np.concatenate([self._carry, utterance])
             self._carry = None
-        self._last_utterance = utterance
-        self._last_rate = rate
         turn = self.memory.caller_turns + 1
         duration_s = len(utterance) / rate
         self._prompt_s += duration_s
@@ -325,13 +326,13 @@ class Conversation:
         out: list[Output] = [Send({"serverContent": {"inputTranscription": {"text": text}}})]
         rule = self.scenario.rule_for_turn(turn)
         if rule is not None:
-            self._start_tool_call(rule, now_s, echo=utterance)
+            self._start_tool_call(rule, now_s, echo=utterance, echo_rate_hz=rate)
             return out
         if self.config.mode is ReplyMode.ECHO:
             audio = echo_audio(utterance, rate)
         else:
             audio = tone_audio(duration_s, self.config.tone_hz, self.config.tone_dbfs)
-        self._schedule(audio, now_s)
+        self._schedule(audio, now_s, source=utterance)
         return out
 
     def _text(self, text: str, now_s: float) -> list[Output]:
@@ -363,12 +364,16 @@ class Conversation:
     # ---------------------------------------------------------------------------- tools
 
     def _start_tool_call(
-        self, rule: ToolCallRule, now_s: float, echo: npt.NDArray[np.int16] | None
+        self,
+        rule: ToolCallRule,
+        now_s: float,
+        echo: npt.NDArray[np.int16] | None,
+        echo_rate_hz: int = 16_000,
     ) -> None:
         self._tool_ids += 1
         call_id = f"function-call-{self.record.session_id[:8]}-{self.connection}-{self._tool_ids}"
         delay = self.config.reply_delay_ms / 1000
-        self._pending = _PendingTool(call_id, rule, now_s + delay, echo)
+        self._pending = _PendingTool(call_id, rule, now_s + delay, echo, echo_rate_hz)
 
     def _tool_response(self, body: dict[str, Any], now_s: float) -> list[Output]:
         responses = body.get("functionResponses", [])
@@ -387,10 +392,10 @@ class Conversation:
                     audio = self._fixed_tone(rule.say_ms)
                 elif pending.echo is not None and len(pending.echo):
                     audio = (
-                        echo_audio(pending.echo, self._last_rate)
+                        echo_audio(pending.echo, pending.echo_rate_hz)
                         if self.config.mode is ReplyMode.ECHO
                         else tone_audio(
-                            len(pending.echo) / self._last_rate,
+                            len(pending.echo) / pending.echo_rate_hz,
                             self.config.tone_hz,
                             self.config.tone_dbfs,
                         )
@@ -408,7 +413,11 @@ class Conversation:
         return tone_audio(duration_ms / 1000, self.config.tone_hz, self.config.tone_dbfs)
 
     def _schedule(
-        self, audio: npt.NDArray[np.int16], now_s: float, text: str | None = None
+        self,
+        audio: npt.NDArray[np.int16],
+        now_s: float,
+        text: str | None = None,
+        source: npt.NDArray[np.int16] | None = None,
     ) -> None:
         minimum = round(self.config.min_reply_ms * OUTPUT_RATE_HZ / 1000)
         if len(audio) < minimum:
@@ -427,6 +436,7 @@ class Conversation:
             text=text,
             chunk_samples=max(1, OUTPUT_RATE_HZ * self.config.chunk_ms // 1000),
             lead_s=self.config.lead_ms / 1000,
+            source=source,
         )
         if current is not None and current.started:
             self._queued = reply

@@ -71,6 +71,8 @@ class Reply:
     text: str
     chunk_samples: int
     lead_s: float
+    source: npt.NDArray[np.int16] | None = None
+    """The caller utterance this answers (None for text, client content, tool results)."""
     next_chunk: int = 0
     started: bool = False
     generation_complete_sent: bool = False

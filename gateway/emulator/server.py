@@ -394,6 +394,11 @@ class LiveEmulator:
                     wake.event.set()  # only when the ticker must run earlier than planned
         except ConnectionClosed:
             pass
+        except Exception:  # a bug here must end this session, not the emulator
+            _log.exception("emulator.session_failed", session_id=session.session_id)
+            conversation.closed = True
+            with contextlib.suppress(Exception):
+                await self._close(connection, where, 1011, "Internal error encountered.")
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from gateway import __version__
 from gateway.live.closes import CloseInfo, close_info
@@ -106,8 +106,26 @@ class LiveClosedError(Exception):
 
 
 def _loggable(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
     return redact_text(f"{parts.scheme}://{parts.netloc}{parts.path}")
+
+
+def _handshake_close(exc: Exception) -> CloseInfo:
+    """Classify a failed opening handshake like a close: HTTP 429 is quota; other 4xx (wrong
+    path, key or permission) are configuration (reported as 1008); the rest is transient (1006)."""
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        if status == 429:
+            return close_info(1011, "HTTP 429 RESOURCE_EXHAUSTED", go_away_seen=False)
+        if 400 <= status < 500:
+            return close_info(1008, f"HTTP {status} at the opening handshake", go_away_seen=False)
+        return close_info(None, f"HTTP {status} at the opening handshake", go_away_seen=False)
+    if isinstance(exc, InvalidURI | ValueError):
+        return close_info(1008, "invalid Live URL", go_away_seen=False)
+    return close_info(None, f"connect failed: {type(exc).__name__}", go_away_seen=False)
 
 
 def _close_of(exc: ConnectionClosed, *, go_away_seen: bool) -> CloseInfo:
@@ -259,11 +277,10 @@ async def connect(
             max_size=options.max_message_bytes,
             **extra,
         )
-    except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+    except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ValueError) as exc:
         log.warning("live.connect_failed", error=type(exc).__name__)
         raise LiveConnectError(
-            f"cannot open {url}: {type(exc).__name__}: {exc}",
-            close_info(None, f"connect failed: {type(exc).__name__}", go_away_seen=False),
+            f"cannot open {url}: {type(exc).__name__}: {exc}", _handshake_close(exc)
         ) from None
     try:
         setup, pending = await _handshake(ws, config, resume_handle, options)

@@ -336,3 +336,26 @@ def test_echo_mode_speaks_the_callers_words_at_24k() -> None:
     echoed = np.concatenate(chunks)
     assert len(echoed) >= 12_000
     assert 0.7 * 6000 < np.abs(echoed[1000:11_000]).max() <= 6000 * 1.05
+
+
+def test_speech_before_a_text_answer_is_audible_drops_it_without_losing_the_turn_count() -> None:
+    conversation = make()
+    conversation.start()
+    assert conversation.receive("realtimeInput", {"text": "hello"}, 0.0) == []
+    assert conversation.receive("realtimeInput", audio(tone(0.1)), 0.1) == []
+    assert conversation.tick(0.5) == []  # the text answer was dropped, the caller is speaking
+    assert conversation.memory.caller_turns == 0
+    shown = show(conversation.receive("realtimeInput", audio(quiet(0.6)), 0.7))
+    assert shown == ['{"serverContent":{"inputTranscription":{"text":"[caller turn 1, 0.1 s]"}}}']
+
+
+def test_speech_before_a_text_triggered_call_is_issued_keeps_the_count() -> None:
+    conversation = make(Scenario(tool_calls=(ToolCallRule(name="menu", on_text="5"),)))
+    conversation.start()
+    conversation.receive("realtimeInput", {"text": "pressed 5"}, 0.0)
+    assert conversation.receive("realtimeInput", audio(tone(0.1)), 0.1) == []
+    assert conversation.memory.caller_turns == 0
+    # No audio for the silence duration ends the utterance; the call is never issued.
+    assert show(conversation.tick(1.0)) == [
+        '{"serverContent":{"inputTranscription":{"text":"[caller turn 1, 0.1 s]"}}}'
+    ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 
 import numpy as np
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
 
 from gateway.emulator import (
     EmulatorConfig,
@@ -318,3 +320,37 @@ def test_endpoint_from_settings() -> None:
         endpoint_from_settings(vertex_settings)
     with pytest.raises(ValueError, match="embedded emulator"):
         endpoint_from_settings(load_settings({}, env_file=None))
+
+
+@pytest.mark.parametrize(
+    ("status", "close"),
+    [
+        (404, CloseInfo(1008, "HTTP 404 at the opening handshake", CloseKind.FATAL_CONFIG)),
+        (403, CloseInfo(1008, "HTTP 403 at the opening handshake", CloseKind.FATAL_CONFIG)),
+        (429, CloseInfo(1011, "HTTP 429 RESOURCE_EXHAUSTED", CloseKind.QUOTA)),
+        (503, CloseInfo(1006, "HTTP 503 at the opening handshake", CloseKind.RESUMABLE)),
+    ],
+)
+def test_refused_handshakes_are_classified(status: int, close: CloseInfo) -> None:
+    def refuse(connection: ServerConnection, request: Request) -> Response:
+        return connection.respond(HTTPStatus(status), "no\n")
+
+    async def body() -> None:
+        async with serve(
+            lambda c: c.wait_closed(), "127.0.0.1", 0, process_request=refuse
+        ) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            with pytest.raises(LiveConnectError) as caught:
+                await connect(custom_endpoint(f"ws://127.0.0.1:{port}/live"), CONFIG)
+        assert caught.value.close == close
+
+    run(body)
+
+
+def test_invalid_url_is_fatal() -> None:
+    async def body() -> None:
+        with pytest.raises(LiveConnectError) as caught:
+            await connect(custom_endpoint("ws://[::1/oops"), CONFIG)
+        assert caught.value.close.kind is CloseKind.FATAL_CONFIG
+
+    run(body)
