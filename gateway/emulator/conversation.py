@@ -14,58 +14,27 @@ Caller speech during an answer: `interrupted`, then `turnComplete` (no `generati
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from gateway.emulator.config import EmulatorConfig, ReplyMode
+from gateway.emulator.lifetime import Lifetime
+from gateway.emulator.outputs import Close, Memory, Output, Send
 from gateway.emulator.recorder import SessionRecord
-from gateway.emulator.replies import OUTPUT_RATE_HZ, Reply, echo_audio, tone_audio
-from gateway.emulator.scenario import Scenario, ToolCallRule
+from gateway.emulator.replies import echo_audio, tone_audio
+from gateway.emulator.scenario import Scenario
+from gateway.emulator.speaker import Finished, Speaker, Started, usage_metadata
+from gateway.emulator.tools import Resolution, ToolCalls
 from gateway.emulator.uplink import AudioWindow
 from gateway.emulator.vad import EnergyVad, VadChange, vad_settings_for
 from gateway.live.wire import b64decode_any, get_field, pcm_rate_hz
 
 __all__ = ["Close", "Conversation", "Memory", "Output", "Send"]
 
-DEADLINE_REASON = "Deadline expired before operation could complete."
 INVALID_ARGUMENT = "Request contains an invalid argument."
-TOKENS_PER_AUDIO_S = 25
-
-
-@dataclass(frozen=True)
-class Send:
-    message: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Close:
-    code: int
-    reason: str
-
-
-Output = Send | Close
-
-
-@dataclass(frozen=True)
-class Memory:
-    """What a resumption handle restores: the session's conversation so far."""
-
-    caller_turns: int = 0
-    model_turns: int = 0
-    heard: tuple[str, ...] = ()
-
-
-@dataclass
-class _PendingTool:
-    call_id: str
-    rule: ToolCallRule
-    issue_at_s: float
-    echo: npt.NDArray[np.int16] | None
-    echo_rate_hz: int = 16_000
-    issued: bool = False
 
 
 class Conversation:
@@ -107,15 +76,9 @@ class Conversation:
         self._speech_start = 0
         self._carry: npt.NDArray[np.int16] | None = None
         self._last_audio_s = now_s
-        self._reply: Reply | None = None
-        self._queued: Reply | None = None
-        self._pending: _PendingTool | None = None
-        self._cancelled: set[str] = set()
-        self._tool_ids = 0
-        self._go_away_at = now_s + max(0.0, config.connection_lifetime_s - config.go_away_lead_s)
-        self._deadline_at = now_s + config.connection_lifetime_s
-        self._go_away_sent = False
-        self._actions_done: set[int] = set()
+        self._speaker = Speaker(config)
+        self._tools = ToolCalls(f"function-call-{record.session_id[:8]}-{connection}")
+        self._lifetime = Lifetime(config, scenario.actions, connection, now_s)
         self._prompt_s = 0.0
 
     # ---------------------------------------------------------------------------- public
@@ -148,21 +111,10 @@ class Conversation:
         """Everything due by `now_s`."""
         if self.closed:
             return []
-        out: list[Output] = []
-        if now_s >= self._deadline_at:
-            return self._close(1011, DEADLINE_REASON)
-        if not self._go_away_sent and now_s >= self._go_away_at:
-            self._go_away_sent = True
-            left = min(self.config.go_away_lead_s, self.config.connection_lifetime_s)
-            out.append(Send({"goAway": {"timeLeft": _duration(left)}}))
-        for index, action in enumerate(self.scenario.actions):
-            if index in self._actions_done or not action.applies_to(self.connection):
-                continue
-            if now_s - self.started_s >= action.at_s:
-                self._actions_done.add(index)
-                if action.action == "close":
-                    return out + self._close(action.code, action.reason)
-                out.append(Send({"goAway": {"timeLeft": _duration(action.time_left_s)}}))
+        out = self._lifetime.due(now_s)
+        if out and isinstance(out[-1], Close):
+            self.closed = True
+            return out
         if (
             self._vad.speaking
             and now_s - self._last_audio_s >= self._vad_settings.silence_ms / 1000
@@ -170,40 +122,31 @@ class Conversation:
             change = self._vad.force_end()
             if change is not None:
                 out.extend(self._speech_ended(change.at_sample, now_s))
-        pending = self._pending
-        if pending is not None and not pending.issued and now_s >= pending.issue_at_s:
-            pending.issued = True
+        issued = self._tools.due(now_s)
+        if issued is not None:
             out.extend(self._resumption_update(resumable=False))
-            call = {
-                "id": pending.call_id,
-                "name": pending.rule.name,
-                "args": dict(pending.rule.args),
-            }
-            out.append(Send({"toolCall": {"functionCalls": [call]}}))
+            out.append(Send(issued.message()))
         out.extend(self._advance_reply(now_s))
         return out
 
     def next_wakeup_s(self) -> float | None:
         """The next time `tick` has something to do (None: nothing scheduled)."""
-        times = [self._deadline_at]
-        if not self._go_away_sent:
-            times.append(self._go_away_at)
-        for index, action in enumerate(self.scenario.actions):
-            if index not in self._actions_done and action.applies_to(self.connection):
-                times.append(self.started_s + action.at_s)
+        times = [self._lifetime.next_s()]
         if self._vad.speaking:
             times.append(self._last_audio_s + self._vad_settings.silence_ms / 1000)
-        if self._pending is not None and not self._pending.issued:
-            times.append(self._pending.issue_at_s)
-        if self._reply is not None:
-            times.append(self._reply.next_due_s())
+        tool_s = self._tools.next_s()
+        if tool_s is not None:
+            times.append(tool_s)
+        reply_s = self._speaker.next_s()
+        if reply_s is not None:
+            times.append(reply_s)
         return min(times)
 
     @property
     def resumable(self) -> bool:
         """True at a turn boundary: no answer in flight and no tool call pending."""
         speaking = self._vad.speaking or self._manual_speaking
-        return self._reply is None and self._pending is None and not speaking
+        return self._speaker.current is None and self._tools.pending is None and not speaking
 
     # ------------------------------------------------------------------------- realtime
 
@@ -245,7 +188,7 @@ class Conversation:
             return self._close(1007, "Invalid value at 'realtime_input.audio.data' (TYPE_BYTES)")
         samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.int16)
         self.record.add_audio(self.connection, samples, rate)
-        pending = self._pending
+        pending = self._tools.pending
         if pending is not None and pending.issued and self.scenario.abort_audio_during_tool_call:
             return self._close(1008, "The operation was aborted.")
         self._last_audio_s = now_s
@@ -270,30 +213,23 @@ class Conversation:
     def _speech_started(self, at_sample: int, now_s: float) -> list[Output]:
         self._speech_start = at_sample
         out: list[Output] = []
-        pending = self._pending
-        if pending is not None:
-            if not pending.issued:
-                self._pending = None  # the caller kept talking: the turn goes on
-                if pending.echo is not None:
-                    self._carry = pending.echo
-                    self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
-            elif pending.rule.cancel_on_barge_in:
-                self._pending = None
-                self._cancelled.add(pending.call_id)
-                out.append(Send({"toolCallCancellation": {"ids": [pending.call_id]}}))
-        reply = self._reply
-        if reply is not None and not reply.started:
-            self._reply = None  # not audible yet: drop it (a spoken turn goes on)
-            if reply.source is not None:
-                self._carry = reply.source
-                self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
-        elif reply is not None and self.barge_in:
+        withdrawn = self._tools.withdraw_unissued()  # the caller kept talking: the turn goes on
+        if withdrawn is not None and withdrawn.echo is not None:
+            self._carry = withdrawn.echo
+            self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
+        cancelled = self._tools.cancel_on_barge_in()
+        if cancelled is not None:
+            out.append(Send({"toolCallCancellation": {"ids": [cancelled]}}))
+        dropped = self._speaker.drop_unstarted()  # not audible yet: a spoken turn goes on
+        if dropped is not None and dropped.source is not None:
+            self._carry = dropped.source
+            self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
+        elif self._speaker.audible and self.barge_in:
             out.extend(self._interrupt())
         return out
 
     def _interrupt(self) -> list[Output]:
-        self._reply = None
-        self._queued = None
+        self._speaker.clear()
         self.memory = replace(self.memory, model_turns=self.memory.model_turns + 1)
         out: list[Output] = [
             Send({"serverContent": {"interrupted": True}}),
@@ -326,24 +262,21 @@ class Conversation:
         out: list[Output] = [Send({"serverContent": {"inputTranscription": {"text": text}}})]
         rule = self.scenario.rule_for_turn(turn)
         if rule is not None:
-            self._start_tool_call(rule, now_s, echo=utterance, echo_rate_hz=rate)
+            issue_at_s = now_s + self.config.reply_delay_ms / 1000
+            self._tools.start(rule, issue_at_s, echo=utterance, echo_rate_hz=rate)
             return out
-        if self.config.mode is ReplyMode.ECHO:
-            audio = echo_audio(utterance, rate)
-        else:
-            audio = tone_audio(duration_s, self.config.tone_hz, self.config.tone_dbfs)
-        self._schedule(audio, now_s, source=utterance)
+        self._schedule(self._answer_audio(utterance, rate), now_s, source=utterance)
         return out
 
     def _text(self, text: str, now_s: float) -> list[Output]:
         self.record.texts.append(text)
         self.memory = replace(self.memory, heard=(*self.memory.heard, f"text: {text}"))
         out: list[Output] = []
-        if self._reply is not None and self._reply.started:
+        if self._speaker.audible:
             out.extend(self._interrupt())
         rule = self.scenario.rule_for_text(text)
-        if rule is not None and self._pending is None:
-            self._start_tool_call(rule, now_s, echo=None)
+        if rule is not None and self._tools.pending is None:
+            self._tools.start(rule, now_s + self.config.reply_delay_ms / 1000, echo=None)
             return out
         self._schedule(self._fixed_tone(self.config.text_reply_ms), now_s)
         return out
@@ -356,58 +289,45 @@ class Conversation:
             line = f"{turn.get('role', 'user')}: {' '.join(texts)}"
             self.memory = replace(self.memory, heard=(*self.memory.heard, line))
         if body.get("turnComplete") is True:
-            out = self._interrupt() if self._reply is not None and self._reply.started else []
+            out = self._interrupt() if self._speaker.audible else []
             self._schedule(self._fixed_tone(self.config.text_reply_ms), now_s)
             return out
         return []
 
     # ---------------------------------------------------------------------------- tools
 
-    def _start_tool_call(
-        self,
-        rule: ToolCallRule,
-        now_s: float,
-        echo: npt.NDArray[np.int16] | None,
-        echo_rate_hz: int = 16_000,
-    ) -> None:
-        self._tool_ids += 1
-        call_id = f"function-call-{self.record.session_id[:8]}-{self.connection}-{self._tool_ids}"
-        delay = self.config.reply_delay_ms / 1000
-        self._pending = _PendingTool(call_id, rule, now_s + delay, echo, echo_rate_hz)
-
     def _tool_response(self, body: dict[str, Any], now_s: float) -> list[Output]:
         responses = body.get("functionResponses", [])
         for response in responses if isinstance(responses, list) else []:
             self.record.tool_responses.append(response)
             call_id = response.get("id")
-            pending = self._pending
             if not isinstance(call_id, str) or not call_id:
                 return self._close(1007, f"{INVALID_ARGUMENT} A function response needs its id.")
-            if pending is not None and pending.issued and call_id == pending.call_id:
-                self._pending = None
+            resolution, pending = self._tools.resolve(call_id)
+            if resolution is Resolution.UNKNOWN:
+                return self._close(1007, f"{INVALID_ARGUMENT} Unknown function call id.")
+            if pending is not None:
                 line = f"tool {pending.rule.name} ({call_id}): {response.get('response')}"
                 self.memory = replace(self.memory, heard=(*self.memory.heard, line))
                 rule = pending.rule
                 if rule.say_ms is not None:
                     audio = self._fixed_tone(rule.say_ms)
                 elif pending.echo is not None and len(pending.echo):
-                    audio = (
-                        echo_audio(pending.echo, pending.echo_rate_hz)
-                        if self.config.mode is ReplyMode.ECHO
-                        else tone_audio(
-                            len(pending.echo) / pending.echo_rate_hz,
-                            self.config.tone_hz,
-                            self.config.tone_dbfs,
-                        )
-                    )
+                    audio = self._answer_audio(pending.echo, pending.echo_rate_hz)
                 else:
                     audio = self._fixed_tone(self.config.text_reply_ms)
                 self._schedule(audio, now_s, text=rule.say_text or None)
-            elif call_id not in self._cancelled:
-                return self._close(1007, f"{INVALID_ARGUMENT} Unknown function call id.")
         return []
 
     # --------------------------------------------------------------------------- replies
+
+    def _answer_audio(
+        self, utterance: npt.NDArray[np.int16], rate_hz: int
+    ) -> npt.NDArray[np.int16]:
+        """The answer to an utterance: the utterance itself at 24 kHz, or a tone as long."""
+        if self.config.mode is ReplyMode.ECHO:
+            return echo_audio(utterance, rate_hz)
+        return tone_audio(len(utterance) / rate_hz, self.config.tone_hz, self.config.tone_dbfs)
 
     def _fixed_tone(self, duration_ms: int) -> npt.NDArray[np.int16]:
         return tone_audio(duration_ms / 1000, self.config.tone_hz, self.config.tone_dbfs)
@@ -419,61 +339,28 @@ class Conversation:
         text: str | None = None,
         source: npt.NDArray[np.int16] | None = None,
     ) -> None:
-        minimum = round(self.config.min_reply_ms * OUTPUT_RATE_HZ / 1000)
-        if len(audio) < minimum:
-            audio = np.concatenate([audio, np.zeros(minimum - len(audio), dtype=np.int16)])
-        turn = self.memory.model_turns + 1
         if text is None:
+            turn = self.memory.model_turns + 1
             replies = self.scenario.replies
             text = replies[turn - 1] if turn <= len(replies) else f"[model turn {turn}]"
-        start = now_s + self.config.reply_delay_ms / 1000
-        current = self._reply
-        if current is not None and current.started:
-            start = max(start, current.end_s)  # NO_INTERRUPTION: speak after the current turn
-        reply = Reply(
-            start_s=start,
-            samples=audio,
-            text=text,
-            chunk_samples=max(1, OUTPUT_RATE_HZ * self.config.chunk_ms // 1000),
-            lead_s=self.config.lead_ms / 1000,
-            source=source,
-        )
-        if current is not None and current.started:
-            self._queued = reply
-        else:
-            self._reply = reply
+        self._speaker.schedule(audio, text, now_s, source)
 
     def _advance_reply(self, now_s: float) -> list[Output]:
         out: list[Output] = []
-        reply = self._reply
-        while reply is not None and now_s >= reply.next_due_s():
-            if not reply.started:
+        for step in self._speaker.advance(now_s):
+            if isinstance(step, Started):
                 out.extend(self._resumption_update(resumable=False))
-            out.extend(Send(message) for message in reply.take_due(now_s))
-            if now_s < reply.end_s or reply.next_chunk < reply.chunk_count:
-                break
-            self.record.model_audio_samples += len(reply.samples)
-            self.memory = replace(self.memory, model_turns=self.memory.model_turns + 1)
-            out.append(Send({"serverContent": {"turnComplete": True}, **self._usage(reply)}))
-            self._reply, self._queued = self._queued, None
-            reply = self._reply
-            if self._pending is None:
-                out.extend(self._resumption_update(resumable=True))
+            elif isinstance(step, Finished):
+                self.record.model_audio_samples += len(step.reply.samples)
+                self.memory = replace(self.memory, model_turns=self.memory.model_turns + 1)
+                usage = usage_metadata(self._prompt_s, step.reply.duration_s)
+                self._prompt_s = 0.0
+                out.append(Send({"serverContent": {"turnComplete": True}, "usageMetadata": usage}))
+                if self._tools.pending is None:
+                    out.extend(self._resumption_update(resumable=True))
+            else:
+                out.append(Send(step))
         return out
-
-    def _usage(self, reply: Reply) -> dict[str, Any]:
-        prompt = round(self._prompt_s * TOKENS_PER_AUDIO_S)
-        response = round(reply.duration_s * TOKENS_PER_AUDIO_S)
-        self._prompt_s = 0.0
-        return {
-            "usageMetadata": {
-                "promptTokenCount": prompt,
-                "responseTokenCount": response,
-                "totalTokenCount": prompt + response,
-                "promptTokensDetails": [{"modality": "AUDIO", "tokenCount": prompt}],
-                "responseTokensDetails": [{"modality": "AUDIO", "tokenCount": response}],
-            }
-        }
 
     # ------------------------------------------------------------------------- session
 
@@ -499,9 +386,3 @@ def _int_or_none(value: Any) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def _duration(seconds: float) -> str:
-    """A protobuf Duration string: "50s", "1.5s"."""
-    text = f"{seconds:.3f}".rstrip("0").rstrip(".")
-    return f"{text}s"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ReceivedMessage", "Recorder", "SessionRecord"]
+__all__ = ["ReceivedMessage", "Recorder", "SessionRecord", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,29 @@ class Recorder:
             if record.session_id == session_id:
                 return record
         raise KeyError(session_id)
+
+
+def _decoded_size(text: Any) -> int:
+    """Bytes a base64 string decodes to (either alphabet, padded or not), without decoding it."""
+    if not isinstance(text, str):
+        return 0
+    return len(text.rstrip("=")) * 3 // 4
+
+
+def summarise(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The body to record: audio payloads replaced by their sample counts."""
+    if kind != "realtimeInput":
+        return body
+    result = dict(body)
+    for name in ("audio", "mediaChunks"):
+        blobs = body.get(name)
+        if blobs is None:
+            continue
+        items = blobs if isinstance(blobs, list) else [blobs]
+        summarised = []
+        for blob in items:
+            data = blob.get("data", "") if isinstance(blob, dict) else ""
+            mime = blob.get("mimeType") if isinstance(blob, dict) else None
+            summarised.append({"mimeType": mime, "samples": _decoded_size(data) // 2})
+        result[name] = summarised if isinstance(blobs, list) else summarised[0]
+    return result

@@ -14,9 +14,7 @@ import contextlib
 import json
 import math
 import re
-import secrets
 import ssl
-import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -27,10 +25,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from gateway.emulator.config import EmulatorConfig
-from gateway.emulator.conversation import Close, Conversation, Memory, Output
-from gateway.emulator.recorder import ReceivedMessage, Recorder, SessionRecord
+from gateway.emulator.conversation import Close, Conversation, Output
+from gateway.emulator.recorder import ReceivedMessage, Recorder, SessionRecord, summarise
 from gateway.emulator.scenario import Scenario
 from gateway.emulator.schema import ClientMessageError, normalise_client_message
+from gateway.emulator.sessions import Session, SessionRegistry
 from gateway.emulator.tls import client_ssl_context, self_signed_certificate, server_ssl_context
 from gateway.log import get_logger, register_secret
 
@@ -47,27 +46,11 @@ _log = get_logger(component="emulator")
 
 
 @dataclass
-class _Session:
-    session_id: str
-    record: SessionRecord
-    memory: Memory = field(default_factory=Memory)
-    active: ServerConnection | None = None
-    connections: int = 0
-
-
-@dataclass
 class _Wake:
     """The ticker's alarm: the emulated time it sleeps until, and the event that wakes it early."""
 
     event: asyncio.Event = field(default_factory=asyncio.Event)
     at_s: float = math.inf
-
-
-@dataclass(frozen=True)
-class _Handle:
-    session_id: str
-    memory: Memory
-    issued_at_s: float
 
 
 def _split_target(target: str) -> tuple[str, str]:
@@ -84,32 +67,6 @@ def _reason(text: str) -> str:
     return data[: _MAX_REASON_BYTES - 3].decode(errors="ignore") + "..."
 
 
-def _decoded_size(text: Any) -> int:
-    """Bytes a base64 string decodes to (either alphabet, padded or not), without decoding it."""
-    if not isinstance(text, str):
-        return 0
-    return len(text.rstrip("=")) * 3 // 4
-
-
-def _summary(kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The body to record: audio payloads replaced by their sample counts."""
-    if kind != "realtimeInput":
-        return body
-    result = dict(body)
-    for name in ("audio", "mediaChunks"):
-        blobs = body.get(name)
-        if blobs is None:
-            continue
-        items = blobs if isinstance(blobs, list) else [blobs]
-        summarised = []
-        for blob in items:
-            data = blob.get("data", "") if isinstance(blob, dict) else ""
-            mime = blob.get("mimeType") if isinstance(blob, dict) else None
-            summarised.append({"mimeType": mime, "samples": _decoded_size(data) // 2})
-        result[name] = summarised if isinstance(blobs, list) else summarised[0]
-    return result
-
-
 class LiveEmulator:
     """A protocol-faithful Gemini Live `BidiGenerateContent` server (see docs/emulator.md)."""
 
@@ -118,10 +75,7 @@ class LiveEmulator:
         self.scenario = scenario or Scenario()
         self.recorder = Recorder(keep_audio=self.config.keep_audio)
         self.cert_pem: bytes | None = None
-        self._sessions: dict[str, _Session] = {}
-        self._handles: dict[str, _Handle] = {}
-        rejection = self.scenario.reject_setups
-        self._rejections_left = rejection.count if rejection else 0
+        self.sessions = SessionRegistry(self.config, self.scenario, self.recorder)
         self._server: Server | None = None
         self._t0 = 0.0
         self._port = 0
@@ -278,7 +232,9 @@ class LiveEmulator:
                 raise ClientMessageError(
                     1007, "Request contains an invalid argument. The first message must be setup."
                 )
-            session, memory = self._admit(connection, key, setup)
+            session, memory = self.sessions.admit(
+                key=key, setup=setup, api_version=self._api_version(connection), now_s=self.now_s()
+            )
         except ClientMessageError as error:
             await self._close(connection, None, error.code, error.reason)
             return
@@ -298,7 +254,7 @@ class LiveEmulator:
             memory=memory,
             connection=number,
             record=session.record,
-            issue_handle=lambda mem: self._issue_handle(session, mem),
+            issue_handle=lambda mem: self.sessions.issue_handle(session, mem, self.now_s()),
             now_s=self.now_s(),
         )
         try:
@@ -308,66 +264,16 @@ class LiveEmulator:
             if session.active is connection:
                 session.active = None
 
-    def _admit(
-        self, connection: ServerConnection, key: str | None, setup: dict[str, Any]
-    ) -> tuple[_Session, Memory]:
-        allowed = self.config.api_keys
-        if allowed is not None and key not in allowed:
-            raise ClientMessageError(1007, "API key not valid. Please pass a valid API key.")
-        if self._rejections_left > 0 and self.scenario.reject_setups is not None:
-            self._rejections_left -= 1
-            rejection = self.scenario.reject_setups
-            raise ClientMessageError(rejection.code, rejection.reason)
-        model = setup.get("model")
-        if not isinstance(model, str) or not model:
-            raise ClientMessageError(1007, "Request contains an invalid argument. Missing model.")
-        known = self.config.models
-        well_formed = model.startswith(("models/", "publishers/", "projects/"))
-        if not well_formed or (known is not None and model not in known):
-            version = self._api_version(connection)
-            raise ClientMessageError(
-                1008,
-                f"{model} is not found for API version {version}, or is not supported for "
-                "bidiGenerateContent.",
-            )
-        modalities = setup.get("generationConfig", {}).get("responseModalities", ["AUDIO"])
-        if modalities != ["AUDIO"]:
-            raise ClientMessageError(
-                1007, "Request contains an invalid argument. This emulator speaks AUDIO only."
-            )
-        handle = setup.get("sessionResumption", {}).get("handle")
-        if not handle:
-            session_id = uuid.uuid4().hex
-            session = _Session(session_id, self.recorder.new_session(session_id))
-            self._sessions[session_id] = session
-            return session, Memory()
-        entry = self._handles.get(handle)
-        if entry is None or self.now_s() - entry.issued_at_s > self.config.handle_ttl_s:
-            raise ClientMessageError(1008, "The session resumption handle is invalid or expired.")
-        session = self._sessions[entry.session_id]
-        if session.active is not None:
-            raise ClientMessageError(1011, "The session is still attached to another connection.")
-        return session, entry.memory
-
-    def _issue_handle(self, session: _Session, memory: Memory) -> str:
-        handle = secrets.token_urlsafe(24)
-        now = self.now_s()
-        self._handles[handle] = _Handle(session.session_id, memory, now)
-        if len(self._handles) > 10_000:  # forget expired handles now and then
-            ttl = self.config.handle_ttl_s
-            self._handles = {h: e for h, e in self._handles.items() if now - e.issued_at_s <= ttl}
-        return handle
-
-    def _record(self, session: _Session, number: int, kind: str, body: dict[str, Any]) -> None:
+    def _record(self, session: Session, number: int, kind: str, body: dict[str, Any]) -> None:
         if not self.config.keep_messages:
             return
-        message = ReceivedMessage(self.now_s(), number, kind, _summary(kind, body))
+        message = ReceivedMessage(self.now_s(), number, kind, summarise(kind, body))
         session.record.messages.append(message)
 
     # ---------------------------------------------------------------------- connection
 
     async def _run(
-        self, connection: ServerConnection, session: _Session, conversation: Conversation
+        self, connection: ServerConnection, session: Session, conversation: Conversation
     ) -> None:
         wake = _Wake()
         where = (session.record, conversation.connection)
@@ -411,7 +317,7 @@ class LiveEmulator:
     async def _tick(
         self,
         connection: ServerConnection,
-        session: _Session,
+        session: Session,
         conversation: Conversation,
         wake: _Wake,
     ) -> None:

@@ -29,3 +29,18 @@ def test_audio_can_be_counted_without_being_kept() -> None:
     record.add_audio(1, np.array([1, 2], dtype=np.int16), 8000)
     assert record.audio_samples == 2
     assert record.audio().tolist() == []
+
+
+def test_summarise_replaces_audio_by_sample_counts() -> None:
+    from gateway.emulator.recorder import summarise
+
+    body = {"audio": {"mimeType": "audio/pcm;rate=16000", "data": "AAAAAA=="}}
+    assert summarise("realtimeInput", body) == {
+        "audio": {"mimeType": "audio/pcm;rate=16000", "samples": 2}
+    }
+    chunks = {"mediaChunks": [{"mimeType": "audio/pcm", "data": "AAAAAAAA"}, "junk"]}
+    assert summarise("realtimeInput", chunks) == {
+        "mediaChunks": [{"mimeType": "audio/pcm", "samples": 3}, {"mimeType": None, "samples": 0}]
+    }
+    assert summarise("realtimeInput", {"text": "hi"}) == {"text": "hi"}
+    assert summarise("toolResponse", {"functionResponses": []}) == {"functionResponses": []}
