@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from gateway.emulator.config import EmulatorConfig
 from gateway.emulator.conversation import Close, Conversation, Output
@@ -53,6 +54,11 @@ class _Wake:
     at_s: float = math.inf
 
 
+def _socket_open(connection: object) -> bool:
+    """Whether a session's previous socket is still open (closing counts as closed)."""
+    return isinstance(connection, ServerConnection) and connection.state is State.OPEN
+
+
 def _split_target(target: str) -> tuple[str, str]:
     """(normalised path, query) of a request target; `//ws/...` is a path, not a netloc."""
     path, _, query = target.partition("?")
@@ -75,7 +81,9 @@ class LiveEmulator:
         self.scenario = scenario or Scenario()
         self.recorder = Recorder(keep_audio=self.config.keep_audio)
         self.cert_pem: bytes | None = None
-        self.sessions = SessionRegistry(self.config, self.scenario, self.recorder)
+        self.sessions = SessionRegistry(
+            self.config, self.scenario, self.recorder, is_open=_socket_open
+        )
         self._server: Server | None = None
         self._t0 = 0.0
         self._port = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,14 @@ class _Handle:
 
 
 class SessionRegistry:
-    def __init__(self, config: EmulatorConfig, scenario: Scenario, recorder: Recorder) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        scenario: Scenario,
+        recorder: Recorder,
+        is_open: Callable[[object], bool] = lambda _connection: True,
+    ) -> None:
+        self._is_open = is_open
         self.config = config
         self.scenario = scenario
         self.recorder = recorder
@@ -91,7 +99,7 @@ class SessionRegistry:
         if entry is None or now_s - entry.issued_at_s > self.config.handle_ttl_s:
             raise ClientMessageError(1008, "The session resumption handle is invalid or expired.")
         session = self.sessions[entry.session_id]
-        if session.active is not None:
+        if session.active is not None and self._is_open(session.active):
             raise ClientMessageError(1011, "The session is still attached to another connection.")
         return session, entry.memory
 

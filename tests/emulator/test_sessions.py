@@ -76,3 +76,13 @@ def test_scripted_rejections_count_down() -> None:
         with pytest.raises(ClientMessageError):
             sessions.admit(key=None, setup=SETUP, api_version="v1beta", now_s=0.0)
     sessions.admit(key=None, setup=SETUP, api_version="v1beta", now_s=0.0)
+
+
+def test_a_closing_old_socket_does_not_block_the_resume() -> None:
+    sessions = SessionRegistry(EmulatorConfig(), Scenario(), Recorder(), is_open=lambda c: False)
+    session, _ = sessions.admit(key=None, setup=SETUP, api_version="v1beta", now_s=0.0)
+    handle = sessions.issue_handle(session, Memory(), 0.0)
+    session.active = object()
+    resume = {**SETUP, "sessionResumption": {"handle": handle}}
+    again, _ = sessions.admit(key=None, setup=resume, api_version="v1beta", now_s=1.0)
+    assert again is session
