@@ -20,7 +20,7 @@ from gateway.emulator import (
     TimedAction,
 )
 from gateway.live.closes import CloseInfo, CloseKind
-from gateway.live.endpoints import Backend, custom_endpoint
+from gateway.live.endpoints import Backend, custom_endpoint, developer_endpoint
 from gateway.live.events import (
     AudioChunk,
     GenerationComplete,
@@ -42,6 +42,7 @@ from gateway.shell.live_client import (
     LiveSession,
     connect,
     endpoint_from_settings,
+    vertex_access_token,
 )
 
 CONFIG = LiveConfig()
@@ -354,3 +355,41 @@ def test_invalid_url_is_fatal() -> None:
         assert caught.value.close.kind is CloseKind.FATAL_CONFIG
 
     run(body)
+
+
+@pytest.mark.parametrize("key", ["AIzaTESTKEY", "auth_tokens/ephemeral-1"])
+def test_developer_and_ephemeral_endpoints_reach_the_emulator(key: str) -> None:
+    async def body() -> None:
+        config = EmulatorConfig(tls=True, api_keys=frozenset({key}))
+        async with LiveEmulator(config) as emulator:
+            endpoint = developer_endpoint(key, host=f"127.0.0.1:{emulator.port}")
+            options = ClientOptions(ssl_context=emulator.client_ssl_context())
+            session = await connect(endpoint, CONFIG, options=options)
+            await session.close()
+        assert emulator.recorder.refused == []
+        (record,) = emulator.recorder.sessions
+        assert record.setups[0]["model"] == CONFIG.model
+
+    run(body)
+
+
+def test_vertex_access_token_comes_from_application_default_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import google.auth
+
+    class FakeCredentials:
+        token: str | None = None
+
+        def refresh(self, request: object) -> None:
+            self.token = "ya29.fake-token"
+
+    scopes_seen: list[list[str]] = []
+
+    def fake_default(scopes: list[str]) -> tuple[FakeCredentials, str]:
+        scopes_seen.append(scopes)
+        return FakeCredentials(), "project"
+
+    monkeypatch.setattr(google.auth, "default", fake_default)
+    assert asyncio.run(vertex_access_token()) == "ya29.fake-token"
+    assert scopes_seen == [["https://www.googleapis.com/auth/cloud-platform"]]
