@@ -13,7 +13,7 @@ from google import genai
 from google.genai import errors, types
 from google.genai.live import AsyncSession
 
-from gateway.emulator import EmulatorConfig, LiveEmulator
+from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario, ToolCallRule
 from gateway.emulator.schema import normalise_client_message
 from gateway.live.protocol import encode_setup
 from gateway.live.setup import LiveConfig, VadConfig
@@ -201,5 +201,46 @@ def test_our_setup_is_what_the_sdk_puts_on_the_wire() -> None:
         kind, expected = normalise_client_message(json.loads(encode_setup(ours)))
         assert kind == "setup"
         assert record.setups[0] == expected
+
+    asyncio.run(scenario())
+
+
+def test_sdk_tool_call_round_trip_on_dtmf_text() -> None:
+    rule = ToolCallRule(
+        name="menu_choice", args={"digit": "5"}, on_text="pressed 5", say_text="Option five"
+    )
+
+    async def scenario() -> None:
+        config = EmulatorConfig(tls=True, speed=10)
+        async with LiveEmulator(config, Scenario(tool_calls=(rule,))) as emulator:
+            client = sdk_client(emulator)
+            async with client.aio.live.connect(model=MODEL, config=live_config()) as session:
+                await session.send_realtime_input(text="Caller pressed 5")
+                call: types.FunctionCall | None = None
+                async with asyncio.timeout(30):
+                    while call is None:
+                        async for message in session.receive():
+                            if message.tool_call and message.tool_call.function_calls:
+                                call = message.tool_call.function_calls[0]
+                                break
+                assert call.name == "menu_choice"
+                assert call.args == {"digit": "5"}
+                assert call.id is not None
+                await session.send_tool_response(
+                    function_responses=[
+                        types.FunctionResponse(
+                            id=call.id, name=call.name, response={"output": "ok"}
+                        )
+                    ]
+                )
+                heard = Heard()
+                await read_until(session, heard, lambda h: h.turn_complete)
+        assert "".join(heard.output_text) == "Option five"
+        assert heard.audio_bytes > 0
+        (record,) = emulator.recorder.sessions
+        assert record.texts == ["Caller pressed 5"]
+        assert record.tool_responses == [
+            {"id": call.id, "name": "menu_choice", "response": {"output": "ok"}}
+        ]
 
     asyncio.run(scenario())
