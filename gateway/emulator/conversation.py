@@ -56,7 +56,6 @@ class Conversation:
         self.connection = connection
         self.record = record
         self._issue_handle = issue_handle
-        self.started_s = now_s
         self.closed = False
         self.resumable_updates = "sessionResumption" in setup
         rtc = setup.get("realtimeInputConfig", {})

@@ -137,7 +137,11 @@ def _close_of(exc: ConnectionClosed, *, go_away_seen: bool) -> CloseInfo:
 
 
 class LiveSession:
-    """An open Live session. Use `async for event in session` (or `recv()`), and `close()`."""
+    """An open Live session. Use `async for event in session` (or `recv()`), and `close()`.
+
+    Sends raise LiveClosedError once the socket has closed, and TimeoutError when the socket does
+    not take a frame within `send_timeout_s` (a stuck connection: close it and resume).
+    """
 
     def __init__(
         self,
