@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["CloseInfo", "CloseKind", "classify_close", "close_info"]
+__all__ = ["CloseInfo", "CloseKind", "classify_close", "close_info", "handshake_refusal"]
 
 ABNORMAL_CLOSURE = 1006
 
@@ -70,3 +70,17 @@ def close_info(code: int | None, reason: str, *, go_away_seen: bool) -> CloseInf
         kind=classify_close(code, reason, go_away_seen=go_away_seen),
         go_away_seen=go_away_seen,
     )
+
+
+def handshake_refusal(status: int) -> CloseInfo:
+    """Classify an opening handshake the server refused with HTTP `status`, as if it were a close.
+
+    429 is quota; other 4xx (wrong path, key or permission) are configuration, reported as 1008;
+    anything else (5xx, odd statuses) is transient, reported as 1006.
+    """
+    if status == 429:
+        return close_info(1011, "HTTP 429 RESOURCE_EXHAUSTED", go_away_seen=False)
+    reason = f"HTTP {status} at the opening handshake"
+    if 400 <= status < 500:
+        return close_info(1008, reason, go_away_seen=False)
+    return close_info(None, reason, go_away_seen=False)

@@ -29,7 +29,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from gateway import __version__
-from gateway.live.closes import CloseInfo, close_info
+from gateway.live.closes import CloseInfo, close_info, handshake_refusal
 from gateway.live.endpoints import (
     LiveEndpoint,
     custom_endpoint,
@@ -114,15 +114,9 @@ def _loggable(url: str) -> str:
 
 
 def _handshake_close(exc: Exception) -> CloseInfo:
-    """Classify a failed opening handshake like a close: HTTP 429 is quota; other 4xx (wrong
-    path, key or permission) are configuration (reported as 1008); the rest is transient (1006)."""
+    """Classify a failed opening handshake like a close (the decision lives in live.closes)."""
     if isinstance(exc, InvalidStatus):
-        status = exc.response.status_code
-        if status == 429:
-            return close_info(1011, "HTTP 429 RESOURCE_EXHAUSTED", go_away_seen=False)
-        if 400 <= status < 500:
-            return close_info(1008, f"HTTP {status} at the opening handshake", go_away_seen=False)
-        return close_info(None, f"HTTP {status} at the opening handshake", go_away_seen=False)
+        return handshake_refusal(exc.response.status_code)
     if isinstance(exc, InvalidURI | ValueError):
         return close_info(1008, "invalid Live URL", go_away_seen=False)
     return close_info(None, f"connect failed: {type(exc).__name__}", go_away_seen=False)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.live.closes import CloseInfo, CloseKind, classify_close, close_info
+from gateway.live.closes import (
+    CloseInfo,
+    CloseKind,
+    classify_close,
+    close_info,
+    handshake_refusal,
+)
 
 
 @pytest.mark.parametrize(
@@ -41,3 +47,17 @@ def test_close_info_reports_no_close_frame_as_1006() -> None:
     )
     assert close_info(1011, "x", go_away_seen=True).resumable
     assert not close_info(1007, "x", go_away_seen=False).resumable
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (429, CloseInfo(1011, "HTTP 429 RESOURCE_EXHAUSTED", CloseKind.QUOTA)),
+        (401, CloseInfo(1008, "HTTP 401 at the opening handshake", CloseKind.FATAL_CONFIG)),
+        (404, CloseInfo(1008, "HTTP 404 at the opening handshake", CloseKind.FATAL_CONFIG)),
+        (500, CloseInfo(1006, "HTTP 500 at the opening handshake", CloseKind.RESUMABLE)),
+        (302, CloseInfo(1006, "HTTP 302 at the opening handshake", CloseKind.RESUMABLE)),
+    ],
+)
+def test_handshake_refusal_is_classified_like_a_close(status: int, expected: CloseInfo) -> None:
+    assert handshake_refusal(status) == expected
