@@ -26,6 +26,7 @@ class Framer:
 
     def push(self, data: bytes) -> list[bytes]:
         """Append `data`; return every complete frame, oldest first."""
+        # Not built on push_joined: this runs per chunk of model audio, and a call costs.
         if self._pending:
             data = self._pending + data
         size = self.frame_bytes
@@ -34,6 +35,17 @@ class Framer:
         if end == size:
             return [data if end == len(data) else data[:size]]
         return [data[i : i + size] for i in range(0, end, size)]
+
+    def push_joined(self, data: bytes) -> bytes:
+        """Append `data`; return every complete frame as one byte string (maybe empty).
+
+        With `frame_bytes=2` this keeps 16-bit PCM whole when a sample is split across chunks.
+        """
+        if self._pending:
+            data = self._pending + data
+        end = len(data) - len(data) % self.frame_bytes
+        self._pending = data[end:]
+        return data if end == len(data) else data[:end]
 
     def flush(self) -> list[bytes]:
         """Return the remainder padded to a whole frame (or nothing), and start empty."""

@@ -87,29 +87,24 @@ class UplinkPath:
     ) -> None:
         self.carrier = carrier
         self.out_rate_hz = out_rate_hz
-        self._decode = _DECODERS.get(carrier.encoding, self._whole_samples)
+        # An L16 payload may split a sample across two frames: keep whole samples only.
+        self._samples = Framer(2, 0)
+        self._decode = _DECODERS.get(carrier.encoding, self._samples.push_joined)
         self._resampler = Resampler(carrier.rate_hz, out_rate_hz, phase=phase)
-        self._odd = b""  # an L16 payload may split a sample across two frames
 
     def process(self, payload: bytes) -> bytes:
         """Decode and resample one carrier payload; returns the PCM available now."""
         samples = g711.pcm16_samples(self._decode(payload))
         return g711.pcm16_from_exact(self._resampler.process_exact(samples))
 
-    def _whole_samples(self, payload: bytes) -> bytes:
-        pcm = self._odd + payload if self._odd else payload
-        cut = len(pcm) & ~1
-        self._odd = pcm[cut:]
-        return pcm[:cut]
-
     def flush(self) -> bytes:
         """End of stream: the resampler's ring-out (a few ms), then a fresh state."""
-        self._odd = b""
+        self._samples.reset()
         return g711.pcm16_from_exact(self._resampler.flush_exact())
 
     def reset(self) -> None:
         """Drop all state."""
-        self._odd = b""
+        self._samples.reset()
         self._resampler.reset()
 
     @property
@@ -136,27 +131,23 @@ class DownlinkPath:
         self._encode = _ENCODERS[carrier.encoding]
         self._resampler = Resampler(in_rate_hz, carrier.rate_hz, phase=phase)
         self._framer = Framer(carrier.frame_bytes, carrier.silence_byte)
-        self._odd = b""
+        self._samples = Framer(2, 0)  # a chunk may end in the middle of a sample
 
     def process(self, pcm: bytes) -> list[bytes]:
         """Resample, encode and frame one chunk of model audio; returns the complete frames."""
-        if self._odd:
-            pcm = self._odd + pcm
-            self._odd = b""
-        if len(pcm) & 1:
-            pcm, self._odd = pcm[:-1], pcm[-1:]
+        pcm = self._samples.push_joined(pcm)
         exact = self._resampler.process_exact(g711.pcm16_samples(pcm))
         return self._framer.push(self._encode(exact)) if exact.size else []
 
     def flush(self) -> list[bytes]:
         """End of a model turn: ring-out plus the last partial frame padded with silence."""
-        self._odd = b""
+        self._samples.reset()
         frames = self._framer.push(self._encode(self._resampler.flush_exact()))
         return frames + self._framer.flush()
 
     def reset(self) -> None:
         """Barge-in: drop the held remainder and the filter state."""
-        self._odd = b""
+        self._samples.reset()
         self._resampler.reset()
         self._framer.reset()
 

@@ -43,3 +43,12 @@ def test_reset_drops_the_remainder() -> None:
 def test_rejects_bad_configuration(size: int, pad: int) -> None:
     with pytest.raises(ValueError, match="must be"):
         Framer(size, pad)
+
+
+def test_push_joined_returns_whole_units_as_one_string() -> None:
+    f = Framer(2, 0)
+    assert f.push_joined(b"\x01\x02\x03") == b"\x01\x02"
+    assert f.pending_bytes == 1
+    assert f.push_joined(b"\x04") == b"\x03\x04"
+    assert f.push_joined(b"") == b""
+    assert f.pending_bytes == 0
