@@ -24,11 +24,13 @@ recomputed when their input arrives. Nothing is held back beyond what causality 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from gateway.audio.filters import LowpassDesign, Phase, design_lowpass
+from gateway.audio.filters import Phase, design_lowpass
 from gateway.audio.g711 import int16_from_exact
 
 Int16Array = npt.NDArray[np.int16]
@@ -37,8 +39,15 @@ _TARGET_BLOCK_OUTPUTS = 16
 _INT16 = np.dtype(np.int16)
 
 
-def _block_matrix(design: LowpassDesign, block_groups: int) -> npt.NDArray[np.float64]:
-    """The (window, block_groups*up) matrix mapping one block's input window to its outputs."""
+@functools.cache
+def _block_matrix(
+    in_rate_hz: int, out_rate_hz: int, phase: Phase, block_groups: int
+) -> npt.NDArray[np.float64]:
+    """The (window, block_groups*up) matrix mapping one block's input window to its outputs.
+
+    Built once per process for each conversion and block size (read-only, shared by all calls).
+    """
+    design = design_lowpass(in_rate_hz, out_rate_hz, phase)
     up, down, k_taps = design.up, design.down, design.taps_per_phase
     padded = np.zeros(k_taps * up)
     padded[: len(design.taps)] = design.taps
@@ -51,6 +60,7 @@ def _block_matrix(design: LowpassDesign, block_groups: int) -> npt.NDArray[np.fl
             phase_taps = padded[(j * down) % up :: up]
             # Tap k multiplies the input k samples before the newest one this output needs.
             matrix[newest - np.arange(k_taps), group * up + j] = phase_taps
+    matrix.flags.writeable = False
     return matrix
 
 
@@ -83,7 +93,11 @@ class Resampler:
         self._k = design.taps_per_phase if design else 1
         self._groups = block_groups or max(1, _TARGET_BLOCK_OUTPUTS // self._up)
         # Same rate: the identity matrix keeps one code path (and the exact-output contract).
-        self._matrix = _block_matrix(design, self._groups) if design else np.eye(self._groups)
+        self._matrix = (
+            _block_matrix(in_rate_hz, out_rate_hz, phase, self._groups)
+            if design
+            else np.eye(self._groups)
+        )
         self._window = self._matrix.shape[0]
         self._hop = self._groups * self._down
         self._block_outputs = self._groups * self._up
