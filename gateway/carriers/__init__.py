@@ -1,0 +1,1 @@
+"""Carrier translators: one wire dialect each, behind the `CarrierTranslator` protocol."""

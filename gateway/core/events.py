@@ -1,0 +1,231 @@
+"""The call bridge's vocabulary: events in (past-tense facts), commands out (imperatives).
+
+Carrier translators (`gateway.carriers`) turn wire messages into the carrier events below and
+turn the carrier commands back into wire messages; vendor field names never get past them. Live
+events come from `gateway.live.events` unchanged. The shell feeds both, plus its own facts
+(`LiveOpened`, `LiveClosed`, `CarrierClosed`, `TimerFired`), to `CallBridge.handle(event, now_ms)`
+and executes the commands it returns, in order.
+
+All payloads are bytes in the carrier's own encoding (`CarrierFormat` of the call) on the carrier
+side, and 16-bit little-endian PCM on the Live side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.audio.paths import CarrierFormat
+from gateway.live.closes import CloseInfo
+from gateway.live.events import LiveEvent
+from gateway.live.protocol import ToolResult
+
+# --------------------------------------------------------------------------- carrier events
+
+
+@dataclass(frozen=True, slots=True)
+class StreamConnected:
+    """The carrier opened the media stream (Twilio `connected`); no call identity yet."""
+
+    protocol: str = ""
+    version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    """The stream's metadata arrived (Twilio `start`): who the call is and how audio travels."""
+
+    call_id: str
+    stream_id: str
+    account_id: str = ""
+    media_format: CarrierFormat = field(default_factory=CarrierFormat)
+    custom_parameters: Mapping[str, str] = field(default_factory=dict)
+    tracks: tuple[str, ...] = ("inbound",)
+
+
+@dataclass(frozen=True, slots=True)
+class CallerAudio:
+    """One inbound media frame: `payload` in the call's carrier encoding (any length)."""
+
+    payload: bytes
+    timestamp_ms: int | None = None
+    """The carrier's media timestamp (ms since stream start) when it sends one."""
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfPressed:
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackMarked:
+    """The carrier echoed a mark: the audio queued before it has played, or was cleared."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallStopped:
+    """The carrier ended the stream (Twilio `stop`): the call is over or moved elsewhere."""
+
+    reason: str = "carrier stop"
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesMissed:
+    """A gap in the carrier's sequence numbers: `count` messages never arrived (or came late)."""
+
+    expected: int
+    received: int
+
+    @property
+    def count(self) -> int:
+        return self.received - self.expected
+
+
+@dataclass(frozen=True, slots=True)
+class MessageIgnored:
+    """A carrier message the translator could not use, and why (for one log line)."""
+
+    reason: str
+    detail: str = ""
+
+
+CarrierEvent = (
+    StreamConnected
+    | CallStarted
+    | CallerAudio
+    | DtmfPressed
+    | PlaybackMarked
+    | CallStopped
+    | MessagesMissed
+    | MessageIgnored
+)
+
+# ----------------------------------------------------------------------------- shell events
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOpened:
+    """A Live session is ready for this call (pre-warmed and claimed, or freshly connected)."""
+
+    session_id: str | None = None
+    resumed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LiveClosed:
+    """The call's Live session closed (or could not be opened); `close` classifies how."""
+
+    close: CloseInfo
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierClosed:
+    """The carrier's socket closed without a `stop` (network loss, carrier error)."""
+
+    code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    """A timer the bridge asked for with `StartTimer` is due."""
+
+    name: str
+
+
+BridgeEvent = CarrierEvent | LiveEvent | LiveOpened | LiveClosed | CarrierClosed | TimerFired
+
+# ------------------------------------------------------------------------- carrier commands
+
+
+@dataclass(frozen=True, slots=True)
+class PlayAudio:
+    """Queue `payload` (carrier encoding, whole frames) for playback after earlier audio."""
+
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMark:
+    """Ask the carrier to echo `name` once the audio queued before it has played."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClearPlayback:
+    """Drop everything queued at the carrier now (barge-in)."""
+
+
+CarrierCommand = PlayAudio | PlaceMark | ClearPlayback
+
+# ---------------------------------------------------------------------------- Live commands
+
+
+@dataclass(frozen=True, slots=True)
+class SendAudio:
+    """Send caller audio to Live as `realtimeInput.audio` (16-bit LE PCM at `rate_hz`)."""
+
+    pcm: bytes
+    rate_hz: int = 16_000
+
+
+@dataclass(frozen=True, slots=True)
+class SendText:
+    """Send `realtimeInput.text` (DTMF notes, greetings)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendToolResponse:
+    results: tuple[ToolResult, ...]
+
+
+LiveCommand = SendAudio | SendText | SendToolResponse
+
+# --------------------------------------------------------------------------- shell commands
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    """Deliver `TimerFired(name)` at `at_ms` (same clock as `now_ms`); replaces a timer of that
+    name."""
+
+    name: str
+    at_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseLive:
+    """Close the call's Live session (normal closure)."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EndCall:
+    """Close the carrier stream and finish the call; `CallSummary` follows in `Note`."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A decision worth one log line: `event` is a dotted name, `fields` its structured data."""
+
+    event: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    level: str = "info"
+
+
+ShellCommand = StartTimer | CancelTimer | CloseLive | EndCall | Note
+
+Command = CarrierCommand | LiveCommand | ShellCommand
