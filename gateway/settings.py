@@ -1,12 +1,14 @@
 """Frozen settings read once from the environment (and a `.env` file, if present).
 
-The process environment wins over `.env`. Only the Live-related variables live here so far; later
-parts of the gateway add theirs. Every variable is documented in `.env.example`.
+The process environment wins over `.env`. `Settings` holds the Live side, `ServerSettings` the
+call server (listen address, public URL, stream tokens, playback) and `TwilioSettings` the Twilio
+account. Every variable is documented in `.env.example` and docs/configuration.md.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,14 @@ from gateway.live.setup import (
 )
 from gateway.log import register_secret
 
-__all__ = ["Settings", "SettingsError", "load_settings", "parse_dotenv"]
+__all__ = [
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "TwilioSettings",
+    "load_settings",
+    "parse_dotenv",
+]
 
 
 class SettingsError(ValueError):
@@ -126,8 +135,44 @@ class _Reader:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """The call server: where it listens, how it names itself, how it guards media streams."""
+
+    host: str = "0.0.0.0"
+    port: int = 8080
+    public_url: str | None = None
+    """GATEWAY_PUBLIC_URL: base of the URLs put in webhook answers (else from the request)."""
+    secret: bytes = b""
+    """GATEWAY_SECRET: signs stream tokens; random per process when unset (`secret_generated`)."""
+    secret_generated: bool = True
+    stream_token_ttl_s: float = 60.0
+    prewarm_hold_s: float = 15.0
+    """How long a Live session opened at the webhook waits for its media stream."""
+    stream_start_timeout_s: float = 10.0
+    playback_lead_ms: int = 400
+
+    def __repr__(self) -> str:
+        return (
+            f"ServerSettings(host={self.host!r}, port={self.port}, "
+            f"public_url={self.public_url!r}, secret=***)"
+        )
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str | None = None
+    auth_token: str | None = None
+    """Validates X-Twilio-Signature when set; REST calls (transfer, hang-up) need it too."""
+    api_base: str = "https://api.twilio.com"
+
+    def __repr__(self) -> str:
+        token = "***" if self.auth_token else None
+        return f"TwilioSettings(account_sid={self.account_sid!r}, auth_token={token!r})"
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Everything the Live side of the gateway reads from the environment."""
+    """Everything the gateway reads from the environment."""
 
     gemini_api_key: str | None
     live_url: str | None
@@ -139,6 +184,8 @@ class Settings:
     live_setup_timeout_s: float
     live_ping_interval_s: float | None
     live_ping_timeout_s: float | None
+    server: ServerSettings = ServerSettings()
+    twilio: TwilioSettings = TwilioSettings()
 
     @property
     def use_embedded_emulator(self) -> bool:
@@ -185,6 +232,46 @@ def _thinking(reader: _Reader, model: str) -> tuple[int | None, str | None]:
             )
         return None, level
     raise SettingsError(f"GATEWAY_THINKING is not supported for model {model!r}")
+
+
+def _server(reader: _Reader) -> ServerSettings:
+    secret_text = reader.text("GATEWAY_SECRET")
+    if secret_text is not None and len(secret_text) < 16:
+        raise SettingsError("GATEWAY_SECRET must be at least 16 characters")
+    register_secret(secret_text)
+    public_url = reader.text("GATEWAY_PUBLIC_URL")
+    if public_url is not None:
+        if not public_url.startswith(("https://", "http://")) or "?" in public_url:
+            raise SettingsError("GATEWAY_PUBLIC_URL must be an http(s):// URL without a query")
+        public_url = public_url.rstrip("/")
+    port = reader.integer("GATEWAY_PORT", 8080)
+    assert port is not None
+    if port > 65535:
+        raise SettingsError("GATEWAY_PORT must be at most 65535")
+    lead = reader.integer("GATEWAY_PLAYBACK_LEAD_MS", 400, minimum=20)
+    assert lead is not None
+    return ServerSettings(
+        host=reader.text("GATEWAY_HOST") or "0.0.0.0",
+        port=port,
+        public_url=public_url,
+        secret=secret_text.encode() if secret_text else secrets.token_bytes(32),
+        secret_generated=secret_text is None,
+        stream_token_ttl_s=reader.number("GATEWAY_STREAM_TOKEN_TTL_S", 60.0) or 60.0,
+        prewarm_hold_s=reader.number("GATEWAY_PREWARM_HOLD_S", 15.0),
+        stream_start_timeout_s=reader.number("GATEWAY_STREAM_START_TIMEOUT_S", 10.0) or 10.0,
+        playback_lead_ms=lead,
+    )
+
+
+def _twilio(reader: _Reader) -> TwilioSettings:
+    token = reader.text("TWILIO_AUTH_TOKEN")
+    register_secret(token)
+    base = (reader.text("TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/")
+    if not base.startswith(("https://", "http://")):
+        raise SettingsError("TWILIO_API_BASE must be an http(s):// URL")
+    return TwilioSettings(
+        account_sid=reader.text("TWILIO_ACCOUNT_SID"), auth_token=token, api_base=base
+    )
 
 
 def load_settings(
@@ -251,4 +338,6 @@ def load_settings(
         live_setup_timeout_s=reader.number("GATEWAY_LIVE_SETUP_TIMEOUT_S", 10.0),
         live_ping_interval_s=ping_interval or None,
         live_ping_timeout_s=ping_timeout or None,
+        server=_server(reader),
+        twilio=_twilio(reader),
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +151,8 @@ class LiveSession:
         self._options = options
         self.go_away_seen = False
         self.close_info: CloseInfo | None = None
+        self.frame_received_s = 0.0
+        """`time.perf_counter()` when the last frame arrived, before parsing (latency stamps)."""
 
     # ---------------------------------------------------------------------------- receive
 
@@ -157,6 +160,7 @@ class LiveSession:
         """The events of the next server frame; raises LiveClosedError once the socket closed."""
         if self._pending:
             events, self._pending = self._pending, []
+            self.frame_received_s = time.perf_counter()
             return self._note(events)
         if self.close_info is not None:
             raise LiveClosedError(self.close_info)
@@ -164,6 +168,7 @@ class LiveSession:
             frame = await self._ws.recv()
         except ConnectionClosed as exc:
             raise LiveClosedError(self._closed(exc)) from None
+        self.frame_received_s = time.perf_counter()
         return self._note(parse_server_message(frame))
 
     async def __aiter__(self) -> AsyncIterator[LiveEvent]:

@@ -1,0 +1,67 @@
+"""Where a call's Live sessions come from: endpoint, setup and client options in one place.
+
+`LiveConnector.open()` returns a ready `LiveSession` (setupComplete received) or raises
+`LiveConnectError`. The webhook pre-warms sessions through it and a stream whose pre-warmed
+session is gone connects through it too, so both see the same configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from gateway.live.endpoints import LiveEndpoint, custom_endpoint
+from gateway.live.setup import LiveConfig
+from gateway.settings import Settings
+from gateway.shell.live_client import (
+    ClientOptions,
+    LiveSession,
+    connect,
+    endpoint_from_settings,
+    vertex_access_token,
+)
+
+__all__ = ["LiveConnector"]
+
+EndpointFactory = Callable[[], Awaitable[LiveEndpoint]]
+
+
+class LiveConnector:
+    """Opens Live sessions with one endpoint factory, setup configuration and client options."""
+
+    def __init__(
+        self, endpoint: EndpointFactory, config: LiveConfig, options: ClientOptions
+    ) -> None:
+        self._endpoint = endpoint
+        self.config = config
+        self.options = options
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, live_url: str | None = None) -> LiveConnector:
+        """The settings' backend, or `live_url` (the embedded emulator) when given."""
+        options = ClientOptions.from_settings(settings)
+        if live_url is not None:
+            fixed = custom_endpoint(live_url, api_key=None)
+            return cls(_constant(fixed), settings.live, options)
+        if settings.vertex and not settings.live_url:
+
+            async def vertex() -> LiveEndpoint:
+                # Fetched per session: ADC tokens expire hourly and the pre-warm hides the cost.
+                token = await vertex_access_token()
+                return endpoint_from_settings(settings, access_token=token)
+
+            return cls(vertex, settings.live, options)
+        return cls(_constant(endpoint_from_settings(settings)), settings.live, options)
+
+    async def open(self, *, resume_handle: str | None = None) -> LiveSession:
+        """A ready session; raises LiveConnectError (with a classified close) otherwise."""
+        endpoint = await self._endpoint()
+        return await connect(
+            endpoint, self.config, resume_handle=resume_handle, options=self.options
+        )
+
+
+def _constant(endpoint: LiveEndpoint) -> EndpointFactory:
+    async def factory() -> LiveEndpoint:
+        return endpoint
+
+    return factory
