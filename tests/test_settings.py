@@ -137,3 +137,52 @@ def test_env_example_is_a_valid_configuration() -> None:
     settings = load_settings(parse_dotenv(example.read_text()), env_file=None)
     assert settings.use_embedded_emulator
     assert settings.live.model == DEFAULT_MODEL
+
+
+def test_server_and_twilio_defaults() -> None:
+    settings = load_settings({}, env_file=None)
+    server = settings.server
+    assert (server.host, server.port, server.public_url) == ("0.0.0.0", 8080, None)
+    assert server.secret_generated and len(server.secret) == 32
+    assert server.playback_lead_ms == 400
+    assert settings.twilio.auth_token is None
+    assert settings.twilio.api_base == "https://api.twilio.com"
+
+
+def test_server_and_twilio_from_environment_never_print_secrets() -> None:
+    settings = load_settings(
+        {
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": "9000",
+            "GATEWAY_PUBLIC_URL": "https://gw.example.com/",
+            "GATEWAY_SECRET": "a-long-secret-value-here",
+            "GATEWAY_PLAYBACK_LEAD_MS": "300",
+            "TWILIO_ACCOUNT_SID": "AC123",
+            "TWILIO_AUTH_TOKEN": "twilio-token-value",
+            "TWILIO_API_BASE": "http://127.0.0.1:9999/",
+        },
+        env_file=None,
+    )
+    assert settings.server.public_url == "https://gw.example.com"
+    assert settings.server.secret == b"a-long-secret-value-here"
+    assert not settings.server.secret_generated
+    assert settings.server.port == 9000 and settings.server.playback_lead_ms == 300
+    assert settings.twilio.api_base == "http://127.0.0.1:9999"
+    text = repr(settings.server) + repr(settings.twilio)
+    assert "a-long-secret-value-here" not in text and "twilio-token-value" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GATEWAY_SECRET", "short"),
+        ("GATEWAY_PUBLIC_URL", "gw.example.com"),
+        ("GATEWAY_PUBLIC_URL", "https://gw.example.com/?x=1"),
+        ("GATEWAY_PORT", "70000"),
+        ("GATEWAY_PLAYBACK_LEAD_MS", "5"),
+        ("TWILIO_API_BASE", "api.twilio.com"),
+    ],
+)
+def test_bad_server_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: value}, env_file=None)
