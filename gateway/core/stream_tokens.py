@@ -1,0 +1,175 @@
+"""Per-call media stream tokens: signed, bound to one call, short-lived, single-use.
+
+The voice webhook `issue`s a token for the call and puts it in a `<Parameter>` of the stream
+TwiML (named `STREAM_TOKEN_PARAMETER`); the media route `redeem`s it from `start`'s custom
+parameters before any Live session is opened. Anyone who can reach the media URL but was not sent
+there by a signed webhook, or who replays an old `start`, is refused.
+
+Token = base64url(payload) "." base64url(HMAC-SHA256(secret, payload)), unpadded, where
+payload = b"st1" | expiry (uint64 big-endian, integer seconds) | SHA-256(call id)[:16] | nonce.
+The call id goes in as a digest so that the token has one length (under 130 characters) whatever
+the carrier's call ids look like. Pure: the caller supplies the time and the random nonce.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import heapq
+import hmac
+import re
+from enum import StrEnum
+from typing import Final
+
+__all__ = ["STREAM_TOKEN_PARAMETER", "StreamTokens", "TokenCheck"]
+
+STREAM_TOKEN_PARAMETER: Final = "stream_token"
+"""The `<Parameter>` name (and `start.customParameters` key) that carries the token."""
+
+MIN_SECRET_BYTES: Final = 16
+MIN_NONCE_BYTES: Final = 16
+MAX_NONCE_BYTES: Final = 32
+
+_TAG: Final = b"st1"  # version 1; a new layout gets a new tag, and old tokens fail as MALFORMED
+_EXPIRY_BYTES: Final = 8
+_CALL_DIGEST_BYTES: Final = 16
+_HEADER_BYTES: Final = len(_TAG) + _EXPIRY_BYTES + _CALL_DIGEST_BYTES
+_MAC_BYTES: Final = 32
+_MAX_TOKEN_CHARS: Final = 200
+_BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class TokenCheck(StrEnum):
+    """The outcome of `StreamTokens.redeem`; only VALID lets the call through."""
+
+    VALID = "valid"
+    MISSING = "missing"
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad signature"
+    WRONG_CALL = "wrong call"
+    EXPIRED = "expired"
+    REUSED = "reused"
+    OVERLOADED = "overloaded"
+    """Too many unexpired tokens already redeemed to remember another one safely."""
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes | None:
+    if not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _call_digest(call_id: str) -> bytes:
+    return hashlib.sha256(call_id.encode("utf-8", "surrogatepass")).digest()[:_CALL_DIGEST_BYTES]
+
+
+class StreamTokens:
+    """Issues and redeems the tokens of one gateway process (one `secret`).
+
+    `issue(call_id, now_s, nonce)` when answering the voice webhook; `redeem(token, call_id,
+    now_s)` when the stream's `start` arrives. A token redeems as VALID once; the tokens already
+    used are remembered until they expire (at most `max_redeemed` of them: beyond that, redeem
+    answers OVERLOADED instead of forgetting one, which would let it be reused).
+    """
+
+    __slots__ = ("_expiries", "_redeemed", "_secret", "max_redeemed", "ttl_s")
+
+    def __init__(self, secret: bytes, *, ttl_s: float = 60.0, max_redeemed: int = 100_000) -> None:
+        if len(secret) < MIN_SECRET_BYTES:
+            raise ValueError(f"the stream token secret needs at least {MIN_SECRET_BYTES} bytes")
+        if not ttl_s > 0:
+            raise ValueError("ttl_s must be positive")
+        if max_redeemed < 1:
+            raise ValueError("max_redeemed must be at least 1")
+        self._secret = bytes(secret)
+        self.ttl_s = ttl_s
+        self.max_redeemed = max_redeemed
+        self._redeemed: set[bytes] = set()  # payloads of redeemed, unexpired tokens
+        self._expiries: list[tuple[int, bytes]] = []  # heap of (expiry_s, payload) to prune
+
+    def __repr__(self) -> str:
+        return f"StreamTokens(ttl_s={self.ttl_s}, redeemed={len(self._redeemed)})"
+
+    @property
+    def redeemed_count(self) -> int:
+        """Redeemed tokens still remembered (unexpired as of the last `redeem`)."""
+        return len(self._redeemed)
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._secret, payload, hashlib.sha256).digest()
+
+    def issue(self, call_id: str, now_s: float, nonce: bytes) -> str:
+        """A token for `call_id`, valid until `int(now_s + ttl_s)` (epoch seconds).
+
+        `nonce` must be 16-32 fresh random bytes (`secrets.token_bytes(16)` in the shell): it is
+        what makes two tokens of the same call and second distinct.
+        """
+        if not call_id:
+            raise ValueError("a stream token needs a call id")
+        if not MIN_NONCE_BYTES <= len(nonce) <= MAX_NONCE_BYTES:
+            raise ValueError(f"the nonce must be {MIN_NONCE_BYTES}-{MAX_NONCE_BYTES} bytes")
+        expiry_s = int(now_s + self.ttl_s)
+        if expiry_s < 0:
+            raise ValueError("now_s is before the epoch")
+        payload = (
+            _TAG + expiry_s.to_bytes(_EXPIRY_BYTES, "big") + _call_digest(call_id) + bytes(nonce)
+        )
+        return _b64encode(payload) + "." + _b64encode(self._mac(payload))
+
+    def redeem(self, token: str | None, call_id: str, now_s: float) -> TokenCheck:
+        """Check `token` for `call_id` at `now_s` and, when VALID, mark it used.
+
+        Checks in order: presence, format, signature (constant time), call, expiry (a token is
+        expired from its expiry second on), reuse, capacity. Never raises on any token value.
+        """
+        self._prune(now_s)
+        if token is None or token == "":
+            return TokenCheck.MISSING
+        parts = self._split(token)
+        if parts is None:
+            return TokenCheck.MALFORMED
+        payload, mac = parts
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            return TokenCheck.BAD_SIGNATURE
+        call_digest = payload[len(_TAG) + _EXPIRY_BYTES : _HEADER_BYTES]
+        if not hmac.compare_digest(call_digest, _call_digest(call_id)):
+            return TokenCheck.WRONG_CALL
+        expiry_s = int.from_bytes(payload[len(_TAG) : len(_TAG) + _EXPIRY_BYTES], "big")
+        if now_s >= expiry_s:
+            return TokenCheck.EXPIRED
+        # Keyed on the decoded payload, not the text: base64 spellings of one token are one token.
+        if payload in self._redeemed:
+            return TokenCheck.REUSED
+        if len(self._redeemed) >= self.max_redeemed:
+            return TokenCheck.OVERLOADED
+        self._redeemed.add(payload)
+        heapq.heappush(self._expiries, (expiry_s, payload))
+        return TokenCheck.VALID
+
+    @staticmethod
+    def _split(token: object) -> tuple[bytes, bytes] | None:
+        """(payload, mac) of a well-formed token (alphabet, sizes, tag), else None."""
+        if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS or token.count(".") != 1:
+            return None
+        payload_text, _, mac_text = token.partition(".")
+        payload = _b64decode(payload_text)
+        mac = _b64decode(mac_text)
+        if payload is None or mac is None or len(mac) != _MAC_BYTES:
+            return None
+        nonce_bytes = len(payload) - _HEADER_BYTES
+        if not payload.startswith(_TAG) or not MIN_NONCE_BYTES <= nonce_bytes <= MAX_NONCE_BYTES:
+            return None
+        return payload, mac
+
+    def _prune(self, now_s: float) -> None:
+        expiries = self._expiries
+        while expiries and expiries[0][0] <= now_s:
+            self._redeemed.discard(heapq.heappop(expiries)[1])
