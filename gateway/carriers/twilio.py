@@ -8,7 +8,8 @@ because every outbound message needs the stream's `streamSid`.
 Sequence numbers (a string integer on every message but `connected`) are tracked: a jump forward
 yields `MessagesMissed` before the message's own events; a repeated or older number drops the
 message (`MessageIgnored("stale sequence")`) so that a replayed media frame never doubles audio.
-A message without a usable sequence number is still processed, but does not move the tracking.
+A message without a usable sequence number (or with an implausible jump, `MAX_SEQUENCE_JUMP`) is
+still processed, but does not move the tracking.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from gateway.core.events import (
     StreamConnected,
 )
 
-__all__ = ["DTMF_DIGITS", "SUPPORTED_RATES_HZ", "TwilioTranslator"]
+__all__ = ["DTMF_DIGITS", "MAX_SEQUENCE_JUMP", "SUPPORTED_RATES_HZ", "TwilioTranslator"]
 
 DTMF_DIGITS: Final = frozenset("0123456789*#ABCD")
 SUPPORTED_RATES_HZ: Final = frozenset({8_000})
@@ -43,7 +44,10 @@ SUPPORTED_RATES_HZ: Final = frozenset({8_000})
 
 _MULAW: Final = "audio/x-mulaw"
 _DETAIL_CHARS: Final = 80
-_SEQUENCE_CHARS: Final = 20  # an int64 is 19 digits; longer is garbage, not a sequence number
+_INTEGER_CHARS: Final = 20  # an int64 is 19 digits: anything longer is garbage
+MAX_SEQUENCE_JUMP: Final = 65_536
+"""A forward jump beyond this (22 min of media) is a corrupt number, not a gap: it is not tracked,
+so one bad value cannot make every later message look stale."""
 
 
 def _clip(text: str) -> str:
@@ -57,31 +61,21 @@ def _malformed(detail: str) -> list[CarrierEvent]:
     return [MessageIgnored("malformed", detail)]
 
 
-def _sequence(message: dict[str, Any]) -> int | None:
-    raw = message.get("sequenceNumber")
-    if isinstance(raw, str) and 0 < len(raw) <= _SEQUENCE_CHARS:
-        try:
-            return int(raw)
-        except ValueError:
-            return None
-    # Lenient: a number where Twilio documents a string still counts (bool is not a number).
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    return None
-
-
-def _sample_rate(raw: object) -> int | None:
-    if isinstance(raw, bool):
+def _integer(raw: object) -> int | None:
+    """An integer sent as a short decimal string (as Twilio documents) or a JSON number."""
+    if isinstance(raw, str):
+        if 0 < len(raw) <= _INTEGER_CHARS:
+            try:
+                return int(raw)
+            except ValueError:
+                return None
+        return None
+    if isinstance(raw, bool):  # JSON true is not a number
         return None
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str) and 0 < len(raw) <= _SEQUENCE_CHARS:
-        try:
-            return int(raw)
-        except ValueError:
-            return None
     return None
 
 
@@ -151,8 +145,8 @@ class TwilioTranslator:
             return self._connected_event(decoded)
 
         missed: list[CarrierEvent] = []
-        sequence = _sequence(decoded)
-        if sequence is not None:
+        sequence = _integer(decoded.get("sequenceNumber"))
+        if sequence is not None and sequence - (self.last_sequence or 0) <= MAX_SEQUENCE_JUMP:
             last = self.last_sequence
             expected = 1 if last is None else last + 1
             if last is not None and sequence <= last:
@@ -233,7 +227,7 @@ class TwilioTranslator:
         if type(raw) is not dict:
             return MessageIgnored("malformed", "start: no mediaFormat object")
         encoding = raw.get("encoding")
-        rate_hz = _sample_rate(raw.get("sampleRate"))
+        rate_hz = _integer(raw.get("sampleRate"))
         channels = raw.get("channels", 1)
         if encoding != _MULAW or rate_hz not in SUPPORTED_RATES_HZ or channels not in (1, "1"):
             shown = encoding if isinstance(encoding, str) else type(encoding).__name__
@@ -264,17 +258,8 @@ class TwilioTranslator:
             return _malformed(f"media: invalid base64 ({len(payload)} chars)")
         if not audio:
             return [MessageIgnored("empty audio")]
-        timestamp = media.get("timestamp")
-        timestamp_ms: int | None = None
-        if isinstance(timestamp, str) and 0 < len(timestamp) <= _SEQUENCE_CHARS:
-            try:
-                timestamp_ms = int(timestamp)
-            except ValueError:
-                timestamp_ms = None
-        elif isinstance(timestamp, int) and not isinstance(timestamp, bool):
-            timestamp_ms = timestamp
         self.audio_bytes_in += len(audio)
-        return [CallerAudio(audio, timestamp_ms)]
+        return [CallerAudio(audio, _integer(media.get("timestamp")))]
 
     def _dtmf(self, message: dict[str, Any]) -> list[CarrierEvent]:
         wrong = self._check_stream(message, "dtmf")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gateway.audio.paths import CarrierFormat, Encoding
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES, CarrierTranslator
-from gateway.carriers.twilio import TwilioTranslator
+from gateway.carriers.twilio import MAX_SEQUENCE_JUMP, TwilioTranslator
 from gateway.core.events import (
     CallerAudio,
     CallStarted,
@@ -382,6 +382,21 @@ def test_a_numeric_sequence_number_is_accepted() -> None:
     message["sequenceNumber"] = 2
     translator.parse(dumps(message))
     assert translator.last_sequence == 2
+
+
+@pytest.mark.parametrize("corrupt", [1 + MAX_SEQUENCE_JUMP + 1, 10**18])
+def test_an_implausible_jump_is_not_tracked(corrupt: int) -> None:
+    translator = started()
+    assert translator.parse(media(corrupt)) == [CallerAudio(b"\xff" * 160, 20)]
+    assert translator.last_sequence == 1
+    assert translator.parse(media(2)) == [CallerAudio(b"\xff" * 160, 20)]
+
+
+def test_the_largest_plausible_jump_is_a_gap() -> None:
+    translator = started()
+    far = 1 + MAX_SEQUENCE_JUMP
+    assert translator.parse(media(far))[0] == MessagesMissed(expected=2, received=far)
+    assert translator.last_sequence == far
 
 
 def test_a_malformed_message_still_advances_the_sequence() -> None:
