@@ -1,0 +1,115 @@
+"""The call's transcript, and the part of the agent's words the caller actually heard.
+
+Caller lines collect the final (not interim) pieces of the input transcription; a line ends at a
+`finished` piece, or at the end of the model turn it led to. Agent lines collect the output
+transcription of one model turn. Each agent piece is attributed to the mark of the model audio
+chunk most recently received in the turn (or, before any audio, to the next chunk's mark): the
+piece counts as heard when that mark was echoed as played (see `PlaybackLedger`). Text of a turn
+that never had audio is never heard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.core.playback import PlaybackLedger
+
+__all__ = ["AGENT", "CALLER", "Transcript", "TranscriptLine"]
+
+CALLER = "caller"
+AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLine:
+    role: str
+    """`CALLER` or `AGENT`."""
+    text: str
+    """Everything transcribed."""
+    heard_text: str
+    """What the caller heard of it (agent lines); the whole text for caller lines."""
+
+    @property
+    def heard(self) -> bool:
+        """All of the line was heard."""
+        return self.heard_text == self.text
+
+
+class _Line:
+    __slots__ = ("index", "marks", "role", "text")
+
+    def __init__(self, role: str, index: int) -> None:
+        self.role = role
+        self.index = index
+        self.text = ""  # caller text; agent text not attributed to a mark (yet)
+        self.marks: list[str] = []  # agent: marks holding this line's text, in order
+
+
+class Transcript:
+    def __init__(self, ledger: PlaybackLedger) -> None:
+        self._ledger = ledger
+        self._lines: list[_Line] = []
+        self._caller: _Line | None = None
+        self._agent: _Line | None = None
+        self._mark: str | None = None  # the turn's most recent chunk mark
+
+    def caller(self, text: str, *, finished: bool = False) -> None:
+        """A final piece of the caller's transcript."""
+        if self._caller is None:
+            self._caller = self._open(CALLER)
+        self._caller.text += text
+        if finished:
+            self._caller = None
+
+    def agent(self, text: str) -> None:
+        """A piece of the agent's transcript."""
+        line = self._agent
+        if line is None:
+            line = self._agent = self._open(AGENT)
+        mark = self._mark
+        if mark is None:
+            line.text += text
+            return
+        self._ledger.add_text(mark, text)
+        if not line.marks or line.marks[-1] != mark:
+            line.marks.append(mark)
+
+    def chunk_mark(self, mark: str) -> None:
+        """A model audio chunk of this turn went into the queue ahead of mark `mark`."""
+        self._mark = mark
+        line = self._agent
+        if line is not None and line.text:
+            self._ledger.add_text(mark, line.text)
+            line.text = ""
+            line.marks.append(mark)
+
+    def end_turn(self) -> None:
+        """The model's turn is over: close its agent line, and the caller line that led to it
+        (a caller line opened during the turn is the caller's next utterance, and stays open)."""
+        agent, caller = self._agent, self._caller
+        if agent is not None and caller is not None and caller.index < agent.index:
+            self._caller = None
+        self._agent = None
+        self._mark = None
+
+    def _open(self, role: str) -> _Line:
+        line = _Line(role, len(self._lines))
+        self._lines.append(line)
+        return line
+
+    def lines(self) -> list[TranscriptLine]:
+        out = []
+        for line in self._lines:
+            if line.role == CALLER:
+                out.append(TranscriptLine(CALLER, line.text, line.text))
+                continue
+            ledger = self._ledger
+            text = "".join(ledger.text(mark) for mark in line.marks) + line.text
+            heard = "".join(ledger.text(mark) for mark in line.marks if ledger.played(mark))
+            out.append(TranscriptLine(AGENT, text, heard))
+        return out
+
+    def heard(self) -> list[tuple[str, str]]:
+        """The conversation as the caller experienced it: (role, text), agent lines cut to what
+        was played, lines with nothing heard left out."""
+        return [(line.role, line.heard_text) for line in self.lines() if line.heard_text]
