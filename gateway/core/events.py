@@ -212,7 +212,8 @@ class CloseLive:
 
 @dataclass(frozen=True, slots=True)
 class EndCall:
-    """Close the carrier stream and finish the call; `CallSummary` follows in `Note`."""
+    """Close the carrier stream and finish the call (the shell then logs `call.ended` with
+    `CallBridge.summary()` and drops the call's timers)."""
 
     reason: str
 

@@ -1,0 +1,151 @@
+"""The call's states and the one table that says what each state does with each event.
+
+`TABLE[state][event type]` names the `CallBridge` handler for that pair (`_on_<name>`), or
+`IGNORE` (no commands, nothing changes). A pair missing from the table is an illegal transition:
+`CallBridge.handle` raises `IllegalTransition` before touching anything, and the shell logs it
+and goes on. In `ENDED` every event is ignored: late frames during shutdown are normal.
+
+Where the handlers lead:
+
+    WAITING_FOR_START --CallStarted--> CONNECTING_MODEL --LiveOpened--> LIVE --LiveClosed--> ENDING
+    any state but ENDED --CallStopped / CarrierClosed / a fatal timer--> ENDED
+    ENDING --final mark echoed / "ending" timer--> ENDED
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Final, get_args
+
+from gateway.core.events import (
+    BridgeEvent,
+    CallerAudio,
+    CallStarted,
+    CallStopped,
+    CarrierClosed,
+    DtmfPressed,
+    LiveClosed,
+    LiveOpened,
+    MessageIgnored,
+    MessagesMissed,
+    PlaybackMarked,
+    StreamConnected,
+    TimerFired,
+)
+from gateway.live.events import (
+    AudioChunk,
+    GenerationComplete,
+    GoAway,
+    Ignored,
+    InputTranscript,
+    Interrupted,
+    LiveEvent,
+    ModelText,
+    OutputTranscript,
+    SessionResumptionUpdate,
+    SetupComplete,
+    ToolCall,
+    ToolCallCancellation,
+    TurnComplete,
+    UsageMetadata,
+    VoiceActivity,
+    WaitingForInput,
+)
+
+__all__ = ["EVENT_TYPES", "IGNORE", "TABLE", "CallState", "IllegalTransition"]
+
+
+class CallState(StrEnum):
+    WAITING_FOR_START = "waiting_for_start"
+    """The carrier stream is open; its `start` (call identity, media format) has not come."""
+    CONNECTING_MODEL = "connecting_model"
+    """The call started; the Live session is being connected. Caller audio is held."""
+    LIVE = "live"
+    """Caller and model are bridged."""
+    ENDING = "ending"
+    """The model is gone; the audio already queued plays out before the call ends."""
+    ENDED = "ended"
+    """`EndCall` was returned; every later event is ignored."""
+
+
+class IllegalTransition(Exception):  # noqa: N818 (a transition, not an error value)
+    """An event that has no meaning in the current state; nothing was changed."""
+
+    def __init__(self, state: CallState, event_type: type) -> None:
+        super().__init__(f"{event_type.__name__} is not expected in state {state.value}")
+        self.state = state
+        self.event_type = event_type
+
+
+IGNORE: Final = "ignore"
+"""Handler name of a pair that is legal but needs nothing (no commands, no state change)."""
+
+EVENT_TYPES: Final[tuple[type[BridgeEvent], ...]] = get_args(BridgeEvent)
+"""Every event type the bridge can be fed."""
+
+_LIVE_EVENT_TYPES: Final = frozenset(get_args(LiveEvent))
+
+# Carrier housekeeping and the end of the carrier leg mean the same in every state but ENDED.
+_EVERY_STATE: Final[Mapping[type[BridgeEvent], str]] = {
+    StreamConnected: IGNORE,
+    PlaybackMarked: "playback_marked",
+    CallStopped: "carrier_ended",
+    CarrierClosed: "carrier_ended",
+    MessagesMissed: "messages_missed",
+    MessageIgnored: "message_ignored",
+    TimerFired: "timer_fired",
+}
+
+_MODEL_EVENTS: Final[Mapping[type[BridgeEvent], str]] = {
+    SetupComplete: IGNORE,
+    AudioChunk: "audio_chunk",
+    ModelText: IGNORE,
+    InputTranscript: "input_transcript",
+    OutputTranscript: "output_transcript",
+    Interrupted: "interrupted",
+    GenerationComplete: "generation_complete",
+    TurnComplete: "turn_complete",
+    WaitingForInput: IGNORE,
+    ToolCall: "tool_call",
+    ToolCallCancellation: "tool_call_cancellation",
+    GoAway: "go_away",
+    SessionResumptionUpdate: "resumption_update",
+    UsageMetadata: "usage",
+    VoiceActivity: IGNORE,
+    Ignored: IGNORE,
+}
+
+TABLE: Final[Mapping[CallState, Mapping[type[BridgeEvent], str]]] = {
+    # No Live session exists before LIVE: model events there are illegal.
+    CallState.WAITING_FOR_START: {
+        **_EVERY_STATE,
+        CallStarted: "call_started",
+        CallerAudio: "early_audio",
+        DtmfPressed: IGNORE,
+    },
+    CallState.CONNECTING_MODEL: {
+        **_EVERY_STATE,
+        CallerAudio: "connecting_audio",
+        DtmfPressed: "connecting_dtmf",
+        LiveOpened: "live_opened",
+        LiveClosed: "connect_failed",
+    },
+    CallState.LIVE: {
+        **_EVERY_STATE,
+        **_MODEL_EVENTS,
+        CallerAudio: "caller_audio",
+        DtmfPressed: "dtmf",
+        LiveClosed: "live_closed",
+    },
+    # The model has closed: whatever it still sent, and whatever the caller says or presses, has
+    # nowhere to go.
+    CallState.ENDING: {
+        **_EVERY_STATE,
+        **dict.fromkeys(_LIVE_EVENT_TYPES, IGNORE),
+        CallerAudio: "ending_audio",
+        DtmfPressed: IGNORE,
+        LiveClosed: IGNORE,
+    },
+    CallState.ENDED: dict.fromkeys(EVENT_TYPES, IGNORE),
+}

@@ -1,0 +1,89 @@
+"""The per-call counters the bridge keeps, and the summary the shell logs as `call.ended`.
+
+The summary holds JSON-safe primitives only: figures, never audio or transcript text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.core.playback import PlaybackLedger
+from gateway.live.closes import CloseInfo
+
+__all__ = ["CallStats", "summarize"]
+
+
+@dataclass(slots=True)
+class CallStats:
+    """Counters updated as the call goes; times are the shell's `now_ms`."""
+
+    started_at_ms: float | None = None
+    ended_at_ms: float | None = None
+    end_reason: str | None = None
+    connect_wait_ms: float | None = None
+    caller_frames_before_start: int = 0
+    caller_dropped_ms: float = 0.0
+    model_audio_ms: float = 0.0
+    model_chunks_ignored: int = 0
+    held_dropped_ms: float = 0.0
+    connect_buffer_dropped_ms: float = 0.0
+    interruptions: int = 0
+    turns: int = 0
+    dtmf_digits: int = 0
+    messages_missed: int = 0
+    messages_ignored: int = 0
+    tool_calls: int = 0
+    resumption_updates: int = 0
+    prompt_tokens: int = 0
+    response_tokens: int = 0
+    total_tokens: int = 0
+    live_close: CloseInfo | None = None
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def summarize(
+    stats: CallStats, ledger: PlaybackLedger, *, state: str, caller_audio_ms: float
+) -> dict[str, Any]:
+    """One flat dict: the call's figures (`caller_audio_ms` is what reached the uplink)."""
+    duration_ms = None
+    if stats.started_at_ms is not None and stats.ended_at_ms is not None:
+        duration_ms = stats.ended_at_ms - stats.started_at_ms
+    close = stats.live_close
+    return {
+        "end_reason": stats.end_reason,
+        "state": state,
+        "duration_ms": _ms(duration_ms),
+        "connect_wait_ms": _ms(stats.connect_wait_ms),
+        "caller_audio_ms": _ms(caller_audio_ms),
+        "caller_frames_before_start": stats.caller_frames_before_start,
+        "caller_dropped_ms": _ms(stats.caller_dropped_ms),
+        "connect_buffer_dropped_ms": _ms(stats.connect_buffer_dropped_ms),
+        "model_audio_ms": _ms(stats.model_audio_ms),
+        "model_chunks_ignored": stats.model_chunks_ignored,
+        "sent_ms": _ms(ledger.sent_ms),
+        "played_ms": _ms(ledger.played_ms),
+        "flushed_ms": _ms(ledger.flushed_ms),
+        "pending_ms": _ms(ledger.pending_ms),
+        "held_dropped_ms": _ms(stats.held_dropped_ms),
+        "interruptions": stats.interruptions,
+        "turns": stats.turns,
+        "dtmf_digits": stats.dtmf_digits,
+        "marks_sent": ledger.marks_sent,
+        "marks_played": ledger.marks_played,
+        "marks_flushed": ledger.marks_flushed,
+        "marks_unknown": ledger.marks_unknown,
+        "messages_missed": stats.messages_missed,
+        "messages_ignored": stats.messages_ignored,
+        "tool_calls": stats.tool_calls,
+        "resumption_updates": stats.resumption_updates,
+        "prompt_tokens": stats.prompt_tokens,
+        "response_tokens": stats.response_tokens,
+        "total_tokens": stats.total_tokens,
+        "live_close": None
+        if close is None
+        else {"code": close.code, "reason": close.reason, "kind": close.kind.value},
+    }

@@ -1,0 +1,200 @@
+"""The state table, exhaustively: every state x every event type is handled, ignored or illegal
+exactly as declared, and an illegal pair changes nothing."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from gateway.core.bridge import _DISPATCH, CallBridge
+from gateway.core.events import (
+    BridgeEvent,
+    CallerAudio,
+    CallStarted,
+    CallStopped,
+    CarrierClosed,
+    DtmfPressed,
+    LiveClosed,
+    LiveOpened,
+    MessageIgnored,
+    MessagesMissed,
+    PlaybackMarked,
+    StreamConnected,
+    TimerFired,
+)
+from gateway.core.states import EVENT_TYPES, IGNORE, TABLE, CallState, IllegalTransition
+from gateway.live.closes import close_info
+from gateway.live.events import (
+    AudioChunk,
+    FunctionCall,
+    GenerationComplete,
+    GoAway,
+    Ignored,
+    InputTranscript,
+    Interrupted,
+    ModelText,
+    OutputTranscript,
+    SessionResumptionUpdate,
+    SetupComplete,
+    ToolCall,
+    ToolCallCancellation,
+    TurnComplete,
+    UsageMetadata,
+    VoiceActivity,
+    WaitingForInput,
+)
+
+_PCM_40MS = (4000 * np.sin(np.arange(960) * 0.1)).astype("<i2").tobytes()
+
+SAMPLES: dict[type, BridgeEvent] = {
+    StreamConnected: StreamConnected("Call", "1.0.0"),
+    CallStarted: CallStarted("CA1", "MZ1"),
+    CallerAudio: CallerAudio(b"\xff" * 160),
+    DtmfPressed: DtmfPressed("5"),
+    PlaybackMarked: PlaybackMarked("m1"),
+    CallStopped: CallStopped(),
+    MessagesMissed: MessagesMissed(4, 6),
+    MessageIgnored: MessageIgnored("bad json"),
+    SetupComplete: SetupComplete("s1"),
+    AudioChunk: AudioChunk(_PCM_40MS, 24_000),
+    ModelText: ModelText("hi"),
+    InputTranscript: InputTranscript("hello"),
+    OutputTranscript: OutputTranscript("hi there"),
+    Interrupted: Interrupted(),
+    GenerationComplete: GenerationComplete(),
+    TurnComplete: TurnComplete(),
+    WaitingForInput: WaitingForInput(),
+    ToolCall: ToolCall((FunctionCall("c1", "lookup"),)),
+    ToolCallCancellation: ToolCallCancellation(("c1",)),
+    GoAway: GoAway(10.0),
+    SessionResumptionUpdate: SessionResumptionUpdate("h1", True),
+    UsageMetadata: UsageMetadata(prompt_token_count=3, total_token_count=5),
+    VoiceActivity: VoiceActivity(True),
+    Ignored: Ignored("unknown field"),
+    LiveOpened: LiveOpened("s1"),
+    LiveClosed: LiveClosed(close_info(1000, "", go_away_seen=False)),
+    CarrierClosed: CarrierClosed(1006),
+    TimerFired: TimerFired("playback"),
+}
+
+_MODEL_EVENT_TYPES = {
+    SetupComplete,
+    AudioChunk,
+    ModelText,
+    InputTranscript,
+    OutputTranscript,
+    Interrupted,
+    GenerationComplete,
+    TurnComplete,
+    WaitingForInput,
+    ToolCall,
+    ToolCallCancellation,
+    GoAway,
+    SessionResumptionUpdate,
+    UsageMetadata,
+    VoiceActivity,
+    Ignored,
+}
+
+# The illegal pairs, spelled out: what cannot happen in each state.
+ILLEGAL: dict[CallState, set[type]] = {
+    # No Live session exists yet.
+    CallState.WAITING_FOR_START: _MODEL_EVENT_TYPES | {LiveOpened, LiveClosed},
+    # The session is not open yet; a second start is a protocol error.
+    CallState.CONNECTING_MODEL: _MODEL_EVENT_TYPES | {CallStarted},
+    CallState.LIVE: {CallStarted, LiveOpened},
+    CallState.ENDING: {CallStarted, LiveOpened},
+    CallState.ENDED: set(),
+}
+
+
+def _waiting() -> CallBridge:
+    bridge = CallBridge()
+    bridge.begin(0)
+    return bridge
+
+
+def _connecting() -> CallBridge:
+    bridge = _waiting()
+    bridge.handle(CallStarted("CA1", "MZ1"), 10)
+    return bridge
+
+
+def _live() -> CallBridge:
+    bridge = _connecting()
+    bridge.handle(LiveOpened("s1"), 20)
+    return bridge
+
+
+def _ending() -> CallBridge:
+    bridge = _live()
+    bridge.handle(AudioChunk(_PCM_40MS, 24_000), 30)
+    bridge.handle(LiveClosed(close_info(1011, "internal", go_away_seen=False)), 31)
+    return bridge
+
+
+def _ended() -> CallBridge:
+    bridge = _live()
+    bridge.handle(CallStopped(), 40)
+    return bridge
+
+
+BUILDERS: dict[CallState, Callable[[], CallBridge]] = {
+    CallState.WAITING_FOR_START: _waiting,
+    CallState.CONNECTING_MODEL: _connecting,
+    CallState.LIVE: _live,
+    CallState.ENDING: _ending,
+    CallState.ENDED: _ended,
+}
+
+PAIRS = [(state, event_type) for state in CallState for event_type in EVENT_TYPES]
+
+
+def test_samples_cover_every_event_type() -> None:
+    assert set(SAMPLES) == set(EVENT_TYPES)
+    assert len(EVENT_TYPES) == 28
+
+
+def test_builders_reach_their_states() -> None:
+    for state, build in BUILDERS.items():
+        assert build().state is state
+
+
+def test_the_table_declares_every_state_and_ended_ignores_everything() -> None:
+    assert set(TABLE) == set(CallState)
+    assert dict(TABLE[CallState.ENDED]) == dict.fromkeys(EVENT_TYPES, IGNORE)
+    for row in TABLE.values():
+        assert set(row) <= set(EVENT_TYPES)
+
+
+def test_every_handler_name_resolves_to_a_method() -> None:
+    for state, row in TABLE.items():
+        for event_type, name in row.items():
+            method = "_ignore" if name == IGNORE else f"_on_{name}"
+            assert _DISPATCH[state][event_type] is getattr(CallBridge, method)
+
+
+@pytest.mark.parametrize(
+    ("state", "event_type"), PAIRS, ids=[f"{s.value}-{t.__name__}" for s, t in PAIRS]
+)
+def test_pair_is_handled_ignored_or_illegal_as_declared(state: CallState, event_type: type) -> None:
+    bridge = BUILDERS[state]()
+    event = SAMPLES[event_type]
+    declared = TABLE[state].get(event_type)
+    assert (declared is None) == (event_type in ILLEGAL[state])
+    before = (bridge.state, bridge.summary(), copy.copy(bridge.__dict__))
+    if declared is None:
+        with pytest.raises(IllegalTransition) as raised:
+            bridge.handle(event, 50)
+        assert (raised.value.state, raised.value.event_type) == (state, event_type)
+        assert event_type.__name__ in str(raised.value)
+        assert (bridge.state, bridge.summary(), bridge.__dict__) == before
+    elif declared == IGNORE:
+        assert bridge.handle(event, 50) == []
+        assert (bridge.state, bridge.summary(), bridge.__dict__) == before
+    else:
+        commands = bridge.handle(event, 50)
+        assert isinstance(commands, list)
