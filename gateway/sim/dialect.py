@@ -1,0 +1,167 @@
+"""The seam between the simulator and one carrier's wire dialect.
+
+A `CarrierDialect` knows how that carrier calls a gateway: the webhook request it sends, how it
+reads the answer (TwiML for Twilio), how it signs the media WebSocket upgrade. For each stream it
+creates a `StreamDialect` that writes the carrier's messages (opening, media, DTMF, mark echoes,
+stop) and validates what the gateway sends back, turning each message into a carrier-neutral
+`GatewayCommand` or a `ProtocolViolation`. Everything here is synchronous; the shell
+(`gateway.sim.call`) does the I/O. Twilio is `gateway.sim.twilio`; Telnyx, Plivo and the others
+plug in here later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from gateway.sim.script import SimOptions
+
+__all__ = [
+    "AnswerRefusedError",
+    "CarrierDialect",
+    "GatewayClear",
+    "GatewayCommand",
+    "GatewayMark",
+    "GatewayMedia",
+    "ProtocolViolation",
+    "StreamAnswer",
+    "StreamDialect",
+    "Verb",
+    "WebhookRequest",
+]
+
+# -- what the gateway tells the carrier on the media stream, carrier-neutral ---------------------
+
+
+@dataclass(frozen=True, eq=False)
+class GatewayMedia:
+    """Audio to play to the caller, decoded to 8 kHz int16."""
+
+    samples: npt.NDArray[np.int16]
+
+
+@dataclass(frozen=True)
+class GatewayMark:
+    name: str
+
+
+@dataclass(frozen=True)
+class GatewayClear:
+    pass
+
+
+GatewayCommand = GatewayMedia | GatewayMark | GatewayClear
+
+
+@dataclass(frozen=True)
+class ProtocolViolation:
+    """A gateway message the carrier refuses (Twilio: error 31924); the stream then ends."""
+
+    code: int
+    reason: str
+
+
+# -- call setup ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """The HTTP request that tells the gateway a call is ringing."""
+
+    url: str
+    form: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One instruction of the gateway's answer other than the stream (e.g. `Say`, `Hangup`)."""
+
+    kind: str
+    text: str = ""
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    def describe(self) -> str:
+        attrs = " ".join(f'{name}="{value}"' for name, value in self.attributes)
+        head = f"<{self.kind}{' ' + attrs if attrs else ''}>"
+        return f"{head} {self.text}".rstrip()
+
+
+@dataclass(frozen=True)
+class StreamAnswer:
+    """What the gateway answered: a media stream to open (or None) and the other verbs.
+
+    `before` run before the stream opens (the simulator records them, it does not speak them);
+    `after` run once the gateway closes the stream (a fallback `Dial`, a goodbye `Say`).
+    """
+
+    stream_url: str | None
+    parameters: tuple[tuple[str, str], ...] = ()
+    before: tuple[Verb, ...] = ()
+    after: tuple[Verb, ...] = ()
+
+
+class AnswerRefusedError(Exception):
+    """The answer asks for something the carrier refuses (bad TwiML, a forbidden stream URL)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+# -- protocols ----------------------------------------------------------------------------------
+
+
+class StreamDialect(Protocol):
+    """One media stream's wire messages (keeps the sequence counters)."""
+
+    stream_sid: str
+
+    def opening(self, parameters: tuple[tuple[str, str], ...]) -> list[str]:
+        """The messages that open the stream (Twilio: `connected`, then `start`)."""
+        ...
+
+    def media(self, payload: bytes, timestamp_ms: int) -> str:
+        """One inbound audio frame; `payload` is in the stream's encoding (μ-law for Twilio)."""
+        ...
+
+    def dtmf(self, digit: str) -> str: ...
+
+    def mark_echo(self, name: str) -> str: ...
+
+    def stop(self) -> str: ...
+
+    def encode_audio(self, samples: npt.NDArray[np.int16]) -> bytes:
+        """8 kHz int16 samples -> the stream's payload encoding."""
+        ...
+
+    def parse_gateway(self, message: str | bytes) -> GatewayCommand | ProtocolViolation:
+        """Validate one message from the gateway as the carrier would."""
+        ...
+
+    def event_name(self, message: str | bytes) -> str:
+        """The message's event name for logs (`"?"` when it has none)."""
+        ...
+
+
+class CarrierDialect(Protocol):
+    """How one carrier places a call against a gateway."""
+
+    name: str
+    webhook_path: str
+
+    def webhook(self, base_url: str, options: SimOptions) -> WebhookRequest: ...
+
+    def parse_answer(self, body: str) -> StreamAnswer:
+        """The gateway's answer; raises `AnswerRefusedError` when the carrier would refuse it."""
+        ...
+
+    def upgrade_headers(self, stream_url: str, options: SimOptions) -> list[tuple[str, str]]:
+        """Extra headers on the WebSocket upgrade request (signature, user agent)."""
+        ...
+
+    def new_stream(self, options: SimOptions) -> StreamDialect: ...
