@@ -17,6 +17,8 @@ from gateway.core.events import (
     CancelTimer,
     ClearPlayback,
     Command,
+    EndCall,
+    LiveClosed,
     LiveOpened,
     PlaceMark,
     PlayAudio,
@@ -25,6 +27,7 @@ from gateway.core.events import (
     StartTimer,
     TimerFired,
 )
+from gateway.live.closes import close_info
 from gateway.live.events import AudioChunk, GenerationComplete, Interrupted, TurnComplete
 
 FRAME_MS = 20
@@ -163,3 +166,16 @@ def test_playback_invariants_hold_for_any_interleaving(
         speech = bridge._speech
         assert speech is not None
         assert speech.playout.carrier_ms(now) <= max(lead_ms, FRAME_MS)
+
+    # The model closes: everything held goes out at once, and the call ends with the last echo.
+    commands = bridge.handle(LiveClosed(close_info(1000, "", go_away_seen=False)), now)
+    carrier.take(commands)
+    while bridge.state is CallState.ENDING:
+        name = carrier.echo(0)
+        assert name is not None, "ENDING with nothing left to echo"
+        commands = bridge.handle(PlaybackMarked(name), now)
+    assert commands[-1] == EndCall("live closed")
+    assert carrier.placed == []
+    assert bridge.ledger.pending_ms == 0
+    assert bridge.ledger.played_ms == carrier.played_ms
+    assert bridge.ledger.flushed_ms == carrier.flushed_ms
