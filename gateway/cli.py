@@ -29,10 +29,46 @@ def _run_emulator(args: argparse.Namespace) -> int:
     return run_emulator(args)
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+
+    from gateway.log import get_logger
+    from gateway.settings import SettingsError, load_settings
+    from gateway.shell.serve import serve
+
+    try:
+        settings = load_settings(env_file=args.env_file)
+    except SettingsError as exc:
+        get_logger(component="serve").error("settings.invalid", error=str(exc))
+        return 2
+    if args.host or args.port is not None:
+        from dataclasses import replace
+
+        server = replace(
+            settings.server,
+            host=args.host or settings.server.host,
+            port=settings.server.port if args.port is None else args.port,
+        )
+        settings = replace(settings, server=server)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings))
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
     parser.add_argument("--version", action="version", version=f"gateway {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the gateway (the embedded Live emulator answers when no API key is set)",
+    )
+    serve.add_argument("--host", help="listen address (default GATEWAY_HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="listen port (default GATEWAY_PORT or 8080)")
+    serve.add_argument("--env-file", default=".env", help="dotenv file to read (default .env)")
+    serve.set_defaults(func=_run_serve)
 
     report = sub.add_parser(
         "audio-report",

@@ -124,8 +124,8 @@ class PrewarmPool:
         if future.cancelled() or future.exception() is not None:
             return
         task = asyncio.get_running_loop().create_task(_close(future.result()))
-        self._tasks.add(task)  # type: ignore[arg-type]
-        task.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _forget(self, call_id: str, entry: _Entry) -> None:
         if self._entries.get(call_id) is entry:

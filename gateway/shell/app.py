@@ -1,0 +1,39 @@
+"""The Starlette application: routes, and the runtime's life (pre-warm pool) in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.settings import Settings
+from gateway.shell.connector import LiveConnector
+from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.twilio_routes import twilio_routes
+
+__all__ = ["build_app"]
+
+
+async def healthz(request: Request) -> JSONResponse:
+    runtime: GatewayRuntime = request.app.state.gateway
+    return JSONResponse({"status": "ok", "active_calls": runtime.active_calls})
+
+
+def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
+    """The gateway's ASGI app; its runtime is `app.state.gateway` once the lifespan started."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = GatewayRuntime(settings, connector)
+        app.state.gateway = runtime
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    routes = [Route("/healthz", healthz, methods=["GET"]), *twilio_routes()]
+    return Starlette(routes=routes, lifespan=lifespan)

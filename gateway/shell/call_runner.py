@@ -1,0 +1,401 @@
+"""One call's I/O: the carrier socket and the Live session around a pure `CallBridge`.
+
+`CallRunner.run()` reads the carrier stream until its `start`, asks `authorize` whether the
+stream may become a call (stream token, known call), claims the call's Live session, and then
+runs four tasks in one `asyncio.TaskGroup`:
+
+* carrier reader: wire message -> translator -> bridge;
+* Live reader: Live frame -> bridge (after claiming or opening the session);
+* carrier writer and Live writer: each drains one bounded queue of encoded messages.
+
+Every command the bridge returns is executed synchronously (enqueue, set a timer, log), so one
+bridge step never interleaves with another. Timers are `loop.call_at` handles. When the bridge
+says `EndCall`, the writers flush, the sockets close and every task of the call ends.
+
+Queues and their overflow policies:
+* carrier out (`CARRIER_QUEUE_MAX` messages): the bridge already bounds playback to its lead, so
+  a full queue means the carrier stopped reading: the call ends (`carrier.stalled`).
+* Live out (`LIVE_QUEUE_MAX` messages, ~10 s of caller audio): drop-oldest, counted. The Live send
+  timeout (5 s) closes a stuck session well before the queue can fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from gateway.carriers.base import CarrierTranslator
+from gateway.core.bridge import CallBridge, IllegalTransition
+from gateway.core.events import (
+    BridgeEvent,
+    CallStarted,
+    CancelTimer,
+    CarrierClosed,
+    CarrierEvent,
+    ClearPlayback,
+    CloseLive,
+    Command,
+    EndCall,
+    LiveClosed,
+    LiveOpened,
+    Note,
+    PlaceMark,
+    PlayAudio,
+    SendAudio,
+    SendText,
+    SendToolResponse,
+    StartTimer,
+    TimerFired,
+)
+from gateway.live.closes import close_info
+from gateway.live.events import AudioChunk, Interrupted
+from gateway.log import get_logger
+from gateway.shell.latency import LatencySamples
+from gateway.shell.live_client import LiveClosedError, LiveConnectError, LiveSession
+
+__all__ = ["CallRunner", "RunnerOptions"]
+
+CARRIER_QUEUE_MAX = 1000
+LIVE_QUEUE_MAX = 500
+_END = object()  # carrier-queue sentinel: close the socket after what is queued
+_CLOSE_LIVE = object()  # Live-queue sentinel: close the session after what is queued
+_NO_METRIC, _DOWNLINK, _CLEAR = 0, 1, 2
+
+Authorize = Callable[[CallStarted], str | None]
+"""Returns None to accept a stream's `start`, else the reason it is refused (logged)."""
+ClaimSession = Callable[[str], Awaitable[LiveSession]]
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    start_timeout_s: float = 10.0
+    connect_timeout_s: float = 15.0
+    carrier_idle_timeout_s: float = 20.0
+    """No message from the carrier for this long (media flows every 20 ms): the call is dead."""
+    carrier_send_timeout_s: float = 5.0
+    close_timeout_s: float = 5.0
+    finish_timeout_s: float = 3.0
+    """How long an ending call waits for its writers to flush before cancelling them."""
+
+
+class CallRunner:
+    """Runs one carrier media stream as a call. Create per WebSocket, then `await run()`."""
+
+    def __init__(
+        self,
+        ws: WebSocket,
+        translator: CarrierTranslator,
+        bridge: CallBridge,
+        *,
+        authorize: Authorize,
+        claim_session: ClaimSession,
+        options: RunnerOptions | None = None,
+    ) -> None:
+        self._ws = ws
+        self._translator = translator
+        self._bridge = bridge
+        self._authorize = authorize
+        self._claim = claim_session
+        self._options = options or RunnerOptions()
+        self._loop = asyncio.get_running_loop()
+        self._carrier_out: asyncio.Queue[tuple[Any, float, int]] = asyncio.Queue(CARRIER_QUEUE_MAX)
+        self._live_out: asyncio.Queue[tuple[Any, float]] = asyncio.Queue(LIVE_QUEUE_MAX)
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._session: LiveSession | None = None
+        self._live_ready = asyncio.Event()
+        self._end_requested = asyncio.Event()
+        self._carrier_done = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._log: Any = get_logger(component="call")
+        self.end_reason: str | None = None
+        self.call_id: str | None = None
+        self.uplink_ms = LatencySamples()
+        self.downlink_ms = LatencySamples()
+        self.clear_ms = LatencySamples()
+        self.live_dropped = 0
+        self.illegal_events = 0
+
+    # ------------------------------------------------------------------------------ run
+
+    async def run(self) -> dict[str, Any] | None:
+        """Run the stream to its end; returns the call summary (None if it never became a call)."""
+        self._execute(self._bridge.begin(self._now_ms()))
+        try:
+            opening = await self._await_start()
+            if opening is None:
+                return None
+            started, rest = opening
+            refusal = self._authorize(started)
+            if refusal is not None:
+                self._log.warning("stream.rejected", reason=refusal, call_sid=started.call_id)
+                await self._close_carrier(1008, "stream not authorized")
+                return None
+            return await self._run_call(started, rest)
+        finally:
+            for handle in self._timers.values():
+                handle.cancel()
+            self._timers.clear()
+            await self._close_live()
+            await self._close_carrier(1000, "")
+
+    async def _await_start(self) -> tuple[CallStarted, list[CarrierEvent]] | None:
+        """Feed pre-start messages to the bridge until `start`; None if the stream ends first."""
+        try:
+            async with asyncio.timeout(self._options.start_timeout_s):
+                while not self._end_requested.is_set():
+                    received = await self._receive()
+                    if received is None:
+                        self._handle(CarrierClosed())
+                        return None
+                    events = self._translator.parse(received)
+                    for index, event in enumerate(events):
+                        if isinstance(event, CallStarted):
+                            return event, events[index + 1 :]
+                        self._handle(event)
+        except TimeoutError:
+            self._log.warning("stream.no_start", timeout_s=self._options.start_timeout_s)
+        return None
+
+    async def _run_call(self, started: CallStarted, rest: list[CarrierEvent]) -> dict[str, Any]:
+        self.call_id = started.call_id
+        structlog.contextvars.bind_contextvars(
+            call_sid=started.call_id, stream_sid=started.stream_id
+        )
+        self._handle(started)
+        for event in rest:
+            self._handle(event)
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._tasks = [
+                    group.create_task(self._read_carrier(), name="carrier-reader"),
+                    group.create_task(self._write_carrier(), name="carrier-writer"),
+                    group.create_task(self._run_live(started.call_id), name="live-reader"),
+                    group.create_task(self._write_live(), name="live-writer"),
+                ]
+                group.create_task(self._finish_when_ended(), name="call-finisher")
+        except* Exception as failure:  # a bug, not bad input: end this call, keep the process
+            self._log.error(
+                "call.failed", error=repr(failure.exceptions[0]), exc_info=failure.exceptions[0]
+            )
+            self.end_reason = self.end_reason or "internal error"
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        """The bridge's call summary plus what only the shell measures (latencies, drops)."""
+        result = dict(self._bridge.summary())
+        result["end_reason"] = self.end_reason or result.get("end_reason")
+        result.update(self.uplink_ms.summary("uplink"))
+        result.update(self.downlink_ms.summary("downlink"))
+        result.update(self.clear_ms.summary("clear"))
+        result["live_queue_dropped"] = self.live_dropped
+        result["illegal_events"] = self.illegal_events
+        return result
+
+    # -------------------------------------------------------------------------- readers
+
+    async def _receive(self) -> str | bytes | None:
+        """One carrier message (None when the socket closed or went silent too long)."""
+        try:
+            async with asyncio.timeout(self._options.carrier_idle_timeout_s):
+                message = await self._ws.receive()
+        except TimeoutError:
+            self._log.warning(
+                "carrier.idle_timeout", timeout_s=self._options.carrier_idle_timeout_s
+            )
+            return None
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return None
+        if message["type"] == "websocket.disconnect":
+            return None
+        text = message.get("text")
+        return text if text is not None else message.get("bytes") or b""
+
+    async def _read_carrier(self) -> None:
+        while True:
+            received = await self._receive()
+            stamp = time.perf_counter()
+            if received is None:
+                self._handle(CarrierClosed())
+                return
+            for event in self._translator.parse(received):
+                self._handle(event, stamp)
+
+    async def _run_live(self, call_id: str) -> None:
+        try:
+            async with asyncio.timeout(self._options.connect_timeout_s):
+                session = await self._claim(call_id)
+        except LiveConnectError as exc:
+            self._handle(LiveClosed(exc.close))
+            return
+        except TimeoutError:
+            self._handle(LiveClosed(close_info(None, "connect timeout", go_away_seen=False)))
+            return
+        self._session = session
+        structlog.contextvars.bind_contextvars(live_session=session.setup.session_id)
+        self._live_ready.set()
+        self._handle(LiveOpened(session_id=session.setup.session_id))
+        while True:
+            try:
+                events = await session.recv()
+            except LiveClosedError as exc:
+                self._handle(LiveClosed(exc.close))
+                return
+            stamp = session.frame_received_s
+            for event in events:
+                self._handle(event, stamp)
+
+    # -------------------------------------------------------------------------- writers
+
+    async def _write_carrier(self) -> None:
+        while True:
+            item, stamp, metric = await self._carrier_out.get()
+            if item is _END:
+                break
+            try:
+                async with asyncio.timeout(self._options.carrier_send_timeout_s):
+                    if isinstance(item, bytes):
+                        await self._ws.send_bytes(item)
+                    else:
+                        await self._ws.send_text(item)
+            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError) as exc:
+                self._log.warning("carrier.send_failed", error=type(exc).__name__)
+                self._handle(CarrierClosed())
+                break
+            if metric == _DOWNLINK:
+                self.downlink_ms.add((time.perf_counter() - stamp) * 1000)
+            elif metric == _CLEAR:
+                self.clear_ms.add((time.perf_counter() - stamp) * 1000)
+        self._carrier_done.set()
+
+    async def _write_live(self) -> None:
+        await self._live_ready.wait()
+        session = self._session
+        assert session is not None
+        while True:
+            item, stamp = await self._live_out.get()
+            if item is _CLOSE_LIVE:
+                await self._close_live()
+                return
+            try:
+                if isinstance(item, SendAudio):
+                    await session.send_audio(item.pcm, item.rate_hz)
+                    if stamp:
+                        self.uplink_ms.add((time.perf_counter() - stamp) * 1000)
+                elif isinstance(item, SendText):
+                    await session.send_text(item.text)
+                elif isinstance(item, SendToolResponse):
+                    await session.send_tool_response(item.results)
+            except LiveClosedError:
+                return  # the Live reader reports the close to the bridge
+            except TimeoutError:
+                self._log.warning("live.send_timeout")
+                await self._close_live(code=1011, reason="send timeout")
+                return
+
+    async def _finish_when_ended(self) -> None:
+        await self._end_requested.wait()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._options.finish_timeout_s):
+                await self._carrier_done.wait()
+        for task in self._tasks:
+            task.cancel()
+
+    # ------------------------------------------------------------------------ execution
+
+    def _now_ms(self) -> float:
+        return self._loop.time() * 1000.0
+
+    def _handle(self, event: BridgeEvent, stamp: float = 0.0) -> None:
+        try:
+            commands = self._bridge.handle(event, self._now_ms())
+        except IllegalTransition as exc:
+            self.illegal_events += 1
+            self._log.warning("bridge.illegal_event", detail=str(exc))
+            return
+        metric = _CLEAR if isinstance(event, Interrupted) else _NO_METRIC
+        if isinstance(event, AudioChunk):
+            metric = _DOWNLINK
+        self._execute(commands, stamp, metric)
+
+    def _execute(self, commands: Iterable[Command], stamp: float = 0.0, metric: int = 0) -> None:
+        for command in commands:
+            if isinstance(command, SendAudio | SendText | SendToolResponse):
+                self._enqueue_live(command, stamp)
+            elif isinstance(command, PlayAudio | PlaceMark | ClearPlayback):
+                # Only the first frame an event released is a latency sample (later ones are
+                # paced deliberately); a clear measures interrupted -> clear.
+                wanted = metric if stamp and isinstance(command, PlayAudio | ClearPlayback) else 0
+                self._enqueue_carrier(self._translator.encode(command), stamp, wanted)
+                if wanted:
+                    metric = _NO_METRIC
+            elif isinstance(command, StartTimer):
+                self._start_timer(command)
+            elif isinstance(command, CancelTimer):
+                handle = self._timers.pop(command.name, None)
+                if handle is not None:
+                    handle.cancel()
+            elif isinstance(command, CloseLive):
+                self._enqueue_live(_CLOSE_LIVE, 0.0)
+            elif isinstance(command, EndCall):
+                self._end(command.reason)
+            elif isinstance(command, Note):
+                getattr(self._log, command.level, self._log.info)(command.event, **command.fields)
+
+    def _enqueue_carrier(self, message: str | bytes, stamp: float, metric: int) -> None:
+        try:
+            self._carrier_out.put_nowait((message, stamp, metric))
+        except asyncio.QueueFull:
+            self._log.error("carrier.stalled", queued=self._carrier_out.qsize())
+            self._end("carrier stalled")
+
+    def _enqueue_live(self, item: object, stamp: float) -> None:
+        if self._live_out.full():
+            self._live_out.get_nowait()  # drop-oldest (see the module docstring)
+            if self.live_dropped == 0:
+                self._log.warning("live.queue_overflow", policy="drop-oldest")
+            self.live_dropped += 1
+        self._live_out.put_nowait((item, stamp))
+
+    def _start_timer(self, command: StartTimer) -> None:
+        previous = self._timers.pop(command.name, None)
+        if previous is not None:
+            previous.cancel()
+        name = command.name
+
+        def fire() -> None:
+            self._timers.pop(name, None)
+            self._handle(TimerFired(name))
+
+        self._timers[name] = self._loop.call_at(command.at_ms / 1000.0, fire)
+
+    def _end(self, reason: str) -> None:
+        if self._end_requested.is_set():
+            return
+        self.end_reason = reason
+        self._end_requested.set()
+        try:
+            self._carrier_out.put_nowait((_END, 0.0, 0))
+        except asyncio.QueueFull:
+            self._carrier_done.set()
+
+    # -------------------------------------------------------------------------- closing
+
+    async def _close_live(self, code: int = 1000, reason: str = "") -> None:
+        session = self._session
+        if session is None:
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self._options.close_timeout_s):
+                await session.close(code, reason)
+
+    async def _close_carrier(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self._options.close_timeout_s):
+                await self._ws.close(code, reason)

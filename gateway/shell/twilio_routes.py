@@ -1,0 +1,184 @@
+"""Twilio's routes: the voice webhook, stream status callbacks, and the media stream.
+
+* `POST /twilio/voice`: checks `X-Twilio-Signature` (when TWILIO_AUTH_TOKEN is set), issues the
+  call's stream token, starts pre-warming its Live session and answers `<Connect><Stream>`.
+* `POST /twilio/status`: stream status callbacks, checked and logged.
+* `WS /twilio/media`: checks the upgrade's signature (refused with HTTP 403 before accepting), then
+  runs the stream as a call (`CallRunner`); a `start` without a valid token for its CallSid is
+  closed (1008) without opening a Live session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+import structlog
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from gateway.carriers.twilio import TwilioTranslator
+from gateway.carriers.twilio_signature import validate_signature
+from gateway.carriers.twiml import connect_stream
+from gateway.carriers.urls import public_base_url, request_url, websocket_url
+from gateway.core.bridge import BridgeOptions, CallBridge
+from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
+from gateway.log import get_logger
+from gateway.shell.call_runner import CallRunner, RunnerOptions
+from gateway.shell.runtime import GatewayRuntime
+
+__all__ = ["MAX_WEBHOOK_BYTES", "twilio_routes"]
+
+MAX_WEBHOOK_BYTES = 64 * 1024
+_log = get_logger(component="twilio")
+_TWIML = "application/xml"
+
+
+def _runtime(connection: HTTPConnection) -> GatewayRuntime:
+    runtime: GatewayRuntime = connection.app.state.gateway
+    return runtime
+
+
+def _base_url(connection: HTTPConnection, runtime: GatewayRuntime) -> str:
+    scheme = {"ws": "http", "wss": "https"}.get(connection.url.scheme, connection.url.scheme)
+    return public_base_url(
+        runtime.settings.server.public_url,
+        scheme=scheme,
+        host=connection.headers.get("host"),
+        headers=connection.headers,
+    )
+
+
+def _raw_path(connection: HTTPConnection) -> str:
+    """The path exactly as requested (Twilio signs it undecoded)."""
+    raw = connection.scope.get("raw_path")
+    if isinstance(raw, bytes):
+        return raw.decode("latin-1").partition("?")[0]
+    return connection.url.path
+
+
+async def _read_form(request: Request) -> list[tuple[str, str]] | None:
+    """The url-encoded form body (None when it is too large to be a Twilio webhook)."""
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_WEBHOOK_BYTES:
+            return None
+    return parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def _signed(
+    runtime: GatewayRuntime, url: str, params: list[tuple[str, str]] | None, signature: str | None
+) -> bool:
+    token = runtime.settings.twilio.auth_token
+    return token is None or validate_signature(url, params, signature, token)
+
+
+async def _checked_form(
+    request: Request, runtime: GatewayRuntime
+) -> tuple[list[tuple[str, str]], str] | Response:
+    form = await _read_form(request)
+    if form is None:
+        runtime.webhooks_rejected += 1
+        _log.warning("webhook.rejected", path=request.url.path, reason="body too large")
+        return PlainTextResponse("request too large", status_code=413)
+    try:
+        base = _base_url(request, runtime)
+    except ValueError:
+        return PlainTextResponse("no host", status_code=400)
+    url = request_url(base, _raw_path(request), request.url.query)
+    if not _signed(runtime, url, form, request.headers.get("x-twilio-signature")):
+        runtime.webhooks_rejected += 1
+        _log.warning("webhook.rejected", path=request.url.path, reason="bad signature")
+        return PlainTextResponse("invalid signature", status_code=403)
+    return form, base
+
+
+async def voice(request: Request) -> Response:
+    runtime = _runtime(request)
+    checked = await _checked_form(request, runtime)
+    if isinstance(checked, Response):
+        return checked
+    form, base = checked
+    fields: Mapping[str, str] = dict(form)
+    call_id = fields.get("CallSid", "")
+    if not call_id:
+        runtime.webhooks_rejected += 1
+        _log.warning("webhook.rejected", reason="no CallSid")
+        return PlainTextResponse("CallSid missing", status_code=400)
+    token = runtime.issue_token(call_id)
+    prewarming = runtime.prewarm.start(call_id)
+    twiml = connect_stream(
+        websocket_url(base, "/twilio/media"),
+        {STREAM_TOKEN_PARAMETER: token},
+        status_callback=f"{base}/twilio/status",
+    )
+    _log.info(
+        "webhook.answered",
+        call_sid=call_id,
+        to=fields.get("To"),
+        direction=fields.get("Direction"),
+        prewarming=prewarming,
+    )
+    return Response(twiml, media_type=_TWIML)
+
+
+async def status(request: Request) -> Response:
+    runtime = _runtime(request)
+    checked = await _checked_form(request, runtime)
+    if isinstance(checked, Response):
+        return checked
+    fields = dict(checked[0])
+    _log.info(
+        "stream.status",
+        call_sid=fields.get("CallSid"),
+        stream_sid=fields.get("StreamSid"),
+        stream_event=fields.get("StreamEvent") or fields.get("CallStatus"),
+        stream_error=fields.get("StreamError"),
+    )
+    return Response(status_code=204)
+
+
+async def media(ws: WebSocket) -> None:
+    runtime = _runtime(ws)
+    try:
+        url = websocket_url(_base_url(ws, runtime), _raw_path(ws))
+    except ValueError:
+        url = ""
+    if not url or not _signed(runtime, url, None, ws.headers.get("x-twilio-signature")):
+        runtime.streams_rejected += 1
+        _log.warning("stream.rejected", reason="bad upgrade signature")
+        await ws.close(code=1008)  # before accept: the client gets HTTP 403
+        return
+    await ws.accept()
+    server = runtime.settings.server
+    runner = CallRunner(
+        ws,
+        TwilioTranslator(),
+        CallBridge(BridgeOptions(playback_lead_ms=server.playback_lead_ms)),
+        authorize=runtime.authorize,
+        claim_session=runtime.claim_session,
+        options=RunnerOptions(start_timeout_s=server.stream_start_timeout_s),
+    )
+    runtime.active_calls += 1
+    try:
+        summary = await runner.run()
+    finally:
+        runtime.active_calls -= 1
+    if summary is not None:
+        runtime.calls_total += 1
+        _log.info("call.ended", carrier="twilio", **summary)
+    structlog.contextvars.clear_contextvars()
+
+
+def twilio_routes() -> list[BaseRoute]:
+    return [
+        Route("/twilio/voice", voice, methods=["POST"]),
+        Route("/twilio/status", status, methods=["POST"]),
+        WebSocketRoute("/twilio/media", media),
+    ]
