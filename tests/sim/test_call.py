@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -26,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from gateway.audio import g711
 from gateway.sim import CallOutcome, CallScript, DtmfPress, SimOptions, Utterance, place_call
@@ -358,9 +359,7 @@ async def test_signature_toggles(
 ) -> None:
     fake = FakeGateway("hangup")
     async with serve(fake) as base_url:
-        await place_call(
-            base_url, script(), SimOptions(**({"auth_token": TOKEN, "speed": SPEED} | changes))
-        )
+        await place_call(base_url, script(), dataclasses.replace(options(), **changes))
     assert fake.webhook_valid == [webhook_valid]
     assert fake.upgrade_valid == [upgrade_valid]
 
