@@ -16,7 +16,8 @@ from typing import Any
 
 import structlog
 
-_SECRET_FIELD = re.compile(r"(api_?key|token|secret|password|authorization|signature)", re.I)
+# `token` but not `tokens`: usage counts such as `prompt_tokens` are numbers, not credentials.
+_SECRET_FIELD = re.compile(r"(api_?key|token(?!s)|secret|password|authorization|signature)", re.I)
 _MASK = "***"
 _registered: set[str] = set()
 

@@ -16,8 +16,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gateway"
 PURE_RINGS = ["audio", "live", "core", "carriers"]
 FORBIDDEN_MODULES = {
     "asyncio", "socket", "ssl", "selectors", "threading", "multiprocessing", "concurrent",
-    "time", "datetime", "subprocess", "websockets", "starlette", "uvicorn", "httpx", "urllib.request",
-    "http", "anyio", "trio", "requests", "gateway.shell", "gateway.emulator", "gateway.sim",
+    "time", "datetime", "subprocess", "websockets", "starlette", "uvicorn", "httpx",
+    "urllib.request", "http", "anyio", "trio", "requests", "gateway.shell", "gateway.emulator",
+    "gateway.sim",
 }  # fmt: skip
 
 

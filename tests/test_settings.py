@@ -143,7 +143,8 @@ def test_server_and_twilio_defaults() -> None:
     settings = load_settings({}, env_file=None)
     server = settings.server
     assert (server.host, server.port, server.public_url) == ("0.0.0.0", 8080, None)
-    assert server.secret_generated and len(server.secret) == 32
+    assert server.secret_generated
+    assert len(server.secret) == 32
     assert server.playback_lead_ms == 400
     assert settings.twilio.auth_token is None
     assert settings.twilio.api_base == "https://api.twilio.com"
@@ -166,10 +167,12 @@ def test_server_and_twilio_from_environment_never_print_secrets() -> None:
     assert settings.server.public_url == "https://gw.example.com"
     assert settings.server.secret == b"a-long-secret-value-here"
     assert not settings.server.secret_generated
-    assert settings.server.port == 9000 and settings.server.playback_lead_ms == 300
+    assert settings.server.port == 9000
+    assert settings.server.playback_lead_ms == 300
     assert settings.twilio.api_base == "http://127.0.0.1:9999"
     text = repr(settings.server) + repr(settings.twilio)
-    assert "a-long-secret-value-here" not in text and "twilio-token-value" not in text
+    assert "a-long-secret-value-here" not in text
+    assert "twilio-token-value" not in text
 
 
 @pytest.mark.parametrize(

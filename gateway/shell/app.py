@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.audio.paths import CarrierFormat, DownlinkPath, UplinkPath
 from gateway.settings import Settings
 from gateway.shell.connector import LiveConnector
 from gateway.shell.runtime import GatewayRuntime
@@ -28,6 +29,10 @@ def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Filter design runs once per rate pair and process (~0.5 s): do it before the first call
+        # instead of inside it, where it would stall every call on the event loop.
+        UplinkPath(CarrierFormat())
+        DownlinkPath(CarrierFormat())
         runtime = GatewayRuntime(settings, connector)
         app.state.gateway = runtime
         try:

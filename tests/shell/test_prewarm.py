@@ -44,7 +44,8 @@ async def test_claim_returns_the_prewarmed_session_and_leaves_it_open() -> None:
     pool = PrewarmPool(opener, hold_s=5)
     assert pool.start("CA1")
     session = await pool.claim("CA1")
-    assert session is not None and cast(FakeSession, session).number == 1
+    assert session is not None
+    assert cast(FakeSession, session).number == 1
     await asyncio.sleep(0)
     assert not opener.opened[0].closed
     assert len(pool) == 0
@@ -98,7 +99,8 @@ async def test_a_repeated_webhook_keeps_one_session_and_closes_the_other() -> No
     session = await pool.claim("CA1")
     await asyncio.sleep(0.01)
     assert cast(FakeSession, session).number == 2
-    assert opener.opened[0].closed and not opener.opened[1].closed
+    assert opener.opened[0].closed
+    assert not opener.opened[1].closed
     await pool.aclose()
 
 
