@@ -10,8 +10,8 @@ Twilio is the implemented dialect (`gateway.sim.twilio`); see docs/simulator.md.
 from __future__ import annotations
 
 from gateway.sim.call import place_call
+from gateway.sim.entries import CallOutcome
 from gateway.sim.recording import Recording, load_recording, load_script
-from gateway.sim.records import CallOutcome
 from gateway.sim.report import CallReport, report_to_json
 from gateway.sim.script import CallScript, DtmfPress, SimOptions, Utterance
 from gateway.sim.timeline import format_timeline

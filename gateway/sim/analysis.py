@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from gateway.sim.records import BargeIn, ClearRecord, Segment
+from gateway.sim.entries import BargeIn, ClearRecord, Segment
 from gateway.sim.script import CALL_RATE_HZ
 
 __all__ = [

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from gateway.sim.analysis import answer_latency_ms, barge_ins, speech_segments
 from gateway.sim.dialect import AnswerRefusedError, CarrierDialect, StreamAnswer
-from gateway.sim.records import CallOutcome, Segment, SimError, TimelineEntry
+from gateway.sim.entries import CallOutcome, Segment, SimError, TimelineEntry
 from gateway.sim.report import CallReport
 from gateway.sim.script import CALL_RATE_HZ, CallScript, SimOptions
 from gateway.sim.session import CloseStream, Outgoing, StreamSession

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gateway.sim.dialect import Verb
-from gateway.sim.records import (
+from gateway.sim.entries import (
     BargeIn,
     CallOutcome,
     ClearRecord,

@@ -20,8 +20,7 @@ from gateway.sim.dialect import (
     ProtocolViolation,
     StreamDialect,
 )
-from gateway.sim.playback import MarkDue, PlaybackModel
-from gateway.sim.records import (
+from gateway.sim.entries import (
     ClearRecord,
     CloseRecord,
     MarkRecord,
@@ -29,6 +28,7 @@ from gateway.sim.records import (
     SimError,
     TimelineEntry,
 )
+from gateway.sim.playback import MarkDue, PlaybackModel
 from gateway.sim.schedule import SendDtmf, SendFrame, SendStop, UplinkSchedule
 from gateway.sim.script import CALL_RATE_HZ, CallScript, DtmfPress
 from gateway.sim.timeline import abbreviate

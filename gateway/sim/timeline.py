@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.sim.records import CallOutcome, TimelineEntry
+from gateway.sim.entries import CallOutcome, TimelineEntry
 from gateway.sim.report import CallReport
 
 __all__ = ["abbreviate", "format_timeline"]

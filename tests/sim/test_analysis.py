@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from gateway.sim.analysis import answer_latency_ms, barge_ins, frame_levels_dbfs, speech_segments
 from gateway.sim.dialect import Verb
-from gateway.sim.records import (
+from gateway.sim.entries import (
     BargeIn,
     CallOutcome,
     ClearRecord,

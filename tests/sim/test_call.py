@@ -7,6 +7,7 @@ about order, counts and content, never timings.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -15,6 +16,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -32,8 +34,9 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 from gateway.audio import g711
 from gateway.sim import CallOutcome, CallScript, DtmfPress, SimOptions, Utterance, place_call
 from gateway.sim.analysis import speech_segments
+from gateway.sim.cli import add_call_arguments, run_call
 from gateway.sim.timeline import format_timeline
-from gateway.sim.wav import read_wav, write_wav
+from gateway.sim.wav import read_wav, write_pcm16_wav, write_wav
 
 TOKEN = "test-auth-token"
 BATCH_FRAMES = 25  # the fake echoes every 0.5 s of caller audio
@@ -364,7 +367,7 @@ async def test_signature_toggles(
     assert fake.upgrade_valid == [upgrade_valid]
 
 
-async def test_the_report_wav_is_said_left_and_heard_right(tmp_path: Any) -> None:
+async def test_the_report_wav_is_said_left_and_heard_right(tmp_path: Path) -> None:
     fake = FakeGateway("echo")
     async with serve(fake) as base_url:
         report = await place_call(base_url, script(), options())
@@ -379,3 +382,63 @@ async def test_the_report_wav_is_said_left_and_heard_right(tmp_path: Any) -> Non
     stereo = np.frombuffer(data[44:], "<i2").reshape(-1, 2)
     assert np.array_equal(stereo[:, 0], report.said)
     assert np.array_equal(stereo[:, 1], report.heard)
+
+
+def cli_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_call_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+async def test_gateway_call_from_a_16_khz_wav_with_a_sidecar(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The caller audio at 16 kHz: the CLI resamples it to 8 kHz with the gateway's resampler.
+    audio = np.repeat(tone_bursts(3), 2)
+    write_pcm16_wav(tmp_path / "call.wav", audio, 16_000)
+    sidecar = {
+        "utterances": [{"start_ms": 0, "end_ms": 300, "text": "first words"}],
+        "dtmf": [{"at_ms": 1500, "digit": "9"}],
+        "tail_ms": 1300,
+    }
+    (tmp_path / "call.json").write_text(json.dumps(sidecar))
+    fake = FakeGateway("echo")
+    async with serve(fake) as base_url:
+        args = cli_args(
+            str(tmp_path / "call.wav"),
+            *("--url", base_url, "--auth-token", TOKEN, "--speed", str(SPEED)),
+            *("--out", str(tmp_path / "heard.wav"), "--timeline", str(tmp_path / "t.txt")),
+            *("--json", str(tmp_path / "report.json")),
+        )
+        status = await asyncio.to_thread(run_call, args)
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "outcome: completed" in printed
+    assert "caller: first words" in printed
+    assert (tmp_path / "t.txt").read_text() == printed
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["ok"] is True
+    assert report["dtmf"] == [{"at_ms": 1500, "digit": "9"}]
+    assert report["said_samples"] == 4300 * 8
+    assert [m["event"] for m in fake.received].count("dtmf") == 1
+    wav = read_wav(tmp_path / "heard.wav")
+    assert wav.channels == 2
+    assert len(wav.samples) == 4300 * 8
+    assert fake.webhook_valid == [True]
+
+
+async def test_gateway_call_exit_status_for_an_answer_without_a_stream(tmp_path: Path) -> None:
+    write_pcm16_wav(tmp_path / "a.wav", tone_bursts(1), 8000)
+    async with serve(FakeGateway("say")) as base_url:
+        status = await asyncio.to_thread(
+            run_call, cli_args(str(tmp_path / "a.wav"), "--url", base_url)
+        )
+    assert status == 3
+
+
+async def test_gateway_call_exit_status_for_a_protocol_error(tmp_path: Path) -> None:
+    write_pcm16_wav(tmp_path / "a.wav", tone_bursts(1), 8000)
+    async with serve(FakeGateway("riff")) as base_url:
+        args = cli_args(str(tmp_path / "a.wav"), "--url", base_url, "--speed", str(SPEED))
+        status = await asyncio.to_thread(run_call, args)
+    assert status == 1

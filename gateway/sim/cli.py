@@ -1,0 +1,146 @@
+"""`gateway call AUDIO`: place one simulated carrier call against a running gateway.
+
+`gateway.cli` registers the sub-command with `add_call_arguments` and runs it with `run_call`.
+Exit status: 0 when a media stream ran and ended normally (the script finished, or the gateway
+hung up), 1 when the call failed (webhook error, refused TwiML or stream, a 31924 protocol error),
+2 for bad input (unreadable audio, bad options), 3 when the gateway answered without a stream
+(a polite fallback such as `<Say>…<Hangup/>`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import ssl
+import sys
+from pathlib import Path
+
+from gateway.sim.call import place_call
+from gateway.sim.entries import CallOutcome
+from gateway.sim.recording import RecordingError, load_recording
+from gateway.sim.report import CallReport, report_to_json
+from gateway.sim.script import DTMF_DIGITS, DtmfPress, SimOptions, new_call_sid
+from gateway.sim.timeline import format_timeline
+from gateway.sim.wav import write_wav
+
+__all__ = ["EXIT_FAILED", "EXIT_NO_STREAM", "add_call_arguments", "parse_dtmf", "run_call"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NO_STREAM = 3
+
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+
+
+def parse_dtmf(text: str) -> DtmfPress:
+    """`SECONDS:DIGIT` (e.g. `5.0:2`) -> a key press that many seconds into the stream."""
+    seconds, sep, digit = text.partition(":")
+    try:
+        at_s = float(seconds)
+    except ValueError:
+        at_s = -1.0
+    if not sep or at_s < 0 or digit not in DTMF_DIGITS:
+        raise argparse.ArgumentTypeError(f"expected SECONDS:DIGIT (digit 0-9 * #), got {text!r}")
+    return DtmfPress(at_s * 1000, digit)
+
+
+def add_call_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `gateway call`."""
+    parser.add_argument(
+        "audio",
+        metavar="AUDIO",
+        help="WAV file of what the caller says (any rate; PCM, float, μ-law or A-law); a sidecar "
+        "AUDIO-without-.wav.json adds utterance annotations, DTMF and the tail",
+    )
+    parser.add_argument(
+        "--url",
+        default="http://127.0.0.1:8080",
+        help="the gateway's base URL (webhook: /twilio/voice)",
+    )
+    parser.add_argument(
+        "--account-sid", help="AccountSid to present (default: $TWILIO_ACCOUNT_SID, else AC000…)"
+    )
+    parser.add_argument(
+        "--auth-token",
+        help="signs X-Twilio-Signature (default: $TWILIO_AUTH_TOKEN; unset: no signature)",
+    )
+    parser.add_argument("--from", dest="from_number", default="+15017122661", help="caller number")
+    parser.add_argument("--to", dest="to_number", default="+15558675310", help="called number")
+    parser.add_argument("--call-sid", help="CallSid (default: a random CA…)")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="1 = real time; 10 runs the call 10x faster"
+    )
+    parser.add_argument(
+        "--dtmf",
+        type=parse_dtmf,
+        action="append",
+        metavar="SECONDS:DIGIT",
+        help="press DIGIT at SECONDS after the stream starts (repeatable; replaces the sidecar's)",
+    )
+    parser.add_argument(
+        "--tail-s",
+        type=float,
+        help="stay on the line this long after the audio ends (default: sidecar's, else 3)",
+    )
+    parser.add_argument(
+        "--out", help="write a stereo WAV: left what was said, right what was heard"
+    )
+    parser.add_argument("--timeline", help="write the timeline to this file too")
+    parser.add_argument("--json", dest="json_path", help="write the report as JSON")
+    parser.add_argument("--cafile", help="CA certificate to trust for https:// and wss://")
+    parser.add_argument(
+        "--timeout-s", type=float, default=10.0, help="HTTP and WebSocket open timeout"
+    )
+
+
+def _exit_status(report: CallReport) -> int:
+    if report.ok:
+        return EXIT_OK
+    if report.outcome is CallOutcome.NO_STREAM:
+        return EXIT_NO_STREAM
+    return EXIT_FAILED
+
+
+def _options(args: argparse.Namespace) -> SimOptions:
+    ssl_context = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
+    return SimOptions(
+        account_sid=args.account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or DEFAULT_ACCOUNT_SID,
+        auth_token=args.auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or None,
+        call_sid=args.call_sid or new_call_sid(),
+        from_number=args.from_number,
+        to_number=args.to_number,
+        speed=args.speed,
+        http_timeout_s=args.timeout_s,
+        ws_open_timeout_s=args.timeout_s,
+        ssl_context=ssl_context,
+    )
+
+
+def run_call(args: argparse.Namespace) -> int:
+    """Place the call, print its timeline, write the requested files; returns the exit status."""
+    try:
+        tail_ms = args.tail_s * 1000 if args.tail_s is not None else None
+        dtmf = tuple(args.dtmf) if args.dtmf else None
+        recording = load_recording(args.audio, tail_ms=tail_ms, dtmf=dtmf)
+        options = _options(args)
+    except (RecordingError, ValueError, OSError) as exc:
+        print(f"gateway call: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = asyncio.run(place_call(args.url, recording.script, options))
+    timeline = format_timeline(report)
+    print(timeline, end="")
+    try:
+        if args.out:
+            write_wav(report, args.out)
+        if args.timeline:
+            Path(args.timeline).write_text(timeline, encoding="utf-8")
+        if args.json_path:
+            data = json.dumps(report_to_json(report), indent=2, ensure_ascii=False)
+            Path(args.json_path).write_text(data + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(f"gateway call: cannot write the results: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return _exit_status(report)
