@@ -101,6 +101,7 @@ class CallRunner:
         self._ws = ws
         self._translator = translator
         self._bridge = bridge
+        self.bridge = bridge
         self._authorize = authorize
         self._claim = claim_session
         self._options = options or RunnerOptions()

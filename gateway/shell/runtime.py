@@ -8,19 +8,35 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from gateway.core.events import CallStarted
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER, StreamTokens, TokenCheck
+from gateway.core.transcript import TranscriptLine
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.connector import LiveConnector
 from gateway.shell.live_client import LiveConnectError, LiveSession
 from gateway.shell.prewarm import PrewarmPool
 
-__all__ = ["GatewayRuntime"]
+__all__ = ["CallObserver", "CallRecord", "GatewayRuntime"]
 
 _log = get_logger(component="gateway")
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """A finished call, as observers see it: the `call.ended` summary and the transcript."""
+
+    carrier: str
+    call_id: str
+    summary: Mapping[str, Any]
+    transcript: Sequence[TranscriptLine]
+
+
+CallObserver = Callable[[CallRecord], None]
 
 
 class GatewayRuntime:
@@ -40,6 +56,18 @@ class GatewayRuntime:
         self.calls_total = 0
         self.webhooks_rejected = 0
         self.streams_rejected = 0
+        self.observers: list[CallObserver] = []
+        """Called with each finished call (metrics, transcripts, tests); must not block."""
+
+    def call_ended(self, record: CallRecord) -> None:
+        """Log the call's summary line and tell the observers."""
+        self.calls_total += 1
+        _log.info("call.ended", carrier=record.carrier, **record.summary)
+        for observer in self.observers:
+            try:
+                observer(record)
+            except Exception:  # an observer's bug must not break the call path
+                _log.exception("call.observer_failed")
 
     def issue_token(self, call_id: str) -> str:
         """A fresh single-use stream token for `call_id`."""

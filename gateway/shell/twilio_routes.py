@@ -27,7 +27,7 @@ from gateway.core.bridge import BridgeOptions, CallBridge
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
 from gateway.shell.call_runner import CallRunner, RunnerOptions
-from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.runtime import CallRecord, GatewayRuntime
 
 __all__ = ["MAX_WEBHOOK_BYTES", "twilio_routes"]
 
@@ -170,9 +170,10 @@ async def media(ws: WebSocket) -> None:
         summary = await runner.run()
     finally:
         runtime.active_calls -= 1
-    if summary is not None:
-        runtime.calls_total += 1
-        _log.info("call.ended", carrier="twilio", **summary)
+    if summary is not None and runner.call_id is not None:
+        runtime.call_ended(
+            CallRecord("twilio", runner.call_id, summary, runner.bridge.transcript())
+        )
     structlog.contextvars.clear_contextvars()
 
 

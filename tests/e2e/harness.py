@@ -1,0 +1,103 @@
+"""End-to-end harness: the real gateway app on uvicorn (loopback), the Live emulator, the simulator.
+
+`running_gateway(emulator, env)` serves the gateway in this event loop on a free port, pointed at
+the emulator, and collects every finished call (`Gateway.calls`). For the separate-process case
+see test_process.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import uvicorn
+
+from gateway.audio import g711
+from gateway.audio.paths import CarrierFormat, UplinkPath
+from gateway.emulator import LiveEmulator
+from gateway.settings import load_settings
+from gateway.shell.app import build_app
+from gateway.shell.connector import LiveConnector
+from gateway.shell.runtime import CallRecord, GatewayRuntime
+from gateway.shell.serve import uvicorn_config
+
+AUTH_TOKEN = "test-auth-token-0123456789"
+ACCOUNT_SID = "AC" + "1" * 32
+
+
+@dataclass
+class Gateway:
+    base_url: str
+    runtime: GatewayRuntime
+    calls: list[CallRecord] = field(default_factory=list)
+
+    def call(self, call_id: str) -> CallRecord:
+        for record in self.calls:
+            if record.call_id == call_id:
+                return record
+        raise KeyError(call_id)
+
+
+@asynccontextmanager
+async def running_gateway(
+    emulator: LiveEmulator, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Gateway]:
+    environ = {
+        "GATEWAY_LIVE_URL": emulator.plain_url,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "GATEWAY_SECRET": "e2e-secret-0123456789abcdef",
+        **(env or {}),
+    }
+    settings = load_settings(environ, env_file=None)
+    app = build_app(settings, LiveConnector.from_settings(settings))
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", 0))
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            await wait_for(lambda: server.started, 10)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        runtime: GatewayRuntime = app.state.gateway
+        gateway = Gateway(f"http://127.0.0.1:{port}", runtime)
+        runtime.observers.append(gateway.calls.append)
+        yield gateway
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
+
+
+async def wait_for(predicate: object, timeout_s: float = 5.0) -> None:
+    """Poll `predicate()` until true (a condition that follows a call's end, not a timing)."""
+    assert callable(predicate)
+    async with asyncio.timeout(timeout_s):
+        while not predicate():  # noqa: ASYNC110 - the condition is another component's state
+            await asyncio.sleep(0.02)
+
+
+def uplink_reference(said: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+    """What Live must receive for `said`: its μ-law frames through a fresh uplink path."""
+    path = UplinkPath(CarrierFormat())
+    payload = g711.ulaw_encode(said.astype("<i2").tobytes())
+    out = [path.process(payload[i : i + 160]) for i in range(0, len(payload), 160)]
+    return np.frombuffer(b"".join(out), dtype="<i2").astype(np.int16)
+
+
+def rms_dbfs(samples: npt.NDArray[np.int16]) -> float:
+    values = samples.astype(np.float64) / 32768.0
+    return float(10 * np.log10(np.mean(values**2) + 1e-20))
+
+
+def best_correlation(heard: npt.NDArray[np.int16], said: npt.NDArray[np.int16]) -> float:
+    """Peak normalised cross-correlation of `said` within `heard` (1.0: an exact copy)."""
+    a = heard.astype(np.float64)
+    b = said.astype(np.float64)
+    if len(a) < len(b) or not b.any():
+        return 0.0
+    corr = np.correlate(a, b, mode="valid")
+    window = np.convolve(a**2, np.ones(len(b)), mode="valid")
+    norm = np.sqrt(window * np.sum(b**2)) + 1e-9
+    return float(np.max(corr / norm))
