@@ -56,6 +56,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_call(args: argparse.Namespace) -> int:
+    from gateway.sim.cli import run_call
+
+    return run_call(args)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
     parser.add_argument("--version", action="version", version=f"gateway {__version__}")
@@ -69,6 +75,15 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port (default GATEWAY_PORT or 8080)")
     serve.add_argument("--env-file", default=".env", help="dotenv file to read (default .env)")
     serve.set_defaults(func=_run_serve)
+
+    from gateway.sim.cli import add_call_arguments
+
+    call = sub.add_parser(
+        "call",
+        help="place a simulated Twilio call against a running gateway from an audio file",
+    )
+    add_call_arguments(call)
+    call.set_defaults(func=_run_call)
 
     report = sub.add_parser(
         "audio-report",
