@@ -17,6 +17,7 @@ emulator's VAD threshold for a noisy line); the simulator itself does not read t
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import signal
 
 from gateway.audio.resample import Resampler
 from gateway.sim.script import CALL_RATE_HZ, CallScript, DtmfPress, Utterance
@@ -70,12 +72,23 @@ def sidecar_path(audio_path: str | Path) -> Path:
 
 
 def to_call_rate(samples: npt.NDArray[np.int16], rate_hz: int) -> npt.NDArray[np.int16]:
-    """Resample to 8 kHz with the gateway's own resampler (same length in time)."""
+    """Resample to 8 kHz, keeping the duration.
+
+    The gateway's own `Resampler` does every ratio with factors up to 12 (8, 16, 24, 32, 48,
+    96 kHz…). Rates of the 44.1 kHz family (11025, 22050, 44100: factors 80/441 and the like)
+    are beyond it and go through scipy's polyphase `resample_poly` instead.
+    """
     if rate_hz == CALL_RATE_HZ:
         return samples
-    resampler = Resampler(rate_hz, CALL_RATE_HZ)
+    length = round(len(samples) * CALL_RATE_HZ / rate_hz)
+    try:
+        resampler = Resampler(rate_hz, CALL_RATE_HZ)
+    except ValueError:
+        g = math.gcd(rate_hz, CALL_RATE_HZ)
+        exact = signal.resample_poly(samples.astype(np.float64), CALL_RATE_HZ // g, rate_hz // g)
+        return np.clip(np.rint(exact[:length]), -32768, 32767).astype(np.int16)
     out = np.concatenate([resampler.process(samples), resampler.flush()])
-    return out[: round(len(samples) * CALL_RATE_HZ / rate_hz)].astype(np.int16)
+    return out[:length].astype(np.int16)
 
 
 def _number(entry: Mapping[str, Any], key: str, where: str) -> float:
