@@ -75,23 +75,36 @@ def barge_ins(
     caller: Sequence[Segment],
     heard: Sequence[Segment],
     clears: Sequence[ClearRecord],
+    playing: Sequence[Segment] = (),
     *,
     merge_gap_ms: float = 300.0,
 ) -> list[BargeIn]:
-    """Each caller utterance that started while gateway audio was audible.
+    """Each caller utterance that started while the gateway was speaking to the caller.
 
-    `cleared` says whether a clear arrived after the caller started and before the audio would
-    have been heard again: a clear landing in a short pause between words (shorter than the
-    `merge_gap_ms` used for `heard`) still counts as what stopped it.
+    The gateway was speaking when the caller's start falls inside an audible `heard` segment,
+    or, when `playing` intervals are given, when it falls in a quiet moment shortly after
+    audible audio (within `merge_gap_ms`) of a playback that a clear then cut: the answer was
+    still coming out and the gateway stopped it. Trailing silence that simply ran on is not
+    speaking. The audio stopped at the audible end, or at the clear that cut it; `cleared` says
+    whether a clear arrived between the caller's start and shortly after that stop.
     """
     found: list[BargeIn] = []
     for utterance in caller:
-        for segment in heard:
-            if segment.start_ms < utterance.start_ms < segment.end_ms:
-                cleared = any(
-                    utterance.start_ms <= clear.at_ms <= segment.end_ms + merge_gap_ms
-                    for clear in clears
-                )
-                found.append(BargeIn(utterance.start_ms, segment.end_ms, cleared, utterance.text))
-                break
+        at = utterance.start_ms
+        segment = next((s for s in heard if s.start_ms < at < s.end_ms + merge_gap_ms), None)
+        if segment is None:
+            continue
+        interval = next((p for p in playing if p.start_ms <= at < p.end_ms), None)
+        # Playback ends on a sample boundary at or just before the clear's time.
+        cut = interval is not None and any(abs(c.at_ms - interval.end_ms) < 1 for c in clears)
+        if at < segment.end_ms:
+            stopped = segment.end_ms
+            if cut and interval is not None and interval.end_ms <= segment.end_ms + merge_gap_ms:
+                stopped = max(stopped, interval.end_ms)
+        elif cut and interval is not None:
+            stopped = interval.end_ms
+        else:
+            continue
+        cleared = any(at <= clear.at_ms <= stopped + merge_gap_ms for clear in clears)
+        found.append(BargeIn(at, stopped, cleared, utterance.text))
     return found

@@ -281,7 +281,7 @@ def _stream_report(
         caller_utterances=tuple(caller),
         agent_segments=tuple(agent),
         answer_latency_ms=answer_latency_ms(caller, agent),
-        barge_ins=tuple(barge_ins(caller, agent, clears)),
+        barge_ins=tuple(barge_ins(caller, agent, clears, session.playing())),
         media_frames_sent=session.schedule.frames_sent,
         media_frames_received=records.media_frames_received,
         media_bytes_received=records.media_bytes_received,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import ssl
 import sys
@@ -90,6 +91,11 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeline", help="write the timeline to this file too")
     parser.add_argument("--json", dest="json_path", help="write the report as JSON")
+    parser.add_argument(
+        "--every-message",
+        action="store_true",
+        help="list every mark received and echoed in the timeline (default: runs condensed)",
+    )
     parser.add_argument("--cafile", help="CA certificate to trust for https:// and wss://")
     parser.add_argument(
         "--timeout-s", type=float, default=10.0, help="HTTP and WebSocket open timeout"
@@ -129,8 +135,10 @@ def run_call(args: argparse.Namespace) -> int:
     except (RecordingError, ValueError, OSError) as exc:
         print(f"gateway call: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # The timeline already shows the webhook request; httpx's own INFO line is noise here.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     report = asyncio.run(place_call(args.url, recording.script, options))
-    timeline = format_timeline(report)
+    timeline = format_timeline(report, every_message=args.every_message)
     print(timeline, end="")
     try:
         if args.out:

@@ -54,6 +54,8 @@ class MarkRecord:
 
     name: str
     sent_ms: float
+    queued_ms: float = 0.0
+    """Gateway audio queued ahead of it when it arrived."""
     due_ms: float | None = None
     """When its audio finished playing or was flushed (None: the call ended first)."""
     echoed_ms: float | None = None

@@ -153,6 +153,19 @@ class PlaybackModel:
             out[segment.start : stop] = segment.samples[: stop - segment.start]
         return out
 
+    def playing_intervals(self, total_samples: int) -> list[tuple[int, int]]:
+        """(start, end) sample ranges during which gateway audio was coming out, merged."""
+        intervals: list[tuple[int, int]] = []
+        for segment in sorted(self._segments, key=lambda s: s.start):
+            start, end = segment.start, min(segment.end, total_samples)
+            if start >= end:
+                continue
+            if intervals and start <= intervals[-1][1]:
+                intervals[-1] = (intervals[-1][0], max(intervals[-1][1], end))
+            else:
+                intervals.append((start, end))
+        return intervals
+
     def played_samples(self, total_samples: int) -> int:
         """How many samples of gateway audio played before `total_samples`."""
         return sum(

@@ -25,6 +25,7 @@ from gateway.sim.entries import (
     CloseRecord,
     MarkRecord,
     ReceivedMessage,
+    Segment,
     SimError,
     TimelineEntry,
 )
@@ -168,7 +169,7 @@ class StreamSession:
             return self._violation(now_ms, command)
         queued_ms = self.playback.queued_ms(now_ms)
         if isinstance(command, GatewayMark):
-            self.records.marks.append(MarkRecord(command.name, now_ms))
+            self.records.marks.append(MarkRecord(command.name, now_ms, queued_ms))
             self._note(now_ms, "received.mark", f"{command.name} ({queued_ms:.0f} ms queued)")
         echoes = self.playback.feed(now_ms, command)
         if isinstance(command, GatewayClear):
@@ -203,6 +204,14 @@ class StreamSession:
     @property
     def clears(self) -> list[ClearRecord]:
         return [ClearRecord(c.at_ms, c.dropped_ms, c.flushed_marks) for c in self.playback.clears]
+
+    def playing(self) -> list[Segment]:
+        """When gateway audio was coming out of the playback buffer (up to the stream's end)."""
+        total = len(self.audio()[0])
+        return [
+            Segment(start * 1000 / CALL_RATE_HZ, end * 1000 / CALL_RATE_HZ)
+            for start, end in self.playback.playing_intervals(total)
+        ]
 
     def audio(self) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int16]]:
         """(said, heard), time-aligned, up to the end of the stream."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.sim.entries import CallOutcome, TimelineEntry
+from gateway.sim.entries import CallOutcome, MarkRecord, TimelineEntry
 from gateway.sim.report import CallReport
 
 __all__ = ["abbreviate", "format_timeline"]
@@ -69,10 +69,57 @@ def _header(report: CallReport) -> list[str]:
     return lines
 
 
-def format_timeline(report: CallReport) -> str:
-    """Summary lines, then every event in time order: control messages, caller utterances
-    (`caller: <text>`), audible gateway audio (`agent: ... s`), barge-ins, the close."""
-    entries = list(report.timeline)
+_MARK_TRAFFIC = frozenset({"received.mark", "sent.mark"})
+
+
+def _fate(mark: MarkRecord) -> str:
+    if mark.played:
+        return "played"
+    if mark.played is False:
+        return "flushed by clear"
+    return "never echoed (the call ended first)"
+
+
+def _mark_lines(marks: tuple[MarkRecord, ...], entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """One line per run of marks with the same fate and nothing else happening in between."""
+    others = sorted(e.t_ms for e in entries)
+    lines: list[TimelineEntry] = []
+    run: list[MarkRecord] = []
+
+    def close_run() -> None:
+        if not run:
+            return
+        first, last = run[0], run[-1]
+        echoed = [m.echoed_ms for m in run if m.echoed_ms is not None]
+        when = ""
+        if echoed:
+            low, high = min(echoed) / 1000, max(echoed) / 1000
+            when = f", echoed at {low:.3f} s" if low == high else f", echoed {low:.3f}-{high:.3f} s"
+        if len(run) == 1:
+            detail = f"{first.name} ({first.queued_ms:.0f} ms queued): {_fate(first)}{when}"
+            lines.append(TimelineEntry(first.sent_ms, "mark", detail))
+        else:
+            names = f"{first.name} … {last.name} ({len(run)})"
+            lines.append(TimelineEntry(first.sent_ms, "marks", f"{names}: {_fate(first)}{when}"))
+        run.clear()
+
+    for mark in marks:
+        interrupted = run and any(run[-1].sent_ms < t <= mark.sent_ms for t in others)
+        if run and (interrupted or _fate(run[-1]) != _fate(mark)):
+            close_run()
+        run.append(mark)
+    close_run()
+    return lines
+
+
+def format_timeline(report: CallReport, *, every_message: bool = False) -> str:
+    """Summary lines, then the call in time order: control messages, caller utterances
+    (`caller: <text>`), audible gateway audio (`agent: audio N s`), barge-ins, the close.
+
+    Marks are condensed (one line per run of marks that shared a fate) unless `every_message`:
+    gateways often send one per audio chunk. The report's `timeline` keeps every entry.
+    """
+    entries = [e for e in report.timeline if every_message or e.kind not in _MARK_TRAFFIC]
     for utterance in report.caller_utterances:
         text = utterance.text or "(speech)"
         entries.append(
@@ -90,6 +137,8 @@ def format_timeline(report: CallReport) -> str:
                 barge.at_ms, "barge-in", f"gateway audio stopped after {barge.talk_over_ms:.0f} ms"
             )
         )
+    if not every_message:
+        entries += _mark_lines(report.marks, entries)
     entries.sort(key=lambda entry: entry.t_ms)  # stable: same-time entries keep their order
     lines = _header(report)
     if entries:

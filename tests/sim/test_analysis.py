@@ -59,7 +59,7 @@ def test_answer_latency_is_from_the_first_utterance_end_to_the_next_audible_audi
     assert answer_latency_ms([], heard) is None
 
 
-def test_barge_ins() -> None:
+def test_barge_ins_from_audible_audio_alone() -> None:
     caller = [Segment(0, 500, "first"), Segment(1500, 2000, "over"), Segment(4000, 4500)]
     heard = [Segment(1000, 1800), Segment(3000, 3900)]
     found = barge_ins(caller, heard, [ClearRecord(1790, 500, 1)])
@@ -69,6 +69,38 @@ def test_barge_ins() -> None:
     assert barge_ins(caller, heard, [ClearRecord(2000, 0, 0)])[0].cleared
     assert not barge_ins(caller, heard, [ClearRecord(2500, 0, 0)])[0].cleared
     assert not barge_ins(caller, heard, [ClearRecord(1400, 0, 0)])[0].cleared
+
+
+def test_a_barge_in_during_a_quiet_moment_of_playing_audio_counts() -> None:
+    # The answer is audible until 5530, still playing (a quiet phoneme) when the caller starts
+    # at 5580, and the clear at 5624 stops the playback.
+    caller = [Segment(500, 4080), Segment(5580, 7820, "sorry")]
+    heard = [Segment(4980, 5530)]
+    playing = [Segment(4900, 5624)]
+    found = barge_ins(caller, heard, [ClearRecord(5624, 220, 6)], playing)
+    assert found == [BargeIn(5580, 5624, cleared=True, text="sorry")]
+    # Without the playing intervals, energy alone misses it.
+    assert barge_ins(caller, heard, [ClearRecord(5624, 220, 6)]) == []
+
+
+def test_no_barge_in_once_the_playback_has_stopped_or_only_silence_runs_on() -> None:
+    caller = [Segment(5580, 7820)]
+    heard = [Segment(4980, 5530)]
+    assert barge_ins(caller, heard, [], [Segment(4900, 5540)]) == []
+    # Trailing silence still queued, and nobody cut it: the answer was over.
+    assert barge_ins(caller, heard, [], [Segment(4900, 6000)]) == []
+    # A clear long after the quiet moment did not cut this playback.
+    assert barge_ins(caller, heard, [ClearRecord(7000, 0, 0)], [Segment(4900, 6000)]) == []
+
+
+def test_a_gateway_streaming_silence_is_not_speaking() -> None:
+    caller = [Segment(3000, 3500), Segment(6000, 6500)]
+    heard = [Segment(1000, 2000), Segment(3200, 4000)]
+    playing = [Segment(0, 10_000)]  # silence frames all along
+    assert barge_ins(caller, heard, [], playing) == []
+    # Speaking over audible audio in such a stream: stops at the audible end, no clear.
+    talk_over = barge_ins([Segment(3500, 3900)], heard, [], playing)
+    assert talk_over == [BargeIn(3500, 4000, cleared=False)]
 
 
 def report() -> CallReport:
@@ -92,7 +124,10 @@ def report() -> CallReport:
             TimelineEntry(0, "sent.start", "stream MZ1"),
             TimelineEntry(2800, "received.mark", "m1 (0 ms queued)"),
         ),
-        marks=(MarkRecord("m1", 2800, 2800, 2810, True), MarkRecord("m2", 2900)),
+        marks=(
+            MarkRecord("m1", 2800, queued_ms=0, due_ms=2800, echoed_ms=2810, played=True),
+            MarkRecord("m2", 2900, queued_ms=100),
+        ),
         caller_utterances=(Segment(500, 1500, "Hello there"),),
         agent_segments=(Segment(2000, 2800),),
         answer_latency_ms=500,
@@ -143,6 +178,7 @@ def test_report_to_json_is_plain_data_without_audio() -> None:
     assert data["marks"][0] == {
         "name": "m1",
         "sent_ms": 2800,
+        "queued_ms": 0,
         "due_ms": 2800,
         "echoed_ms": 2810,
         "played": True,

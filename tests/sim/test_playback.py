@@ -105,6 +105,16 @@ def test_clear_with_nothing_queued_drops_nothing() -> None:
     assert model.clears == [Cleared(10, 0, 0)]
 
 
+def test_playing_intervals_merge_back_to_back_audio_and_stop_at_a_clear() -> None:
+    model = PlaybackModel()
+    model.feed(0, audio(20))
+    model.feed(10, audio(20))  # queued: plays 20..40
+    model.feed(100, audio(50))
+    model.feed(120, GatewayClear())
+    assert model.playing_intervals(8 * 1000) == [(0, 320), (800, 960)]
+    assert model.playing_intervals(8 * 30) == [(0, 240)]
+
+
 def test_heard_stops_where_the_call_ended() -> None:
     model = PlaybackModel()
     model.feed(0, audio(100, 5))
