@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import uvicorn
+from scipy import signal
 
 from gateway.audio import g711
 from gateway.audio.paths import CarrierFormat, UplinkPath
@@ -91,10 +92,19 @@ def rms_dbfs(samples: npt.NDArray[np.int16]) -> float:
     return float(10 * np.log10(np.mean(values**2) + 1e-20))
 
 
+_SPEECH_BAND = signal.butter(6, [200, 2400], btype="bandpass", fs=8000, output="sos")
+
+
 def best_correlation(heard: npt.NDArray[np.int16], said: npt.NDArray[np.int16]) -> float:
-    """Peak normalised cross-correlation of `said` within `heard` (1.0: an exact copy)."""
-    a = heard.astype(np.float64)
-    b = said.astype(np.float64)
+    """Peak normalised cross-correlation of `said` within `heard` (1.0: an exact copy).
+
+    Both are band-limited to 200-2400 Hz first: an echo crosses three minimum-phase resamplers
+    (8->16 kHz up, the emulator's 16->24 kHz, 24->8 kHz down) whose phase is non-linear near the
+    3.4 kHz band edge, so fricatives correlate poorly as raw waveforms even though their
+    spectrum and level come through intact.
+    """
+    a = signal.sosfiltfilt(_SPEECH_BAND, heard.astype(np.float64))
+    b = signal.sosfiltfilt(_SPEECH_BAND, said.astype(np.float64))
     if len(a) < len(b) or not b.any():
         return 0.0
     corr = np.correlate(a, b, mode="valid")
