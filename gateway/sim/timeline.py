@@ -8,7 +8,7 @@ from gateway.sim.report import CallReport
 __all__ = ["abbreviate", "format_timeline"]
 
 _OUTCOME_TEXT = {
-    CallOutcome.COMPLETED: "completed: the caller's script ran to the end",
+    CallOutcome.COMPLETED: "the caller's script ran to the end",
     CallOutcome.GATEWAY_CLOSED: "the gateway closed the stream",
     CallOutcome.NO_STREAM: "the answer opened no media stream",
     CallOutcome.WEBHOOK_FAILED: "the webhook failed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -187,3 +188,32 @@ def test_report_to_json_is_plain_data_without_audio() -> None:
     assert data["duration_ms"] == 3000
     assert data["heard_ms"] == 800
     assert "Hello there" in text
+
+
+def test_mark_runs_are_condensed_by_fate_and_split_by_other_events() -> None:
+    marks = (
+        MarkRecord("a1", 100, queued_ms=20, due_ms=120, echoed_ms=121, played=True),
+        MarkRecord("a2", 110, queued_ms=40, due_ms=140, echoed_ms=141, played=True),
+        MarkRecord("a3", 300, queued_ms=60, due_ms=360, echoed_ms=361, played=True),  # after agent
+        MarkRecord("b1", 310, queued_ms=80, due_ms=400, echoed_ms=400, played=False),
+        MarkRecord("b2", 320, queued_ms=90, due_ms=400, echoed_ms=400, played=False),
+        MarkRecord("c1", 900, queued_ms=500),
+    )
+    base = report()
+    condensed = dataclasses.replace(
+        base, marks=marks, agent_segments=(Segment(200, 800),), timeline=(), caller_utterances=()
+    )
+    body = format_timeline(condensed).split("       t  event\n")[1].splitlines()
+    assert body == [
+        "   0.100  marks           a1 … a2 (2): played, echoed 0.121-0.141 s",
+        "   0.200  agent: audio 0.60 s",
+        "   0.300  mark            a3 (60 ms queued): played, echoed at 0.361 s",
+        "   0.310  marks           b1 … b2 (2): flushed by clear, echoed at 0.400 s",
+        "   0.900  mark            c1 (500 ms queued): never echoed (the call ended first)",
+    ]
+    every = format_timeline(
+        dataclasses.replace(base, timeline=(TimelineEntry(100, "received.mark", "a1"),)),
+        every_message=True,
+    )
+    assert "received.mark   a1" in every
+    assert "marks " not in every
