@@ -32,6 +32,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
+    import signal
 
     from gateway.log import get_logger
     from gateway.settings import SettingsError, load_settings
@@ -51,6 +52,9 @@ def _run_serve(args: argparse.Namespace) -> int:
             port=settings.server.port if args.port is None else args.port,
         )
         settings = replace(settings, server=server)
+    # uvicorn handles SIGTERM itself (graceful shutdown), then restores the previous handler and
+    # re-raises the signal; a no-op handler makes that re-raise a clean exit with status 0.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0
