@@ -9,8 +9,9 @@ runs four tasks in one `asyncio.TaskGroup`:
 * carrier writer and Live writer: each drains one bounded queue of encoded messages.
 
 Every command the bridge returns is executed synchronously (enqueue, set a timer, log), so one
-bridge step never interleaves with another. Timers are `loop.call_at` handles. When the bridge
-says `EndCall`, the writers flush, the sockets close and every task of the call ends.
+bridge step never interleaves with another. Timers are `loop.call_at` handles (`TimerSet`).
+When the bridge says `EndCall`, the writers flush, the sockets close and every task of the call
+ends.
 
 Queues and their overflow policies:
 * carrier out (`CARRIER_QUEUE_MAX` messages): the bridge already bounds playback to its lead, so
@@ -59,6 +60,7 @@ from gateway.live.events import AudioChunk, Interrupted
 from gateway.log import get_logger
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveClosedError, LiveConnectError, LiveSession
+from gateway.shell.timers import TimerSet
 
 __all__ = ["CallRunner", "RunnerOptions"]
 
@@ -108,7 +110,7 @@ class CallRunner:
         self._loop = asyncio.get_running_loop()
         self._carrier_out: asyncio.Queue[tuple[Any, float, int]] = asyncio.Queue(CARRIER_QUEUE_MAX)
         self._live_out: asyncio.Queue[tuple[Any, float]] = asyncio.Queue(LIVE_QUEUE_MAX)
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._timers = TimerSet(self._loop, lambda name: self._handle(TimerFired(name)))
         self._session: LiveSession | None = None
         self._live_ready = asyncio.Event()
         self._end_requested = asyncio.Event()
@@ -140,9 +142,7 @@ class CallRunner:
                 return None
             return await self._run_call(started, rest)
         finally:
-            for handle in self._timers.values():
-                handle.cancel()
-            self._timers.clear()
+            self._timers.cancel_all()
             await self._close_live()
             await self._close_carrier(1000, "")
 
@@ -337,11 +337,9 @@ class CallRunner:
                 if wanted:
                     metric = _NO_METRIC
             elif isinstance(command, StartTimer):
-                self._start_timer(command)
+                self._timers.start(command.name, command.at_ms)
             elif isinstance(command, CancelTimer):
-                handle = self._timers.pop(command.name, None)
-                if handle is not None:
-                    handle.cancel()
+                self._timers.cancel(command.name)
             elif isinstance(command, CloseLive):
                 self._enqueue_live(_CLOSE_LIVE, 0.0)
             elif isinstance(command, EndCall):
@@ -363,18 +361,6 @@ class CallRunner:
                 self._log.warning("live.queue_overflow", policy="drop-oldest")
             self.live_dropped += 1
         self._live_out.put_nowait((item, stamp))
-
-    def _start_timer(self, command: StartTimer) -> None:
-        previous = self._timers.pop(command.name, None)
-        if previous is not None:
-            previous.cancel()
-        name = command.name
-
-        def fire() -> None:
-            self._timers.pop(name, None)
-            self._handle(TimerFired(name))
-
-        self._timers[name] = self._loop.call_at(command.at_ms / 1000.0, fire)
 
     def _end(self, reason: str) -> None:
         if self._end_requested.is_set():
