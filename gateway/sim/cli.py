@@ -9,6 +9,8 @@ hung up), 1 when the call failed (webhook error, refused TwiML or stream, a 3192
 
 from __future__ import annotations
 
+# The simulator's machinery (httpx, websockets, scipy) is imported in run_call, not here:
+# `gateway --help` builds this parser and should stay fast.
 import argparse
 import asyncio
 import json
@@ -17,14 +19,12 @@ import os
 import ssl
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gateway.sim.call import place_call
-from gateway.sim.entries import CallOutcome
-from gateway.sim.recording import RecordingError, load_recording
-from gateway.sim.report import CallReport, report_to_json
+if TYPE_CHECKING:
+    from gateway.sim.report import CallReport
+
 from gateway.sim.script import DTMF_DIGITS, DtmfPress, SimOptions, new_call_sid
-from gateway.sim.timeline import format_timeline
-from gateway.sim.wav import write_wav
 
 __all__ = ["EXIT_FAILED", "EXIT_NO_STREAM", "add_call_arguments", "parse_dtmf", "run_call"]
 
@@ -103,6 +103,8 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _exit_status(report: CallReport) -> int:
+    from gateway.sim.entries import CallOutcome
+
     if report.ok:
         return EXIT_OK
     if report.outcome is CallOutcome.NO_STREAM:
@@ -127,6 +129,12 @@ def _options(args: argparse.Namespace) -> SimOptions:
 
 def run_call(args: argparse.Namespace) -> int:
     """Place the call, print its timeline, write the requested files; returns the exit status."""
+    from gateway.sim.call import place_call
+    from gateway.sim.recording import RecordingError, load_recording
+    from gateway.sim.report import report_to_json
+    from gateway.sim.timeline import format_timeline
+    from gateway.sim.wav import write_wav
+
     try:
         tail_ms = args.tail_s * 1000 if args.tail_s is not None else None
         dtmf = tuple(args.dtmf) if args.dtmf else None
