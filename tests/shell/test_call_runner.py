@@ -1,0 +1,219 @@
+"""CallRunner with a fake carrier socket and a fake Live session: ends, stalls and overflows.
+
+The happy paths run end to end in tests/e2e; here each failure the runner must survive is
+produced on purpose, and the test checks the call ends (or goes on) and that no task is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any, cast
+
+from starlette.websockets import WebSocket
+
+from gateway.carriers.twilio import TwilioTranslator
+from gateway.core.bridge import CallBridge
+from gateway.core.events import CallStarted
+from gateway.live.closes import close_info
+from gateway.live.events import LiveEvent, SetupComplete
+from gateway.shell.call_runner import LIVE_QUEUE_MAX, CallRunner, RunnerOptions
+from gateway.shell.live_client import LiveClosedError, LiveSession
+
+SID = "MZ" + "a" * 32
+CALL = "CA" + "b" * 32
+
+
+def _start() -> str:
+    return json.dumps(
+        {
+            "event": "start",
+            "sequenceNumber": "1",
+            "streamSid": SID,
+            "start": {
+                "streamSid": SID,
+                "accountSid": "AC1",
+                "callSid": CALL,
+                "tracks": ["inbound"],
+                "customParameters": {},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        }
+    )
+
+
+def _media(sequence: int) -> str:
+    payload = base64.b64encode(bytes([0x55]) * 160).decode()
+    media = {"track": "inbound", "chunk": str(sequence), "timestamp": "0", "payload": payload}
+    return json.dumps(
+        {"event": "media", "sequenceNumber": str(sequence), "streamSid": SID, "media": media}
+    )
+
+
+class FakeCarrier:
+    """The carrier's side of the socket: `inbound` feeds receive(); sends may be made to hang."""
+
+    def __init__(self, *, hang_sends: bool = False) -> None:
+        self.inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sent: list[str] = []
+        self.closed: int | None = None
+        self.hang_sends = hang_sends
+
+    def say(self, text: str) -> None:
+        self.inbound.put_nowait({"type": "websocket.receive", "text": text})
+
+    def hang_up(self) -> None:
+        self.inbound.put_nowait({"type": "websocket.disconnect", "code": 1000})
+
+    async def receive(self) -> dict[str, Any]:
+        await asyncio.sleep(0.001)  # a real carrier paces its frames; let the other tasks run
+        return await self.inbound.get()
+
+    async def send_text(self, text: str) -> None:
+        if self.hang_sends:
+            await asyncio.Event().wait()
+        self.sent.append(text)
+
+    async def send_bytes(self, data: bytes) -> None:
+        raise AssertionError("Twilio takes text frames only")
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.closed is None:  # like starlette: only the first close goes out
+            self.closed = code
+
+
+class FakeLive:
+    """A Live session whose sends can hang and whose receive waits until it is closed."""
+
+    def __init__(self, *, hang_sends: bool = False) -> None:
+        self.setup = SetupComplete(session_id="s1")
+        self.frame_received_s = 0.0
+        self.audio: list[bytes] = []
+        self.closed: int | None = None
+        self.hang_sends = hang_sends
+        self._closed = asyncio.Event()
+
+    async def recv(self) -> list[LiveEvent]:
+        await self._closed.wait()
+        raise LiveClosedError(close_info(self.closed or 1000, "", go_away_seen=False))
+
+    async def send_audio(self, pcm: bytes, rate_hz: int = 16_000) -> None:
+        if self.hang_sends:
+            await asyncio.Event().wait()
+        self.audio.append(pcm)
+
+    async def send_text(self, text: str) -> None:
+        pass
+
+    async def close(self, code: int = 1000, reason: str = "") -> Any:
+        self.closed = code
+        self._closed.set()
+
+
+def _runner(
+    carrier: FakeCarrier,
+    live: FakeLive,
+    options: RunnerOptions,
+    *,
+    authorize: str | None = None,
+) -> tuple[CallRunner, list[str]]:
+    claims: list[str] = []
+
+    async def claim(call_id: str) -> LiveSession:
+        claims.append(call_id)
+        return cast(LiveSession, live)
+
+    def check(_started: CallStarted) -> str | None:
+        return authorize
+
+    runner = CallRunner(
+        cast(WebSocket, carrier),
+        TwilioTranslator(),
+        CallBridge(),
+        authorize=check,
+        claim_session=claim,
+        options=options,
+    )
+    return runner, claims
+
+
+async def _run(runner: CallRunner) -> dict[str, Any] | None:
+    before = asyncio.all_tasks()
+    summary = await asyncio.wait_for(runner.run(), 20)
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() - before == set()  # nothing of the call left running
+    return summary
+
+
+async def test_carrier_stop_ends_the_call_and_closes_live() -> None:
+    carrier, live = FakeCarrier(), FakeLive()
+    runner, claims = _runner(carrier, live, RunnerOptions())
+    carrier.say(_start())
+    for sequence in range(2, 12):
+        carrier.say(_media(sequence))
+    carrier.say(json.dumps({"event": "stop", "sequenceNumber": "12", "streamSid": SID}))
+    summary = await _run(runner)
+    assert claims == [CALL]
+    assert summary is not None
+    assert summary["end_reason"] == "carrier stop"
+    assert len(live.audio) == 10
+    assert all(len(chunk) == 640 for chunk in live.audio)
+    assert live.closed == 1000
+    assert carrier.closed == 1000
+
+
+async def test_a_refused_start_claims_no_live_session() -> None:
+    carrier, live = FakeCarrier(), FakeLive()
+    runner, claims = _runner(carrier, live, RunnerOptions(), authorize="token reused")
+    carrier.say(_start())
+    assert await _run(runner) is None
+    assert claims == []
+    assert carrier.closed == 1008
+
+
+async def test_a_stream_that_never_starts_is_closed() -> None:
+    carrier, live = FakeCarrier(), FakeLive()
+    runner, claims = _runner(carrier, live, RunnerOptions(start_timeout_s=0.1))
+    carrier.say(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+    assert await _run(runner) is None
+    assert claims == []
+    assert carrier.closed == 1000
+
+
+async def test_a_silent_carrier_ends_the_call() -> None:
+    carrier, live = FakeCarrier(), FakeLive()
+    runner, _ = _runner(carrier, live, RunnerOptions(carrier_idle_timeout_s=0.2))
+    carrier.say(_start())
+    summary = await _run(runner)
+    assert summary is not None
+    assert summary["end_reason"] == "carrier closed"
+    assert live.closed == 1000
+
+
+async def test_a_stuck_live_socket_drops_oldest_audio_and_the_call_still_ends() -> None:
+    carrier, live = FakeCarrier(), FakeLive(hang_sends=True)
+    runner, _ = _runner(carrier, live, RunnerOptions())
+    carrier.say(_start())
+    for sequence in range(2, LIVE_QUEUE_MAX + 52):
+        carrier.say(_media(sequence))
+    carrier.hang_up()
+    summary = await _run(runner)
+    assert summary is not None
+    assert summary["live_queue_dropped"] >= 49  # one frame may be in the stuck send
+    assert summary["end_reason"] == "carrier closed"
+
+
+async def test_a_second_start_is_an_illegal_event_and_the_call_goes_on() -> None:
+    carrier, live = FakeCarrier(), FakeLive()
+    runner, _ = _runner(carrier, live, RunnerOptions())
+    carrier.say(_start())
+    second = json.loads(_start())
+    second["sequenceNumber"] = "2"
+    carrier.say(json.dumps(second))
+    carrier.say(_media(3))
+    carrier.hang_up()
+    summary = await _run(runner)
+    assert summary is not None
+    assert len(live.audio) == 1
+    assert summary["messages_ignored"] + summary["illegal_events"] == 1
