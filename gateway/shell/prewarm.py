@@ -14,6 +14,8 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import structlog
+
 from gateway.live.closes import close_info
 from gateway.log import get_logger
 from gateway.shell.live_client import LiveConnectError, LiveSession
@@ -90,7 +92,9 @@ class PrewarmPool:
             ) from None
 
     async def _run(self, call_id: str, entry: _Entry) -> None:
-        log = _log.bind(call_sid=call_id)
+        # This task's own context: the Live client's lines about this session carry the call.
+        structlog.contextvars.bind_contextvars(call_sid=call_id)
+        log = _log
         try:
             session = await self._open()
         except LiveConnectError as exc:
