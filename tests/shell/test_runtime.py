@@ -1,0 +1,115 @@
+"""GatewayRuntime and LiveConnector: tokens through the runtime, session claims, observers."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+
+from gateway.core.events import CallStarted
+from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
+from gateway.live.closes import close_info
+from gateway.live.endpoints import Backend
+from gateway.settings import load_settings
+from gateway.shell.connector import LiveConnector
+from gateway.shell.live_client import LiveConnectError, LiveSession
+from gateway.shell.runtime import CallRecord, GatewayRuntime
+
+SETTINGS = load_settings(
+    {"GATEWAY_LIVE_URL": "ws://127.0.0.1:1/live", "GATEWAY_SECRET": "x" * 32}, env_file=None
+)
+
+
+class FakeConnector:
+    def __init__(self) -> None:
+        self.opened = 0
+        self.fail = False
+
+    async def open(self, *, resume_handle: str | None = None) -> LiveSession:
+        if self.fail:
+            raise LiveConnectError("no", close_info(1008, "no", go_away_seen=False))
+        self.opened += 1
+        return cast(LiveSession, object())
+
+
+def _runtime(connector: FakeConnector, now_s: list[float]) -> GatewayRuntime:
+    return GatewayRuntime(SETTINGS, cast(LiveConnector, connector), wall_clock_s=lambda: now_s[0])
+
+
+def _started(call_id: str, token: str | None) -> CallStarted:
+    params = {} if token is None else {STREAM_TOKEN_PARAMETER: token}
+    return CallStarted(call_id=call_id, stream_id="MZ1", custom_parameters=params)
+
+
+def test_authorize_accepts_a_fresh_token_once_and_names_refusals() -> None:
+    now = [1000.0]
+    runtime = _runtime(FakeConnector(), now)
+    token = runtime.issue_token("CA1")
+    assert runtime.authorize(_started("CA1", token)) is None
+    assert runtime.authorize(_started("CA1", token)) == "token reused"
+    assert runtime.authorize(_started("CA2", runtime.issue_token("CA1"))) == "token wrong_call"
+    assert runtime.authorize(_started("CA1", None)) == "token missing"
+    late = runtime.issue_token("CA3")
+    now[0] += SETTINGS.server.stream_token_ttl_s + 1
+    assert runtime.authorize(_started("CA3", late)) == "token expired"
+    assert runtime.streams_rejected == 4
+
+
+async def test_claim_prefers_the_prewarmed_session_and_falls_back_to_a_fresh_one() -> None:
+    connector = FakeConnector()
+    runtime = _runtime(connector, [0.0])
+    runtime.prewarm.start("CA1")
+    await runtime.claim_session("CA1")
+    assert connector.opened == 1  # the pre-warm's, claimed
+    await runtime.claim_session("CA2")  # nothing pre-warmed: a fresh connect
+    assert connector.opened == 2
+    await runtime.aclose()
+
+
+async def test_a_failed_prewarm_gets_one_fresh_attempt() -> None:
+    connector = FakeConnector()
+    runtime = _runtime(connector, [0.0])
+    connector.fail = True
+    runtime.prewarm.start("CA1")
+    with pytest.raises(LiveConnectError):
+        await runtime.claim_session("CA1")
+    connector.fail = False
+    runtime.prewarm.start("CA2")
+    await runtime.claim_session("CA2")
+    assert connector.opened == 1
+    await runtime.aclose()
+
+
+def test_observers_see_each_call_and_a_failing_one_does_not_break_the_others() -> None:
+    runtime = _runtime(FakeConnector(), [0.0])
+    seen: list[CallRecord] = []
+
+    def broken(_record: CallRecord) -> None:
+        raise RuntimeError("observer bug")
+
+    runtime.observers += [broken, seen.append]
+    record = CallRecord("twilio", "CA1", {"end_reason": "carrier stop"}, [])
+    runtime.call_ended(record)
+    assert seen == [record]
+    assert runtime.calls_total == 1
+
+
+def test_connector_uses_the_configured_or_embedded_url() -> None:
+    custom = LiveConnector.from_settings(SETTINGS)
+    embedded = LiveConnector.from_settings(SETTINGS, live_url="ws://127.0.0.1:2/live")
+    developer = LiveConnector.from_settings(
+        load_settings({"GEMINI_API_KEY": "key-123456789"}, env_file=None)
+    )
+    assert custom.config == SETTINGS.live
+    endpoints: list[Any] = []
+
+    async def collect() -> None:
+        for connector in (custom, embedded, developer):
+            endpoints.append(await connector._endpoint())
+
+    import asyncio
+
+    asyncio.run(collect())
+    assert [e.url for e in endpoints[:2]] == ["ws://127.0.0.1:1/live", "ws://127.0.0.1:2/live"]
+    assert endpoints[2].backend is Backend.DEVELOPER
+    assert endpoints[2].url.startswith("wss://generativelanguage.googleapis.com/ws/")
