@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 import structlog
@@ -21,6 +20,7 @@ from starlette.websockets import WebSocket
 
 from gateway.carriers.twilio import TwilioTranslator
 from gateway.carriers.twilio_signature import validate_signature
+from gateway.carriers.twilio_webhook import parse_stream_status, parse_voice_webhook
 from gateway.carriers.twiml import connect_stream
 from gateway.carriers.urls import public_base_url, request_url, websocket_url
 from gateway.core.bridge import BridgeOptions, CallBridge
@@ -105,12 +105,12 @@ async def voice(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     form, base = checked
-    fields: Mapping[str, str] = dict(form)
-    call_id = fields.get("CallSid", "")
-    if not call_id:
+    call = parse_voice_webhook(form)
+    if call is None:
         runtime.webhooks_rejected += 1
         _log.warning("webhook.rejected", reason="no CallSid")
         return PlainTextResponse("CallSid missing", status_code=400)
+    call_id = call.call_id
     token = runtime.issue_token(call_id)
     prewarming = runtime.prewarm.start(call_id)
     twiml = connect_stream(
@@ -121,8 +121,8 @@ async def voice(request: Request) -> Response:
     _log.info(
         "webhook.answered",
         call_sid=call_id,
-        to=fields.get("To"),
-        direction=fields.get("Direction"),
+        to=call.to_number,
+        direction=call.direction,
         prewarming=prewarming,
     )
     return Response(twiml, media_type=_TWIML)
@@ -133,13 +133,13 @@ async def status(request: Request) -> Response:
     checked = await _checked_form(request, runtime)
     if isinstance(checked, Response):
         return checked
-    fields = dict(checked[0])
+    stream = parse_stream_status(checked[0])
     _log.info(
         "stream.status",
-        call_sid=fields.get("CallSid"),
-        stream_sid=fields.get("StreamSid"),
-        stream_event=fields.get("StreamEvent") or fields.get("CallStatus"),
-        stream_error=fields.get("StreamError"),
+        call_sid=stream.call_id,
+        stream_sid=stream.stream_id,
+        stream_event=stream.event,
+        stream_error=stream.error,
     )
     return Response(status_code=204)
 
