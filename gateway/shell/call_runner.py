@@ -102,7 +102,6 @@ class CallRunner:
     ) -> None:
         self._ws = ws
         self._translator = translator
-        self._bridge = bridge
         self.bridge = bridge
         self._authorize = authorize
         self._claim = claim_session
@@ -129,7 +128,7 @@ class CallRunner:
 
     async def run(self) -> dict[str, Any] | None:
         """Run the stream to its end; returns the call summary (None if it never became a call)."""
-        self._execute(self._bridge.begin(self._now_ms()))
+        self._execute(self.bridge.begin(self._now_ms()))
         try:
             opening = await self._await_start()
             if opening is None:
@@ -190,7 +189,7 @@ class CallRunner:
 
     def summary(self) -> dict[str, Any]:
         """The bridge's call summary plus what only the shell measures (latencies, drops)."""
-        result = dict(self._bridge.summary())
+        result = dict(self.bridge.summary())
         result["end_reason"] = self.end_reason or result.get("end_reason")
         result.update(self.uplink_ms.summary("uplink"))
         result.update(self.downlink_ms.summary("downlink"))
@@ -315,7 +314,7 @@ class CallRunner:
 
     def _handle(self, event: BridgeEvent, stamp: float = 0.0) -> None:
         try:
-            commands = self._bridge.handle(event, self._now_ms())
+            commands = self.bridge.handle(event, self._now_ms())
         except IllegalTransition as exc:
             self.illegal_events += 1
             self._log.warning("bridge.illegal_event", detail=str(exc))

@@ -36,12 +36,6 @@ class Gateway:
     runtime: GatewayRuntime
     calls: list[CallRecord] = field(default_factory=list)
 
-    def call(self, call_id: str) -> CallRecord:
-        for record in self.calls:
-            if record.call_id == call_id:
-                return record
-        raise KeyError(call_id)
-
 
 @asynccontextmanager
 async def running_gateway(
@@ -85,11 +79,6 @@ def uplink_reference(said: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
     payload = g711.ulaw_encode(said.astype("<i2").tobytes())
     out = [path.process(payload[i : i + 160]) for i in range(0, len(payload), 160)]
     return np.frombuffer(b"".join(out), dtype="<i2").astype(np.int16)
-
-
-def rms_dbfs(samples: npt.NDArray[np.int16]) -> float:
-    values = samples.astype(np.float64) / 32768.0
-    return float(10 * np.log10(np.mean(values**2) + 1e-20))
 
 
 _SPEECH_BAND = signal.butter(6, [200, 2400], btype="bandpass", fs=8000, output="sos")
