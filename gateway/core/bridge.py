@@ -19,6 +19,7 @@ from gateway.audio.paths import CarrierFormat, UplinkPath
 from gateway.core.connect_buffer import ConnectBuffer
 from gateway.core.events import (
     BridgeEvent,
+    CallControlled,
     CallerAudio,
     CallStarted,
     CallStopped,
@@ -28,6 +29,7 @@ from gateway.core.events import (
     Command,
     DtmfPressed,
     EndCall,
+    EndRequested,
     LiveClosed,
     LiveOpened,
     MessageIgnored,
@@ -39,6 +41,7 @@ from gateway.core.events import (
     SendToolResponse,
     StartTimer,
     TimerFired,
+    ToolFinished,
 )
 from gateway.core.options import BridgeOptions
 from gateway.core.playback import PlaybackLedger
@@ -228,6 +231,29 @@ class CallBridge:
             self._live_session = False
             out.append(CloseLive(reason))
         return self._end(reason, now_ms, out)
+
+    def _on_end_requested(self, event: EndRequested, now_ms: float) -> list[Command]:
+        out: list[Command] = []
+        if self._live_session:
+            self._live_session = False
+            out.append(CloseLive(event.reason))
+        return self._end(event.reason, now_ms, out)
+
+    def _on_call_controlled(self, event: CallControlled, now_ms: float) -> list[Command]:
+        fields = {"action": type(event.action).__name__.lower(), "ok": event.ok}
+        if event.ok:
+            # The carrier now ends the stream (Twilio sends `stop`); nothing to do until then.
+            return [Note("call.controlled", fields)]
+        fields["detail"] = event.detail[:200]
+        out: list[Command] = [Note("call.control_failed", fields, "warning")]
+        if self._live_session:
+            self._live_session = False
+            out.append(CloseLive("call control failed"))
+        return self._end("call control failed", now_ms, out)
+
+    def _on_tool_finished(self, event: ToolFinished, now_ms: float) -> list[Command]:
+        result = ToolResult(event.call_id, event.name, event.response, event.scheduling)
+        return [SendToolResponse((result,))]
 
     def _on_timer_fired(self, event: TimerFired, now_ms: float) -> list[Command]:
         # A timer may fire after the state it was meant for has gone (the shell had it queued

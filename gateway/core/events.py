@@ -18,8 +18,8 @@ from typing import Any
 
 from gateway.audio.paths import CarrierFormat
 from gateway.live.closes import CloseInfo
-from gateway.live.events import LiveEvent
-from gateway.live.protocol import ToolResult
+from gateway.live.events import FunctionCall, LiveEvent
+from gateway.live.protocol import Scheduling, ToolResult
 
 # --------------------------------------------------------------------------- carrier events
 
@@ -135,7 +135,73 @@ class TimerFired:
     name: str
 
 
-BridgeEvent = CarrierEvent | LiveEvent | LiveOpened | LiveClosed | CarrierClosed | TimerFired
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Move the caller to `target` (a number or SIP URI from configuration, never from the model).
+
+    `announcement` is spoken by the carrier before it dials (fallbacks); `label` names the
+    destination in logs (`sales`)."""
+
+    target: str
+    label: str = ""
+    announcement: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HangUp:
+    """End the phone call; `announcement` is spoken by the carrier first (fallback goodbyes)."""
+
+    announcement: str | None = None
+
+
+CallAction = Transfer | HangUp
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFinished:
+    """A tool the bridge asked for with `RunTool` finished (never sent for a cancelled one).
+
+    `response` is the JSON object for the model (`{"output": ...}` or `{"error": ...}`);
+    `outcome` is `ok`, `error` or `timeout`; `action` is set by the built-in transfer and
+    hang-up tools: the bridge performs it once what the agent is saying has been heard."""
+
+    call_id: str
+    name: str
+    response: Mapping[str, Any]
+    outcome: str = "ok"
+    duration_ms: float = 0.0
+    action: CallAction | None = None
+    scheduling: Scheduling | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallControlled:
+    """The carrier's REST API answered a `ControlCall` (`ok`: done, or the call had already
+    ended); on failure the bridge ends the stream itself."""
+
+    action: CallAction
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EndRequested:
+    """The gateway wants this call over (drain timeout, shutdown): close Live, end the stream."""
+
+    reason: str
+
+
+BridgeEvent = (
+    CarrierEvent
+    | LiveEvent
+    | LiveOpened
+    | LiveClosed
+    | CarrierClosed
+    | TimerFired
+    | ToolFinished
+    | CallControlled
+    | EndRequested
+)
 
 # ------------------------------------------------------------------------- carrier commands
 
@@ -186,6 +252,21 @@ class SendToolResponse:
 
 LiveCommand = SendAudio | SendText | SendToolResponse
 
+
+@dataclass(frozen=True, slots=True)
+class ReconnectLive:
+    """Replace the call's Live session: after every Live command queued before this one has been
+    sent, close the current session, wait `delay_ms`, then open a new one, resuming `handle` when
+    given, else fresh with `context` (the conversation so far) added to the system instruction.
+    The shell answers with `LiveOpened(resumed=...)` or `LiveClosed`."""
+
+    reason: str
+    handle: str | None = None
+    delay_ms: float = 0.0
+    context: str | None = None
+    attempt: int = 1
+
+
 # --------------------------------------------------------------------------- shell commands
 
 
@@ -227,6 +308,38 @@ class Note:
     level: str = "info"
 
 
-ShellCommand = StartTimer | CancelTimer | CloseLive | EndCall | Note
+@dataclass(frozen=True, slots=True)
+class RunTool:
+    """Run the model's function call; the shell answers with `ToolFinished` (unless cancelled)."""
+
+    call: FunctionCall
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTool:
+    """Cancel a running tool call; no `ToolFinished` follows."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlCall:
+    """Transfer or hang up the phone call through the carrier's REST API; the shell answers with
+    `CallControlled`."""
+
+    action: CallAction
+
+
+ShellCommand = (
+    StartTimer
+    | CancelTimer
+    | CloseLive
+    | EndCall
+    | Note
+    | ReconnectLive
+    | RunTool
+    | CancelTool
+    | ControlCall
+)
 
 Command = CarrierCommand | LiveCommand | ShellCommand

@@ -20,11 +20,13 @@ from typing import Final, get_args
 
 from gateway.core.events import (
     BridgeEvent,
+    CallControlled,
     CallerAudio,
     CallStarted,
     CallStopped,
     CarrierClosed,
     DtmfPressed,
+    EndRequested,
     LiveClosed,
     LiveOpened,
     MessageIgnored,
@@ -32,6 +34,7 @@ from gateway.core.events import (
     PlaybackMarked,
     StreamConnected,
     TimerFired,
+    ToolFinished,
 )
 from gateway.live.events import (
     AudioChunk,
@@ -95,6 +98,9 @@ _EVERY_STATE: Final[Mapping[type[BridgeEvent], str]] = {
     MessagesMissed: "messages_missed",
     MessageIgnored: "message_ignored",
     TimerFired: "timer_fired",
+    EndRequested: "end_requested",
+    CallControlled: "call_controlled",
+    ToolFinished: IGNORE,
 }
 
 _MODEL_EVENTS: Final[Mapping[type[BridgeEvent], str]] = {
@@ -137,6 +143,7 @@ TABLE: Final[Mapping[CallState, Mapping[type[BridgeEvent], str]]] = {
         CallerAudio: "caller_audio",
         DtmfPressed: "dtmf",
         LiveClosed: "live_closed",
+        ToolFinished: "tool_finished",
     },
     # The model has closed: whatever it still sent, and whatever the caller says or presses, has
     # nowhere to go.

@@ -44,6 +44,7 @@ from gateway.core.events import (
     CloseLive,
     Command,
     EndCall,
+    EndRequested,
     LiveClosed,
     LiveOpened,
     Note,
@@ -186,6 +187,13 @@ class CallRunner:
             )
             self.end_reason = self.end_reason or "internal error"
         return self.summary()
+
+    def request_end(self, reason: str) -> None:
+        """End this call cleanly from outside (drain, shutdown): Live closes, the stream ends."""
+        if self.call_id is None:
+            self._end(reason)  # not a call yet: just stop waiting for its start
+        else:
+            self._handle(EndRequested(reason))
 
     def summary(self) -> dict[str, Any]:
         """The bridge's call summary plus what only the shell measures (latencies, drops)."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.core.events import CallStarted
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER, StreamTokens, TokenCheck
@@ -20,6 +21,9 @@ from gateway.settings import Settings
 from gateway.shell.connector import LiveConnector
 from gateway.shell.live_client import LiveConnectError, LiveSession
 from gateway.shell.prewarm import PrewarmPool
+
+if TYPE_CHECKING:
+    from gateway.shell.call_runner import CallRunner
 
 __all__ = ["CallObserver", "CallRecord", "GatewayRuntime"]
 
@@ -56,8 +60,21 @@ class GatewayRuntime:
         self.calls_total = 0
         self.webhooks_rejected = 0
         self.streams_rejected = 0
+        self.calls: set[CallRunner] = set()
+        """The calls running now (each holds a `call_slot`)."""
         self.observers: list[CallObserver] = []
         """Called with each finished call (metrics, transcripts, tests); must not block."""
+
+    @asynccontextmanager
+    async def call_slot(self, runner: CallRunner) -> AsyncIterator[None]:
+        """Count `runner` as an active call while the block runs."""
+        self.calls.add(runner)
+        self.active_calls += 1
+        try:
+            yield
+        finally:
+            self.active_calls -= 1
+            self.calls.discard(runner)
 
     def call_ended(self, record: CallRecord) -> None:
         """Log the call's summary line and tell the observers."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-import structlog
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -23,11 +22,10 @@ from gateway.carriers.twilio_signature import validate_signature
 from gateway.carriers.twilio_webhook import parse_stream_status, parse_voice_webhook
 from gateway.carriers.twiml import connect_stream
 from gateway.carriers.urls import public_base_url, request_url, websocket_url
-from gateway.core.bridge import BridgeOptions, CallBridge
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
-from gateway.shell.call_runner import CallRunner, RunnerOptions
-from gateway.shell.runtime import CallRecord, GatewayRuntime
+from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.streams import run_media_stream
 
 __all__ = ["MAX_WEBHOOK_BYTES", "twilio_routes"]
 
@@ -156,25 +154,7 @@ async def media(ws: WebSocket) -> None:
         await ws.close(code=1008)  # before accept: the client gets HTTP 403
         return
     await ws.accept()
-    server = runtime.settings.server
-    runner = CallRunner(
-        ws,
-        TwilioTranslator(),
-        CallBridge(BridgeOptions(playback_lead_ms=server.playback_lead_ms)),
-        authorize=runtime.authorize,
-        claim_session=runtime.claim_session,
-        options=RunnerOptions(start_timeout_s=server.stream_start_timeout_s),
-    )
-    runtime.active_calls += 1
-    try:
-        summary = await runner.run()
-    finally:
-        runtime.active_calls -= 1
-    if summary is not None and runner.call_id is not None:
-        runtime.call_ended(
-            CallRecord("twilio", runner.call_id, summary, runner.bridge.transcript())
-        )
-    structlog.contextvars.clear_contextvars()
+    await run_media_stream(ws, runtime, TwilioTranslator())
 
 
 def twilio_routes() -> list[BaseRoute]:

@@ -12,11 +12,14 @@ import pytest
 from gateway.core.bridge import _DISPATCH, CallBridge
 from gateway.core.events import (
     BridgeEvent,
+    CallControlled,
     CallerAudio,
     CallStarted,
     CallStopped,
     CarrierClosed,
     DtmfPressed,
+    EndRequested,
+    HangUp,
     LiveClosed,
     LiveOpened,
     MessageIgnored,
@@ -24,6 +27,7 @@ from gateway.core.events import (
     PlaybackMarked,
     StreamConnected,
     TimerFired,
+    ToolFinished,
 )
 from gateway.core.states import EVENT_TYPES, IGNORE, TABLE, CallState, IllegalTransition
 from gateway.live.closes import close_info
@@ -78,6 +82,9 @@ SAMPLES: dict[type, BridgeEvent] = {
     LiveClosed: LiveClosed(close_info(1000, "", go_away_seen=False)),
     CarrierClosed: CarrierClosed(1006),
     TimerFired: TimerFired("playback"),
+    ToolFinished: ToolFinished("c1", "lookup", {"output": "ok"}),
+    CallControlled: CallControlled(HangUp(), ok=True),
+    EndRequested: EndRequested("draining"),
 }
 
 _MODEL_EVENT_TYPES = {
@@ -155,7 +162,7 @@ PAIRS = [(state, event_type) for state in CallState for event_type in EVENT_TYPE
 
 def test_samples_cover_every_event_type() -> None:
     assert set(SAMPLES) == set(EVENT_TYPES)
-    assert len(EVENT_TYPES) == 28
+    assert len(EVENT_TYPES) == 31
 
 
 def test_builders_reach_their_states() -> None:
