@@ -8,6 +8,7 @@ account. Every variable is documented in `.env.example` and docs/configuration.m
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -150,6 +151,9 @@ class ServerSettings:
     """How long a Live session opened at the webhook waits for its media stream."""
     stream_start_timeout_s: float = 10.0
     playback_lead_ms: int = 400
+    fallback_number: str | None = None
+    """GATEWAY_FALLBACK_NUMBER: where callers go when the agent cannot take or keep the call
+    (E.164 number or SIP URI); unset: a polite goodbye instead."""
 
     def __repr__(self) -> str:
         return (
@@ -260,7 +264,19 @@ def _server(reader: _Reader) -> ServerSettings:
         prewarm_hold_s=reader.number("GATEWAY_PREWARM_HOLD_S", 15.0),
         stream_start_timeout_s=reader.number("GATEWAY_STREAM_START_TIMEOUT_S", 10.0) or 10.0,
         playback_lead_ms=lead,
+        fallback_number=_fallback_number(reader),
     )
+
+
+def _fallback_number(reader: _Reader) -> str | None:
+    number = reader.text("GATEWAY_FALLBACK_NUMBER")
+    if number is None:
+        return None
+    if not (re.fullmatch(r"\+[1-9][0-9]{6,14}", number) or number.startswith(("sip:", "sips:"))):
+        raise SettingsError(
+            "GATEWAY_FALLBACK_NUMBER must be an E.164 number (+15551234567) or a sip: URI"
+        )
+    return number
 
 
 def _twilio(reader: _Reader) -> TwilioSettings:
