@@ -84,7 +84,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     call = sub.add_parser(
         "call",
-        help="place a simulated Twilio call against a running gateway from an audio file",
+        help="place a simulated carrier call against a running gateway from an audio file",
     )
     add_call_arguments(call)
     call.set_defaults(func=_run_call)

@@ -12,9 +12,9 @@ from starlette.routing import Route
 
 from gateway.audio.paths import CarrierFormat, DownlinkPath, UplinkPath
 from gateway.settings import Settings
+from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
 from gateway.shell.runtime import GatewayRuntime
-from gateway.shell.twilio_routes import twilio_routes
 
 __all__ = ["build_app"]
 
@@ -40,5 +40,5 @@ def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
         finally:
             await runtime.aclose()
 
-    routes = [Route("/healthz", healthz, methods=["GET"]), *twilio_routes()]
+    routes = [Route("/healthz", healthz, methods=["GET"]), *carrier_routes()]
     return Starlette(routes=routes, lifespan=lifespan)

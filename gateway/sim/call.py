@@ -155,9 +155,18 @@ async def place_call(
         async with httpx.AsyncClient(
             timeout=options.http_timeout_s, verify=options.ssl_context or True
         ) as client:
-            response = await client.post(
-                request.url, data=dict(request.form), headers=list(request.headers)
-            )
+            if request.method == "GET":
+                response = await client.get(
+                    request.url, params=list(request.form), headers=list(request.headers)
+                )
+            elif request.body is not None:
+                response = await client.post(
+                    request.url, content=request.body, headers=list(request.headers)
+                )
+            else:
+                response = await client.post(
+                    request.url, data=dict(request.form), headers=list(request.headers)
+                )
     except httpx.HTTPError as exc:
         return failed(CallOutcome.WEBHOOK_FAILED, 11200, f"webhook request failed: {exc!r}")
     status, body = response.status_code, response.text

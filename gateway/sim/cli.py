@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from gateway.sim.report import CallReport
 
+from gateway.sim.carriers import DEFAULT_CARRIER, carrier_names, sim_carrier
 from gateway.sim.script import DTMF_DIGITS, DtmfPress, SimOptions, new_call_sid
 
 __all__ = ["EXIT_FAILED", "EXIT_NO_STREAM", "add_call_arguments", "parse_dtmf", "run_call"]
@@ -59,14 +60,22 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",
         default="http://127.0.0.1:8080",
-        help="the gateway's base URL (webhook: /twilio/voice)",
+        help="the gateway's base URL (webhook: /CARRIER/voice)",
     )
     parser.add_argument(
-        "--account-sid", help="AccountSid to present (default: $TWILIO_ACCOUNT_SID, else AC000…)"
+        "--carrier",
+        default=DEFAULT_CARRIER,
+        choices=carrier_names(),
+        help=f"the carrier dialect to speak (default {DEFAULT_CARRIER})",
+    )
+    parser.add_argument(
+        "--account-sid",
+        help="account id to present (default: the carrier's variable, e.g. $TWILIO_ACCOUNT_SID)",
     )
     parser.add_argument(
         "--auth-token",
-        help="signs X-Twilio-Signature (default: $TWILIO_AUTH_TOKEN; unset: no signature)",
+        help="the carrier's signing secret (default: its variable, e.g. $TWILIO_AUTH_TOKEN; "
+        "unset: requests are not signed); see docs/simulator.md per carrier",
     )
     parser.add_argument("--from", dest="from_number", default="+15017122661", help="caller number")
     parser.add_argument("--to", dest="to_number", default="+15558675310", help="called number")
@@ -112,11 +121,16 @@ def _exit_status(report: CallReport) -> int:
     return EXIT_FAILED
 
 
+def _env(name: str | None) -> str | None:
+    return (os.environ.get(name) or None) if name else None
+
+
 def _options(args: argparse.Namespace) -> SimOptions:
     ssl_context = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
+    carrier = sim_carrier(args.carrier)
     return SimOptions(
-        account_sid=args.account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or DEFAULT_ACCOUNT_SID,
-        auth_token=args.auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or None,
+        account_sid=args.account_sid or _env(carrier.account_env) or DEFAULT_ACCOUNT_SID,
+        auth_token=args.auth_token or _env(carrier.secret_env),
         call_sid=args.call_sid or new_call_sid(),
         from_number=args.from_number,
         to_number=args.to_number,
@@ -145,7 +159,8 @@ def run_call(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     # The timeline already shows the webhook request; httpx's own INFO line is noise here.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    report = asyncio.run(place_call(args.url, recording.script, options))
+    dialect = sim_carrier(args.carrier).dialect()
+    report = asyncio.run(place_call(args.url, recording.script, options, dialect=dialect))
     timeline = format_timeline(report, every_message=args.every_message)
     print(timeline, end="")
     try:

@@ -5,8 +5,8 @@ reads the answer (TwiML for Twilio), how it signs the media WebSocket upgrade. F
 creates a `StreamDialect` that writes the carrier's messages (opening, media, DTMF, mark echoes,
 stop) and validates what the gateway sends back, turning each message into a carrier-neutral
 `GatewayCommand` or a `ProtocolViolation`. Everything here is synchronous; the shell
-(`gateway.sim.call`) does the I/O. Twilio is `gateway.sim.twilio`; Telnyx, Plivo and the others
-plug in here later.
+(`gateway.sim.call`) does the I/O. Twilio is `gateway.sim.twilio`; every dialect is registered
+by name in `gateway.sim.carriers`.
 """
 
 from __future__ import annotations
@@ -69,11 +69,19 @@ class ProtocolViolation:
 
 @dataclass(frozen=True)
 class WebhookRequest:
-    """The HTTP request that tells the gateway a call is ringing."""
+    """The HTTP request that tells the gateway a call is ringing.
+
+    A form POST by default (`form` url-encoded as the body). A carrier that signs the raw body
+    or sends JSON sets `body`: those exact bytes are sent (with the dialect's `Content-Type` in
+    `headers`) and `form` then only lists the fields for the report. `method` `GET` sends `form`
+    as the query string instead.
+    """
 
     url: str
     form: tuple[tuple[str, str], ...]
     headers: tuple[tuple[str, str], ...]
+    body: bytes | None = None
+    method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -125,15 +133,21 @@ class StreamDialect(Protocol):
         """The messages that open the stream (Twilio: `connected`, then `start`)."""
         ...
 
-    def media(self, payload: bytes, timestamp_ms: int) -> str:
-        """One inbound audio frame; `payload` is in the stream's encoding (μ-law for Twilio)."""
+    def media(self, payload: bytes, timestamp_ms: int) -> str | bytes:
+        """One inbound audio frame; `payload` is in the stream's encoding (μ-law for Twilio).
+
+        Text is sent as a text frame, bytes as a binary frame (carriers with binary audio)."""
         ...
 
     def dtmf(self, digit: str) -> str: ...
 
-    def mark_echo(self, name: str) -> str: ...
+    def mark_echo(self, name: str) -> str:
+        """The carrier's answer to a playback marker (Twilio: the `mark` echo)."""
+        ...
 
-    def stop(self) -> str: ...
+    def stop(self) -> str | None:
+        """The message that ends the stream (None: the carrier just closes the socket)."""
+        ...
 
     def encode_audio(self, samples: npt.NDArray[np.int16]) -> bytes:
         """8 kHz int16 samples -> the stream's payload encoding."""

@@ -44,7 +44,9 @@ _MAX_LOGGED_CHARS = 300
 
 @dataclass(frozen=True)
 class SendText:
-    text: str
+    """One message to send: text as a text frame, bytes as a binary frame."""
+
+    text: str | bytes
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ class StreamSession:
                 out.append(self._echo(now_ms, item))
             else:
                 self._note(at_ms, "sent.stop", "end of the caller's script")
-                out += [SendText(self.stream.stop()), CloseStream(1000, "")]
+                stop = self.stream.stop()
+                out += [*([] if stop is None else [SendText(stop)]), CloseStream(1000, "")]
                 self.ending = True
                 self.end_ms = at_ms
                 break
