@@ -25,10 +25,15 @@ from gateway.live.setup import (
 from gateway.log import register_secret
 
 __all__ = [
+    "ExotelSettings",
+    "PlivoSettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "SignalWireSettings",
+    "TelnyxSettings",
     "TwilioSettings",
+    "VonageSettings",
     "load_settings",
     "parse_dotenv",
 ]
@@ -154,6 +159,13 @@ class ServerSettings:
     fallback_number: str | None = None
     """GATEWAY_FALLBACK_NUMBER: where callers go when the agent cannot take or keep the call
     (E.164 number or SIP URI); unset: a polite goodbye instead."""
+    max_calls: int = 100
+    """GATEWAY_MAX_CALLS: calls (running, or answered and waiting for their stream) at most; the
+    webhook answers the fallback beyond it."""
+    drain_timeout_s: float = 300.0
+    """GATEWAY_DRAIN_TIMEOUT_S: how long a stopping gateway lets its calls finish on their own."""
+    event_loop: str = "auto"
+    """GATEWAY_EVENT_LOOP: `auto` (uvloop when installed), `uvloop` or `asyncio`."""
 
     def __repr__(self) -> str:
         return (
@@ -175,6 +187,110 @@ class TwilioSettings:
 
 
 @dataclass(frozen=True)
+class TelnyxSettings:
+    """The Telnyx account (docs/carriers/telnyx.md)."""
+
+    api_key: str | None = None
+    """TELNYX_API_KEY: Call Control requests (transfer, hang-up)."""
+    public_key: str | None = None
+    """TELNYX_PUBLIC_KEY: base64 Ed25519 key that checks `telnyx-signature-ed25519`."""
+    api_base: str = "https://api.telnyx.com"
+    codec: str = "PCMU"
+    """TELNYX_CODEC: PCMU or PCMA, both directions."""
+    signature_tolerance_s: float = 300.0
+    allow_unsigned: bool = False
+    """In GATEWAY_UNSIGNED_CARRIERS: webhooks are taken without a public key (tests, demos)."""
+
+    def __repr__(self) -> str:
+        key = "***" if self.api_key else None
+        return f"TelnyxSettings(api_key={key!r}, public_key={self.public_key!r})"
+
+
+@dataclass(frozen=True)
+class PlivoSettings:
+    """The Plivo account (docs/carriers/plivo.md)."""
+
+    auth_id: str | None = None
+    auth_token: str | None = None
+    """PLIVO_AUTH_TOKEN: checks X-Plivo-Signature-V3; REST requests (Basic auth_id:token)."""
+    api_base: str = "https://api.plivo.com"
+    content_type: str = "audio/x-mulaw;rate=8000"
+    """PLIVO_CONTENT_TYPE: the stream's audio, both directions."""
+    allow_unsigned: bool = False
+
+    def __repr__(self) -> str:
+        token = "***" if self.auth_token else None
+        return f"PlivoSettings(auth_id={self.auth_id!r}, auth_token={token!r})"
+
+
+@dataclass(frozen=True)
+class SignalWireSettings:
+    """The SignalWire project (docs/carriers/signalwire.md)."""
+
+    project_id: str | None = None
+    api_token: str | None = None
+    """SIGNALWIRE_API_TOKEN: REST requests (Basic project_id:token)."""
+    signing_key: str | None = None
+    """SIGNALWIRE_SIGNING_KEY: checks X-SignalWire-Signature / X-Twilio-Signature."""
+    space_url: str | None = None
+    """SIGNALWIRE_SPACE_URL: `https://<space>.signalwire.com`, the REST base."""
+    codec: str = "PCMU"
+    """SIGNALWIRE_CODEC: PCMU, PCMA, L16@8000h, L16@16000h or L16@24000h."""
+    l16_big_endian: bool = False
+    """SIGNALWIRE_L16_BYTE_ORDER=big: L16 payloads in network byte order [unverified]."""
+    allow_unsigned: bool = False
+
+    def __repr__(self) -> str:
+        token = "***" if self.api_token else None
+        key = "***" if self.signing_key else None
+        return (
+            f"SignalWireSettings(project_id={self.project_id!r}, api_token={token!r}, "
+            f"signing_key={key!r}, codec={self.codec!r})"
+        )
+
+
+@dataclass(frozen=True)
+class VonageSettings:
+    """The Vonage Voice API application (docs/carriers/vonage.md)."""
+
+    application_id: str | None = None
+    private_key: str | None = None
+    """VONAGE_PRIVATE_KEY(_FILE): the application's PEM key; signs REST requests (RS256)."""
+    signature_secret: str | None = None
+    """VONAGE_SIGNATURE_SECRET: checks the signed webhooks' JWT when set."""
+    api_base: str = "https://api.nexmo.com"
+    audio_rate_hz: int = 16_000
+    from_number: str | None = None
+    """VONAGE_FROM_NUMBER: the caller id a transfer presents (one of the account's numbers)."""
+
+    def __repr__(self) -> str:
+        key = "***" if self.private_key else None
+        secret = "***" if self.signature_secret else None
+        return (
+            f"VonageSettings(application_id={self.application_id!r}, private_key={key!r}, "
+            f"signature_secret={secret!r}, audio_rate_hz={self.audio_rate_hz})"
+        )
+
+
+@dataclass(frozen=True)
+class ExotelSettings:
+    """The Exotel Voicebot applet (docs/carriers/exotel.md)."""
+
+    stream_user: str | None = None
+    """EXOTEL_STREAM_USER / EXOTEL_STREAM_PASSWORD: the Basic credentials Exotel presents (the
+    `user:password@` of the applet's URL); unset, requests are not checked (IP allow-listing)."""
+    stream_password: str | None = None
+    audio_rate_hz: int = 8_000
+
+    def __repr__(self) -> str:
+        password = "***" if self.stream_password else None
+        return (
+            f"ExotelSettings(stream_user={self.stream_user!r}, stream_password={password!r}, "
+            f"audio_rate_hz={self.audio_rate_hz})"
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway reads from the environment."""
 
@@ -190,6 +306,14 @@ class Settings:
     live_ping_timeout_s: float | None
     server: ServerSettings = ServerSettings()
     twilio: TwilioSettings = TwilioSettings()
+    telnyx: TelnyxSettings = TelnyxSettings()
+    plivo: PlivoSettings = PlivoSettings()
+    signalwire: SignalWireSettings = SignalWireSettings()
+    vonage: VonageSettings = VonageSettings()
+    exotel: ExotelSettings = ExotelSettings()
+    tools_file: Path | None = None
+    """GATEWAY_TOOLS_FILE: the tools (TOML, docs/tools.md), loaded by
+    gateway.tools.load_toolbox_from_settings."""
 
     @property
     def use_embedded_emulator(self) -> bool:
@@ -254,6 +378,8 @@ def _server(reader: _Reader) -> ServerSettings:
         raise SettingsError("GATEWAY_PORT must be at most 65535")
     lead = reader.integer("GATEWAY_PLAYBACK_LEAD_MS", 400, minimum=20)
     assert lead is not None
+    max_calls = reader.integer("GATEWAY_MAX_CALLS", 100, minimum=1)
+    assert max_calls is not None
     return ServerSettings(
         host=reader.text("GATEWAY_HOST") or "0.0.0.0",
         port=port,
@@ -265,6 +391,9 @@ def _server(reader: _Reader) -> ServerSettings:
         stream_start_timeout_s=reader.number("GATEWAY_STREAM_START_TIMEOUT_S", 10.0) or 10.0,
         playback_lead_ms=lead,
         fallback_number=_fallback_number(reader),
+        max_calls=max_calls,
+        drain_timeout_s=reader.number("GATEWAY_DRAIN_TIMEOUT_S", 300.0),
+        event_loop=reader.choice("GATEWAY_EVENT_LOOP", ("auto", "uvloop", "asyncio")) or "auto",
     )
 
 
@@ -288,6 +417,157 @@ def _twilio(reader: _Reader) -> TwilioSettings:
     return TwilioSettings(
         account_sid=reader.text("TWILIO_ACCOUNT_SID"), auth_token=token, api_base=base
     )
+
+
+UNSIGNED_CARRIERS = ("telnyx", "plivo", "signalwire")
+"""Carriers GATEWAY_UNSIGNED_CARRIERS may name: without their verification key they refuse every
+webhook unless named there (Twilio's unsigned mode predates this and only warns)."""
+
+
+def _unsigned(reader: _Reader) -> frozenset[str]:
+    names = {n.strip().lower() for n in (reader.text("GATEWAY_UNSIGNED_CARRIERS") or "").split(",")}
+    names.discard("")
+    unknown = names - set(UNSIGNED_CARRIERS)
+    if unknown:
+        raise SettingsError(
+            f"GATEWAY_UNSIGNED_CARRIERS names {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(UNSIGNED_CARRIERS)}"
+        )
+    return frozenset(names)
+
+
+def _api_base(reader: _Reader, name: str, default: str | None) -> str | None:
+    base = reader.text(name) or default
+    if base is None:
+        return None
+    if not base.startswith(("https://", "http://")):
+        raise SettingsError(f"{name} must be an http(s):// URL")
+    return base.rstrip("/")
+
+
+def _telnyx(reader: _Reader) -> TelnyxSettings:
+    from gateway.carriers.telnyx_signature import load_public_key
+
+    api_key = reader.text("TELNYX_API_KEY")
+    register_secret(api_key)
+    public_key = reader.text("TELNYX_PUBLIC_KEY")
+    if public_key is not None:
+        try:
+            load_public_key(public_key)
+        except ValueError:
+            raise SettingsError("TELNYX_PUBLIC_KEY must be base64 of a 32-byte key") from None
+    codec = reader.choice("TELNYX_CODEC", ("pcmu", "pcma")) or "pcmu"
+    base = _api_base(reader, "TELNYX_API_BASE", "https://api.telnyx.com")
+    assert base is not None
+    return TelnyxSettings(
+        api_key=api_key,
+        public_key=public_key,
+        api_base=base,
+        codec=codec.upper(),
+        signature_tolerance_s=reader.number("TELNYX_SIGNATURE_TOLERANCE_S", 300.0),
+        allow_unsigned="telnyx" in _unsigned(reader),
+    )
+
+
+PLIVO_CONTENT_TYPES = ("audio/x-mulaw;rate=8000", "audio/x-l16;rate=8000", "audio/x-l16;rate=16000")
+
+
+def _plivo(reader: _Reader) -> PlivoSettings:
+    token = reader.text("PLIVO_AUTH_TOKEN")
+    register_secret(token)
+    content_type = (reader.text("PLIVO_CONTENT_TYPE") or PLIVO_CONTENT_TYPES[0]).replace(" ", "")
+    if content_type.lower() not in PLIVO_CONTENT_TYPES:
+        raise SettingsError(f"PLIVO_CONTENT_TYPE must be one of {', '.join(PLIVO_CONTENT_TYPES)}")
+    base = _api_base(reader, "PLIVO_API_BASE", "https://api.plivo.com")
+    assert base is not None
+    return PlivoSettings(
+        auth_id=reader.text("PLIVO_AUTH_ID"),
+        auth_token=token,
+        api_base=base,
+        content_type=content_type.lower(),
+        allow_unsigned="plivo" in _unsigned(reader),
+    )
+
+
+SIGNALWIRE_CODECS = ("PCMU", "PCMA", "L16@8000h", "L16@16000h", "L16@24000h")
+
+
+def _signalwire(reader: _Reader) -> SignalWireSettings:
+    token = reader.text("SIGNALWIRE_API_TOKEN")
+    key = reader.text("SIGNALWIRE_SIGNING_KEY")
+    register_secret(token)
+    register_secret(key)
+    codecs = {codec.lower(): codec for codec in SIGNALWIRE_CODECS}
+    codec = codecs.get((reader.text("SIGNALWIRE_CODEC") or "PCMU").lower())
+    if codec is None:
+        raise SettingsError(f"SIGNALWIRE_CODEC must be one of {', '.join(SIGNALWIRE_CODECS)}")
+    order = reader.choice("SIGNALWIRE_L16_BYTE_ORDER", ("little", "big")) or "little"
+    return SignalWireSettings(
+        project_id=reader.text("SIGNALWIRE_PROJECT_ID"),
+        api_token=token,
+        signing_key=key,
+        space_url=_api_base(reader, "SIGNALWIRE_SPACE_URL", None),
+        codec=codec,
+        l16_big_endian=order == "big",
+        allow_unsigned="signalwire" in _unsigned(reader),
+    )
+
+
+def _rate(reader: _Reader, name: str, default: int) -> int:
+    rate = reader.integer(name, default)
+    if rate not in (8_000, 16_000, 24_000):
+        raise SettingsError(f"{name} must be 8000, 16000 or 24000")
+    return rate
+
+
+def _vonage(reader: _Reader) -> VonageSettings:
+    key = reader.text("VONAGE_PRIVATE_KEY")
+    path = reader.text("VONAGE_PRIVATE_KEY_FILE")
+    if key and path:
+        raise SettingsError("set VONAGE_PRIVATE_KEY or VONAGE_PRIVATE_KEY_FILE, not both")
+    if path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"VONAGE_PRIVATE_KEY_FILE cannot be read: {exc}") from None
+    if key is not None and "PRIVATE KEY-----" not in key:
+        raise SettingsError("VONAGE_PRIVATE_KEY must be a PEM private key")
+    secret = reader.text("VONAGE_SIGNATURE_SECRET")
+    register_secret(key)
+    register_secret(secret)
+    base = (reader.text("VONAGE_API_BASE") or "https://api.nexmo.com").rstrip("/")
+    if not base.startswith(("https://", "http://")):
+        raise SettingsError("VONAGE_API_BASE must be an http(s):// URL")
+    return VonageSettings(
+        application_id=reader.text("VONAGE_APPLICATION_ID"),
+        private_key=key,
+        signature_secret=secret,
+        api_base=base,
+        audio_rate_hz=_rate(reader, "VONAGE_AUDIO_RATE", 16_000),
+        from_number=reader.text("VONAGE_FROM_NUMBER"),
+    )
+
+
+def _exotel(reader: _Reader) -> ExotelSettings:
+    user = reader.text("EXOTEL_STREAM_USER")
+    password = reader.text("EXOTEL_STREAM_PASSWORD")
+    if (user is None) != (password is None):
+        raise SettingsError("set both EXOTEL_STREAM_USER and EXOTEL_STREAM_PASSWORD, or neither")
+    register_secret(password)
+    return ExotelSettings(
+        stream_user=user,
+        stream_password=password,
+        audio_rate_hz=_rate(reader, "EXOTEL_AUDIO_RATE", 8_000),
+    )
+
+
+def _tools_file(reader: _Reader) -> Path | None:
+    path = reader.text("GATEWAY_TOOLS_FILE")
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise SettingsError(f"GATEWAY_TOOLS_FILE is not a file: {path}")
+    return Path(path)
 
 
 def load_settings(
@@ -356,4 +636,10 @@ def load_settings(
         live_ping_timeout_s=ping_timeout or None,
         server=_server(reader),
         twilio=_twilio(reader),
+        telnyx=_telnyx(reader),
+        plivo=_plivo(reader),
+        signalwire=_signalwire(reader),
+        vonage=_vonage(reader),
+        exotel=_exotel(reader),
+        tools_file=_tools_file(reader),
     )

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["BridgeOptions"]
+from gateway.core.handover import ReconnectPolicy
+
+__all__ = ["APOLOGY_GOODBYE", "APOLOGY_TRANSFER", "BridgeOptions"]
+
+APOLOGY_TRANSFER = (
+    "I'm sorry, our assistant is having trouble right now. "
+    "Please hold while I connect you with someone who can help."
+)
+APOLOGY_GOODBYE = (
+    "I'm sorry, our assistant is having trouble right now. Please call again later. Goodbye."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +33,43 @@ class BridgeOptions:
     carrier's last mark."""
     dtmf_text: str = "The caller pressed {digit} on the keypad."
     """What the model is told when a key is pressed; `{digit}` is replaced by the key."""
+    reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
+    """How a call replaces its Live session (goAway, abrupt closes)."""
+    reconnect_buffer_ms: float = 30_000.0
+    """Caller audio held while the session is replaced (sized for a slow reconnect: five
+    backed-off attempts); beyond it the oldest audio is dropped, counted."""
+    handover_quiet_ms: float = 300.0
+    """A `goAway` handover waits for the caller to have been quiet this long."""
+    caller_speech_dbfs: float = -45.0
+    """Caller audio at or above this level counts as speech for the handover."""
+    tool_names: frozenset[str] = frozenset()
+    """The configured tools; a call to any other name is answered with an error at once."""
+    fallback_number: str | None = None
+    """Where callers go when the agent fails for good; None: a polite goodbye."""
+    fallback_transfer_text: str = APOLOGY_TRANSFER
+    fallback_goodbye_text: str = APOLOGY_GOODBYE
+    wrap_up_max_ms: float = 15_000.0
+    """A transfer or hang-up waits at most this long for the agent's last words to be heard."""
+    handoff_timeout_ms: float = 10_000.0
+    """After the carrier's REST API was asked to move or end the call: how long to wait for the
+    carrier to end the stream before the gateway ends it."""
 
     def __post_init__(self) -> None:
         if self.playback_lead_ms <= 0:
             raise ValueError(f"playback_lead_ms must be positive, got {self.playback_lead_ms}")
-        for name in ("start_timeout_ms", "connect_timeout_ms", "ending_grace_ms"):
+        positive = (
+            "start_timeout_ms",
+            "connect_timeout_ms",
+            "ending_grace_ms",
+            "wrap_up_max_ms",
+            "handoff_timeout_ms",
+        )
+        for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.connect_buffer_ms < 0:
-            raise ValueError(f"connect_buffer_ms must be >= 0, got {self.connect_buffer_ms}")
+        for name in ("connect_buffer_ms", "reconnect_buffer_ms", "handover_quiet_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         try:
             sample = self.dtmf_text.format(digit="7")
         except (KeyError, IndexError, ValueError) as exc:

@@ -7,9 +7,15 @@ and goes on. In `ENDED` every event is ignored: late frames during shutdown are 
 
 Where the handlers lead:
 
-    WAITING_FOR_START --CallStarted--> CONNECTING_MODEL --LiveOpened--> LIVE --LiveClosed--> ENDING
-    any state but ENDED --CallStopped / CarrierClosed / a fatal timer--> ENDED
-    ENDING --final mark echoed / "ending" timer--> ENDED
+    WAITING_FOR_START --CallStarted--> CONNECTING_MODEL --LiveOpened--> LIVE
+    LIVE --goAway at a turn boundary (or its deadline) / resumable close--> RECONNECTING
+    RECONNECTING --LiveOpened--> LIVE
+    LIVE --normal close--> ENDING --final mark echoed / "ending" timer--> ENDED
+    LIVE --transfer or hang-up tool--> WRAPPING_UP
+    CONNECTING_MODEL / LIVE / RECONNECTING --fatal failure, attempts exhausted--> WRAPPING_UP
+    WRAPPING_UP --final mark echoed / "wrap_up" timer--> HANDING_OFF (ControlCall)
+    HANDING_OFF --carrier stop / control failed / "handoff" timer--> ENDED
+    any state but ENDED --CallStopped / CarrierClosed / EndRequested / a fatal timer--> ENDED
 """
 
 from __future__ import annotations
@@ -66,8 +72,16 @@ class CallState(StrEnum):
     """The call started; the Live session is being connected. Caller audio is held."""
     LIVE = "live"
     """Caller and model are bridged."""
+    RECONNECTING = "reconnecting"
+    """The Live session is being replaced (goAway, abrupt close); caller audio is held and the
+    agent audio already received plays on."""
     ENDING = "ending"
     """The model is gone; the audio already queued plays out before the call ends."""
+    WRAPPING_UP = "wrapping_up"
+    """A transfer or hang-up (a tool's, or the fallback's) waits for the agent's last words to be
+    heard; caller audio goes nowhere."""
+    HANDING_OFF = "handing_off"
+    """The carrier's REST API was asked to transfer or hang up; waiting for the stream to end."""
     ENDED = "ended"
     """`EndCall` was returned; every later event is ignored."""
 
@@ -99,7 +113,7 @@ _EVERY_STATE: Final[Mapping[type[BridgeEvent], str]] = {
     MessageIgnored: "message_ignored",
     TimerFired: "timer_fired",
     EndRequested: "end_requested",
-    CallControlled: "call_controlled",
+    CallControlled: IGNORE,
     ToolFinished: IGNORE,
 }
 
@@ -122,6 +136,26 @@ _MODEL_EVENTS: Final[Mapping[type[BridgeEvent], str]] = {
     Ignored: IGNORE,
 }
 
+# Events of the session being replaced still arrive while the new one connects (the old socket
+# is read until it closes): its audio still plays, its tool calls still run.
+_OLD_SESSION_EVENTS: Final[Mapping[type[BridgeEvent], str]] = {
+    **_MODEL_EVENTS,
+    GoAway: IGNORE,
+    SessionResumptionUpdate: IGNORE,
+}
+
+# Wrapping up: what the agent is still saying plays; nothing new is asked of the model.
+_LAST_WORDS: Final[Mapping[type[BridgeEvent], str]] = {
+    **dict.fromkeys(_LIVE_EVENT_TYPES, IGNORE),
+    AudioChunk: "audio_chunk",
+    GenerationComplete: "generation_complete",
+    TurnComplete: "turn_complete",
+    Interrupted: "interrupted",
+    InputTranscript: "input_transcript",
+    OutputTranscript: "output_transcript",
+    UsageMetadata: "usage",
+}
+
 TABLE: Final[Mapping[CallState, Mapping[type[BridgeEvent], str]]] = {
     # No Live session exists before LIVE: model events there are illegal.
     CallState.WAITING_FOR_START: {
@@ -132,8 +166,8 @@ TABLE: Final[Mapping[CallState, Mapping[type[BridgeEvent], str]]] = {
     },
     CallState.CONNECTING_MODEL: {
         **_EVERY_STATE,
-        CallerAudio: "connecting_audio",
-        DtmfPressed: "connecting_dtmf",
+        CallerAudio: "held_audio",
+        DtmfPressed: "held_dtmf",
         LiveOpened: "live_opened",
         LiveClosed: "connect_failed",
     },
@@ -145,14 +179,40 @@ TABLE: Final[Mapping[CallState, Mapping[type[BridgeEvent], str]]] = {
         LiveClosed: "live_closed",
         ToolFinished: "tool_finished",
     },
+    CallState.RECONNECTING: {
+        **_EVERY_STATE,
+        **_OLD_SESSION_EVENTS,
+        CallerAudio: "held_audio",
+        DtmfPressed: "held_dtmf",
+        LiveOpened: "live_reopened",
+        LiveClosed: "reconnect_failed",
+        ToolFinished: "tool_finished",
+    },
     # The model has closed: whatever it still sent, and whatever the caller says or presses, has
     # nowhere to go.
     CallState.ENDING: {
         **_EVERY_STATE,
         **dict.fromkeys(_LIVE_EVENT_TYPES, IGNORE),
-        CallerAudio: "ending_audio",
+        CallerAudio: "dropped_audio",
         DtmfPressed: IGNORE,
         LiveClosed: IGNORE,
+    },
+    CallState.WRAPPING_UP: {
+        **_EVERY_STATE,
+        **_LAST_WORDS,
+        CallerAudio: "dropped_audio",
+        DtmfPressed: IGNORE,
+        LiveOpened: "unwanted_live_opened",
+        LiveClosed: "last_words_live_closed",
+    },
+    CallState.HANDING_OFF: {
+        **_EVERY_STATE,
+        **dict.fromkeys(_LIVE_EVENT_TYPES, IGNORE),
+        CallerAudio: "dropped_audio",
+        DtmfPressed: IGNORE,
+        LiveOpened: "unwanted_live_opened",
+        LiveClosed: IGNORE,
+        CallControlled: "call_controlled",
     },
     CallState.ENDED: dict.fromkeys(EVENT_TYPES, IGNORE),
 }

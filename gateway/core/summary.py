@@ -5,7 +5,7 @@ The summary holds JSON-safe primitives only: figures, never audio or transcript 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.core.playback import PlaybackLedger
@@ -39,6 +39,13 @@ class CallStats:
     response_tokens: int = 0
     total_tokens: int = 0
     live_close: CloseInfo | None = None
+    reconnect_buffer_dropped_ms: float = 0.0
+    fallback: str | None = None
+    """Why the call was sent to the fallback (None: it was not)."""
+    call_action: str | None = None
+    """`transfer:<label>` or `hang_up` when a tool or the fallback moved or ended the call."""
+    handovers: list[dict[str, Any]] = field(default_factory=list)
+    tools: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _ms(value: float | None) -> float | None:
@@ -83,6 +90,11 @@ def summarize(
         "prompt_tokens": stats.prompt_tokens,
         "response_tokens": stats.response_tokens,
         "total_tokens": stats.total_tokens,
+        "reconnect_buffer_dropped_ms": _ms(stats.reconnect_buffer_dropped_ms),
+        "handovers": list(stats.handovers),
+        "tools": list(stats.tools),
+        "fallback": stats.fallback,
+        "call_action": stats.call_action,
         "live_close": None
         if close is None
         else {"code": close.code, "reason": close.reason, "kind": close.kind.value},

@@ -11,6 +11,7 @@ from gateway.audio import g711
 from gateway.audio.paths import CarrierFormat, DownlinkPath, Encoding, UplinkPath
 from gateway.core.bridge import BridgeOptions, CallBridge, CallState, IllegalTransition
 from gateway.core.events import (
+    CallControlled,
     CallerAudio,
     CallStarted,
     CallStopped,
@@ -19,8 +20,10 @@ from gateway.core.events import (
     ClearPlayback,
     CloseLive,
     Command,
+    ControlCall,
     DtmfPressed,
     EndCall,
+    HangUp,
     LiveClosed,
     LiveOpened,
     MessageIgnored,
@@ -35,6 +38,7 @@ from gateway.core.events import (
     StartTimer,
     TimerFired,
 )
+from gateway.core.options import APOLOGY_GOODBYE
 from gateway.live.closes import close_info
 from gateway.live.events import (
     AudioChunk,
@@ -172,19 +176,37 @@ def test_the_connect_buffer_drops_the_oldest_audio_and_counts_it() -> None:
     assert bridge.summary()["connect_buffer_dropped_ms"] == 20.0
 
 
-def test_connect_timeout_closes_the_session_and_ends() -> None:
+GOODBYE = HangUp(announcement=APOLOGY_GOODBYE)
+
+
+def test_connect_timeout_closes_the_session_and_falls_back_to_a_goodbye() -> None:
     bridge = _started()
     assert bridge.handle(TimerFired("connect"), 10_100) == [
-        CloseLive("live connect timeout"),
-        EndCall("live connect timeout"),
+        CloseLive("fallback"),
+        Note("call.fallback", {"reason": "live connect timeout", "action": "hang_up"}, "error"),
+        CancelTimer("connect"),
+        ControlCall(GOODBYE),
+        StartTimer("handoff", 10_100 + 10_000),
     ]
-    assert bridge.state is CallState.ENDED
+    assert bridge.state is CallState.HANDING_OFF
+    assert bridge.handle(CallControlled(GOODBYE, ok=True), 10_300) == [
+        Note("call.controlled", {"action": "hang_up", "ok": True})
+    ]
+    assert bridge.handle(CallStopped(), 10_500) == [EndCall("handed off (hang_up)")]
+    summary = bridge.summary()
+    assert (summary["fallback"], summary["call_action"]) == ("live connect timeout", "hang_up")
 
 
-def test_live_unavailable_while_connecting_ends_the_call() -> None:
+def test_live_unavailable_while_connecting_falls_back_without_retrying() -> None:
     bridge = _started()
     refused = LiveClosed(close_info(1008, "API key not valid", go_away_seen=False))
-    assert bridge.handle(refused, 900) == [EndCall("live unavailable")]
+    reason = "live unavailable (fatal_config)"
+    assert bridge.handle(refused, 900) == [
+        Note("call.fallback", {"reason": reason, "action": "hang_up"}, "error"),
+        CancelTimer("connect"),
+        ControlCall(GOODBYE),
+        StartTimer("handoff", 900 + 10_000),
+    ]
     assert bridge.summary()["live_close"] == {
         "code": 1008,
         "reason": "API key not valid",
@@ -442,11 +464,8 @@ def test_tool_calls_are_answered_at_once_with_an_error() -> None:
                 ToolResult("c2", "transfer", {"error": "no tool named transfer is configured"}),
             )
         ),
-        Note(
-            "tool.not_configured",
-            {"names": ["lookup_order", "transfer"], "call_ids": ["c1", "c2"]},
-            "warning",
-        ),
+        Note("tool.not_configured", {"name": "lookup_order"}, "warning"),
+        Note("tool.not_configured", {"name": "transfer"}, "warning"),
     ]  # fmt: skip
     # A call without an id cannot be answered; it is still noted.
     assert _kinds(bridge.handle(ToolCall((FunctionCall(None, "x"),)), 1010)) == ["Note"]
@@ -458,7 +477,10 @@ def test_tool_calls_are_answered_at_once_with_an_error() -> None:
 
 def test_go_away_resumption_and_usage() -> None:
     bridge = _live()
-    assert bridge.handle(GoAway(50.0), 1000) == [Note("live.go_away", {"time_left_s": 50.0})]
+    assert bridge.handle(GoAway(50.0), 1000) == [
+        StartTimer("handover", 1000 + 50_000 - 5_000),
+        Note("live.go_away", {"time_left_s": 50.0}),
+    ]
     assert bridge.handle(SessionResumptionUpdate("h1", True), 1001) == []
     assert bridge.handle(SessionResumptionUpdate(None, False), 1002) == []
     assert bridge.resume_handle == "h1"
@@ -540,13 +562,8 @@ def test_live_closed_with_nothing_pending_ends_at_once() -> None:
     bridge.handle(AudioChunk(_model_pcm(40), 24_000), 1000)
     bridge.handle(GenerationComplete(), 1001)
     bridge.handle(PlaybackMarked("m2"), 1060)
-    gone = LiveClosed(close_info(1011, "internal error", go_away_seen=False))
-    assert bridge.handle(gone, 2000) == [EndCall("live closed")]
-    assert bridge.summary()["live_close"] == {
-        "code": 1011,
-        "reason": "internal error",
-        "kind": "resumable",
-    }
+    assert bridge.handle(NORMAL_CLOSE, 2000) == [EndCall("live closed")]
+    assert bridge.summary()["live_close"] == {"code": 1000, "reason": "", "kind": "normal"}
 
 
 def test_carrier_stop_closes_the_model_and_ends() -> None:
@@ -654,6 +671,11 @@ def test_summary_of_a_whole_call() -> None:
         "prompt_tokens": 4,
         "response_tokens": 6,
         "total_tokens": 10,
+        "reconnect_buffer_dropped_ms": 0.0,
+        "handovers": [],
+        "tools": [],
+        "fallback": None,
+        "call_action": None,
         "live_close": None,
     }
     json.dumps(summary)  # JSON-safe primitives only

@@ -113,7 +113,10 @@ ILLEGAL: dict[CallState, set[type]] = {
     # The session is not open yet; a second start is a protocol error.
     CallState.CONNECTING_MODEL: _MODEL_EVENT_TYPES | {CallStarted},
     CallState.LIVE: {CallStarted, LiveOpened},
+    CallState.RECONNECTING: {CallStarted},
     CallState.ENDING: {CallStarted, LiveOpened},
+    CallState.WRAPPING_UP: {CallStarted},
+    CallState.HANDING_OFF: {CallStarted},
     CallState.ENDED: set(),
 }
 
@@ -139,7 +142,27 @@ def _live() -> CallBridge:
 def _ending() -> CallBridge:
     bridge = _live()
     bridge.handle(AudioChunk(_PCM_40MS, 24_000), 30)
+    bridge.handle(LiveClosed(close_info(1000, "", go_away_seen=False)), 31)
+    return bridge
+
+
+def _reconnecting() -> CallBridge:
+    bridge = _live()
+    bridge.handle(AudioChunk(_PCM_40MS, 24_000), 30)
     bridge.handle(LiveClosed(close_info(1011, "internal", go_away_seen=False)), 31)
+    return bridge
+
+
+def _wrapping_up() -> CallBridge:
+    bridge = _live()
+    bridge.handle(AudioChunk(_PCM_40MS, 24_000), 30)
+    bridge.handle(LiveClosed(close_info(1008, "policy", go_away_seen=False)), 31)
+    return bridge
+
+
+def _handing_off() -> CallBridge:
+    bridge = _live()
+    bridge.handle(LiveClosed(close_info(1007, "invalid", go_away_seen=False)), 31)
     return bridge
 
 
@@ -153,7 +176,10 @@ BUILDERS: dict[CallState, Callable[[], CallBridge]] = {
     CallState.WAITING_FOR_START: _waiting,
     CallState.CONNECTING_MODEL: _connecting,
     CallState.LIVE: _live,
+    CallState.RECONNECTING: _reconnecting,
     CallState.ENDING: _ending,
+    CallState.WRAPPING_UP: _wrapping_up,
+    CallState.HANDING_OFF: _handing_off,
     CallState.ENDED: _ended,
 }
 

@@ -1,0 +1,319 @@
+"""The bridge's Live sessions: opening, handovers, reconnects, the fallback, transfers, hang-ups.
+
+* A `goAway` makes a handover due. It starts at the next turn boundary (the model finished its
+  turn, its handle is fresh, no tool call runs, the caller has been quiet `handover_quiet_ms`)
+  or, failing that, `handover_margin_ms` before the server's deadline.
+* A resumable close starts a forced handover at once. While no session is ready, caller audio
+  and keys are held (`reconnect_buffer_ms`, drop-oldest) and replayed in order to the new one.
+* Attempts back off (`SessionKeeper`); a refused handle gets a fresh session told the
+  conversation so far; fatal closes and exhausted attempts send the call to the fallback.
+* A transfer or hang-up (a tool's or the fallback's) first lets the agent's last words be heard
+  (`WRAPPING_UP`), then asks the carrier's REST API (`HANDING_OFF`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Final
+
+import numpy as np
+
+from gateway.core.bridge_state import (
+    CONNECT_TIMER,
+    HANDOFF_TIMER,
+    HANDOVER_TIMER,
+    WRAP_UP_TIMER,
+    BridgeState,
+)
+from gateway.core.connect_buffer import ConnectBuffer
+from gateway.core.events import (
+    CallAction,
+    CallControlled,
+    CancelTimer,
+    CloseLive,
+    Command,
+    ControlCall,
+    EndRequested,
+    HangUp,
+    LiveClosed,
+    LiveOpened,
+    Note,
+    ReconnectLive,
+    SendText,
+    StartTimer,
+    Transfer,
+)
+from gateway.core.states import CallState
+from gateway.live.closes import CloseKind
+
+__all__ = ["SessionSide", "action_name", "conversation_context"]
+
+_CONTEXT_MAX_CHARS: Final = 6_000
+
+
+def action_name(action: CallAction) -> str:
+    return f"transfer:{action.label or 'number'}" if isinstance(action, Transfer) else "hang_up"
+
+
+def conversation_context(lines: list[tuple[str, str]]) -> str | None:
+    """The conversation so far, for a fresh session's system instruction (None: nothing yet)."""
+    said = [f"{role}: {text.strip()}" for role, text in lines if text.strip()]
+    if not said:
+        return None
+    body = "\n".join(said)
+    if len(body) > _CONTEXT_MAX_CHARS:
+        body = "…" + body[-_CONTEXT_MAX_CHARS:]
+    return (
+        "This phone call is already in progress; it moved to a new session. Continue it "
+        "without greeting the caller again. The conversation so far:\n" + body
+    )
+
+
+class SessionSide(BridgeState):
+    # ----------------------------------------------------------------- first session
+
+    def _on_live_opened(self, event: LiveOpened, now_ms: float) -> list[Command]:
+        held = self._held
+        assert held is not None
+        buffered_ms, dropped_ms = held.audio_ms, held.dropped_ms
+        out: list[Command] = list(held.drain())
+        self._held = None
+        self.stats.connect_buffer_dropped_ms += dropped_ms
+        started_ms = now_ms if self.stats.started_at_ms is None else self.stats.started_at_ms
+        self.stats.connect_wait_ms = now_ms - started_ms
+        self._session_no += 1
+        self._keeper.session_opened_ms = now_ms
+        reconnected = self._keeper.reconnecting
+        if reconnected:
+            self._keeper.opened(now_ms)
+        self._enter(CallState.LIVE)
+        out.append(CancelTimer(CONNECT_TIMER))
+        opened = {
+            "session_id": event.session_id,
+            "resumed": event.resumed,
+            "connect_wait_ms": round(now_ms - started_ms, 1),
+            "buffered_ms": round(buffered_ms, 1),
+            "dropped_ms": round(dropped_ms, 1),
+        }
+        out.append(Note("live.opened", opened))
+        return out
+
+    def _on_connect_failed(self, event: LiveClosed, now_ms: float) -> list[Command]:
+        close = event.close
+        self.stats.live_close = close
+        keeper = self._keeper
+        if not keeper.reconnecting:
+            keeper.begin("connect failed", now_ms, forced=True)
+        retry = keeper.attempt_failed(close)
+        if retry is None:
+            keeper.gave_up()
+            self._live_session = False
+            return self._fall_back(f"live unavailable ({close.kind.value})", now_ms, [])
+        return [retry, self._retry_note(retry, close.code, close.kind)]
+
+    # -------------------------------------------------------------------- handovers
+
+    def _maybe_hand_over(self, now_ms: float, out: list[Command]) -> None:
+        """Start the due `goAway` handover if this is a turn boundary."""
+        keeper = self._keeper
+        if (
+            self._state is CallState.LIVE
+            and keeper.handover_due
+            and keeper.handle_fresh
+            and not self._model_turn_open
+            and not self._tools.pending
+            and now_ms - self._caller_loud_ms >= self.options.handover_quiet_ms
+        ):
+            self._hand_over("go_away", now_ms, out, forced=False)
+
+    def _caller_spoke(self, pcm: bytes, now_ms: float) -> None:
+        """Track caller speech while a handover waits for a quiet moment (not otherwise)."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if samples.size:
+            mean_square = float(np.dot(samples, samples)) / samples.size
+            threshold = 32768.0**2 * 10 ** (self.options.caller_speech_dbfs / 10)
+            if mean_square >= threshold:
+                self._caller_loud_ms = now_ms
+
+    def _hand_over(
+        self, reason: str, now_ms: float, out: list[Command], *, forced: bool, abrupt: bool = False
+    ) -> None:
+        speech = self._speech
+        assert speech is not None
+        assert self._uplink is not None
+        if forced:  # what the model already sent plays out; the downlink's remainder too
+            out.extend(speech.finish_generation(now_ms))
+        self._model_turn_open = False
+        if self._keeper.handover_due:
+            out.append(CancelTimer(HANDOVER_TIMER))
+        first = self._keeper.begin(reason, now_ms, forced=forced, abrupt=abrupt)
+        if first is None:
+            self._keeper.gave_up()
+            self._live_session = False
+            self._fall_back("live session keeps failing", now_ms, out)
+            return
+        self._live_session = True
+        self._held = ConnectBuffer(self.options.reconnect_buffer_ms, self._uplink.out_rate_hz)
+        self._enter(CallState.RECONNECTING)
+        out.append(self._with_context(first))
+        age = self._keeper.handle_at_ms
+        started = {
+            "reason": reason,
+            "forced": forced,
+            "resume": first.handle is not None,
+            "handle_age_ms": None if age is None else round(now_ms - age),
+            "delay_ms": round(first.delay_ms),
+        }
+        out.append(Note("live.handover_started", started))
+
+    def _with_context(self, command: ReconnectLive) -> ReconnectLive:
+        if command.handle is not None:
+            return command
+        return replace(command, context=conversation_context(self.heard_transcript()))
+
+    def _retry_note(self, command: ReconnectLive, code: int, kind: CloseKind) -> Note:
+        fields = {
+            "attempt": command.attempt,
+            "delay_ms": round(command.delay_ms),
+            "resume": command.handle is not None,
+            "close_code": code,
+            "close_kind": kind.value,
+        }
+        return Note("live.reconnect_retry", fields, "warning")
+
+    def _on_live_reopened(self, event: LiveOpened, now_ms: float) -> list[Command]:
+        held = self._held
+        assert held is not None
+        buffered_ms, dropped_ms = held.audio_ms, held.dropped_ms
+        out: list[Command] = list(held.drain())
+        self._held = None
+        self.stats.reconnect_buffer_dropped_ms += dropped_ms
+        out.extend(SendText(text) for text in self._undelivered)
+        self._undelivered.clear()
+        record = self._keeper.opened(now_ms)
+        self._session_no += 1
+        self._enter(CallState.LIVE)
+        done = record.as_dict() | {
+            "session_id": event.session_id,
+            "buffered_ms": round(buffered_ms, 1),
+            "dropped_ms": round(dropped_ms, 1),
+        }
+        out.append(Note("live.handover", done))
+        return out
+
+    def _on_reconnect_failed(self, event: LiveClosed, now_ms: float) -> list[Command]:
+        close = event.close
+        self.stats.live_close = close
+        retry = self._keeper.attempt_failed(close)
+        if retry is None:
+            record = self._keeper.gave_up()
+            self._live_session = False
+            out: list[Command] = [Note("live.handover", record.as_dict(), "error")]
+            return self._fall_back(f"live lost ({close.kind.value})", now_ms, out)
+        return [self._with_context(retry), self._retry_note(retry, close.code, close.kind)]
+
+    def _on_live_closed(self, event: LiveClosed, now_ms: float) -> list[Command]:
+        close = event.close
+        self.stats.live_close = close
+        self._live_session = False
+        out: list[Command] = []
+        if close.kind is CloseKind.RESUMABLE:
+            reason = f"close {close.code}"
+            self._hand_over(reason, now_ms, out, forced=True, abrupt=not close.go_away_seen)
+            return out
+        if close.kind is not CloseKind.NORMAL:
+            return self._fall_back(f"live failed ({close.kind.value})", now_ms, out)
+        return self._play_out_and_end(now_ms, out)
+
+    def _play_out_and_end(self, now_ms: float, out: list[Command]) -> list[Command]:
+        raise NotImplementedError  # CallBridge: the ENDING state
+
+    # ------------------------------------------------------------ fallback, transfers
+
+    def _fall_back(self, reason: str, now_ms: float, out: list[Command]) -> list[Command]:
+        """Live is gone for good: the caller hears an apology and goes to the fallback number,
+        or a goodbye (never silence)."""
+        options = self.options
+        self.stats.fallback = reason
+        self._drop_held()
+        self._tools.pending.clear()
+        if self._live_session:
+            self._live_session = False
+            out.append(CloseLive("fallback"))
+        action: CallAction
+        if options.fallback_number:
+            action = Transfer(
+                options.fallback_number, "fallback", announcement=options.fallback_transfer_text
+            )
+        else:
+            action = HangUp(announcement=options.fallback_goodbye_text)
+        out.append(
+            Note("call.fallback", {"reason": reason, "action": action_name(action)}, "error")
+        )
+        return self._wrap_up(action, now_ms, out)
+
+    def _wrap_up(self, action: CallAction, now_ms: float, out: list[Command]) -> list[Command]:
+        """Let what the agent is saying be heard, then perform `action`."""
+        self._action = action
+        self.stats.call_action = action_name(action)
+        self._drop_held()
+        speech = self._speech
+        if speech is not None:
+            out.extend(speech.release_all(now_ms))
+        if self._keeper.handover_due:
+            self._keeper.go_away_deadline_ms = None
+            out.append(CancelTimer(HANDOVER_TIMER))
+        if self._state is CallState.CONNECTING_MODEL:
+            out.append(CancelTimer(CONNECT_TIMER))
+        if self.ledger.all_settled:
+            return self._hand_off(now_ms, out)
+        self._enter(CallState.WRAPPING_UP)
+        end_ms = now_ms if speech is None else max(speech.playout.playout_end_ms, now_ms)
+        wait_ms = min(end_ms + self.options.ending_grace_ms, now_ms + self.options.wrap_up_max_ms)
+        out.append(StartTimer(WRAP_UP_TIMER, wait_ms))
+        pending = {"action": action_name(action), "pending_ms": round(self.ledger.pending_ms, 1)}
+        out.append(Note("call.wrap_up", pending))
+        return out
+
+    def _hand_off(self, now_ms: float, out: list[Command]) -> list[Command]:
+        action = self._action
+        assert action is not None
+        if self._state is CallState.WRAPPING_UP:
+            out.append(CancelTimer(WRAP_UP_TIMER))
+        if self._live_session:
+            self._live_session = False
+            out.append(CloseLive("handing off"))
+        out.append(ControlCall(action))
+        out.append(StartTimer(HANDOFF_TIMER, now_ms + self.options.handoff_timeout_ms))
+        self._enter(CallState.HANDING_OFF)
+        return out
+
+    def _on_last_words_live_closed(self, event: LiveClosed, now_ms: float) -> list[Command]:
+        self._live_session = False
+        out: list[Command] = []
+        speech = self._speech
+        if speech is not None:
+            out.extend(speech.release_all(now_ms))
+        if self.ledger.all_settled:
+            return self._hand_off(now_ms, out)
+        return out
+
+    def _on_unwanted_live_opened(self, event: LiveOpened, now_ms: float) -> list[Command]:
+        # A connect that was under way when the call moved on: close what it opened.
+        return [CloseLive("not needed")]
+
+    def _on_call_controlled(self, event: CallControlled, now_ms: float) -> list[Command]:
+        fields: dict[str, object] = {"action": action_name(event.action), "ok": event.ok}
+        if event.ok:
+            # The carrier now ends the stream (Twilio sends `stop`); the handoff timer bounds it.
+            return [Note("call.controlled", fields)]
+        fields["detail"] = event.detail[:200]
+        note = Note("call.control_failed", fields, "warning")
+        return self._end("call control failed", now_ms, [note])
+
+    def _on_end_requested(self, event: EndRequested, now_ms: float) -> list[Command]:
+        out: list[Command] = []
+        if self._live_session:
+            self._live_session = False
+            out.append(CloseLive(event.reason))
+        return self._end(event.reason, now_ms, out)
