@@ -262,6 +262,8 @@ class VonageSettings:
     audio_rate_hz: int = 16_000
     from_number: str | None = None
     """VONAGE_FROM_NUMBER: the caller id a transfer presents (one of the account's numbers)."""
+    allow_unsigned: bool = False
+    """In GATEWAY_UNSIGNED_CARRIERS: webhooks are taken without a signature secret."""
 
     def __repr__(self) -> str:
         key = "***" if self.private_key else None
@@ -278,9 +280,11 @@ class ExotelSettings:
 
     stream_user: str | None = None
     """EXOTEL_STREAM_USER / EXOTEL_STREAM_PASSWORD: the Basic credentials Exotel presents (the
-    `user:password@` of the applet's URL); unset, requests are not checked (IP allow-listing)."""
+    `user:password@` of the applet's URL); unset, every request is refused (unless unsigned)."""
     stream_password: str | None = None
     audio_rate_hz: int = 8_000
+    allow_unsigned: bool = False
+    """In GATEWAY_UNSIGNED_CARRIERS: requests are taken without Basic credentials."""
 
     def __repr__(self) -> str:
         password = "***" if self.stream_password else None
@@ -419,7 +423,7 @@ def _twilio(reader: _Reader) -> TwilioSettings:
     )
 
 
-UNSIGNED_CARRIERS = ("telnyx", "plivo", "signalwire")
+UNSIGNED_CARRIERS = ("telnyx", "plivo", "signalwire", "vonage", "exotel")
 """Carriers GATEWAY_UNSIGNED_CARRIERS may name: without their verification key they refuse every
 webhook unless named there (Twilio's unsigned mode predates this and only warns)."""
 
@@ -545,6 +549,7 @@ def _vonage(reader: _Reader) -> VonageSettings:
         api_base=base,
         audio_rate_hz=_rate(reader, "VONAGE_AUDIO_RATE", 16_000),
         from_number=reader.text("VONAGE_FROM_NUMBER"),
+        allow_unsigned="vonage" in _unsigned(reader),
     )
 
 
@@ -558,6 +563,7 @@ def _exotel(reader: _Reader) -> ExotelSettings:
         stream_user=user,
         stream_password=password,
         audio_rate_hz=_rate(reader, "EXOTEL_AUDIO_RATE", 8_000),
+        allow_unsigned="exotel" in _unsigned(reader),
     )
 
 

@@ -1,0 +1,85 @@
+"""Reading carriers' JSON control messages safely: the helpers every translator shares.
+
+A translator must never raise on what a carrier (or an impostor) sends, and whatever it puts in
+a log line must be short and printable. `json_object` decodes one text message into a JSON
+object or says, in a `MessageIgnored`, why it could not; `clip` makes a string loggable;
+`integer` reads the numbers carriers send as decimal strings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
+from gateway.core.events import MessageIgnored
+
+__all__ = ["DTMF_DIGITS", "clip", "integer", "json_object", "malformed", "oversized"]
+
+DTMF_DIGITS: Final = frozenset("0123456789*#ABCD")
+
+_DETAIL_CHARS: Final = 80
+_INTEGER_CHARS: Final = 20  # an int64 is 19 digits: anything longer is garbage
+
+
+def clip(text: str) -> str:
+    """`text` cut to a loggable size, with control characters replaced."""
+    cut = text[:_DETAIL_CHARS]
+    safe = cut if cut.isprintable() else "".join(c if c.isprintable() else "?" for c in cut)
+    return safe + "…" if len(text) > _DETAIL_CHARS else safe
+
+
+def malformed(detail: str) -> MessageIgnored:
+    return MessageIgnored("malformed", detail)
+
+
+def integer(raw: object) -> int | None:
+    """An integer sent as a short decimal string or as a JSON number (None otherwise)."""
+    if isinstance(raw, str):
+        if 0 < len(raw) <= _INTEGER_CHARS:
+            try:
+                return int(raw)
+            except ValueError:
+                return None
+        return None
+    if isinstance(raw, bool):  # JSON true is not a number
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    return None
+
+
+def oversized(
+    message: str | bytes, limit: int = MAX_CARRIER_MESSAGE_BYTES
+) -> MessageIgnored | None:
+    """A `MessageIgnored` when `message` is larger than `limit` bytes (UTF-8 for text)."""
+    size = len(message)
+    if isinstance(message, str) and size * 4 > limit:
+        # Only long text needs its UTF-8 size measured (a character is at most 4 bytes).
+        size = len(message.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        return MessageIgnored("oversized", f"{size} bytes > {limit}")
+    return None
+
+
+def json_object(message: str | bytes) -> dict[str, Any] | MessageIgnored:
+    """One text message decoded as a JSON object, or why it is not one (never raises)."""
+    too_big = oversized(message)
+    if too_big is not None:
+        return too_big
+    if isinstance(message, bytes):
+        try:
+            message = message.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return malformed(f"invalid UTF-8 at byte {exc.start}")
+    try:
+        decoded = json.loads(message)
+    except json.JSONDecodeError as exc:
+        return malformed(f"invalid JSON at char {exc.pos}")
+    except (ValueError, RecursionError):  # lone surrogates, absurd nesting
+        return malformed("invalid JSON")
+    if type(decoded) is not dict:
+        return malformed(f"a JSON {type(decoded).__name__}, not an object")
+    return decoded
