@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["connect_stream", "dial", "say_and_dial", "say_and_hang_up"]
+__all__ = ["connect_stream", "dial", "fallback", "say_and_dial", "say_and_hang_up"]
 
 _DECLARATION: Final = '<?xml version="1.0" encoding="UTF-8"?>'
 _STREAM_SCHEMES: Final = ("wss", "ws")
@@ -54,18 +54,25 @@ def connect_stream(
     parameters: Mapping[str, str],
     *,
     status_callback: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+    allow_query: bool = False,
 ) -> str:
     """`<Response><Connect><Stream url=…>` with one `<Parameter>` per entry of `parameters`.
 
     `stream_url` must be `wss://` (`ws://` only for local tests) and carry no query string or
     fragment: Twilio fails such a stream (errors 31920/31922); pass values as parameters. With
-    `status_callback`, Twilio POSTs stream-started/stopped/error events there.
+    `status_callback`, Twilio POSTs stream-started/stopped/error events there. The dialects
+    built on TwiML (Telnyx TeXML, SignalWire cXML) add their own `<Stream>` `attributes`
+    (`codec`, `bidirectionalMode`, ...); `allow_query` lets a dialect that reads its stream
+    URL's query string (TeXML) carry one.
     """
     _check_url(stream_url, _STREAM_SCHEMES, "stream URL")
-    if "?" in stream_url or "#" in stream_url:
+    if "#" in stream_url or ("?" in stream_url and not allow_query):
         raise ValueError("stream URL must not carry a query string or fragment; use parameters")
     response = ET.Element("Response")
     stream = ET.SubElement(ET.SubElement(response, "Connect"), "Stream", url=stream_url)
+    for name, value in (attributes or {}).items():
+        stream.set(name, _xml_safe(value, f"attribute {name!r}"))
     if status_callback is not None:
         stream.set("statusCallback", _check_url(status_callback, _CALLBACK_SCHEMES, "callback"))
         stream.set("statusCallbackMethod", "POST")
@@ -135,3 +142,10 @@ def dial(destination: str) -> str:
     response = ET.Element("Response")
     _dial(response, destination)
     return _document(response)
+
+
+def fallback(message: str, transfer_to: str | None) -> str:
+    """The polite refusal: `message`, then a dial to `transfer_to` or a hang-up when None."""
+    if transfer_to is None:
+        return say_and_hang_up(message)
+    return say_and_dial(message, transfer_to)

@@ -47,6 +47,20 @@ SIM_CARRIERS: tuple[SimCarrier, ...] = (
         "TWILIO_ACCOUNT_SID",
         "Auth Token (X-Twilio-Signature)",
     ),
+    SimCarrier(
+        "telnyx",
+        "gateway.sim.telnyx:TelnyxDialect",
+        "TELNYX_SIM_PRIVATE_KEY",
+        None,
+        "base64 Ed25519 private key seed matching the gateway's TELNYX_PUBLIC_KEY",
+    ),
+    SimCarrier(
+        "vonage",
+        "gateway.sim.vonage:VonageDialect",
+        "VONAGE_SIGNATURE_SECRET",
+        None,
+        "signature secret (the signed webhooks' HS256 JWT)",
+    ),
 )
 
 DEFAULT_CARRIER = "twilio"

@@ -110,6 +110,8 @@ class StreamAnswer:
     parameters: tuple[tuple[str, str], ...] = ()
     before: tuple[Verb, ...] = ()
     after: tuple[Verb, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
+    """The stream element's attributes other than its URL (codec, mode, ...)."""
 
 
 class AnswerRefusedError(Exception):
@@ -133,10 +135,12 @@ class StreamDialect(Protocol):
         """The messages that open the stream (Twilio: `connected`, then `start`)."""
         ...
 
-    def media(self, payload: bytes, timestamp_ms: int) -> str | bytes:
+    def media(self, payload: bytes, timestamp_ms: int) -> str | bytes | list[str | bytes]:
         """One inbound audio frame; `payload` is in the stream's encoding (μ-law for Twilio).
 
-        Text is sent as a text frame, bytes as a binary frame (carriers with binary audio)."""
+        Text is sent as a text frame, bytes as a binary frame (carriers with binary audio). A
+        list is sent in its order (a carrier that delivers frames out of order holds one back
+        and sends it after the next); an empty list sends nothing now."""
         ...
 
     def dtmf(self, digit: str) -> str: ...
@@ -145,8 +149,8 @@ class StreamDialect(Protocol):
         """The carrier's answer to a playback marker (Twilio: the `mark` echo)."""
         ...
 
-    def stop(self) -> str | None:
-        """The message that ends the stream (None: the carrier just closes the socket)."""
+    def stop(self) -> str | list[str | bytes] | None:
+        """The message(s) that end the stream (None: the carrier just closes the socket)."""
         ...
 
     def encode_audio(self, samples: npt.NDArray[np.int16]) -> bytes:
@@ -178,4 +182,6 @@ class CarrierDialect(Protocol):
         """Extra headers on the WebSocket upgrade request (signature, user agent)."""
         ...
 
-    def new_stream(self, options: SimOptions) -> StreamDialect: ...
+    def new_stream(self, options: SimOptions) -> StreamDialect:
+        """The stream the last parsed answer asked for (a dialect object serves one call)."""
+        ...

@@ -58,6 +58,15 @@ class CloseStream:
 Outgoing = SendText | CloseStream
 
 
+def _sends(messages: str | bytes | list[str | bytes] | None) -> list[Outgoing]:
+    """A dialect's answer (one message, several, or none) as messages to send in order."""
+    if messages is None:
+        return []
+    if isinstance(messages, list):
+        return [SendText(message) for message in messages]
+    return [SendText(messages)]
+
+
 @dataclass
 class StreamRecords:
     """What the session observed (mutable while the stream runs)."""
@@ -125,7 +134,7 @@ class StreamSession:
         for at_ms, _, item in due:
             if isinstance(item, SendFrame):
                 payload = self.stream.encode_audio(item.samples)
-                out.append(SendText(self.stream.media(payload, item.timestamp_ms)))
+                out += _sends(self.stream.media(payload, item.timestamp_ms))
             elif isinstance(item, SendDtmf):
                 self.records.dtmf.append(DtmfPress(at_ms, item.digit))
                 self._note(at_ms, "sent.dtmf", item.digit)
@@ -134,8 +143,7 @@ class StreamSession:
                 out.append(self._echo(now_ms, item))
             else:
                 self._note(at_ms, "sent.stop", "end of the caller's script")
-                stop = self.stream.stop()
-                out += [*([] if stop is None else [SendText(stop)]), CloseStream(1000, "")]
+                out += [*_sends(self.stream.stop()), CloseStream(1000, "")]
                 self.ending = True
                 self.end_ms = at_ms
                 break

@@ -41,13 +41,15 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def check_stream_url(url: str) -> None:
-    """Raise `AnswerRefusedError` (31920) for a stream URL Twilio would not connect to."""
+def check_stream_url(url: str, *, allow_query: bool = False) -> None:
+    """Raise `AnswerRefusedError` (31920) for a stream URL Twilio would not connect to.
+
+    `allow_query`: the dialect passes the query string on (Telnyx TeXML); a fragment never."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if not host:
         raise AnswerRefusedError(31920, f"stream url has no host: {url!r}")
-    if parts.query or parts.fragment or url.rstrip().endswith("?"):
+    if parts.fragment or (not allow_query and (parts.query or url.rstrip().endswith("?"))):
         raise AnswerRefusedError(
             31920, f"stream url must not carry a query string (use <Parameter>): {url!r}"
         )
@@ -69,14 +71,14 @@ def _verb(element: ET.Element) -> Verb:
     return Verb(element.tag, text, tuple(sorted(element.attrib.items())))
 
 
-def _stream(connect: ET.Element) -> tuple[str, tuple[tuple[str, str], ...]]:
+def _stream(connect: ET.Element, allow_query: bool) -> tuple[str, tuple[tuple[str, str], ...]]:
     if len(connect) != 1:
         raise AnswerRefusedError(12200, "<Connect> holds exactly one noun")
     stream = connect[0]
     url = stream.get("url", "").strip()
     if not url:
         raise AnswerRefusedError(12200, "<Stream> needs a url attribute")
-    check_stream_url(url)
+    check_stream_url(url, allow_query=allow_query)
     track = stream.get("track", "inbound_track")
     if track != "inbound_track":
         raise AnswerRefusedError(
@@ -95,8 +97,11 @@ def _stream(connect: ET.Element) -> tuple[str, tuple[tuple[str, str], ...]]:
     return url, tuple(parameters.items())
 
 
-def parse_twiml(body: str) -> StreamAnswer:
-    """Read a TwiML answer; raises `AnswerRefusedError` where Twilio would refuse it."""
+def parse_twiml(body: str, *, allow_query: bool = False) -> StreamAnswer:
+    """Read a TwiML answer; raises `AnswerRefusedError` where Twilio would refuse it.
+
+    The TwiML-compatible dialects (TeXML, cXML) read it too: `allow_query` for TeXML stream
+    URLs, and the stream's other attributes come back in `StreamAnswer.attributes`."""
     if len(body.encode()) > MAX_TWIML_BYTES:
         raise AnswerRefusedError(12100, f"TwiML larger than {MAX_TWIML_BYTES} bytes")
     try:
@@ -108,9 +113,11 @@ def parse_twiml(body: str) -> StreamAnswer:
     before: list[Verb] = []
     for index, element in enumerate(root):
         if element.tag == "Connect" and any(child.tag == "Stream" for child in element):
-            url, parameters = _stream(element)
+            url, parameters = _stream(element, allow_query)
             after = tuple(_verb(e) for e in root[index + 1 :])
-            return StreamAnswer(url, parameters, tuple(before), after)
+            stream = element[0]
+            attributes = tuple(sorted((k, v) for k, v in stream.attrib.items() if k != "url"))
+            return StreamAnswer(url, parameters, tuple(before), after, attributes)
         before.append(_verb(element))
         if element.tag in _TERMINAL_VERBS:
             break
