@@ -50,6 +50,8 @@ class TelnyxDialect:
         self._clock_s = clock_s
         self.codec = "PCMU"
         """The codec the last answer asked for."""
+        self.stream: TelnyxStream | None = None
+        """The last stream opened (its `swapped` count, for tests)."""
 
     def webhook(self, base_url: str, options: SimOptions) -> WebhookRequest:
         url = base_url.rstrip("/") + self.webhook_path
@@ -101,6 +103,7 @@ class TelnyxDialect:
     def new_stream(self, options: SimOptions) -> TelnyxStream:
         codec = StreamCodec(CODECS[self.codec])
         stream_id = str(uuid.uuid4())
-        return TelnyxStream(
+        self.stream = TelnyxStream(
             options.call_sid, stream_id, self.codec, codec, swap_every=self.swap_every
         )
+        return self.stream
