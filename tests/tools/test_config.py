@@ -321,3 +321,16 @@ def test_from_settings_refuses_non_blocking_tools_for_3x_models(tmp_path: Path) 
 def test_settings_refuse_a_tools_file_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="GATEWAY_TOOLS_FILE is not a file"):
         load_settings({"GATEWAY_TOOLS_FILE": str(tmp_path / "nope.toml")}, env_file=None)
+
+
+def test_the_docs_example_loads() -> None:
+    text = (REPO / "docs" / "tools.md").read_text()
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    box = toolbox(example, {"EXAMPLE_BACKEND_TOKEN": "docs-token-0123"})
+    assert box.names == (
+        "lookup_order",
+        "book_appointment",
+        "business_hours",
+        "transfer_call",
+        "end_call",
+    )
