@@ -5,8 +5,11 @@ stream may become a call (stream token, known call), claims the call's Live sess
 runs four tasks in one `asyncio.TaskGroup`:
 
 * carrier reader: wire message -> translator -> bridge;
-* Live reader: Live frame -> bridge (after claiming or opening the session);
-* carrier writer and Live writer: each drains one bounded queue of encoded messages.
+* Live link (`LiveLink`): claims the session, sends the Live queue to it, replaces it when the
+  bridge says `ReconnectLive`, and runs one reader per session (Live frame -> bridge);
+* carrier writer: drains the carrier queue;
+* one task per running tool call (`RunTool` -> `ToolFinished`) and per carrier REST request
+  (`ControlCall` -> `CallControlled`).
 
 Every command the bridge returns is executed synchronously (enqueue, set a timer, log), so one
 bridge step never interleaves with another. Timers are `loop.call_at` handles (`TimerSet`).
@@ -16,8 +19,7 @@ ends.
 Queues and their overflow policies:
 * carrier out (`CARRIER_QUEUE_MAX` messages): the bridge already bounds playback to its lead, so
   a full queue means the carrier stopped reading: the call ends (`carrier.stalled`).
-* Live out (`LIVE_QUEUE_MAX` messages, ~10 s of caller audio): drop-oldest, counted. The Live send
-  timeout (5 s) closes a stuck session well before the queue can fill.
+* Live out: see `gateway.shell.live_link` (drop-oldest, counted).
 """
 
 from __future__ import annotations
@@ -27,53 +29,82 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.carriers.base import CarrierTranslator
+from gateway.carriers.control import CallControl
 from gateway.core.bridge import CallBridge, IllegalTransition
 from gateway.core.events import (
     BridgeEvent,
+    CallAction,
+    CallControlled,
     CallStarted,
     CancelTimer,
+    CancelTool,
     CarrierClosed,
     CarrierEvent,
     ClearPlayback,
     CloseLive,
     Command,
+    ControlCall,
     EndCall,
     EndRequested,
-    LiveClosed,
-    LiveOpened,
     Note,
     PlaceMark,
     PlayAudio,
+    ReconnectLive,
+    RunTool,
     SendAudio,
     SendText,
     SendToolResponse,
     StartTimer,
     TimerFired,
+    ToolFinished,
 )
-from gateway.live.closes import close_info
-from gateway.live.events import AudioChunk, Interrupted
+from gateway.live.events import AudioChunk, FunctionCall, Interrupted
 from gateway.log import get_logger
 from gateway.shell.latency import LatencySamples
-from gateway.shell.live_client import LiveClosedError, LiveConnectError, LiveSession
+from gateway.shell.live_client import LiveSession
+from gateway.shell.live_link import CLOSE_LIVE, LiveLink, OpenSession
 from gateway.shell.timers import TimerSet
+from gateway.tools.base import ToolContext
 
 __all__ = ["CallRunner", "RunnerOptions"]
 
 CARRIER_QUEUE_MAX = 1000
-LIVE_QUEUE_MAX = 500
 _END = object()  # carrier-queue sentinel: close the socket after what is queued
-_CLOSE_LIVE = object()  # Live-queue sentinel: close the session after what is queued
 _NO_METRIC, _DOWNLINK, _CLEAR = 0, 1, 2
 
 Authorize = Callable[[CallStarted], str | None]
 """Returns None to accept a stream's `start`, else the reason it is refused (logged)."""
 ClaimSession = Callable[[str], Awaitable[LiveSession]]
+
+
+class RunsTools(Protocol):
+    async def run(self, call: FunctionCall, context: ToolContext) -> ToolFinished: ...
+
+
+class PerformsControl(Protocol):
+    async def perform(
+        self, control: CallControl, call_id: str, action: CallAction
+    ) -> CallControlled: ...
+
+
+@dataclass(frozen=True)
+class CallServices:
+    """What a call may use besides its two sockets; each part is optional."""
+
+    open_session: OpenSession | None = None
+    """Opens replacement Live sessions (handovers, reconnects); None: a lost session ends."""
+    tools: RunsTools | None = None
+    tool_context: Callable[[str], ToolContext] | None = None
+    """The context of the call's tool runs, from its carrier call id."""
+    control: CallControl | None = None
+    """The carrier's REST requests (transfer, hang-up); None: the stream just ends."""
+    control_client: PerformsControl | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +131,7 @@ class CallRunner:
         authorize: Authorize,
         claim_session: ClaimSession,
         options: RunnerOptions | None = None,
+        services: CallServices | None = None,
     ) -> None:
         self._ws = ws
         self._translator = translator
@@ -107,23 +139,31 @@ class CallRunner:
         self._authorize = authorize
         self._claim = claim_session
         self._options = options or RunnerOptions()
+        self._services = services or CallServices()
         self._loop = asyncio.get_running_loop()
         self._carrier_out: asyncio.Queue[tuple[Any, float, int]] = asyncio.Queue(CARRIER_QUEUE_MAX)
-        self._live_out: asyncio.Queue[tuple[Any, float]] = asyncio.Queue(LIVE_QUEUE_MAX)
         self._timers = TimerSet(self._loop, lambda name: self._handle(TimerFired(name)))
-        self._session: LiveSession | None = None
-        self._live_ready = asyncio.Event()
+        self._live: LiveLink | None = None
+        self._group: asyncio.TaskGroup | None = None
+        self._tool_tasks: dict[str, asyncio.Task[None]] = {}
         self._end_requested = asyncio.Event()
         self._carrier_done = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._log: Any = get_logger(component="call")
         self.end_reason: str | None = None
         self.call_id: str | None = None
-        self.uplink_ms = LatencySamples()
         self.downlink_ms = LatencySamples()
         self.clear_ms = LatencySamples()
-        self.live_dropped = 0
         self.illegal_events = 0
+
+    @property
+    def uplink_ms(self) -> LatencySamples:
+        """Added latency caller frame -> Live send (ms), over every session of the call."""
+        return self._live.uplink_ms if self._live is not None else LatencySamples()
+
+    @property
+    def live_dropped(self) -> int:
+        return self._live.dropped if self._live is not None else 0
 
     # ------------------------------------------------------------------------------ run
 
@@ -143,7 +183,8 @@ class CallRunner:
             return await self._run_call(started, rest)
         finally:
             self._timers.cancel_all()
-            await self._close_live()
+            if self._live is not None:
+                await self._live.close()
             await self._close_carrier(1000, "")
 
     async def _await_start(self) -> tuple[CallStarted, list[CarrierEvent]] | None:
@@ -169,16 +210,29 @@ class CallRunner:
         structlog.contextvars.bind_contextvars(
             call_sid=started.call_id, stream_sid=started.stream_id
         )
+        call_id = started.call_id
+
+        def claim() -> Awaitable[LiveSession]:
+            return self._claim(call_id)
+
+        self._live = LiveLink(
+            claim=claim,
+            open_session=self._services.open_session,
+            handle=self._handle,
+            connect_timeout_s=self._options.connect_timeout_s,
+            close_timeout_s=self._options.close_timeout_s,
+            log=self._log,
+        )
         self._handle(started)
         for event in rest:
             self._handle(event)
         try:
             async with asyncio.TaskGroup() as group:
+                self._group = group
                 self._tasks = [
                     group.create_task(self._read_carrier(), name="carrier-reader"),
                     group.create_task(self._write_carrier(), name="carrier-writer"),
-                    group.create_task(self._run_live(started.call_id), name="live-reader"),
-                    group.create_task(self._write_live(), name="live-writer"),
+                    group.create_task(self._live.run(group), name="live-link"),
                 ]
                 group.create_task(self._finish_when_ended(), name="call-finisher")
         except* Exception as failure:  # a bug, not bad input: end this call, keep the process
@@ -235,30 +289,6 @@ class CallRunner:
             for event in self._translator.parse(received):
                 self._handle(event, stamp)
 
-    async def _run_live(self, call_id: str) -> None:
-        try:
-            async with asyncio.timeout(self._options.connect_timeout_s):
-                session = await self._claim(call_id)
-        except LiveConnectError as exc:
-            self._handle(LiveClosed(exc.close))
-            return
-        except TimeoutError:
-            self._handle(LiveClosed(close_info(None, "connect timeout", go_away_seen=False)))
-            return
-        self._session = session
-        structlog.contextvars.bind_contextvars(live_session=session.setup.session_id)
-        self._live_ready.set()
-        self._handle(LiveOpened(session_id=session.setup.session_id))
-        while True:
-            try:
-                events = await session.recv()
-            except LiveClosedError as exc:
-                self._handle(LiveClosed(exc.close))
-                return
-            stamp = session.frame_received_s
-            for event in events:
-                self._handle(event, stamp)
-
     # -------------------------------------------------------------------------- writers
 
     async def _write_carrier(self) -> None:
@@ -282,37 +312,15 @@ class CallRunner:
                 self.clear_ms.add((time.perf_counter() - stamp) * 1000)
         self._carrier_done.set()
 
-    async def _write_live(self) -> None:
-        await self._live_ready.wait()
-        session = self._session
-        assert session is not None
-        while True:
-            item, stamp = await self._live_out.get()
-            if item is _CLOSE_LIVE:
-                await self._close_live()
-                return
-            try:
-                if isinstance(item, SendAudio):
-                    await session.send_audio(item.pcm, item.rate_hz)
-                    if stamp:
-                        self.uplink_ms.add((time.perf_counter() - stamp) * 1000)
-                elif isinstance(item, SendText):
-                    await session.send_text(item.text)
-                elif isinstance(item, SendToolResponse):
-                    await session.send_tool_response(item.results)
-            except LiveClosedError:
-                return  # the Live reader reports the close to the bridge
-            except TimeoutError:
-                self._log.warning("live.send_timeout")
-                await self._close_live(code=1011, reason="send timeout")
-                return
-
     async def _finish_when_ended(self) -> None:
         await self._end_requested.wait()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._options.finish_timeout_s):
                 await self._carrier_done.wait()
-        for task in self._tasks:
+        # The group waits for every task: readers of replaced sessions, tools and REST requests
+        # are told to stop too.
+        readers = self._live.readers if self._live is not None else set()
+        for task in (*self._tasks, *self._tool_tasks.values(), *readers):
             task.cancel()
 
     # ------------------------------------------------------------------------ execution
@@ -334,8 +342,9 @@ class CallRunner:
 
     def _execute(self, commands: Iterable[Command], stamp: float = 0.0, metric: int = 0) -> None:
         for command in commands:
-            if isinstance(command, SendAudio | SendText | SendToolResponse):
-                self._enqueue_live(command, stamp)
+            if isinstance(command, SendAudio | SendText | SendToolResponse | ReconnectLive):
+                assert self._live is not None
+                self._live.enqueue(command, stamp)
             elif isinstance(command, PlayAudio | PlaceMark | ClearPlayback):
                 # Only the first frame an event released is a latency sample (later ones are
                 # paced deliberately); a clear measures interrupted -> clear.
@@ -348,7 +357,16 @@ class CallRunner:
             elif isinstance(command, CancelTimer):
                 self._timers.cancel(command.name)
             elif isinstance(command, CloseLive):
-                self._enqueue_live(_CLOSE_LIVE, 0.0)
+                if self._live is not None:
+                    self._live.enqueue(CLOSE_LIVE)
+            elif isinstance(command, RunTool):
+                self._start_tool(command.call)
+            elif isinstance(command, CancelTool):
+                task = self._tool_tasks.pop(command.call_id, None)
+                if task is not None:
+                    task.cancel()
+            elif isinstance(command, ControlCall):
+                self._start_control(command.action)
             elif isinstance(command, EndCall):
                 self._end(command.reason)
             elif isinstance(command, Note):
@@ -361,13 +379,41 @@ class CallRunner:
             self._log.error("carrier.stalled", queued=self._carrier_out.qsize())
             self._end("carrier stalled")
 
-    def _enqueue_live(self, item: object, stamp: float) -> None:
-        if self._live_out.full():
-            self._live_out.get_nowait()  # drop-oldest (see the module docstring)
-            if self.live_dropped == 0:
-                self._log.warning("live.queue_overflow", policy="drop-oldest")
-            self.live_dropped += 1
-        self._live_out.put_nowait((item, stamp))
+    # ------------------------------------------------------------- tools and control
+
+    def _start_tool(self, call: FunctionCall) -> None:
+        services, group = self._services, self._group
+        if services.tools is None or group is None or not call.call_id:
+            return  # the bridge only asks for configured tools; nothing to run otherwise
+        context = (
+            services.tool_context(self.call_id or "") if services.tool_context is not None else None
+        )
+        if context is None:
+            return
+        call_id = call.call_id
+        tools = services.tools
+
+        async def run_tool() -> None:
+            try:
+                finished = await tools.run(call, context)
+            finally:
+                self._tool_tasks.pop(call_id, None)
+            self._handle(finished)
+
+        self._tool_tasks[call_id] = group.create_task(run_tool(), name="tool")
+
+    def _start_control(self, action: CallAction) -> None:
+        services, group = self._services, self._group
+        control, client = services.control, services.control_client
+        if control is None or client is None or group is None or self.call_id is None:
+            self._handle(CallControlled(action, ok=False, detail="no call control configured"))
+            return
+        call_id = self.call_id
+
+        async def perform() -> None:
+            self._handle(await client.perform(control, call_id, action))
+
+        self._tasks.append(group.create_task(perform(), name="call-control"))
 
     def _end(self, reason: str) -> None:
         if self._end_requested.is_set():
@@ -380,14 +426,6 @@ class CallRunner:
             self._carrier_done.set()
 
     # -------------------------------------------------------------------------- closing
-
-    async def _close_live(self, code: int = 1000, reason: str = "") -> None:
-        session = self._session
-        if session is None:
-            return
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(self._options.close_timeout_s):
-                await session.close(code, reason)
 
     async def _close_carrier(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):

@@ -7,13 +7,16 @@ session is gone connects through it too, so both see the same configuration.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from gateway.live.endpoints import LiveEndpoint, custom_endpoint
 from gateway.live.setup import LiveConfig
 from gateway.settings import Settings
 from gateway.shell.live_client import (
     ClientOptions,
+    LiveConnectError,
     LiveSession,
     connect,
     endpoint_from_settings,
@@ -34,6 +37,16 @@ class LiveConnector:
         self._endpoint = endpoint
         self.config = config
         self.options = options
+        self.opened = 0
+        """Sessions opened (setupComplete received), pre-warmed, fresh and resumed alike."""
+        self.failed = 0
+        """Opens that failed (LiveConnectError)."""
+        self._sessions: weakref.WeakSet[LiveSession] = weakref.WeakSet()
+
+    @property
+    def open_sessions(self) -> int:
+        """Sessions opened here and not closed yet (metrics read it at scrape time)."""
+        return sum(1 for session in self._sessions if session.close_info is None)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, live_url: str | None = None) -> LiveConnector:
@@ -52,12 +65,28 @@ class LiveConnector:
             return cls(vertex, settings.live, options)
         return cls(_constant(endpoint_from_settings(settings)), settings.live, options)
 
-    async def open(self, *, resume_handle: str | None = None) -> LiveSession:
-        """A ready session; raises LiveConnectError (with a classified close) otherwise."""
-        endpoint = await self._endpoint()
-        return await connect(
-            endpoint, self.config, resume_handle=resume_handle, options=self.options
-        )
+    async def open(
+        self, *, resume_handle: str | None = None, context: str | None = None
+    ) -> LiveSession:
+        """A ready session; raises LiveConnectError (with a classified close) otherwise.
+
+        `context` (the conversation so far, for a fresh session replacing a lost one) is added
+        to the system instruction: every Live model accepts that at setup."""
+        config = self.config
+        if context:
+            instructions = f"{config.instructions}\n\n{context}" if config.instructions else context
+            config = replace(config, instructions=instructions)
+        try:
+            endpoint = await self._endpoint()
+            session = await connect(
+                endpoint, config, resume_handle=resume_handle, options=self.options
+            )
+        except LiveConnectError:
+            self.failed += 1
+            raise
+        self.opened += 1
+        self._sessions.add(session)
+        return session
 
 
 def _constant(endpoint: LiveEndpoint) -> EndpointFactory:
