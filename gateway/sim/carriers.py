@@ -55,11 +55,25 @@ SIM_CARRIERS: tuple[SimCarrier, ...] = (
         "base64 Ed25519 private key seed matching the gateway's TELNYX_PUBLIC_KEY",
     ),
     SimCarrier(
+        "plivo",
+        "gateway.sim.plivo:PlivoDialect",
+        "PLIVO_AUTH_TOKEN",
+        "PLIVO_AUTH_ID",
+        "Auth Token (X-Plivo-Signature-V3)",
+    ),
+    SimCarrier(
         "vonage",
         "gateway.sim.vonage:VonageDialect",
         "VONAGE_SIGNATURE_SECRET",
         None,
         "signature secret (the signed webhooks' HS256 JWT)",
+    ),
+    SimCarrier(
+        "exotel",
+        "gateway.sim.exotel:ExotelDialect",
+        "EXOTEL_STREAM_PASSWORD",
+        "EXOTEL_STREAM_USER",
+        "Basic password (with --account-sid as the user) of the Voicebot applet's URL",
     ),
 )
 

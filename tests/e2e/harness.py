@@ -17,14 +17,14 @@ import numpy.typing as npt
 import uvicorn
 from scipy import signal
 
-from gateway.audio import g711
-from gateway.audio.paths import CarrierFormat, UplinkPath
+from gateway.audio.paths import CarrierFormat, Encoding, UplinkPath
 from gateway.emulator import LiveEmulator
 from gateway.settings import load_settings
 from gateway.shell.app import build_app
 from gateway.shell.connector import LiveConnector
 from gateway.shell.runtime import CallRecord, GatewayRuntime
 from gateway.shell.serve import uvicorn_config
+from gateway.sim.codecs import StreamCodec
 
 AUTH_TOKEN = "test-auth-token-0123456789"
 ACCOUNT_SID = "AC" + "1" * 32
@@ -73,11 +73,15 @@ async def wait_for(predicate: object, timeout_s: float = 5.0) -> None:
             await asyncio.sleep(0.02)
 
 
-def uplink_reference(said: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
-    """What Live must receive for `said`: its μ-law frames through a fresh uplink path."""
-    path = UplinkPath(CarrierFormat())
-    payload = g711.ulaw_encode(said.astype("<i2").tobytes())
-    out = [path.process(payload[i : i + 160]) for i in range(0, len(payload), 160)]
+def uplink_reference(
+    said: npt.NDArray[np.int16], codec: StreamCodec | None = None
+) -> npt.NDArray[np.int16]:
+    """What Live must receive for `said` (8 kHz): its 20 ms frames as the carrier encodes them
+    (μ-law, or `codec`: L16 at the stream's rate) through a fresh uplink path."""
+    codec = codec or StreamCodec(Encoding.MULAW)
+    path = UplinkPath(CarrierFormat(codec.encoding, codec.rate_hz))
+    frames = [codec.encode(said[i : i + 160]) for i in range(0, len(said), 160)]
+    out = [path.process(frame) for frame in frames]
     return np.frombuffer(b"".join(out), dtype="<i2").astype(np.int16)
 
 
