@@ -17,7 +17,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["connect_stream", "dial", "fallback", "say_and_dial", "say_and_hang_up"]
+__all__ = [
+    "check_url",
+    "connect_stream",
+    "dial",
+    "fallback",
+    "say_and_dial",
+    "say_and_hang_up",
+    "xml_safe",
+]
 
 _DECLARATION: Final = '<?xml version="1.0" encoding="UTF-8"?>'
 _STREAM_SCHEMES: Final = ("wss", "ws")
@@ -27,7 +35,7 @@ _NUMBER: Final = re.compile(r"\+?[0-9][0-9 ().-]*")
 _SIP_PREFIXES: Final = ("sip:", "sips:")
 
 
-def _xml_safe(value: str, what: str) -> str:
+def xml_safe(value: str, what: str) -> str:
     found = _NOT_XML.search(value)
     if found is not None:
         # The offending code point is safe to show; the value itself may be a secret.
@@ -39,14 +47,14 @@ def _document(root: ET.Element) -> str:
     return _DECLARATION + ET.tostring(root, encoding="unicode")
 
 
-def _check_url(url: str, schemes: tuple[str, ...], what: str) -> str:
+def check_url(url: str, schemes: tuple[str, ...], what: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in schemes:
         raise ValueError(f"{what} must be a {' or '.join(s + '://' for s in schemes)} URL")
     host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     if not host:
         raise ValueError(f"{what} has no host")
-    return _xml_safe(url, what)
+    return xml_safe(url, what)
 
 
 def connect_stream(
@@ -66,15 +74,15 @@ def connect_stream(
     (`codec`, `bidirectionalMode`, ...); `allow_query` lets a dialect that reads its stream
     URL's query string (TeXML) carry one.
     """
-    _check_url(stream_url, _STREAM_SCHEMES, "stream URL")
+    check_url(stream_url, _STREAM_SCHEMES, "stream URL")
     if "#" in stream_url or ("?" in stream_url and not allow_query):
         raise ValueError("stream URL must not carry a query string or fragment; use parameters")
     response = ET.Element("Response")
     stream = ET.SubElement(ET.SubElement(response, "Connect"), "Stream", url=stream_url)
     for name, value in (attributes or {}).items():
-        stream.set(name, _xml_safe(value, f"attribute {name!r}"))
+        stream.set(name, xml_safe(value, f"attribute {name!r}"))
     if status_callback is not None:
-        stream.set("statusCallback", _check_url(status_callback, _CALLBACK_SCHEMES, "callback"))
+        stream.set("statusCallback", check_url(status_callback, _CALLBACK_SCHEMES, "callback"))
         stream.set("statusCallbackMethod", "POST")
     for name, value in parameters.items():
         if not name:
@@ -82,8 +90,8 @@ def connect_stream(
         ET.SubElement(
             stream,
             "Parameter",
-            name=_xml_safe(name, "parameter name"),
-            value=_xml_safe(value, f"parameter {name!r}"),
+            name=xml_safe(name, "parameter name"),
+            value=xml_safe(value, f"parameter {name!r}"),
         )
     return _document(response)
 
@@ -91,10 +99,10 @@ def connect_stream(
 def _say(parent: ET.Element, text: str, voice: str | None, language: str | None) -> None:
     say = ET.SubElement(parent, "Say")
     if voice is not None:
-        say.set("voice", _xml_safe(voice, "voice"))
+        say.set("voice", xml_safe(voice, "voice"))
     if language is not None:
-        say.set("language", _xml_safe(language, "language"))
-    say.text = _xml_safe(text, "spoken text")
+        say.set("language", xml_safe(language, "language"))
+    say.text = xml_safe(text, "spoken text")
 
 
 def _dial(parent: ET.Element, destination: str) -> None:
@@ -108,7 +116,7 @@ def _dial(parent: ET.Element, destination: str) -> None:
     )
     if noun is None:
         raise ValueError("dial destination must be a phone number or a sip: URI")
-    ET.SubElement(ET.SubElement(parent, "Dial"), noun).text = _xml_safe(destination, "destination")
+    ET.SubElement(ET.SubElement(parent, "Dial"), noun).text = xml_safe(destination, "destination")
 
 
 def say_and_hang_up(text: str, *, voice: str | None = None, language: str | None = None) -> str:

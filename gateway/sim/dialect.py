@@ -145,8 +145,9 @@ class StreamDialect(Protocol):
 
     def dtmf(self, digit: str) -> str: ...
 
-    def mark_echo(self, name: str) -> str:
-        """The carrier's answer to a playback marker (Twilio: the `mark` echo)."""
+    def mark_echo(self, name: str) -> str | None:
+        """The carrier's answer to a playback marker (Twilio: the `mark` echo); None when the
+        carrier sends none (a marker a flush dropped, on carriers that do not answer those)."""
         ...
 
     def stop(self) -> str | list[str | bytes] | None:

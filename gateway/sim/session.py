@@ -140,7 +140,7 @@ class StreamSession:
                 self._note(at_ms, "sent.dtmf", item.digit)
                 out.append(SendText(self.stream.dtmf(item.digit)))
             elif isinstance(item, MarkDue):
-                out.append(self._echo(now_ms, item))
+                out += self._echo(now_ms, item)
             else:
                 self._note(at_ms, "sent.stop", "end of the caller's script")
                 out += [*_sends(self.stream.stop()), CloseStream(1000, "")]
@@ -149,7 +149,7 @@ class StreamSession:
                 break
         return out
 
-    def _echo(self, now_ms: float, mark: MarkDue) -> SendText:
+    def _echo(self, now_ms: float, mark: MarkDue) -> list[Outgoing]:
         record = self.records.marks[self._echoed]
         self.records.marks[self._echoed] = replace(
             record, due_ms=mark.due_ms, echoed_ms=now_ms, played=mark.played
@@ -157,7 +157,7 @@ class StreamSession:
         self._echoed += 1
         how = "played" if mark.played else "flushed by clear"
         self._note(now_ms, "sent.mark", f"{mark.name} ({how})")
-        return SendText(self.stream.mark_echo(mark.name))
+        return _sends(self.stream.mark_echo(mark.name))
 
     # -- gateway side --------------------------------------------------------------------------
 
@@ -170,7 +170,11 @@ class StreamSession:
             self.records.media_frames_received += 1
             self.records.media_bytes_received += len(command.samples)
             # Marks that came due before this frame arrived are echoed now, not lost.
-            return [self._echo(now_ms, mark) for mark in self.playback.feed(now_ms, command)]
+            return [
+                out
+                for mark in self.playback.feed(now_ms, command)
+                for out in self._echo(now_ms, mark)
+            ]
         text = message if isinstance(message, str) else repr(message)
         event = self.stream.event_name(message)
         self.records.messages_received.append(
@@ -190,7 +194,7 @@ class StreamSession:
                 f"{cleared.flushed_marks} mark(s) flushed"
             )
             self._note(now_ms, "received.clear", detail)
-        return [self._echo(now_ms, mark) for mark in echoes]
+        return [out for mark in echoes for out in self._echo(now_ms, mark)]
 
     def _violation(self, now_ms: float, violation: ProtocolViolation) -> list[Outgoing]:
         self.records.errors.append(SimError(now_ms, violation.code, violation.reason))
