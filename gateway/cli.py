@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from gateway import __version__
 from gateway.log import configure
+
+if TYPE_CHECKING:
+    import asyncio
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -55,9 +59,26 @@ def _run_serve(args: argparse.Namespace) -> int:
     # uvicorn handles SIGTERM itself (graceful shutdown), then restores the previous handler and
     # re-raises the signal; a no-op handler makes that re-raise a clean exit with status 0.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=_loop_factory(settings.server.event_loop)) as runner,
+    ):
+        runner.run(serve(settings))
     return 0
+
+
+def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """GATEWAY_EVENT_LOOP: uvloop's loop (`uvloop`, or `auto` when it is installed) or asyncio's."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise SystemExit("GATEWAY_EVENT_LOOP=uvloop but uvloop is not installed") from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def _run_call(args: argparse.Namespace) -> int:

@@ -20,6 +20,13 @@ import structlog
 _SECRET_FIELD = re.compile(r"(api_?key|token(?!s)|secret|password|authorization|signature)", re.I)
 _MASK = "***"
 _registered: set[str] = set()
+# Credentials in the plain text of other libraries' log lines (websockets logs request headers
+# at DEBUG): the header's or query parameter's value is masked whether registered or not.
+_SECRET_HEADER = re.compile(
+    r"(?i)\b(x-goog-api-key|authorization|x-twilio-signature|proxy-authorization)(\s*[:=]\s*)"
+    r"[^\r\n,'\"]+"
+)
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:key|access_token|token)=)[^&#\s'\"]+")
 
 
 def register_secret(value: str | None) -> None:
@@ -34,6 +41,15 @@ def redact_text(text: str) -> str:
         if secret in text:
             text = text.replace(secret, _MASK)
     return text
+
+
+class _RedactingFormatter(logging.Formatter):
+    """The stdlib lines (libraries: uvicorn, websockets) on stderr, secrets masked like ours."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = redact_text(super().format(record))
+        text = _SECRET_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{_MASK}", text)
+        return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}{_MASK}", text)
 
 
 def _redact_value(value: Any) -> Any:
@@ -82,9 +98,9 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(
-        level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=numeric, handlers=[handler])
 
 
 def get_logger(**initial: Any) -> structlog.stdlib.BoundLogger:

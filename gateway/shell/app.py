@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.audio.paths import CarrierFormat, DownlinkPath, UplinkPath
 from gateway.settings import Settings
 from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
+from gateway.shell.metrics import CONTENT_TYPE, GatewayMetrics
 from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.services import GatewayServices
 
 __all__ = ["build_app"]
 
@@ -24,21 +26,58 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "active_calls": runtime.active_calls})
 
 
+async def readyz(request: Request) -> JSONResponse:
+    """200 while new calls are admitted; 503 while draining or at GATEWAY_MAX_CALLS."""
+    runtime: GatewayRuntime = request.app.state.gateway
+    load, limit = runtime.load, runtime.settings.server.max_calls
+    if runtime.draining:
+        status = "draining"
+    elif load >= limit:
+        status = "at capacity"
+    else:
+        status = "ready"
+    body = {
+        "status": status,
+        "active_calls": runtime.active_calls,
+        "load": load,
+        "max_calls": limit,
+    }
+    return JSONResponse(body, status_code=200 if status == "ready" else 503)
+
+
+async def metrics(request: Request) -> Response:
+    registry: GatewayMetrics = request.app.state.metrics
+    return Response(registry.exposition(), media_type=CONTENT_TYPE)
+
+
 def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
-    """The gateway's ASGI app; its runtime is `app.state.gateway` once the lifespan started."""
+    """The gateway's ASGI app; its runtime is `app.state.gateway` once the lifespan started.
+
+    Raises ToolsFileError for a bad GATEWAY_TOOLS_FILE (start-up stops with its message)."""
+    services = GatewayServices.load(settings, connector)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Filter design runs once per rate pair and process (~0.5 s): do it before the first call
         # instead of inside it, where it would stall every call on the event loop.
-        UplinkPath(CarrierFormat())
-        DownlinkPath(CarrierFormat())
+        # Every carrier rate (L16 carriers stream at 16 or 24 kHz too); cached per process.
+        for rate_hz in (8_000, 16_000, 24_000):
+            UplinkPath(CarrierFormat(rate_hz=rate_hz))
+            DownlinkPath(CarrierFormat(rate_hz=rate_hz))
         runtime = GatewayRuntime(settings, connector)
         app.state.gateway = runtime
+        app.state.services = services
+        app.state.metrics = GatewayMetrics(runtime)
         try:
             yield
         finally:
             await runtime.aclose()
+            await services.aclose()
 
-    routes = [Route("/healthz", healthz, methods=["GET"]), *carrier_routes()]
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *carrier_routes(),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)

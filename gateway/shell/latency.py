@@ -30,6 +30,10 @@ class LatencySamples:
     def count(self) -> int:
         return self._seen
 
+    def kept(self) -> tuple[list[float], int]:
+        """The samples kept and how many seen samples each stands for (1 until halved)."""
+        return self._samples, self._stride
+
     def percentile(self, fraction: float) -> float | None:
         """The nearest-rank percentile (0 < fraction <= 1), or None without samples."""
         if not self._samples:

@@ -1,16 +1,23 @@
-"""The gateway's process-wide state: stream tokens, pre-warmed sessions, active calls.
+"""The gateway's process-wide state: stream tokens, pre-warmed sessions, active calls, admission.
 
-One `GatewayRuntime` lives on `app.state.gateway` for the life of the server. Routes ask it to
-authorize a media stream (`authorize`) and to hand a call its Live session (`claim_session`).
+One `GatewayRuntime` lives on `app.state.gateway` for the life of the server. A carrier's voice
+webhook asks it whether to take a call (`admission`), then for the call's stream token
+(`issue_token`); its media route asks it to authorize the stream (`authorize`) and to hand the
+call its Live session (`claim_session`). `drain` stops taking calls and ends the running ones.
+
+Admission counts the calls running now plus the calls answered at the webhook whose stream has
+not started yet (their token is neither redeemed nor expired): a burst of webhooks cannot admit
+more than GATEWAY_MAX_CALLS between the answer and the stream.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gateway.core.events import CallStarted
@@ -19,15 +26,23 @@ from gateway.core.transcript import TranscriptLine
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.connector import LiveConnector
+from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveConnectError, LiveSession
 from gateway.shell.prewarm import PrewarmPool
 
 if TYPE_CHECKING:
     from gateway.shell.call_runner import CallRunner
 
-__all__ = ["CallObserver", "CallRecord", "GatewayRuntime"]
+__all__ = ["CallObserver", "CallRecord", "GatewayRuntime", "Refusal"]
 
 _log = get_logger(component="gateway")
+FALLBACK_MESSAGE = "Sorry, our assistant cannot take your call right now."
+FALLBACK_TRANSFER_MESSAGE = (
+    "Sorry, our assistant cannot take your call right now. Connecting you to a colleague."
+)
+DRAIN_END_GRACE_S = 10.0
+"""After `request_end("draining")`, how long the remaining calls get to close before shutdown
+goes on without them (their goodbye, the Live close, the carrier close: each bounded itself)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,20 @@ class CallRecord:
     call_id: str
     summary: Mapping[str, Any]
     transcript: Sequence[TranscriptLine]
+    latency_ms: Mapping[str, LatencySamples] = field(default_factory=dict)
+    """The gateway's added latency samples by direction (`uplink`, `downlink`, `clear`)."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a webhook is not taking its call, and what the carrier should do with the caller."""
+
+    reason: str
+    """`at capacity` or `draining`."""
+    message: str
+    """What to say to the caller first."""
+    transfer_to: str | None
+    """GATEWAY_FALLBACK_NUMBER: dial it after the message; None: hang up after it."""
 
 
 CallObserver = Callable[[CallRecord], None]
@@ -62,6 +91,12 @@ class GatewayRuntime:
         self.streams_rejected = 0
         self.calls: set[CallRunner] = set()
         """The calls running now (each holds a `call_slot`)."""
+        self._awaiting_stream: dict[str, float] = {}
+        """Calls answered at the webhook whose stream has not started: call id -> token expiry."""
+        self.draining = False
+        self._hurry = False
+        self.refused: dict[str, int] = {}
+        """Webhooks answered with the fallback, by reason."""
         self.observers: list[CallObserver] = []
         """Called with each finished call (metrics, transcripts, tests); must not block."""
 
@@ -86,15 +121,49 @@ class GatewayRuntime:
             except Exception:  # an observer's bug must not break the call path
                 _log.exception("call.observer_failed")
 
+    @property
+    def load(self) -> int:
+        """Calls counted against GATEWAY_MAX_CALLS: running, or answered and awaiting a stream."""
+        now = self._wall_clock_s()
+        expired = [call for call, until in self._awaiting_stream.items() if until <= now]
+        for call in expired:
+            del self._awaiting_stream[call]
+        return len(self.calls) + len(self._awaiting_stream)
+
+    @property
+    def ready(self) -> bool:
+        """Whether a new call would be admitted now (what `GET /readyz` answers)."""
+        return not self.draining and self.load < self.settings.server.max_calls
+
+    def admission(self) -> Refusal | None:
+        """None when a webhook may take its call (then `issue_token`), else the fallback to answer.
+
+        A refused call opens no Live session and gets no token: the carrier plays the message and
+        dials GATEWAY_FALLBACK_NUMBER when it is set, else hangs up.
+        """
+        if self.draining:
+            reason = "draining"
+        elif self.load >= self.settings.server.max_calls:
+            reason = "at capacity"
+        else:
+            return None
+        self.refused[reason] = self.refused.get(reason, 0) + 1
+        number = self.settings.server.fallback_number
+        message = FALLBACK_MESSAGE if number is None else FALLBACK_TRANSFER_MESSAGE
+        return Refusal(reason, message, number)
+
     def issue_token(self, call_id: str) -> str:
-        """A fresh single-use stream token for `call_id`."""
-        return self.tokens.issue(call_id, self._wall_clock_s(), secrets.token_bytes(16))
+        """A fresh single-use stream token for `call_id` (the call now counts as admitted)."""
+        now = self._wall_clock_s()
+        self._awaiting_stream[call_id] = now + self.settings.server.stream_token_ttl_s
+        return self.tokens.issue(call_id, now, secrets.token_bytes(16))
 
     def authorize(self, started: CallStarted) -> str | None:
         """None when the stream's `start` carries a valid, unused token for its call."""
         token = started.custom_parameters.get(STREAM_TOKEN_PARAMETER)
         check = self.tokens.redeem(token, started.call_id, self._wall_clock_s())
         if check is TokenCheck.VALID:
+            self._awaiting_stream.pop(started.call_id, None)  # it is in `calls` now
             return None
         self.streams_rejected += 1
         return f"token {check.name.lower()}"
@@ -109,6 +178,49 @@ class GatewayRuntime:
         if session is not None:
             return session
         return await self.connector.open()
+
+    async def drain(self, timeout_s: float, *, end_grace_s: float = DRAIN_END_GRACE_S) -> int:
+        """Stop taking calls, let the running ones finish for up to `timeout_s` (or until
+        `hurry_drain`), then end the rest (`request_end("draining")`) and give them `end_grace_s`
+        to close. Returns how many calls had to be ended. Readiness is false and webhooks get the
+        fallback from the first moment.
+        """
+        self.draining = True
+        _log.info(
+            "gateway.draining",
+            active_calls=len(self.calls),
+            awaiting_stream=self.load - len(self.calls),
+            timeout_s=timeout_s,
+        )
+        # Calls answered just before the drain still get their stream: wait for them too.
+        finished = await self._wait_idle(timeout_s, include_awaiting=True, hurriable=True)
+        ended = 0
+        if not finished:
+            ended = len(self.calls)
+            _log.warning("gateway.drain_ending_calls", calls=ended, timeout_s=timeout_s)
+            for runner in list(self.calls):
+                runner.request_end("draining")
+            if not await self._wait_idle(end_grace_s, include_awaiting=False, hurriable=False):
+                _log.error("gateway.drain_incomplete", calls_left=len(self.calls))
+        _log.info("gateway.drained", ended_calls=ended)
+        return ended
+
+    def hurry_drain(self) -> None:
+        """End the drain's wait now (a second signal): running calls are ended at once."""
+        self._hurry = True
+
+    async def _wait_idle(
+        self, timeout_s: float, *, include_awaiting: bool, hurriable: bool
+    ) -> bool:
+        """Poll until no call runs (nor, with `include_awaiting`, waits for its stream)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.calls or (include_awaiting and self.load > 0):
+            left = deadline - loop.time()
+            if left <= 0 or (hurriable and self._hurry):
+                return False
+            await asyncio.sleep(min(0.1, left))
+        return True
 
     async def aclose(self) -> None:
         await self.prewarm.aclose()

@@ -1,22 +1,39 @@
 """`gateway serve`: the call server on uvicorn, with the embedded Live emulator when no backend
-is configured.
+is configured, and a graceful drain on SIGTERM.
 
-Server choices for long-lived media sockets (docs/configuration.md explains them):
+Server choices for long-lived media sockets (docs/configuration.md and docs/operations.md explain
+them):
 * `websockets-sansio`: uvicorn's WebSocket implementation on the websockets sans-I/O protocol
-  (the legacy `websockets` implementation is deprecated upstream);
+  (the legacy `websockets` implementation is deprecated upstream; `wsproto` is slower);
+* no permessage-deflate: μ-law in base64 barely compresses, and each compressed socket costs a
+  zlib context per direction (hundreds of KiB) and CPU on every 20 ms frame;
 * inbound messages capped at 64 KiB: a Twilio media message is ~0.4 KiB and nothing legitimate is
   near the cap, so an oversized one is refused by the protocol layer (close 1009) before parsing;
 * pings every 20 s with a 30 s pong timeout, so a vanished carrier socket is noticed in < 1 min
   even if the per-call idle timeout were not there;
 * `X-Forwarded-*` honoured from the addresses in FORWARDED_ALLOW_IPS (uvicorn's variable; default
   127.0.0.1) for client addresses; webhook URLs are rebuilt from GATEWAY_PUBLIC_URL or the
-  forwarded headers (gateway.carriers.urls).
+  forwarded headers (gateway.carriers.urls);
+* HTTP on `h11` (pure Python, strict): it only parses webhooks and the WebSocket upgrade, one or
+  two requests per call, so a C parser buys nothing measurable; the event loop is uvloop when
+  installed (GATEWAY_EVENT_LOOP, `gateway.cli`), which carries every media frame;
+* keep-alive 65 s, longer than the 60 s idle timeout of common load balancers, so the proxy and
+  not the gateway closes an idle connection (no 502 on a connection closed under a request);
+* `limit_concurrency` well above GATEWAY_MAX_CALLS (connections and requests, counted by uvicorn):
+  normal traffic always reaches admission and its polite fallback; a flood beyond it gets a cheap
+  503 from uvicorn instead of exhausting the process;
+* SIGTERM drains (`GatewayServer`): readiness false and the fallback for new webhooks at once,
+  running calls finish for up to GATEWAY_DRAIN_TIMEOUT_S, the rest are ended cleanly, then
+  uvicorn shuts down with `timeout_graceful_shutdown` for what is left (idle HTTP connections).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+from types import FrameType
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -27,29 +44,102 @@ from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.app import build_app
 from gateway.shell.connector import LiveConnector
+from gateway.shell.runtime import GatewayRuntime
 
-__all__ = ["serve", "uvicorn_config"]
+__all__ = ["GatewayServer", "serve", "uvicorn_config"]
 
 _log = get_logger(component="serve")
 WS_PING_INTERVAL_S = 20.0
 WS_PING_TIMEOUT_S = 30.0
+KEEP_ALIVE_S = 65.0
+GRACEFUL_SHUTDOWN_S = 5.0
+"""After the drain: how long uvicorn waits for the connections left before cancelling them."""
+BACKLOG = 2048
 
 
-def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
+def concurrency_limit(max_calls: int) -> int:
+    """uvicorn's `limit_concurrency`: two connections per admitted call and room for probes."""
+    return 2 * max_calls + 64
+
+
+def uvicorn_config(app: Starlette, host: str, port: int, *, max_calls: int = 100) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http="h11",
         ws="websockets-sansio",
         ws_max_size=MAX_CARRIER_MESSAGE_BYTES,
         ws_ping_interval=WS_PING_INTERVAL_S,
         ws_ping_timeout=WS_PING_TIMEOUT_S,
+        ws_per_message_deflate=False,
         proxy_headers=True,
+        timeout_keep_alive=int(KEEP_ALIVE_S),
+        timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_S),
+        limit_concurrency=concurrency_limit(max_calls),
+        backlog=BACKLOG,
         log_config=None,
         access_log=False,
         server_header=False,
         lifespan="on",
     )
+
+
+class GatewayServer(uvicorn.Server):
+    """uvicorn's server, with SIGTERM meaning "drain" rather than "close the listening socket".
+
+    The first SIGTERM starts `GatewayRuntime.drain(drain_timeout_s)` while the server keeps
+    listening (readiness answers 503, webhooks get the fallback, running calls go on); when the
+    drain is over the server shuts down as uvicorn does. SIGINT (Ctrl-C), or a second SIGTERM,
+    drains without the wait: running calls are ended cleanly at once. A signal after that is
+    uvicorn's own (a second Ctrl-C forces the exit).
+    """
+
+    def __init__(self, config: uvicorn.Config, drain_timeout_s: float) -> None:
+        super().__init__(config)
+        self.drain_timeout_s = drain_timeout_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain: asyncio.Task[None] | None = None
+        self._hurried = False
+
+    async def serve(self, sockets: list[Any] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        loop, runtime = self._loop, self._runtime()
+        if loop is None or runtime is None or not self.started or self.should_exit:
+            super().handle_exit(sig, frame)
+        elif self._drain is None:
+            hurry = sig != signal.SIGTERM
+            loop.call_soon_threadsafe(self._start_drain, runtime, signal.Signals(sig).name, hurry)
+        elif not self._hurried:
+            self._hurried = True
+            loop.call_soon_threadsafe(runtime.hurry_drain)
+        else:
+            super().handle_exit(sig, frame)
+
+    def _runtime(self) -> GatewayRuntime | None:
+        app = self.config.app
+        state = getattr(app, "state", None)
+        runtime = getattr(state, "gateway", None)
+        return runtime if isinstance(runtime, GatewayRuntime) else None
+
+    def _start_drain(self, runtime: GatewayRuntime, signal_name: str, hurry: bool) -> None:
+        if self._drain is not None:
+            return
+        self._hurried = hurry
+        timeout_s = 0.0 if hurry else self.drain_timeout_s
+        _log.info("gateway.stopping", signal=signal_name, drain_timeout_s=timeout_s)
+        self._drain = asyncio.create_task(self._drain_then_exit(runtime, timeout_s))
+
+    async def _drain_then_exit(self, runtime: GatewayRuntime, timeout_s: float) -> None:
+        try:
+            await runtime.drain(timeout_s)
+        except Exception:  # a bug in the drain must not keep the process up
+            _log.exception("gateway.drain_failed")
+        finally:
+            self.should_exit = True
 
 
 def _announce(settings: Settings) -> None:
@@ -68,7 +158,7 @@ def _announce(settings: Settings) -> None:
 
 
 async def serve(settings: Settings) -> None:
-    """Run until SIGINT/SIGTERM (uvicorn handles the signals)."""
+    """Run until SIGTERM (drain first) or SIGINT (end the calls now), then return."""
     emulator: LiveEmulator | None = None
     live_url: str | None = None
     if settings.use_embedded_emulator:
@@ -84,8 +174,18 @@ async def serve(settings: Settings) -> None:
     _announce(settings)
     connector = LiveConnector.from_settings(settings, live_url=live_url)
     app = build_app(settings, connector)
-    server = uvicorn.Server(uvicorn_config(app, settings.server.host, settings.server.port))
-    _log.info("gateway.starting", host=settings.server.host, port=settings.server.port)
+    config = uvicorn_config(
+        app, settings.server.host, settings.server.port, max_calls=settings.server.max_calls
+    )
+    server = GatewayServer(config, settings.server.drain_timeout_s)
+    _log.info(
+        "gateway.starting",
+        host=settings.server.host,
+        port=settings.server.port,
+        max_calls=settings.server.max_calls,
+        drain_timeout_s=settings.server.drain_timeout_s,
+        event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0],
+    )
     try:
         await server.serve()
     finally:

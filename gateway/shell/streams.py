@@ -42,7 +42,15 @@ async def run_media_stream(
             summary = await runner.run()
         if summary is not None and runner.call_id is not None:
             record = CallRecord(
-                translator.carrier, runner.call_id, summary, runner.bridge.transcript()
+                translator.carrier,
+                runner.call_id,
+                summary,
+                runner.bridge.transcript(),
+                {
+                    "uplink": runner.uplink_ms,
+                    "downlink": runner.downlink_ms,
+                    "clear": runner.clear_ms,
+                },
             )
             runtime.call_ended(record)
     finally:

@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket
 from gateway.carriers.twilio import TwilioTranslator
 from gateway.carriers.twilio_signature import validate_signature
 from gateway.carriers.twilio_webhook import parse_stream_status, parse_voice_webhook
-from gateway.carriers.twiml import connect_stream
+from gateway.carriers.twiml import connect_stream, say_and_dial, say_and_hang_up
 from gateway.carriers.urls import public_base_url, request_url, websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
@@ -109,6 +109,15 @@ async def voice(request: Request) -> Response:
         _log.warning("webhook.rejected", reason="no CallSid")
         return PlainTextResponse("CallSid missing", status_code=400)
     call_id = call.call_id
+    refusal = runtime.admission()
+    if refusal is not None:  # at capacity or draining: no token, no Live session
+        _log.warning("webhook.refused", call_sid=call_id, reason=refusal.reason)
+        fallback = (
+            say_and_hang_up(refusal.message)
+            if refusal.transfer_to is None
+            else say_and_dial(refusal.message, refusal.transfer_to)
+        )
+        return Response(fallback, media_type=_TWIML)
     token = runtime.issue_token(call_id)
     prewarming = runtime.prewarm.start(call_id)
     twiml = connect_stream(
