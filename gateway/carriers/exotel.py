@@ -29,7 +29,14 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.messages import DTMF_DIGITS, clip, integer, json_object, malformed
+from gateway.carriers.messages import (
+    DTMF_DIGITS,
+    EventCounts,
+    clip,
+    integer,
+    json_object,
+    malformed,
+)
 from gateway.carriers.reorder import Gap, Released, Reorder
 from gateway.core.events import (
     CallerAudio,
@@ -68,7 +75,7 @@ def chunk_ms(encoding: Encoding, rate_hz: int) -> int:
     raise ValueError(f"no Exotel chunk size for {encoding} at {rate_hz} Hz")
 
 
-class ExotelTranslator:
+class ExotelTranslator(EventCounts):
     """One Exotel stream: `parse` each text frame, `encode` each command.
 
     After `CallStarted`, `call_id` and `stream_id` are set and `encode` works.
@@ -77,12 +84,10 @@ class ExotelTranslator:
     carrier = "exotel"
 
     def __init__(self, url_parameters: Mapping[str, str] | None = None) -> None:
+        super().__init__()
         self.url_parameters = dict(url_parameters or {})
         self.call_id: str | None = None
         self.stream_id: str | None = None
-        self.messages_parsed = 0
-        self.messages_ignored = 0
-        self.messages_missed = 0
         self.audio_bytes_in = 0
         self._sequence: Reorder[dict[str, Any]] | None = None
         self._connected = False
@@ -92,14 +97,7 @@ class ExotelTranslator:
 
     def parse(self, message: str | bytes) -> list[CarrierEvent]:
         """Events carried by one inbound message, in order (never raises)."""
-        events = self._parse(message)
-        self.messages_parsed += 1
-        for event in events:
-            if type(event) is MessageIgnored:
-                self.messages_ignored += 1
-            elif type(event) is MessagesMissed:
-                self.messages_missed += event.count
-        return events
+        return self.counted(self._parse(message))
 
     def _parse(self, message: str | bytes) -> list[CarrierEvent]:
         decoded = json_object(message)

@@ -12,14 +12,41 @@ import json
 from typing import Any, Final
 
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
-from gateway.core.events import MessageIgnored
+from gateway.core.events import CarrierEvent, MessageIgnored, MessagesMissed
 
-__all__ = ["DTMF_DIGITS", "clip", "integer", "json_object", "malformed", "oversized"]
+__all__ = [
+    "DTMF_DIGITS",
+    "EventCounts",
+    "clip",
+    "integer",
+    "json_object",
+    "malformed",
+    "oversized",
+]
 
 DTMF_DIGITS: Final = frozenset("0123456789*#ABCD")
 
 _DETAIL_CHARS: Final = 80
 _INTEGER_CHARS: Final = 20  # an int64 is 19 digits: anything longer is garbage
+
+
+class EventCounts:
+    """A translator's counters of what it parsed (messages, ignored ones, missed ones)."""
+
+    def __init__(self) -> None:
+        self.messages_parsed = 0
+        self.messages_ignored = 0
+        self.messages_missed = 0
+
+    def counted(self, events: list[CarrierEvent]) -> list[CarrierEvent]:
+        """Count one parsed message and its events; returns `events`."""
+        self.messages_parsed += 1
+        for event in events:
+            if type(event) is MessageIgnored:
+                self.messages_ignored += 1
+            elif type(event) is MessagesMissed:
+                self.messages_missed += event.count
+        return events
 
 
 def clip(text: str) -> str:

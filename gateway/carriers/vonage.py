@@ -29,7 +29,14 @@ from collections import deque
 from typing import Any, Final
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.messages import DTMF_DIGITS, clip, json_object, malformed, oversized
+from gateway.carriers.messages import (
+    DTMF_DIGITS,
+    EventCounts,
+    clip,
+    json_object,
+    malformed,
+    oversized,
+)
 from gateway.core.events import (
     CallerAudio,
     CallStarted,
@@ -76,7 +83,7 @@ def rate_of_content_type(value: object) -> int | None:
     return rate if rate in SUPPORTED_RATES_HZ else None
 
 
-class VonageTranslator:
+class VonageTranslator(EventCounts):
     """One Vonage websocket: `parse` each frame (text or binary), `encode` each command.
 
     `stream_id` names this socket in logs (Vonage gives it no id of its own). After
@@ -86,11 +93,10 @@ class VonageTranslator:
     carrier = "vonage"
 
     def __init__(self, stream_id: str) -> None:
+        super().__init__()
         self.stream_id = stream_id
         self.call_id: str | None = None
         self.rate_hz: int | None = None
-        self.messages_parsed = 0
-        self.messages_ignored = 0
         self.audio_bytes_in = 0
         self._notifies: deque[str] = deque()  # notify names sent and not answered yet
 
@@ -98,10 +104,7 @@ class VonageTranslator:
 
     def parse(self, message: str | bytes) -> list[CarrierEvent]:
         """Events carried by one inbound frame, in order (never raises)."""
-        events = self._parse(message)
-        self.messages_parsed += 1
-        self.messages_ignored += sum(1 for event in events if type(event) is MessageIgnored)
-        return events
+        return self.counted(self._parse(message))
 
     def _parse(self, message: str | bytes) -> list[CarrierEvent]:
         if isinstance(message, bytes):

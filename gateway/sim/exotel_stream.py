@@ -25,6 +25,7 @@ import numpy.typing as npt
 from gateway.carriers.exotel import CHUNK_MULTIPLE_BYTES, MIN_CHUNK_BYTES, RATE_PARAMETER
 from gateway.sim.codecs import StreamCodec, media_payload
 from gateway.sim.dialect import GatewayClear, GatewayCommand, GatewayMark, ProtocolViolation
+from gateway.sim.telnyx_stream import event_name
 
 __all__ = ["FRAMES_PER_CHUNK", "MAX_CHUNK_BYTES", "PROTOCOL_ERROR", "ExotelStream"]
 
@@ -116,13 +117,7 @@ class ExotelStream:
     # -- gateway -> Exotel ---------------------------------------------------------------------
 
     def event_name(self, message: str | bytes) -> str:
-        if isinstance(message, bytes):
-            return "?"
-        try:
-            event = json.loads(message).get("event")
-        except (ValueError, AttributeError):
-            return "?"
-        return event if isinstance(event, str) else "?"
+        return event_name(message)
 
     def parse_gateway(self, message: str | bytes) -> GatewayCommand | ProtocolViolation:
         if isinstance(message, bytes):

@@ -15,6 +15,22 @@ from gateway.core.events import HangUp, Transfer
 
 APP_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 NOW = 1_700_000_000.0
+FROM = "+15550000"
+TRANSFER = Transfer("+15551234567", "sales", "Connecting you.")
+TRANSFER_BODY = {
+    "action": "transfer",
+    "destination": {
+        "type": "ncco",
+        "ncco": [
+            {"action": "talk", "text": "Connecting you."},
+            {
+                "action": "connect",
+                "endpoint": [{"type": "phone", "number": "15551234567"}],
+                "from": "15550000",
+            },
+        ],
+    },
+}
 
 
 @functools.cache
@@ -64,23 +80,8 @@ def test_hang_up_is_a_put_with_a_signed_application_jwt() -> None:
 
 
 def test_transfer_and_goodbye_are_ncco_transfers() -> None:
-    request = _control(from_number="+15550000").request(
-        "u1", Transfer("+15551234567", "sales", "Connecting you.")
-    )
-    assert request.json == {
-        "action": "transfer",
-        "destination": {
-            "type": "ncco",
-            "ncco": [
-                {"action": "talk", "text": "Connecting you."},
-                {
-                    "action": "connect",
-                    "endpoint": [{"type": "phone", "number": "15551234567"}],
-                    "from": "15550000",
-                },
-            ],
-        },
-    }
+    request = _control(from_number=FROM).request("u1", TRANSFER)
+    assert request.json == TRANSFER_BODY
     assert request.description == "vonage call update: transfer to sales"
     goodbye = _control().request("u1", HangUp("Goodbye."))
     assert goodbye.json == {

@@ -19,9 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.carriers.vonage_rest import VonageCallControl
-from gateway.core.events import HangUp, Transfer
+from gateway.core.events import HangUp
 from gateway.shell.call_control import CallControlClient
-from tests.carriers.test_vonage_rest import APP_ID, keys
+from tests.carriers.test_vonage_rest import APP_ID, FROM, TRANSFER, TRANSFER_BODY, keys
 from tests.loopback import serve_app
 
 
@@ -51,7 +51,7 @@ def _control(base_url: str) -> VonageCallControl:
         clock_s=lambda: 1_700_000_000.0,
         new_id=lambda: "jti-e2e",
         api_base=base_url,
-        from_number="+15550000",
+        from_number=FROM,
     )
 
 
@@ -65,28 +65,14 @@ async def test_hang_up_and_transfer_reach_the_voice_api_exactly() -> None:
     async with fake_api() as (api, base_url), httpx.AsyncClient() as http:
         client = CallControlClient(http)
         hung_up = await client.perform(_control(base_url), "uuid-1", HangUp())
-        action = Transfer("+15551234567", "sales", "Connecting you.")
-        transferred = await client.perform(_control(base_url), "uuid-1", action)
+        transferred = await client.perform(_control(base_url), "uuid-1", TRANSFER)
     assert hung_up.ok
     assert transferred.ok
     (method, path, headers, body), (method2, path2, headers2, body2) = api.requests
     assert (method, path, method2, path2) == ("PUT", "/v1/calls/uuid-1", "PUT", "/v1/calls/uuid-1")
     assert headers["content-type"] == "application/json"
     assert json.loads(body) == {"action": "hangup"}
-    assert json.loads(body2) == {
-        "action": "transfer",
-        "destination": {
-            "type": "ncco",
-            "ncco": [
-                {"action": "talk", "text": "Connecting you."},
-                {
-                    "action": "connect",
-                    "endpoint": [{"type": "phone", "number": "15551234567"}],
-                    "from": "15550000",
-                },
-            ],
-        },
-    }
+    assert json.loads(body2) == TRANSFER_BODY
     for sent in (headers, headers2):
         assert _claims(sent) == {
             "application_id": APP_ID,
