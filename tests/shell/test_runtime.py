@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import pytest
@@ -11,9 +12,16 @@ from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.live.closes import close_info
 from gateway.live.endpoints import Backend
 from gateway.settings import load_settings
+from gateway.shell.call_runner import CallRunner
 from gateway.shell.connector import LiveConnector
 from gateway.shell.live_client import LiveConnectError, LiveSession
-from gateway.shell.runtime import CallRecord, GatewayRuntime
+from gateway.shell.runtime import (
+    FALLBACK_MESSAGE,
+    FALLBACK_TRANSFER_MESSAGE,
+    CallRecord,
+    GatewayRuntime,
+    Refusal,
+)
 
 SETTINGS = load_settings(
     {"GATEWAY_LIVE_URL": "ws://127.0.0.1:1/live", "GATEWAY_SECRET": "x" * 32}, env_file=None
@@ -107,9 +115,129 @@ def test_connector_uses_the_configured_or_embedded_url() -> None:
         for connector in (custom, embedded, developer):
             endpoints.append(await connector._endpoint())
 
-    import asyncio
-
     asyncio.run(collect())
     assert [e.url for e in endpoints[:2]] == ["ws://127.0.0.1:1/live", "ws://127.0.0.1:2/live"]
     assert endpoints[2].backend is Backend.DEVELOPER
     assert endpoints[2].url.startswith("wss://generativelanguage.googleapis.com/ws/")
+
+
+# ------------------------------------------------------------------------ admission and drain
+
+
+def _limited(max_calls: int, **env: str) -> GatewayRuntime:
+    settings = load_settings(
+        {
+            "GATEWAY_LIVE_URL": "ws://127.0.0.1:1/live",
+            "GATEWAY_SECRET": "x" * 32,
+            "GATEWAY_MAX_CALLS": str(max_calls),
+            **env,
+        },
+        env_file=None,
+    )
+    return GatewayRuntime(settings, cast(LiveConnector, FakeConnector()))
+
+
+class FakeCall:
+    """Stands in for a CallRunner holding a call slot until it ends (by itself or on request)."""
+
+    def __init__(self) -> None:
+        self.end_reasons: list[str] = []
+        self.done = asyncio.Event()
+
+    def request_end(self, reason: str) -> None:
+        self.end_reasons.append(reason)
+        self.done.set()
+
+    async def hold(self, runtime: GatewayRuntime) -> None:
+        async with runtime.call_slot(cast(CallRunner, self)):
+            await self.done.wait()
+
+
+def test_admission_counts_running_calls_and_calls_awaiting_their_stream() -> None:
+    now = [1000.0]
+    runtime = GatewayRuntime(
+        load_settings(
+            {"GATEWAY_LIVE_URL": "ws://127.0.0.1:1/live", "GATEWAY_MAX_CALLS": "2"}, env_file=None
+        ),
+        cast(LiveConnector, FakeConnector()),
+        wall_clock_s=lambda: now[0],
+    )
+    assert runtime.admission() is None
+    runtime.issue_token("CA1")
+    runtime.issue_token("CA2")
+    assert runtime.load == 2
+    assert not runtime.ready
+    refusal = runtime.admission()
+    assert refusal == Refusal("at capacity", FALLBACK_MESSAGE, None)
+    # A token that expires unused frees its place.
+    now[0] += runtime.settings.server.stream_token_ttl_s + 1
+    assert runtime.load == 0
+    assert runtime.admission() is None
+    assert runtime.refused == {"at capacity": 1}
+
+
+def test_a_redeemed_token_moves_the_call_from_awaiting_to_running() -> None:
+    runtime = _limited(1)
+    token = runtime.issue_token("CA1")
+    assert runtime.admission() is not None
+    assert runtime.authorize(_started("CA1", token)) is None
+    assert runtime.load == 0  # the runner holds the slot in real life (see call_slot)
+
+
+def test_draining_refuses_with_the_fallback_number() -> None:
+    runtime = _limited(5, GATEWAY_FALLBACK_NUMBER="+15551234567")
+    runtime.draining = True
+    refusal = runtime.admission()
+    assert refusal is not None
+    assert refusal.reason == "draining"
+    assert refusal.transfer_to == "+15551234567"
+    assert refusal.message == FALLBACK_TRANSFER_MESSAGE
+    assert not runtime.ready
+
+
+async def test_drain_lets_calls_finish_on_their_own() -> None:
+    runtime = _limited(5)
+    call = FakeCall()
+    holder = asyncio.create_task(call.hold(runtime))
+    await asyncio.sleep(0)
+    assert runtime.active_calls == 1
+    drain = asyncio.create_task(runtime.drain(60.0))
+    await asyncio.sleep(0)
+    assert runtime.draining
+    assert runtime.admission() is not None
+    call.done.set()  # the caller hangs up
+    assert await drain == 0
+    assert call.end_reasons == []
+    await holder
+
+
+async def test_drain_ends_the_calls_left_when_the_timeout_passes() -> None:
+    runtime = _limited(5)
+    calls = [FakeCall(), FakeCall()]
+    holders = [asyncio.create_task(call.hold(runtime)) for call in calls]
+    await asyncio.sleep(0)
+    assert await runtime.drain(0.0) == 2
+    assert [call.end_reasons for call in calls] == [["draining"], ["draining"]]
+    assert runtime.active_calls == 0
+    await asyncio.gather(*holders)
+
+
+async def test_a_hurried_drain_stops_waiting() -> None:
+    runtime = _limited(5)
+    call = FakeCall()
+    holder = asyncio.create_task(call.hold(runtime))
+    await asyncio.sleep(0)
+    drain = asyncio.create_task(runtime.drain(3600.0))
+    await asyncio.sleep(0)
+    runtime.hurry_drain()  # a second signal
+    assert await drain == 1
+    assert call.end_reasons == ["draining"]
+    await holder
+
+
+async def test_drain_waits_for_a_stream_answered_before_it() -> None:
+    runtime = _limited(5)
+    runtime.issue_token("CA1")
+    drain = asyncio.create_task(runtime.drain(0.3))
+    # The stream never comes: the drain gives up at its timeout with no call to end.
+    assert await drain == 0
