@@ -28,8 +28,9 @@ from gateway.live.closes import CloseInfo, CloseKind
 
 __all__ = ["HandoverRecord", "ReconnectPolicy", "SessionKeeper"]
 
-STABLE_SESSION_MS: Final = 30_000.0
-"""A session that lived this long before it closed resets the attempt count (no flapping)."""
+STABLE_SESSION_MS: Final = 5_000.0
+"""A session opened by a handover that closes sooner than this counts as the same outage: its
+replacement continues the attempt count (and its backoff) instead of starting again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,10 @@ from gateway.emulator.config import EmulatorConfig
 from gateway.emulator.outputs import Close, Output, Send, duration
 from gateway.emulator.scenario import TimedAction
 
-__all__ = ["DEADLINE_REASON", "Lifetime"]
+__all__ = ["DEADLINE_REASON", "DROP_CODE", "Lifetime"]
+
+DROP_CODE = 1006
+"""A `Close` with this code resets the TCP connection instead (no close frame is sent)."""
 
 DEADLINE_REASON = "Deadline expired before operation could complete."
 
@@ -44,6 +47,9 @@ class Lifetime:
             action = entry[1]
             if action.action == "close":
                 out.append(Close(action.code, action.reason))
+                return out
+            if action.action == "drop":
+                out.append(Close(DROP_CODE, "connection dropped"))
                 return out
             out.append(Send({"goAway": {"timeLeft": duration(action.time_left_s)}}))
         return out

@@ -41,8 +41,10 @@ class SessionRecord:
     tool_responses: list[dict[str, Any]] = field(default_factory=list)
     model_audio_samples: int = 0
     closes: list[tuple[int, int, str]] = field(default_factory=list)
+    handles: list[tuple[int, str]] = field(default_factory=list)
+    """(connection, handle) of every resumable handle issued, in order."""
     connections: int = 0
-    _audio: list[npt.NDArray[np.int16]] = field(default_factory=list, repr=False)
+    _audio: list[tuple[int, npt.NDArray[np.int16]]] = field(default_factory=list, repr=False)
 
     def add_audio(self, connection: int, samples: npt.NDArray[np.int16], rate_hz: int) -> None:
         self.audio_samples += len(samples)
@@ -51,13 +53,22 @@ class SessionRecord:
         ) + len(samples)
         self.audio_rates_hz.add(rate_hz)
         if self.keep_audio:
-            self._audio.append(samples)
+            self._audio.append((connection, samples))
 
-    def audio(self) -> npt.NDArray[np.int16]:
-        """All caller audio received, in order, across connections (empty if not kept)."""
-        if not self._audio:
+    def audio(self, connection: int | None = None) -> npt.NDArray[np.int16]:
+        """All caller audio received (or on one `connection`), empty if not kept.
+
+        Connection by connection, each in the order it arrived: the handlers of an old and a
+        new connection may run interleaved for a moment, while the client's order is
+        everything on the old one, then everything on the new one."""
+        chunks = [
+            samples
+            for number, samples in sorted(self._audio, key=lambda item: item[0])
+            if connection is None or number == connection
+        ]
+        if not chunks:
             return np.zeros(0, dtype=np.int16)
-        return np.concatenate(self._audio)
+        return np.concatenate(chunks)
 
     def kinds(self) -> list[str]:
         return [m.kind for m in self.messages]

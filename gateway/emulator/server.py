@@ -27,6 +27,7 @@ from websockets.protocol import State
 
 from gateway.emulator.config import EmulatorConfig
 from gateway.emulator.conversation import Close, Conversation, Output
+from gateway.emulator.lifetime import DROP_CODE
 from gateway.emulator.recorder import ReceivedMessage, Recorder, SessionRecord, summarise
 from gateway.emulator.scenario import Scenario
 from gateway.emulator.schema import ClientMessageError, normalise_client_message
@@ -377,4 +378,7 @@ class LiveEmulator:
         else:
             self.recorder.refused.append((code, reason))
         _log.info("emulator.close", code=code, reason=reason)
+        if code == DROP_CODE:  # as a network drop or a proxy reap: no close frame at all
+            connection.transport.abort()
+            return
         await connection.close(code, _reason(reason))

@@ -107,6 +107,7 @@ class SessionRegistry:
         """A fresh handle that restores `memory` into `session`."""
         handle = secrets.token_urlsafe(24)
         self._handles[handle] = _Handle(session.session_id, memory, now_s)
+        session.record.handles.append((session.connections, handle))
         if len(self._handles) > _MAX_HANDLES:  # forget expired handles now and then
             ttl = self.config.handle_ttl_s
             self._handles = {h: e for h, e in self._handles.items() if now_s - e.issued_at_s <= ttl}
