@@ -18,7 +18,7 @@ cancel_on_barge_in = true   # caller speech while pending sends toolCallCancella
 
 [[actions]]
 at_s = 30.0                 # emulated seconds after setupComplete on that connection
-action = "go_away"          # or "close", or "drop" (TCP reset, no close frame: the client sees 1006)
+action = "go_away"          # or "close", or "drop" (TCP reset, no close frame: 1006)
 connection = 1              # which connection of the session (1-based); 0 means every one
 time_left_s = 10.0          # goAway only
 # code = 1011               # close only
