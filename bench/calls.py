@@ -549,6 +549,8 @@ class Level:
     call_minutes: float = math.nan
     gateway_waited_s: float = math.nan
     """How long the gateway's event loop thread was runnable but not running (schedstat)."""
+    metrics: str = ""
+    """The gateway's `GET /metrics` once every call had ended (Prometheus text format)."""
 
 
 def _clean_env() -> dict[str, str]:
@@ -611,6 +613,8 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
             "GATEWAY_PORT": str(gateway_port),
             "GATEWAY_SECRET": secrets.token_hex(16),
             "TWILIO_AUTH_TOKEN": token,
+            "GATEWAY_MAX_CALLS": str(max(100, 2 * n)),  # admission is not what is measured
+            **dict(getattr(args, "gateway_env", None) or []),
         }
         gateway_argv = [sys.executable, "-m", "gateway", "serve", "--env-file", os.devnull]
         gateway = await spawn("gateway", gateway_argv, gateway_env, on_gateway)
@@ -693,6 +697,9 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
         streamed = sum(1 for c in level.placed if c.get("frames_sent"))
         with contextlib.suppress(TimeoutError):  # call.ended is logged just after the close
             await until(lambda: len(level.ended) >= streamed, 10, "every call.ended", [gateway])
+        with contextlib.suppress(httpx.HTTPError):
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                level.metrics = (await client.get(f"{base_url}/metrics")).text
     finally:  # callers first, then the gateway, then what it talks to
         for prefix in ("py-spy", "callers", "gateway", "emulator"):
             await asyncio.gather(*(c.stop() for c in children if c.name.startswith(prefix)))
@@ -898,6 +905,13 @@ def closing_notes(levels: Sequence[Level], nice: int) -> list[str]:
 # ------------------------------------------------------------------------------ main
 
 
+def env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError("expected NAME=VALUE")
+    return name, value
+
+
 def _counts(values: Sequence[str]) -> list[int]:
     counts = [int(part) for value in values for part in value.split(",") if part.strip()]
     if not counts or min(counts) < 1:
@@ -977,6 +991,13 @@ def main() -> None:
         "stacks; py-spy is not a project dependency: pip install it yourself)",
     )
     parser.add_argument("--json", type=Path, help="also write every call's raw facts here")
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        type=env_pair,
+        metavar="NAME=VALUE",
+        help="extra environment for the gateway (repeatable), e.g. GATEWAY_EVENT_LOOP=asyncio",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
