@@ -98,7 +98,11 @@ class VonageDialect:
     name = "vonage"
     webhook_path = "/vonage/voice"
 
-    def __init__(self, *, clock_s: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, *, answer_flushed: bool = False, clock_s: Callable[[], float] = time.time
+    ) -> None:
+        self.answer_flushed = answer_flushed
+        """Answer the notifies a clear flushed (Vonage's behaviour is undocumented)."""
         self._clock_s = clock_s
         self.codec = StreamCodec(Encoding.L16, 16_000)
         """The stream's audio as the last answer asked for it (L16 at its rate)."""
@@ -133,4 +137,4 @@ class VonageDialect:
         return []  # Vonage signs no websocket upgrade (protocols.md C.3)
 
     def new_stream(self, options: SimOptions) -> VonageStream:
-        return VonageStream(options.call_sid, self.codec)
+        return VonageStream(options.call_sid, self.codec, answer_flushed=self.answer_flushed)

@@ -10,8 +10,9 @@ Gateway -> Vonage: binary frames of exactly 20 ms of L16 at the stream's rate, a
 Vonage's reaction to a bad frame is undocumented; the simulator closes the stream, as for
 Twilio's 31924).
 
-Choices where Vonage is undocumented (ours): the notifies a clear flushed are answered at once,
-as Twilio answers marks, and `websocket:cleared` goes out with the next media frame.
+Choices where Vonage is undocumented (ours): the notifies a clear flushed get no answer (their
+audio never played; `answer_flushed=True` answers them at the clear instead, as Twilio answers
+marks), and `websocket:cleared` goes out with the next media frame.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ def _violation(reason: str) -> ProtocolViolation:
 class VonageStream:
     """One Vonage websocket: opening, binary audio both ways, DTMF, notify answers."""
 
-    def __init__(self, call_uuid: str, codec: StreamCodec) -> None:
+    def __init__(self, call_uuid: str, codec: StreamCodec, *, answer_flushed: bool = False) -> None:
         self.call_uuid = call_uuid
+        self.answer_flushed = answer_flushed
+        self._clearing = False  # the message being handled is a clear
         self.stream_sid = f"vonage-ws-{call_uuid}"
         self.rate_hz = codec.rate_hz
         self.frame_bytes = self.rate_hz * 20 // 1000 * 2
@@ -74,8 +77,10 @@ class VonageStream:
     def dtmf(self, digit: str) -> str:
         return _dumps({"event": "websocket:dtmf", "digit": digit, "duration": 260})
 
-    def mark_echo(self, name: str) -> str:
+    def mark_echo(self, name: str) -> str | None:
         payload = self._payloads.pop(name, {"mark": name})
+        if self._clearing and not self.answer_flushed:
+            return None
         return _dumps({"event": "websocket:notify", "payload": payload})
 
     def stop(self) -> None:
@@ -96,6 +101,13 @@ class VonageStream:
         return action if isinstance(action, str) else "?"
 
     def parse_gateway(self, message: str | bytes) -> GatewayCommand | ProtocolViolation:
+        command = self._parse(message)
+        self._clearing = isinstance(command, GatewayClear)
+        if self._clearing:
+            self._cleared += 1
+        return command
+
+    def _parse(self, message: str | bytes) -> GatewayCommand | ProtocolViolation:
         if isinstance(message, bytes):
             if len(message) != self.frame_bytes:
                 return _violation(
@@ -111,7 +123,6 @@ class VonageStream:
             return _violation("a text frame that is not JSON")
         action = data.get("action") if isinstance(data, dict) else None
         if action == "clear":
-            self._cleared += 1
             return GatewayClear()
         if action == "notify":
             payload = data.get("payload")

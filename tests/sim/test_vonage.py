@@ -96,7 +96,9 @@ def test_gateway_messages_and_the_cleared_answer() -> None:
     assert parse(json.dumps({"action": "notify", "payload": {"mark": "m1"}})) == GatewayMark("m1")
     echo = json.loads(stream.mark_echo("m1"))
     assert echo == {"event": "websocket:notify", "payload": {"mark": "m1"}}
+    parse(json.dumps({"action": "notify", "payload": {"mark": "m2"}}))
     assert parse(json.dumps({"action": "clear"})) == GatewayClear()
+    assert stream.mark_echo("m2") is None  # flushed: its audio never played
     cleared, _frame = stream.media(b"\x00" * 640, 20)
     assert json.loads(cleared) == {"event": "websocket:cleared"}
     assert stream.media(b"\x00" * 640, 40) == [b"\x00" * 640]
@@ -107,3 +109,12 @@ def test_gateway_messages_and_the_cleared_answer() -> None:
 )
 def test_gateway_violations(message: str | bytes) -> None:
     assert isinstance(_stream().parse_gateway(message), ProtocolViolation)
+
+
+def test_flushed_notifies_can_be_answered() -> None:
+    dialect = VonageDialect(answer_flushed=True)
+    dialect.parse_answer(answer_ncco("ws://127.0.0.1:1/m", 16_000, {"call_uuid": "u"}))
+    stream = dialect.new_stream(SimOptions(call_sid="u"))
+    stream.parse_gateway(json.dumps({"action": "notify", "payload": {"mark": "m1"}}))
+    stream.parse_gateway(json.dumps({"action": "clear"}))
+    assert stream.mark_echo("m1") is not None
