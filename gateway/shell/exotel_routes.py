@@ -3,9 +3,9 @@
 * `GET|POST /exotel/voice`: the Voicebot applet's URL set to this HTTPS endpoint (Exotel then
   asks it for the stream's URL, with the call's `CallSid`). Checks the Basic credentials
   (EXOTEL_STREAM_USER/PASSWORD; bad or missing: 403, and without them configured every request
-  is refused unless `exotel` is in GATEWAY_UNSIGNED_CARRIERS), takes or refuses the call (admission: a refusal is HTTP 503, and
-  the flow goes on to the applet after the Voicebot), issues the call's stream token, pre-warms
-  its Live session and answers `{"url": "wss://USER:PASSWORD@host/exotel/media?sample-rate=N&
+  is refused unless `exotel` is in GATEWAY_UNSIGNED_CARRIERS), takes or refuses the call
+  (admission: a refusal is HTTP 503, and the flow goes on to the applet after the Voicebot),
+  issues the call's stream token, pre-warms its Live session and answers `{"url": "wss://USER:PASSWORD@host/exotel/media?sample-rate=N&
   stream_token=..."}`.
 * `WS /exotel/media`: checks the upgrade's Basic credentials (refused with HTTP 403 before the
   socket is accepted), then runs the stream; the token (from `start`'s custom parameters or the
