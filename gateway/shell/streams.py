@@ -13,9 +13,10 @@ from starlette.websockets import WebSocket
 
 from gateway.carriers.base import CarrierTranslator
 from gateway.carriers.control import CallControl
-from gateway.core.bridge import BridgeOptions, CallBridge
+from gateway.core.bridge import CallBridge
 from gateway.shell.call_runner import CallRunner, RunnerOptions
 from gateway.shell.runtime import CallRecord, GatewayRuntime
+from gateway.shell.services import GatewayServices
 
 __all__ = ["run_media_stream"]
 
@@ -29,13 +30,15 @@ async def run_media_stream(
 ) -> None:
     """Run an accepted media stream to its end (never raises for bad input)."""
     server = runtime.settings.server
+    services: GatewayServices = ws.app.state.services
     runner = CallRunner(
         ws,
         translator,
-        CallBridge(BridgeOptions(playback_lead_ms=server.playback_lead_ms)),
+        CallBridge(services.bridge_options()),
         authorize=runtime.authorize,
         claim_session=runtime.claim_session,
         options=RunnerOptions(start_timeout_s=server.stream_start_timeout_s),
+        services=services.for_call(translator.carrier, control),
     )
     try:
         async with runtime.call_slot(runner):

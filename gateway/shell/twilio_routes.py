@@ -24,6 +24,7 @@ from gateway.carriers.twiml import connect_stream, say_and_dial, say_and_hang_up
 from gateway.carriers.urls import public_base_url, request_url, websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
+from gateway.shell.call_control import twilio_call_control
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
 
@@ -163,7 +164,8 @@ async def media(ws: WebSocket) -> None:
         await ws.close(code=1008)  # before accept: the client gets HTTP 403
         return
     await ws.accept()
-    await run_media_stream(ws, runtime, TwilioTranslator())
+    control = twilio_call_control(runtime.settings.twilio)
+    await run_media_stream(ws, runtime, TwilioTranslator(), control=control)
 
 
 def twilio_routes() -> list[BaseRoute]:
