@@ -375,6 +375,17 @@ def run_delay_s(pid: int) -> float:
         return math.nan
 
 
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set (VmHWM in /proc/<pid>/status), in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return math.nan
+
+
 def machine_jiffies() -> tuple[int, int]:
     """(busy, total) jiffies of all CPUs since boot (/proc/stat)."""
     with open("/proc/stat") as handle:
@@ -551,6 +562,8 @@ class Level:
     """How long the gateway's event loop thread was runnable but not running (schedstat)."""
     metrics: str = ""
     """The gateway's `GET /metrics` once every call had ended (Prometheus text format)."""
+    gateway_peak_rss_mib: float = math.nan
+    """The gateway's peak resident memory (VmHWM) over its life, read after the calls."""
 
 
 def _clean_env() -> dict[str, str]:
@@ -700,6 +713,7 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
         with contextlib.suppress(httpx.HTTPError):
             async with httpx.AsyncClient(timeout=5.0) as client:
                 level.metrics = (await client.get(f"{base_url}/metrics")).text
+        level.gateway_peak_rss_mib = peak_rss_mib(gateway.pid)
     finally:  # callers first, then the gateway, then what it talks to
         for prefix in ("py-spy", "callers", "gateway", "emulator"):
             await asyncio.gather(*(c.stop() for c in children if c.name.startswith(prefix)))

@@ -68,6 +68,7 @@ class Verdict:
     limit: str
     cpu_s_per_call_minute: float
     failed_calls: int
+    peak_rss_mib: float
 
 
 def histogram(metrics_text: str, name: str) -> dict[str, list[tuple[float, float]]]:
@@ -128,7 +129,19 @@ def judge(level: calls.Level) -> Verdict:
         limit = "headroom"
     cost = level.cpu_s.get("gateway", math.nan) / level.call_minutes
     return Verdict(
-        level.calls, ok, p99, within, gateway, emulator, busy, lag, waited, limit, cost, failed
+        level.calls,
+        ok,
+        p99,
+        within,
+        gateway,
+        emulator,
+        busy,
+        lag,
+        waited,
+        limit,
+        cost,
+        failed,
+        level.gateway_peak_rss_mib,
     )
 
 
@@ -142,8 +155,8 @@ def describe(v: Verdict) -> str:
         f"gateway {100 * v.gateway_core:.0f}% of a core (waited for a CPU "
         f"{100 * v.waited:.0f}%), emulator {100 * v.emulator_core:.0f}%, machine "
         f"{100 * v.machine_busy:.0f}% busy, caller pacing lag p99 {v.lag_p99_ms:.1f} ms, "
-        f"{v.cpu_s_per_call_minute:.3f} gateway CPU s per call-minute, failed calls "
-        f"{v.failed_calls}; limited by: {v.limit}"
+        f"{v.cpu_s_per_call_minute:.3f} gateway CPU s per call-minute, peak RSS "
+        f"{v.peak_rss_mib:.0f} MiB, failed calls {v.failed_calls}; limited by: {v.limit}"
     )
 
 
