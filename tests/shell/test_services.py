@@ -1,0 +1,104 @@
+"""GatewayServices: the tools file declared to Live, per-call services, bridge options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.live.events import FunctionCall
+from gateway.settings import load_settings
+from gateway.shell.connector import LiveConnector
+from gateway.shell.services import GatewayServices
+from gateway.tools.config import ToolsFileError
+
+TOOLS = """
+[[tools]]
+name = "business_hours"
+kind = "python"
+description = "Opening hours."
+function = "gateway.examples.tools:business_hours"
+
+[[tools]]
+name = "end_call"
+kind = "hang_up"
+description = "End the call."
+"""
+
+
+def _settings(tmp_path: Path, tools: str | None, **env: str) -> Any:
+    environ = {"GATEWAY_LIVE_URL": "ws://127.0.0.1:9/live", **env}
+    if tools is not None:
+        path = tmp_path / "tools.toml"
+        path.write_text(tools, encoding="utf-8")
+        environ["GATEWAY_TOOLS_FILE"] = str(path)
+    return load_settings(environ, env_file=None)
+
+
+async def test_the_tools_file_is_declared_to_live_and_named_to_the_bridge(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, TOOLS, GATEWAY_FALLBACK_NUMBER="+15550001111")
+    connector = LiveConnector.from_settings(settings)
+    services = GatewayServices.load(settings, connector)
+    try:
+        assert [tool.name for tool in connector.config.tools] == ["business_hours", "end_call"]
+        options = services.bridge_options()
+        assert options.tool_names == frozenset({"business_hours", "end_call"})
+        assert options.fallback_number == "+15550001111"
+        assert options.playback_lead_ms == settings.server.playback_lead_ms
+    finally:
+        await services.aclose()
+
+
+async def test_without_a_tools_file_nothing_is_declared(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, None)
+    connector = LiveConnector.from_settings(settings)
+    services = GatewayServices.load(settings, connector)
+    try:
+        assert connector.config.tools == ()
+        assert services.bridge_options().tool_names == frozenset()
+        assert services.bridge_options().fallback_number is None
+        assert services.for_call("twilio", None).tools is None
+    finally:
+        await services.aclose()
+
+
+def test_a_bad_tools_file_stops_start_up_with_its_message(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, '[[tools]]\nname = "x"\nkind = "teleport"\n')
+    with pytest.raises(ToolsFileError, match='"x"'):
+        GatewayServices.load(settings, LiveConnector.from_settings(settings))
+
+
+class _Connector:
+    def __init__(self) -> None:
+        self.opened: list[tuple[str | None, str | None]] = []
+
+    async def open(self, *, resume_handle: str | None = None, context: str | None = None) -> Any:
+        self.opened.append((resume_handle, context))
+        return "session"
+
+
+async def test_each_call_gets_its_services(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, TOOLS)
+    connector = LiveConnector.from_settings(settings)
+    services = GatewayServices.load(settings, connector)
+    fake = _Connector()
+    services.connector = fake  # type: ignore[assignment]
+    try:
+        call = services.for_call("twilio", None)
+        assert call.open_session is not None
+        assert await call.open_session("h1", None) == "session"
+        assert await call.open_session(None, "caller: hi") == "session"
+        assert fake.opened == [("h1", None), (None, "caller: hi")]
+        assert call.tool_context is not None
+        context = call.tool_context("CA123")
+        assert (context.carrier, context.carrier_call_id) == ("twilio", "CA123")
+        assert context.http is services.http
+        assert call.tools is services.toolbox
+        assert call.control_client is services.control_client
+        assert call.tools is not None
+        finished = await call.tools.run(FunctionCall("fc-1", "end_call", {}), context)
+        assert finished.call_id == "fc-1"
+        assert finished.action is not None
+    finally:
+        await services.aclose()
