@@ -5,16 +5,18 @@ reorder them by `sequence_number`. `Reorder` releases items strictly in sequence
 
 * the item the stream is waiting for (`expected`) is released at once, with every held item
   that follows it without a hole;
-* a later item is held while it is at most `window` numbers ahead of the hole, so an item that
-  arrives up to `window` messages late still takes its place. Once an item more than `window`
-  ahead arrives, the hole is given up: a `Gap` is reported and the held items are released.
-  A lost message therefore delays what follows it by at most `window` messages (20 ms each
-  for media);
+* a later item is held while at most `window` *paced* items (media frames, which arrive every
+  20 ms whatever else happens) are held after the hole, so an item that arrives up to `window`
+  frames late still takes its place. Counting frames, not messages, keeps the wait a time: a
+  burst of mark echoes behind a late frame does not make it be given up. Once more than
+  `window` paced items are held, the hole is given up: a `Gap` is reported and the held items
+  are released. A lost frame therefore delays what follows it by at most `window` frames;
 * an item older than `expected`, or a repeat of a held one, is `Stale` (a duplicate or one that
   came after its hole was given up): the caller drops it, so audio is never doubled;
 * `flush` releases everything held (the stream is ending: nothing more will fill the holes).
 
-A number more than `max_jump` ahead is implausible (a corrupt field, not a gap) and is released
+At most `max_held` items are held whatever they are (then the oldest hole is given up). A
+number more than `max_jump` ahead is implausible (a corrupt field, not a gap) and is released
 at once without moving the tracking. Pure and synchronous: no clock, no I/O.
 """
 
@@ -23,12 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
-__all__ = ["DEFAULT_MAX_JUMP", "Gap", "Released", "Reorder", "Stale"]
+__all__ = ["DEFAULT_MAX_HELD", "DEFAULT_MAX_JUMP", "Gap", "Released", "Reorder", "Stale"]
 
 T = TypeVar("T")
 
 DEFAULT_MAX_JUMP: Final = 65_536
 """A forward jump beyond this (22 min of 20 ms media) is a corrupt number, not a gap."""
+DEFAULT_MAX_HELD: Final = 64
+"""Items held at most, paced or not: memory stays bounded whatever arrives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +61,23 @@ class Released(Generic[T]):
 class Reorder(Generic[T]):
     """Items numbered 1, 2, 3, ... back in order; `push` returns what to process now."""
 
-    def __init__(self, window: int = 3, *, first: int = 1, max_jump: int = DEFAULT_MAX_JUMP):
-        if window < 0:
-            raise ValueError("window must not be negative")
+    def __init__(
+        self,
+        window: int = 3,
+        *,
+        first: int = 1,
+        max_jump: int = DEFAULT_MAX_JUMP,
+        max_held: int = DEFAULT_MAX_HELD,
+    ):
+        if window < 0 or max_held < window:
+            raise ValueError("window must not be negative nor above max_held")
         self.window = window
+        self.max_held = max_held
         self.max_jump = max_jump
         self.expected = first
         """The next number in order (the oldest hole while items are held)."""
         self._held: dict[int, T] = {}
+        self._paced: set[int] = set()  # the held numbers that are paced items
         self.reordered = 0
         """Items that arrived after a later one and were put back in their place."""
 
@@ -72,16 +85,23 @@ class Reorder(Generic[T]):
     def held(self) -> int:
         return len(self._held)
 
-    def push(self, sequence: int, item: T) -> list[Released[T] | Gap | Stale]:
-        """Accept item number `sequence`; returns the results to act on, in order."""
+    def push(
+        self, sequence: int, item: T, *, paced: bool = True
+    ) -> list[Released[T] | Gap | Stale]:
+        """Accept item number `sequence`; returns the results to act on, in order. `paced`:
+        the item is one of the stream's regular frames (it counts towards the window)."""
         if sequence < self.expected or sequence in self._held:
             return [Stale(sequence, self.expected)]
         if sequence - self.expected > self.max_jump:
             return [Released(item)]  # not tracked: one corrupt number must not stall the stream
         if sequence > self.expected:
             self._held[sequence] = item
+            if paced:
+                self._paced.add(sequence)
             out: list[Released[T] | Gap | Stale] = []
-            while self._held and max(self._held) - self.expected > self.window:
+            while self._held and (
+                len(self._paced) > self.window or len(self._held) > self.max_held
+            ):
                 out += self._skip_hole()
             return out
         if self._held:
@@ -106,5 +126,6 @@ class Reorder(Generic[T]):
         out: list[Released[T] | Gap | Stale] = []
         while self.expected in self._held:
             out.append(Released(self._held.pop(self.expected)))
+            self._paced.discard(self.expected)
             self.expected += 1
         return out

@@ -5,8 +5,9 @@ protocols.md C.1. Telnyx sends snake_case JSON text frames: `connected`, `start`
 header), `dtmf`, `mark` (echo of ours), `error` (about a frame we sent) and `stop`. Every message
 but `connected` carries `sequence_number` (a string); ordering is explicitly **not guaranteed**,
 so messages are put back in order by it (`gateway.carriers.reorder`, a window of
-`REORDER_WINDOW` messages): a hole is waited for while at most that many later messages have
-arrived, then reported as `MessagesMissed`; a late or repeated message is dropped. `stop` first
+`REORDER_WINDOW` media frames): a hole is waited for while at most that many later frames have
+arrived (other messages held meanwhile do not count), then reported as `MessagesMissed`; a late
+or repeated message is dropped. `stop` first
 releases whatever is held (nothing can fill the holes any more).
 
 The gateway sends `{"event":"media","media":{"payload":…}}` (raw PCMU or PCMA, 20 ms),
@@ -47,7 +48,7 @@ from gateway.core.events import (
 __all__ = ["CODECS", "REORDER_WINDOW", "TelnyxTranslator", "parameters_of"]
 
 REORDER_WINDOW: Final = 3
-"""Messages a late one may trail by and still take its place (60 ms of media); a lost message
+"""Media frames a late message may trail by and still take its place (60 ms); a lost message
 delays the ones after it by at most this many frames."""
 
 CODECS: Final = {
@@ -114,7 +115,7 @@ class TelnyxTranslator:
         sequence = integer(decoded.get("sequence_number"))
         if sequence is None:
             return self._handle(decoded, event)
-        results = self.reorder.push(sequence, decoded)
+        results = self.reorder.push(sequence, decoded, paced=event == "media")
         if event == "stop":
             results += self.reorder.flush()
         events: list[CarrierEvent] = []

@@ -35,7 +35,7 @@ def test_a_lost_item_is_given_up_once_the_window_is_exceeded() -> None:
     reorder.push(1, "a")
     assert reorder.push(3, "c") == []
     assert reorder.push(4, "d") == []
-    assert reorder.push(5, "e") == []  # 5 - 2 == 3: still within the window
+    assert reorder.push(5, "e") == []  # three frames held after the hole: the window
     assert reorder.push(6, "f") == [
         Gap(2, 3),
         Released("c"),
@@ -55,11 +55,46 @@ def test_a_repeat_of_a_held_item_is_stale() -> None:
     assert reorder.push(3, "c again") == [Stale(3, 2)]
 
 
-def test_a_big_jump_gives_up_the_hole_at_once() -> None:
+def test_a_big_jump_is_a_hole_like_any_other() -> None:
     reorder: Reorder[str] = Reorder(3)
     reorder.push(1, "a")
-    assert reorder.push(50, "x") == [Gap(2, 50), Released("x")]
-    assert reorder.expected == 51
+    assert reorder.push(50, "x") == []
+    assert reorder.push(51, "y") == []
+    assert reorder.push(52, "z") == []
+    assert reorder.push(53, "w") == [
+        Gap(2, 50),
+        Released("x"),
+        Released("y"),
+        Released("z"),
+        Released("w"),
+    ]
+    assert reorder.expected == 54
+
+
+def test_only_paced_items_count_towards_the_window() -> None:
+    """A burst of other messages (mark echoes) behind a late frame does not give it up."""
+    reorder: Reorder[str] = Reorder(3)
+    reorder.push(1, "a")
+    assert reorder.push(3, "frame 3") == []
+    for number in range(4, 10):
+        assert reorder.push(number, f"mark {number}", paced=False) == []
+    assert reorder.held == 7
+    out = reorder.push(2, "frame 2")
+    assert [r.item for r in out if isinstance(r, Released)] == [
+        "frame 2",
+        "frame 3",
+        *(f"mark {n}" for n in range(4, 10)),
+    ]
+
+
+def test_memory_stays_bounded_whatever_arrives() -> None:
+    reorder: Reorder[str] = Reorder(3, max_held=5)
+    reorder.push(1, "a")
+    for number in range(3, 8):
+        assert reorder.push(number, "mark", paced=False) == []
+    out = reorder.push(8, "mark", paced=False)
+    assert out[0] == Gap(2, 3)
+    assert reorder.held == 0
 
 
 def test_an_implausible_number_is_released_untracked() -> None:
