@@ -56,8 +56,9 @@ def _run_serve(args: argparse.Namespace) -> int:
             port=settings.server.port if args.port is None else args.port,
         )
         settings = replace(settings, server=server)
-    # uvicorn handles SIGTERM itself (graceful shutdown), then restores the previous handler and
-    # re-raises the signal; a no-op handler makes that re-raise a clean exit with status 0.
+    # The server drains on SIGTERM (gateway.shell.serve.GatewayServer). A SIGTERM that reaches
+    # uvicorn's own handler instead (before start-up finished) is re-raised once uvicorn has shut
+    # down; this no-op handler makes that re-raise a clean exit with status 0.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     with (
         contextlib.suppress(KeyboardInterrupt),

@@ -20,6 +20,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import structlog
+
 from gateway.core.events import CallStarted
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER, StreamTokens, TokenCheck
 from gateway.core.transcript import TranscriptLine
@@ -199,7 +201,9 @@ class GatewayRuntime:
             ended = len(self.calls)
             _log.warning("gateway.drain_ending_calls", calls=ended, timeout_s=timeout_s)
             for runner in list(self.calls):
-                runner.request_end("draining")
+                # What the call logs as it ends carries its id, not the drain's empty context.
+                with structlog.contextvars.bound_contextvars(call_sid=runner.call_id):
+                    runner.request_end("draining")
             if not await self._wait_idle(end_grace_s, include_awaiting=False, hurriable=False):
                 _log.error("gateway.drain_incomplete", calls_left=len(self.calls))
         _log.info("gateway.drained", ended_calls=ended)

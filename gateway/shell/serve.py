@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import signal
 from types import FrameType
 from typing import Any
@@ -112,10 +113,15 @@ class GatewayServer(uvicorn.Server):
             super().handle_exit(sig, frame)
         elif self._drain is None:
             hurry = sig != signal.SIGTERM
-            loop.call_soon_threadsafe(self._start_drain, runtime, signal.Signals(sig).name, hurry)
+            # A fresh context: the signal may interrupt a call's task, whose ids must not be
+            # bound to the drain's log lines.
+            name = signal.Signals(sig).name
+            loop.call_soon_threadsafe(
+                self._start_drain, runtime, name, hurry, context=contextvars.Context()
+            )
         elif not self._hurried:
             self._hurried = True
-            loop.call_soon_threadsafe(runtime.hurry_drain)
+            loop.call_soon_threadsafe(runtime.hurry_drain, context=contextvars.Context())
         else:
             super().handle_exit(sig, frame)
 

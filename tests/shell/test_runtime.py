@@ -141,6 +141,7 @@ class FakeCall:
     """Stands in for a CallRunner holding a call slot until it ends (by itself or on request)."""
 
     def __init__(self) -> None:
+        self.call_id = "CA1"
         self.end_reasons: list[str] = []
         self.done = asyncio.Event()
 
