@@ -14,12 +14,17 @@ still processed, but does not move the tracking.
 
 from __future__ import annotations
 
+import array
 import binascii
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
+from gateway.carriers.messages import DTMF_DIGITS, json_object
+from gateway.carriers.messages import clip as _clip
+from gateway.carriers.messages import integer as _integer
+from gateway.carriers.messages import malformed as _malformed_event
 from gateway.core.events import (
     CallerAudio,
     CallStarted,
@@ -36,47 +41,36 @@ from gateway.core.events import (
     StreamConnected,
 )
 
-__all__ = ["DTMF_DIGITS", "MAX_SEQUENCE_JUMP", "SUPPORTED_RATES_HZ", "TwilioTranslator"]
+__all__ = [
+    "DTMF_DIGITS",
+    "MAX_SEQUENCE_JUMP",
+    "SUPPORTED_RATES_HZ",
+    "TWILIO_FORMATS",
+    "MediaFormats",
+    "TwilioTranslator",
+]
 
-DTMF_DIGITS: Final = frozenset("0123456789*#ABCD")
 SUPPORTED_RATES_HZ: Final = frozenset({8_000})
 """Twilio streams μ-law at 8 kHz only (B.2); anything else would be a different carrier."""
 
-_MULAW: Final = "audio/x-mulaw"
-_DETAIL_CHARS: Final = 80
-_INTEGER_CHARS: Final = 20  # an int64 is 19 digits: anything longer is garbage
+MediaFormats = Mapping[str, tuple[Encoding, frozenset[int]]]
+"""`mediaFormat.encoding` (lower case) -> the encoding and the sample rates taken with it."""
+TWILIO_FORMATS: Final[MediaFormats] = {"audio/x-mulaw": (Encoding.MULAW, SUPPORTED_RATES_HZ)}
+
 MAX_SEQUENCE_JUMP: Final = 65_536
 """A forward jump beyond this (22 min of media) is a corrupt number, not a gap: it is not tracked,
 so one bad value cannot make every later message look stale."""
 
 
-def _clip(text: str) -> str:
-    """`text` cut to a loggable size, with control characters replaced."""
-    cut = text[:_DETAIL_CHARS]
-    safe = cut if cut.isprintable() else "".join(c if c.isprintable() else "?" for c in cut)
-    return safe + "…" if len(text) > _DETAIL_CHARS else safe
-
-
 def _malformed(detail: str) -> list[CarrierEvent]:
-    return [MessageIgnored("malformed", detail)]
+    return [_malformed_event(detail)]
 
 
-def _integer(raw: object) -> int | None:
-    """An integer sent as a short decimal string (as Twilio documents) or a JSON number."""
-    if isinstance(raw, str):
-        if 0 < len(raw) <= _INTEGER_CHARS:
-            try:
-                return int(raw)
-            except ValueError:
-                return None
-        return None
-    if isinstance(raw, bool):  # JSON true is not a number
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    return None
+def _byteswap(pcm: bytes) -> bytes:
+    """16-bit samples with their two bytes exchanged (network order <-> little-endian)."""
+    samples = array.array("h", pcm[: len(pcm) // 2 * 2])
+    samples.byteswap()
+    return samples.tobytes()
 
 
 class TwilioTranslator:
@@ -89,7 +83,23 @@ class TwilioTranslator:
 
     carrier = "twilio"
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        presented: Mapping[str, str] | None = None,
+        *,
+        carrier: str = "twilio",
+        formats: MediaFormats = TWILIO_FORMATS,
+        l16_big_endian: bool = False,
+    ) -> None:
+        """Twilio's dialect by default. Twilio-compatible carriers (SignalWire) reuse it under
+        their own `carrier` name, with the `formats` they stream (L16 at other rates), L16 in
+        network byte order if need be, and the `presented` parameters their upgrade carried
+        (reported in `CallStarted.custom_parameters` under the ones `start` carries)."""
+        self.carrier = carrier
+        self.presented = dict(presented or {})
+        self.formats = formats
+        self._l16_big_endian = l16_big_endian
+        self._swap = False  # L16 in network byte order: swap every payload both ways
         self.call_id: str | None = None
         self.stream_id: str | None = None
         self.last_sequence: int | None = None
@@ -119,25 +129,9 @@ class TwilioTranslator:
         return events
 
     def _parse(self, message: str | bytes) -> list[CarrierEvent]:
-        size = len(message)
-        if isinstance(message, str) and size * 4 > MAX_CARRIER_MESSAGE_BYTES:
-            # Only long text needs its UTF-8 size measured (a character is at most 4 bytes).
-            size = len(message.encode("utf-8", "surrogatepass"))
-        if size > MAX_CARRIER_MESSAGE_BYTES:
-            return [MessageIgnored("oversized", f"{size} bytes > {MAX_CARRIER_MESSAGE_BYTES}")]
-        if isinstance(message, bytes):
-            try:
-                message = message.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return _malformed(f"invalid UTF-8 at byte {exc.start}")
-        try:
-            decoded = json.loads(message)
-        except json.JSONDecodeError as exc:
-            return _malformed(f"invalid JSON at char {exc.pos}")
-        except (ValueError, RecursionError):  # lone surrogates, absurd nesting
-            return _malformed("invalid JSON")
-        if type(decoded) is not dict:
-            return _malformed(f"a JSON {type(decoded).__name__}, not an object")
+        decoded = json_object(message)
+        if isinstance(decoded, MessageIgnored):
+            return [decoded]
         event = decoded.get("event")
         if not isinstance(event, str):
             return _malformed("no event name")
@@ -193,11 +187,14 @@ class TwilioTranslator:
             return [media_format]
 
         raw_parameters = start.get("customParameters")
-        parameters = (
-            {k: v for k, v in raw_parameters.items() if isinstance(v, str)}
-            if type(raw_parameters) is dict
-            else {}
-        )
+        parameters = {
+            **self.presented,
+            **(
+                {k: v for k, v in raw_parameters.items() if isinstance(v, str)}
+                if type(raw_parameters) is dict
+                else {}
+            ),
+        }
         raw_tracks = start.get("tracks")
         tracks = (
             tuple(t for t in raw_tracks if isinstance(t, str))
@@ -207,6 +204,7 @@ class TwilioTranslator:
 
         self.call_id = call_id
         self.stream_id = stream_id
+        self._swap = self._l16_big_endian and media_format.encoding is Encoding.L16
         sid = json.dumps(stream_id)
         self._media_prefix = '{"event":"media","streamSid":' + sid + ',"media":{"payload":"'
         self._mark_prefix = '{"event":"mark","streamSid":' + sid + ',"mark":{"name":'
@@ -222,18 +220,19 @@ class TwilioTranslator:
             )
         ]
 
-    @staticmethod
-    def _media_format(raw: object) -> CarrierFormat | MessageIgnored:
+    def _media_format(self, raw: object) -> CarrierFormat | MessageIgnored:
         if type(raw) is not dict:
             return MessageIgnored("malformed", "start: no mediaFormat object")
         encoding = raw.get("encoding")
         rate_hz = _integer(raw.get("sampleRate"))
         channels = raw.get("channels", 1)
-        if encoding != _MULAW or rate_hz not in SUPPORTED_RATES_HZ or channels not in (1, "1"):
+        known = self.formats.get(encoding.lower()) if isinstance(encoding, str) else None
+        if known is None or rate_hz not in known[1] or channels not in (1, "1"):
             shown = encoding if isinstance(encoding, str) else type(encoding).__name__
             detail = f"{_clip(shown)} at {rate_hz} Hz, {_clip(str(channels))} channel(s)"
             return MessageIgnored("unsupported media format", detail)
-        return CarrierFormat(Encoding.MULAW, rate_hz)
+        assert rate_hz is not None
+        return CarrierFormat(known[0], rate_hz)
 
     def _media(self, message: dict[str, Any]) -> list[CarrierEvent]:
         if self.stream_id is None:
@@ -258,6 +257,8 @@ class TwilioTranslator:
             return _malformed(f"media: invalid base64 ({len(payload)} chars)")
         if not audio:
             return [MessageIgnored("empty audio")]
+        if self._swap:
+            audio = _byteswap(audio)
         self.audio_bytes_in += len(audio)
         return [CallerAudio(audio, _integer(media.get("timestamp")))]
 
@@ -312,9 +313,10 @@ class TwilioTranslator:
     def encode(self, command: CarrierCommand) -> str:
         """The compact JSON text frame for one command (B.3). ValueError before `start`."""
         if self.stream_id is None:
-            raise ValueError("Twilio stream not started: no streamSid to address")
+            raise ValueError(f"{self.carrier} stream not started: no streamSid to address")
         if type(command) is PlayAudio:
-            payload = binascii.b2a_base64(command.payload, newline=False).decode("ascii")
+            audio = _byteswap(command.payload) if self._swap else command.payload
+            payload = binascii.b2a_base64(audio, newline=False).decode("ascii")
             return self._media_prefix + payload + '"}}'
         if type(command) is PlaceMark:
             return self._mark_prefix + json.dumps(command.name) + "}}"

@@ -55,8 +55,14 @@ class TwilioCallControl:
         *,
         voice: str | None = None,
         language: str | None = None,
+        carrier: str = "twilio",
+        sid_pattern: re.Pattern[str] = _SID,
     ) -> None:
-        if not _SID.fullmatch(account_sid or ""):
+        """`carrier` and `sid_pattern` let a Twilio-compatible API (SignalWire's LaML, whose
+        ids are UUIDs) reuse these requests under its own name and id shape."""
+        self.carrier = carrier
+        self._sid = sid_pattern
+        if not sid_pattern.fullmatch(account_sid or ""):
             raise ValueError("a Twilio account SID (AC…) is needed for call control")
         if not auth_token:
             raise ValueError("a Twilio auth token is needed for call control")
@@ -74,7 +80,7 @@ class TwilioCallControl:
 
     def request(self, call_id: str, action: CallAction) -> RestRequest:
         """The call update for `action`; ValueError for a malformed call SID or destination."""
-        if not _SID.fullmatch(call_id):
+        if not self._sid.fullmatch(call_id):
             raise ValueError("a Twilio call SID is letters and digits (CA…)")
         form: dict[str, str]
         if isinstance(action, Transfer):
@@ -100,7 +106,7 @@ class TwilioCallControl:
             url=f"{self._api_base}/2010-04-01/Accounts/{self._account_sid}/Calls/{call_id}.json",
             headers={"Authorization": self._authorization, "Accept": "application/json"},
             form=form,
-            description=f"twilio call update: {what}",
+            description=f"{self.carrier} call update: {what}",
         )
 
     def outcome(self, status: int, body: bytes) -> ControlOutcome:

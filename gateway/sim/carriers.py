@@ -62,6 +62,13 @@ SIM_CARRIERS: tuple[SimCarrier, ...] = (
         "Auth Token (X-Plivo-Signature-V3)",
     ),
     SimCarrier(
+        "signalwire",
+        "gateway.sim.signalwire:SignalWireDialect",
+        "SIGNALWIRE_SIGNING_KEY",
+        "SIGNALWIRE_PROJECT_ID",
+        "Signing Key (X-SignalWire-Signature)",
+    ),
+    SimCarrier(
         "vonage",
         "gateway.sim.vonage:VonageDialect",
         "VONAGE_SIGNATURE_SECRET",

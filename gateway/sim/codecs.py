@@ -20,9 +20,24 @@ from gateway.audio.paths import Encoding
 from gateway.audio.resample import Resampler
 from gateway.sim.dialect import GatewayMedia, ProtocolViolation
 from gateway.sim.script import CALL_RATE_HZ
-from gateway.sim.twilio_stream import FILE_HEADERS
 
-__all__ = ["RATES_HZ", "StreamCodec", "media_payload"]
+__all__ = ["FILE_HEADERS", "RATES_HZ", "StreamCodec", "media_payload"]
+
+FILE_HEADERS: dict[bytes, str] = {
+    b"RIFF": "a WAV (RIFF) header",
+    b"RIFX": "a WAV (RIFX) header",
+    b"ID3": "an MP3 (ID3) header",
+    b"OggS": "an Ogg header",
+    b"fLaC": "a FLAC header",
+    b".snd": "a Sun/NeXT .au header",
+    b"FORM": "an AIFF header",
+    b"#!AMR": "an AMR header",
+}
+"""Magic numbers of audio containers a gateway might wrongly send as a payload.
+
+Raw μ-law has no structure, so only container headers are detectable: MP3 frame syncs (0xFF 0xFB…)
+are not checked, because 0xFF is μ-law silence and that pair is ordinary audio.
+"""
 
 RATES_HZ = (8_000, 16_000, 24_000)
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gateway.audio import g711
+from gateway.audio.paths import Encoding
+from gateway.sim.codecs import FILE_HEADERS, StreamCodec
 from gateway.sim.dialect import (
     GatewayClear,
     GatewayCommand,
@@ -32,22 +33,6 @@ __all__ = ["FILE_HEADERS", "PROTOCOL_ERROR", "TwilioStream"]
 
 PROTOCOL_ERROR = 31924
 
-FILE_HEADERS: dict[bytes, str] = {
-    b"RIFF": "a WAV (RIFF) header",
-    b"RIFX": "a WAV (RIFX) header",
-    b"ID3": "an MP3 (ID3) header",
-    b"OggS": "an Ogg header",
-    b"fLaC": "a FLAC header",
-    b".snd": "a Sun/NeXT .au header",
-    b"FORM": "an AIFF header",
-    b"#!AMR": "an AMR header",
-}
-"""Magic numbers of audio containers a gateway might wrongly send as a payload.
-
-Raw μ-law has no structure, so only container headers are detectable: MP3 frame syncs (0xFF 0xFB…)
-are not checked, because 0xFF is μ-law silence and that pair is ordinary audio.
-"""
-
 
 def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
@@ -56,10 +41,22 @@ def _dumps(message: dict[str, Any]) -> str:
 class TwilioStream:
     """One stream's messages: sequence numbers, chunk numbers, validation of the gateway's."""
 
-    def __init__(self, account_sid: str, call_sid: str, stream_sid: str) -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        call_sid: str,
+        stream_sid: str,
+        *,
+        codec: StreamCodec | None = None,
+        encoding: str = "audio/x-mulaw",
+    ) -> None:
+        """Twilio's μ-law 8 kHz stream; a Twilio-compatible carrier (SignalWire) passes the
+        `codec` its answer selected and the `mediaFormat.encoding` it names it by."""
         self.account_sid = account_sid
         self.call_sid = call_sid
         self.stream_sid = stream_sid
+        self.codec = codec or StreamCodec(Encoding.MULAW)
+        self.encoding = encoding
         self._sequence = 0
         self._chunk = 0
 
@@ -85,7 +82,11 @@ class TwilioStream:
                 "streamSid": self.stream_sid,
                 "callSid": self.call_sid,
                 "tracks": ["inbound"],
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                "mediaFormat": {
+                    "encoding": self.encoding,
+                    "sampleRate": self.codec.rate_hz,
+                    "channels": 1,
+                },
                 "customParameters": dict(parameters),
             },
         )
@@ -115,7 +116,7 @@ class TwilioStream:
         )
 
     def encode_audio(self, samples: npt.NDArray[np.int16]) -> bytes:
-        return g711.ulaw_encode(samples.astype("<i2", copy=False).tobytes())
+        return self.codec.encode(samples)
 
     # -- gateway -> Twilio ---------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class TwilioStream:
         if stream_sid != self.stream_sid:
             return _violation(f"{event} for streamSid {stream_sid!r}, not this stream's")
         if event == "media":
-            return _media(data.get("media"))
+            return _media(data.get("media"), self.codec)
         if event == "mark":
             mark = data.get("mark")
             name = mark.get("name") if isinstance(mark, dict) else None
@@ -160,7 +161,7 @@ def _violation(reason: str) -> ProtocolViolation:
     return ProtocolViolation(PROTOCOL_ERROR, reason)
 
 
-def _media(media: object) -> GatewayMedia | ProtocolViolation:
+def _media(media: object, codec: StreamCodec) -> GatewayMedia | ProtocolViolation:
     payload = media.get("payload") if isinstance(media, dict) else None
     if not isinstance(payload, str):
         return _violation("media without a media.payload string")
@@ -171,4 +172,7 @@ def _media(media: object) -> GatewayMedia | ProtocolViolation:
     for magic, what in FILE_HEADERS.items():
         if codes.startswith(magic):
             return _violation(f"media payload starts with {what}; send raw μ-law")
-    return GatewayMedia(g711.pcm16_samples(g711.ulaw_decode(codes)).astype(np.int16))
+    samples = codec.decode(codes)
+    if samples is None:
+        return _violation("media payload: an odd number of L16 bytes")
+    return GatewayMedia(samples)

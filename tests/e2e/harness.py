@@ -77,8 +77,11 @@ def uplink_reference(
     said: npt.NDArray[np.int16], codec: StreamCodec | None = None
 ) -> npt.NDArray[np.int16]:
     """What Live must receive for `said` (8 kHz): its 20 ms frames as the carrier encodes them
-    (μ-law, or `codec`: L16 at the stream's rate) through a fresh uplink path."""
+    (μ-law, or `codec`: L16 at the stream's rate) through a fresh uplink path. L16 in network
+    byte order reaches the path little-endian (the translator swaps it), so it is encoded so."""
     codec = codec or StreamCodec(Encoding.MULAW)
+    if codec.big_endian:
+        codec = StreamCodec(codec.encoding, codec.rate_hz)
     path = UplinkPath(CarrierFormat(codec.encoding, codec.rate_hz))
     frames = [codec.encode(said[i : i + 160]) for i in range(0, len(said), 160)]
     out = [path.process(frame) for frame in frames]

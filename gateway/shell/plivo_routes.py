@@ -1,0 +1,196 @@
+"""Plivo's routes: the answer webhook, stream status callbacks, transfer XML, the media stream.
+
+* `POST /plivo/voice`: the application's answer URL. Checks `X-Plivo-Signature-V3`
+  (PLIVO_AUTH_TOKEN; without it every webhook is refused unless GATEWAY_UNSIGNED_CARRIERS names
+  plivo), takes or refuses the call (admission), issues the call's stream token, pre-warms its
+  Live session and answers `<Stream bidirectional="true">` carrying the token.
+* `POST /plivo/status`: stream status callbacks (`StartStream`, `StopStream`, ...), logged.
+* `POST /plivo/action`: the XML a transfer or a goodbye runs (`to`, `say` in the query), fetched
+  by Plivo after our REST request; signed like every callback.
+* `WS /plivo/media`: whether Plivo signs the upgrade is not verified, so a signature there is
+  only logged; the stream token (query string, or the `streamtoken` extra header) decides at
+  `start` (none valid for the call: closed 1008, no Live session).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from gateway.carriers.plivo import PlivoTranslator, content_format
+from gateway.carriers.plivo_rest import PlivoCallControl
+from gateway.carriers.plivo_signature import NONCE_HEADER, SIGNATURE_HEADER, validate_signature
+from gateway.carriers.plivo_xml import (
+    HEADER_TOKEN,
+    action_xml,
+    parse_webhook,
+    stream_xml,
+    token_from_header,
+)
+from gateway.carriers.urls import request_url, websocket_url
+from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
+from gateway.log import get_logger
+from gateway.settings import PlivoSettings
+from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.streams import run_media_stream
+from gateway.shell.webhooks import base_url, raw_path, read_body, reject, runtime_of
+
+__all__ = ["plivo_routes"]
+
+_log = get_logger(component="plivo")
+_XML = "application/xml"
+
+
+async def _checked_form(
+    request: Request, runtime: GatewayRuntime
+) -> tuple[list[tuple[str, str]], str] | Response:
+    """The form and the public base URL once the signature holds, else the refusal to send."""
+    path = request.url.path
+    body = await read_body(request)
+    if body is None:
+        return reject(runtime, path, "body too large", 413, "request too large")
+    form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    try:
+        base = base_url(request, runtime)
+    except ValueError:
+        return reject(runtime, path, "no host", 400, "no host")
+    settings = runtime.settings.plivo
+    if settings.auth_token is None:
+        if not settings.allow_unsigned:
+            return reject(runtime, path, "PLIVO_AUTH_TOKEN not set", 403, "invalid signature")
+        return form, base
+    url = request_url(base, raw_path(request), request.url.query)
+    signature, nonce = request.headers.get(SIGNATURE_HEADER), request.headers.get(NONCE_HEADER)
+    if not validate_signature("POST", url, form, nonce, signature, settings.auth_token):
+        return reject(runtime, path, "bad signature", 403, "invalid signature")
+    return form, base
+
+
+async def voice(request: Request) -> Response:
+    runtime = runtime_of(request)
+    checked = await _checked_form(request, runtime)
+    if isinstance(checked, Response):
+        return checked
+    form, base = checked
+    call = parse_webhook(form)
+    if call is None:
+        return reject(runtime, request.url.path, "no CallUUID", 400, "CallUUID missing")
+    refusal = runtime.admission()
+    if refusal is not None:  # at capacity or draining: no token, no Live session
+        _log.warning("webhook.refused", call_sid=call.call_id, reason=refusal.reason)
+        return Response(action_xml(refusal.message, refusal.transfer_to), media_type=_XML)
+    token = runtime.issue_token(call.call_id)
+    prewarming = runtime.prewarm.start(call.call_id)
+    answer = stream_xml(
+        websocket_url(base, "/plivo/media"),
+        STREAM_TOKEN_PARAMETER,
+        token,
+        content_type=runtime.settings.plivo.content_type,
+        status_callback=f"{base}/plivo/status",
+    )
+    _log.info(
+        "webhook.answered",
+        call_sid=call.call_id,
+        to=call.to_number,
+        direction=call.direction,
+        prewarming=prewarming,
+    )
+    return Response(answer, media_type=_XML)
+
+
+async def status(request: Request) -> Response:
+    runtime = runtime_of(request)
+    checked = await _checked_form(request, runtime)
+    if isinstance(checked, Response):
+        return checked
+    fields = dict(checked[0])
+    _log.info(
+        "stream.status",
+        call_sid=fields.get("CallUUID", ""),
+        stream_sid=fields.get("StreamID", fields.get("StreamId", "")),
+        stream_event=fields.get("Event", ""),
+        stream_error=fields.get("Error", ""),
+    )
+    return Response(status_code=204)
+
+
+async def action(request: Request) -> Response:
+    runtime = runtime_of(request)
+    checked = await _checked_form(request, runtime)
+    if isinstance(checked, Response):
+        return checked
+    query = dict(parse_qsl(request.url.query))
+    try:
+        document = action_xml(query.get("say"), query.get("to"))
+    except ValueError:
+        return reject(runtime, request.url.path, "bad action", 400, "bad action")
+    _log.info("call.action", call_sid=dict(checked[0]).get("CallUUID", ""), transfer="to" in query)
+    return Response(document, media_type=_XML)
+
+
+def _presented(ws: WebSocket) -> dict[str, str]:
+    """The stream token as the upgrade presents it: the query string, else an extra header."""
+    token = ws.query_params.get(STREAM_TOKEN_PARAMETER) or None
+    if token is None:
+        for name, value in ws.headers.items():
+            if name.lower().endswith(HEADER_TOKEN):
+                token = token_from_header(value)
+                break
+    return {} if token is None else {STREAM_TOKEN_PARAMETER: token}
+
+
+def _note_upgrade_signature(ws: WebSocket, runtime: GatewayRuntime) -> None:
+    """Log whether an upgrade signature, when Plivo sends one, matches (the URL it would sign,
+    `wss://` or `https://`, is not verified: the stream token is what guards the stream)."""
+    token = runtime.settings.plivo.auth_token
+    signature = ws.headers.get(SIGNATURE_HEADER)
+    if token is None or signature is None:
+        return
+    try:
+        base = base_url(ws, runtime)
+    except ValueError:
+        return
+    query = ws.url.query
+    urls = (request_url(base, raw_path(ws), query), websocket_url(base, raw_path(ws)))
+    candidates = (urls[0], urls[1] + (f"?{query}" if query else ""))
+    nonce = ws.headers.get(NONCE_HEADER)
+    valid = any(validate_signature("GET", u, None, nonce, signature, token) for u in candidates)
+    _log.info("stream.upgrade_signature", valid=valid)
+
+
+def _control(settings: PlivoSettings, base: str | None) -> PlivoCallControl | None:
+    if settings.auth_id is None or settings.auth_token is None or base is None:
+        return None
+    return PlivoCallControl(
+        settings.auth_id,
+        settings.auth_token,
+        action_url=f"{base}/plivo/action",
+        api_base=settings.api_base,
+    )
+
+
+async def media(ws: WebSocket) -> None:
+    runtime = runtime_of(ws)
+    settings = runtime.settings.plivo
+    _note_upgrade_signature(ws, runtime)
+    try:
+        base: str | None = base_url(ws, runtime)
+    except ValueError:
+        base = None
+    await ws.accept()
+    expected = content_format(settings.content_type)
+    translator = PlivoTranslator(_presented(ws), expected=expected)
+    await run_media_stream(ws, runtime, translator, control=_control(settings, base))
+
+
+def plivo_routes() -> list[BaseRoute]:
+    return [
+        Route("/plivo/voice", voice, methods=["POST"]),
+        Route("/plivo/status", status, methods=["POST"]),
+        Route("/plivo/action", action, methods=["POST"]),
+        WebSocketRoute("/plivo/media", media),
+    ]

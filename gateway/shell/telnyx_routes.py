@@ -1,0 +1,145 @@
+"""Telnyx's routes (TeXML): the voice webhook, stream status callbacks, and the media stream.
+
+* `POST /telnyx/voice`: the TeXML application's voice URL. Checks the Ed25519 webhook signature
+  (`TELNYX_PUBLIC_KEY`; without it every webhook is refused unless GATEWAY_UNSIGNED_CARRIERS
+  names telnyx), takes or refuses the call (admission), issues the call's stream token,
+  pre-warms its Live session and answers `<Connect><Stream>` with the token in the stream URL.
+* `POST /telnyx/status`: stream status callbacks, checked and logged.
+* `WS /telnyx/media`: Telnyx signs no media socket, so the socket is accepted and the stream
+  token from the URL's query string decides at `start` (no valid token for the call's
+  `call_control_id`: closed 1008, no Live session).
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from gateway.audio.paths import Encoding
+from gateway.carriers.telnyx import TelnyxTranslator
+from gateway.carriers.telnyx_rest import TelnyxCallControl
+from gateway.carriers.telnyx_signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    load_public_key,
+    verify,
+)
+from gateway.carriers.telnyx_webhook import parse_status, parse_webhook, texml_stream
+from gateway.carriers.twiml import fallback
+from gateway.carriers.urls import websocket_url
+from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
+from gateway.log import get_logger
+from gateway.settings import TelnyxSettings
+from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.streams import run_media_stream
+from gateway.shell.webhooks import base_url, read_body, reject, runtime_of
+
+__all__ = ["telnyx_routes"]
+
+_log = get_logger(component="telnyx")
+_TEXML = "application/xml"
+_CODECS = {"PCMU": Encoding.MULAW, "PCMA": Encoding.ALAW}
+
+
+def _signed(settings: TelnyxSettings, request: Request, body: bytes) -> str | None:
+    """None when the webhook may be taken, else why not."""
+    if settings.public_key is None:
+        return None if settings.allow_unsigned else "TELNYX_PUBLIC_KEY not set"
+    valid = verify(
+        body,
+        request.headers.get(SIGNATURE_HEADER),
+        request.headers.get(TIMESTAMP_HEADER),
+        load_public_key(settings.public_key),
+        now_s=time.time(),
+        tolerance_s=settings.signature_tolerance_s,
+    )
+    return None if valid else "bad signature"
+
+
+async def _checked_body(request: Request, runtime: GatewayRuntime) -> bytes | Response:
+    body = await read_body(request)
+    if body is None:
+        return reject(runtime, request.url.path, "body too large", 413, "request too large")
+    refusal = _signed(runtime.settings.telnyx, request, body)
+    if refusal is not None:
+        return reject(runtime, request.url.path, refusal, 403, "invalid signature")
+    return body
+
+
+async def voice(request: Request) -> Response:
+    runtime = runtime_of(request)
+    body = await _checked_body(request, runtime)
+    if isinstance(body, Response):
+        return body
+    call = parse_webhook(body, request.headers.get("content-type"))
+    if call is None:
+        return reject(runtime, request.url.path, "no CallSid", 400, "CallSid missing")
+    refusal = runtime.admission()
+    if refusal is not None:  # at capacity or draining: no token, no Live session
+        _log.warning("webhook.refused", call_sid=call.call_id, reason=refusal.reason)
+        return Response(fallback(refusal.message, refusal.transfer_to), media_type=_TEXML)
+    try:
+        base = base_url(request, runtime)
+    except ValueError:
+        return reject(runtime, request.url.path, "no host", 400, "no host")
+    token = runtime.issue_token(call.call_id)
+    prewarming = runtime.prewarm.start(call.call_id)
+    texml = texml_stream(
+        websocket_url(base, "/telnyx/media"),
+        STREAM_TOKEN_PARAMETER,
+        token,
+        codec=runtime.settings.telnyx.codec,
+        status_callback=f"{base}/telnyx/status",
+    )
+    _log.info(
+        "webhook.answered",
+        call_sid=call.call_id,
+        to=call.to_number,
+        direction=call.direction,
+        prewarming=prewarming,
+    )
+    return Response(texml, media_type=_TEXML)
+
+
+async def status(request: Request) -> Response:
+    runtime = runtime_of(request)
+    body = await _checked_body(request, runtime)
+    if isinstance(body, Response):
+        return body
+    stream = parse_status(body, request.headers.get("content-type"))
+    _log.info(
+        "stream.status",
+        call_sid=stream.call_id,
+        stream_sid=stream.stream_id,
+        stream_event=stream.event,
+        stream_error=stream.error,
+    )
+    return Response(status_code=204)
+
+
+def _control(settings: TelnyxSettings) -> TelnyxCallControl | None:
+    if settings.api_key is None:
+        return None
+    return TelnyxCallControl(settings.api_key, api_base=settings.api_base)
+
+
+async def media(ws: WebSocket) -> None:
+    runtime = runtime_of(ws)
+    settings = runtime.settings.telnyx
+    token = ws.query_params.get(STREAM_TOKEN_PARAMETER)
+    presented = {} if token is None else {STREAM_TOKEN_PARAMETER: token}
+    await ws.accept()
+    translator = TelnyxTranslator(presented, codec=_CODECS[settings.codec])
+    await run_media_stream(ws, runtime, translator, control=_control(settings))
+
+
+def telnyx_routes() -> list[BaseRoute]:
+    return [
+        Route("/telnyx/voice", voice, methods=["POST"]),
+        Route("/telnyx/status", status, methods=["POST"]),
+        WebSocketRoute("/telnyx/media", media),
+    ]
