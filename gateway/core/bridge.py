@@ -150,7 +150,9 @@ class CallBridge(ModelSide):
         if name == PLAYBACK_TIMER:
             if self._speech is None:
                 return []
-            release = state in (CallState.LIVE, CallState.RECONNECTING)
+            # Until the model is gone for good its audio keeps flowing under the lead limit; the
+            # last words of a transfer or hang-up too (the hand-off waits for their final mark).
+            release = state in (CallState.LIVE, CallState.RECONNECTING, CallState.WRAPPING_UP)
             return self._speech.timer_fired(now_ms, release=release)
         if name == START_TIMER and state is CallState.WAITING_FOR_START:
             return self._end("no start", now_ms, [])

@@ -115,6 +115,10 @@ class ModelSide(SessionSide):
             elif call.name in tools.configured:
                 tools.start(call.call_id, call.name, now_ms, self._session_no)
                 out.append(RunTool(call))
+            elif self._held is not None:
+                # Asked by the session being replaced: an answer would reach the new one, which
+                # never made the call. There is nothing to run, so there is nothing to tell.
+                out.append(Note("tool.not_configured", {"name": call.name[:64]}, "warning"))
             else:
                 error = {"error": f"no tool named {call.name} is configured"}
                 unknown.append(ToolResult(call.call_id, call.name, error))

@@ -30,6 +30,7 @@ from gateway.core.events import (
     CallAction,
     CallControlled,
     CancelTimer,
+    CancelTool,
     CloseLive,
     Command,
     ControlCall,
@@ -236,7 +237,9 @@ class SessionSide(BridgeState):
         options = self.options
         self.stats.fallback = reason
         self._drop_held()
-        self._tools.pending.clear()
+        for call_id in list(self._tools.pending):  # their results could go nowhere
+            self._tools.cancel(call_id, now_ms)
+            out.append(CancelTool(call_id))
         if self._live_session:
             self._live_session = False
             out.append(CloseLive("fallback"))

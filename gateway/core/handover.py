@@ -142,9 +142,11 @@ class SessionKeeper:
         self._attempt = 1
         if abrupt and self.flapping(now_ms):
             # The last handover's session did not stay up: this outage continues that one.
-            self._attempt = self.records[-1].attempts + 1
-            if self._attempt > self.policy.max_attempts:
+            previous = self.records[-1].attempts
+            if previous >= self.policy.max_attempts:
+                self._attempt = previous  # recorded as failed after the attempts it made
                 return None
+            self._attempt = previous + 1
             return self._command(self._backoff_ms(self._attempt))
         return self._command(0.0)
 
@@ -182,9 +184,8 @@ class SessionKeeper:
 
     def gave_up(self) -> HandoverRecord:
         """No attempt is left (or the failure was fatal): recorded as failed."""
-        record = HandoverRecord(
-            self._reason, self._forced, None, self._handle_age_ms, self._attempt, "failed"
-        )
+        age = None if self._fresh_with_context else self._handle_age_ms
+        record = HandoverRecord(self._reason, self._forced, None, age, self._attempt, "failed")
         self.records.append(record)
         self._attempt = 0
         return record

@@ -98,10 +98,8 @@ class LiveLink:
         await self._connect(self._claim, resumed=False)
         unsent: deque[tuple[object, float]] = deque()
         while True:
-            if unsent and self._usable:
-                item, stamp = unsent.popleft()
-            else:
-                item, stamp = await self.queue.get()
+            carried = bool(unsent) and self._usable
+            item, stamp = unsent.popleft() if carried else await self.queue.get()
             if item is CLOSE_LIVE:
                 await self.close()
                 return
@@ -109,7 +107,11 @@ class LiveLink:
                 await self._replace(item)
                 continue
             if not self._usable or not await self._send(item, stamp):
-                unsent.append((item, stamp))  # for the next session, in order
+                # Kept for the next session, in order: a carried item goes back to the front.
+                if carried:
+                    unsent.appendleft((item, stamp))
+                else:
+                    unsent.append((item, stamp))
 
     async def _send(self, item: object, stamp: float) -> bool:
         """Send one command; False when the session could not take it (kept for the next)."""

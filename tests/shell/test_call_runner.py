@@ -19,8 +19,8 @@ from gateway.core.events import CallStarted
 from gateway.live.closes import close_info
 from gateway.live.events import LiveEvent, SetupComplete
 from gateway.shell.call_runner import CallRunner, RunnerOptions
-from gateway.shell.live_link import LIVE_QUEUE_MAX
 from gateway.shell.live_client import LiveClosedError, LiveSession
+from gateway.shell.live_link import LIVE_QUEUE_MAX
 
 SID = "MZ" + "a" * 32
 CALL = "CA" + "b" * 32
