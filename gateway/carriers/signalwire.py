@@ -8,7 +8,8 @@ message-compatible with Twilio's (`connected`, `start`, `media`, `mark`, `dtmf`,
 * with the formats a `<Stream codec=…>` can select: `PCMU@8000h` (the default), `PCMA`, and raw
   16-bit PCM `L16@8000h|16000h|24000h`. With L16 the audio goes to Live and back with no G.711
   step at all (16 kHz needs no resampling towards Live). `start.mediaFormat` is read, not
-  assumed; the spelling of its L16 `encoding` is not verified, so the common ones are taken;
+  assumed; the spelling of its L16 `encoding` is not verified, so the common ones are taken,
+  and an unknown one with a note, as the codec the answer asked for;
 * with L16 optionally in network byte order (SIGNALWIRE_L16_BYTE_ORDER=big) [unverified];
 * with the stream token the handshake's `Authorization: Bearer` carried (`authBearerToken`) as
   a presented parameter, under any `<Parameter>` the `start` brings.
@@ -65,12 +66,16 @@ def codec_attribute(codec: str) -> str | None:
 
 
 def signalwire_translator(
-    presented: Mapping[str, str] | None = None, *, l16_big_endian: bool = False
+    presented: Mapping[str, str] | None = None,
+    *,
+    l16_big_endian: bool = False,
+    codec: str | None = None,
 ) -> TwilioTranslator:
-    """A translator for one SignalWire media stream."""
+    """A translator for one SignalWire media stream whose answer asked for `codec`."""
     return TwilioTranslator(
         presented,
         carrier="signalwire",
         formats=SIGNALWIRE_FORMATS,
         l16_big_endian=l16_big_endian,
+        expected=None if codec is None else codec_format(codec),
     )

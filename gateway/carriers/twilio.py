@@ -90,11 +90,15 @@ class TwilioTranslator:
         carrier: str = "twilio",
         formats: MediaFormats = TWILIO_FORMATS,
         l16_big_endian: bool = False,
+        expected: CarrierFormat | None = None,
     ) -> None:
         """Twilio's dialect by default. Twilio-compatible carriers (SignalWire) reuse it under
         their own `carrier` name, with the `formats` they stream (L16 at other rates), L16 in
-        network byte order if need be, and the `presented` parameters their upgrade carried
-        (reported in `CallStarted.custom_parameters` under the ones `start` carries)."""
+        network byte order if need be, the `presented` parameters their upgrade carried
+        (reported in `CallStarted.custom_parameters` under the ones `start` carries), and the
+        format their answer asked for (`expected`: taken, with a note, when `start` names a
+        format in a spelling not in `formats`)."""
+        self.expected = expected
         self.carrier = carrier
         self.presented = dict(presented or {})
         self.formats = formats
@@ -183,8 +187,13 @@ class TwilioTranslator:
         if not isinstance(account_id, str):
             return _malformed("start: non-string accountSid")
         media_format = self._media_format(start.get("mediaFormat"))
+        assumed: list[CarrierEvent] = []
         if isinstance(media_format, MessageIgnored):
-            return [media_format]
+            if self.expected is None:
+                return [media_format]
+            # The answer asked for `expected`; a spelling we do not know is not worth the call.
+            assumed = [MessageIgnored("media format assumed", media_format.detail)]
+            media_format = self.expected
 
         raw_parameters = start.get("customParameters")
         parameters = {
@@ -217,7 +226,8 @@ class TwilioTranslator:
                 media_format=media_format,
                 custom_parameters=parameters,
                 tracks=tracks,
-            )
+            ),
+            *assumed,
         ]
 
     def _media_format(self, raw: object) -> CarrierFormat | MessageIgnored:

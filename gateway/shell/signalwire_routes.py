@@ -154,7 +154,9 @@ async def media(ws: WebSocket) -> None:
     scheme, _, bearer = ws.headers.get("authorization", "").partition(" ")
     presented = {STREAM_TOKEN_PARAMETER: bearer} if scheme.lower() == "bearer" and bearer else {}
     await ws.accept()
-    translator = signalwire_translator(presented, l16_big_endian=settings.l16_big_endian)
+    translator = signalwire_translator(
+        presented, l16_big_endian=settings.l16_big_endian, codec=settings.codec
+    )
     await run_media_stream(ws, runtime, translator, control=_control(settings))
 
 

@@ -102,3 +102,13 @@ def test_codecs(codec: str, media_format: CarrierFormat, attribute: str | None) 
 def test_bad_codecs(codec: str) -> None:
     with pytest.raises(ValueError, match=r"SignalWire|8000"):
         codec_format(codec)
+
+
+def test_an_unknown_spelling_is_taken_as_the_codec_the_answer_asked_for() -> None:
+    translator = signalwire_translator(codec="L16@16000h")
+    events = translator.parse(start("audio/raw-pcm", 16000))
+    assert isinstance(events[0], CallStarted)
+    assert events[0].media_format == CarrierFormat(Encoding.L16, 16000)
+    assert events[1] == MessageIgnored(
+        "media format assumed", "audio/raw-pcm at 16000 Hz, 1 channel(s)"
+    )
