@@ -11,14 +11,15 @@ The ramp stops at the first level that breaks the bar, or earlier when the load 
 longer offer real-time load (then the figure is a floor, and the script says so). Each level is
 classified:
 
-* `gateway`: the gateway's one event-loop thread was busy >= 90 % of a core, or it waited for a
-  CPU (run delay) for >= 10 % of the window while the machine had no idle core: the gateway is
-  what limits;
+* `gateway`: the gateway's one event-loop thread was busy >= 90 % of a core: the gateway is what
+  limits;
+* `other work`: processes outside the bench used >= 25 % of a core: the machine was not quiet,
+  and the latency includes their interference;
 * `generator`: the simulated callers fell behind real time (pacing lag p99 > 20 ms), or the
   emulator used >= 85 % of a core, or the machine was saturated while the gateway itself was
   not: the callers and emulator, sharing these cores, are the limit and the latency measured
   includes their interference;
-* `headroom`: neither.
+* `headroom`: none of these.
 
 It prints one line per level and then the sustained figure: the largest level within the bar,
 the gateway's share of a core there, and the calls per core that implies (level / core share; and
@@ -45,10 +46,11 @@ from prometheus_client.parser import text_string_to_metric_families
 BAR_MS = 5.0
 BAR_QUANTILE = 0.99
 GATEWAY_BUSY = 0.90
-GATEWAY_WAITED = 0.10
 EMULATOR_BUSY = 0.85
 MACHINE_BUSY = 0.90
 PACING_LAG_MS = 20.0
+OTHER_WORK = 0.25
+"""Cores' worth of CPU used by processes outside the bench above which a level is not clean."""
 DIRECTIONS = ("uplink", "downlink")
 
 
@@ -69,6 +71,8 @@ class Verdict:
     cpu_s_per_call_minute: float
     failed_calls: int
     peak_rss_mib: float
+    other_core: float
+    """CPU used by processes that are not part of the bench (other users of the machine)."""
 
 
 def histogram(metrics_text: str, name: str) -> dict[str, list[tuple[float, float]]]:
@@ -121,8 +125,12 @@ def judge(level: calls.Level) -> Verdict:
         0, level.calls - len(level.placed)
     )
     ok = failed == 0 and all(within[d] >= BAR_QUANTILE for d in DIRECTIONS)
-    if gateway >= GATEWAY_BUSY or (waited >= GATEWAY_WAITED and busy >= MACHINE_BUSY):
+    own = sum(level.cpu_s.get(k, 0.0) for k in ("gateway", "emulator", "callers", "bench"))
+    other = max(0.0, level.cpu_s.get("machine", math.nan) - own) / window
+    if gateway >= GATEWAY_BUSY:
         limit = "gateway"
+    elif other >= OTHER_WORK:
+        limit = "other work"
     elif lag > PACING_LAG_MS or emulator >= EMULATOR_BUSY or busy >= MACHINE_BUSY:
         limit = "generator"
     else:
@@ -142,6 +150,7 @@ def judge(level: calls.Level) -> Verdict:
         cost,
         failed,
         level.gateway_peak_rss_mib,
+        other,
     )
 
 
@@ -156,7 +165,8 @@ def describe(v: Verdict) -> str:
         f"{100 * v.waited:.0f}%), emulator {100 * v.emulator_core:.0f}%, machine "
         f"{100 * v.machine_busy:.0f}% busy, caller pacing lag p99 {v.lag_p99_ms:.1f} ms, "
         f"{v.cpu_s_per_call_minute:.3f} gateway CPU s per call-minute, peak RSS "
-        f"{v.peak_rss_mib:.0f} MiB, failed calls {v.failed_calls}; limited by: {v.limit}"
+        f"{v.peak_rss_mib:.0f} MiB, failed calls {v.failed_calls}, other processes on the "
+        f"machine {100 * v.other_core:.0f}% of a core; limited by: {v.limit}"
     )
 
 
@@ -185,6 +195,7 @@ def conclusion(verdicts: list[Verdict]) -> list[str]:
             "generator": "the load generator (callers and emulator on the same cores) was "
             "saturated, so the gateway's own limit is not reached here: the figure is a floor",
             "headroom": "no process was saturated: the latency broke under scheduling noise",
+            "other work": "processes outside the bench took the CPU: run it on a quiet machine",
         }[broke.limit]
         lines.append(f"The bar broke at N={broke.calls}: {cause}.")
     elif last.limit == "generator":
@@ -194,6 +205,14 @@ def conclusion(verdicts: list[Verdict]) -> list[str]:
         )
     else:
         lines.append(f"The bar held up to the last level (N={last.calls}): raise --levels.")
+    shared = [v for v in verdicts if v.other_core >= OTHER_WORK]
+    if shared:
+        worst = max(shared, key=lambda v: v.other_core)
+        lines.append(
+            f"Other processes used up to {100 * worst.other_core:.0f}% of a core during the run "
+            f"(N={', '.join(str(v.calls) for v in shared)}): those levels competed with work "
+            "outside the bench, so their latency reads high."
+        )
     if best.limit == "generator":
         lines.append(
             f"At N={best.calls} the load generator was already the limit: the callers and the "
