@@ -604,7 +604,7 @@ def test_a_fresh_session_refused_too_sends_the_call_to_the_fallback() -> None:
                 "reason": "close 1011",
                 "forced": True,
                 "gap_ms": None,
-                "handle_age_ms": 500,
+                "handle_age_ms": None,
                 "attempts": 2,
                 "outcome": "failed",
             },
