@@ -69,6 +69,8 @@ async def test_sigterm_drains_then_ends_the_calls_left(tmp_path: Path) -> None:
             metrics = (await client.get(f"{url}/metrics")).text
             assert "gateway_draining 1.0" in metrics
             assert 'gateway_webhooks_refused_total{reason="draining"} 1.0' in metrics
+            assert "gateway_live_sessions_opened_total 2.0" in metrics
+            assert "gateway_live_connect_failures_total 0.0" in metrics
 
             # The short call ends by itself during the drain; the long one is still running.
             short_report = await short
