@@ -71,6 +71,9 @@ class Toolbox:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
+    def tool(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
     def spec(self, name: str) -> ToolSpec | None:
         tool = self._tools.get(name)
         return tool.spec if tool is not None else None

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,6 +29,11 @@ SID = "AC" + "3" * 32
 TOKEN = "twilio-auth-token-7e1d0c9b"
 CALL = "CA" + "4" * 32
 PATH = f"/2010-04-01/Accounts/{SID}/Calls/{CALL}.json"
+
+
+@pytest.fixture(autouse=True)
+def default_logging() -> None:
+    structlog.reset_defaults()  # see tests/tools/conftest.py
 
 
 @pytest.fixture
@@ -223,9 +229,9 @@ async def test_a_permanent_failure_is_not_retried() -> None:
 
 
 async def test_an_attempt_that_times_out_is_retried() -> None:
-    twilio = fake_twilio(Answer(delay_s=5.0))
+    twilio = fake_twilio(Answer(delay_s=30.0))
     async with serve_app(twilio) as base, httpx.AsyncClient() as http:
-        result = await client(http, Sleeps(), attempt_timeout_s=0.2).perform(
+        result = await client(http, Sleeps(), attempt_timeout_s=1.0).perform(
             TwilioCallControl(SID, TOKEN, base), CALL, HangUp()
         )
     assert result == CallControlled(HangUp(), ok=True, detail="done")

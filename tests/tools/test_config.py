@@ -9,7 +9,8 @@ import pytest
 
 from gateway.live.protocol import Scheduling
 from gateway.settings import SettingsError, load_settings
-from gateway.tools import ToolsFileError, load_toolbox, load_toolbox_from_settings
+from gateway.tools import Toolbox, ToolsFileError, load_toolbox, load_toolbox_from_settings
+from gateway.tools.base import Handler
 from gateway.tools.builtin import Destination, TransferHandler
 from gateway.tools.http_tool import HttpHandler
 from tests.tools.helpers import toolbox
@@ -30,6 +31,12 @@ required = ["order_id"]
 [tools.parameters.properties.order_id]
 type = "string"
 """
+
+
+def _handler(box: Toolbox, name: str) -> Handler:
+    tool = box.tool(name)
+    assert tool is not None
+    return tool.handler
 
 
 def lookup(extra: str = "") -> str:
@@ -74,7 +81,7 @@ def test_defaults_apply_unless_the_tool_sets_its_own() -> None:
     spec = box.spec("lookup_order")
     assert spec is not None
     assert (spec.timeout_s, spec.max_result_bytes, spec.redact_args) == (1.5, 1000, False)
-    handler = box._tools["lookup_order"].handler
+    handler = _handler(box, "lookup_order")
     assert isinstance(handler, HttpHandler)
     assert (handler.method, handler.args_in, handler.retries, handler.attempts) == (
         "GET",
@@ -106,7 +113,7 @@ kind = "transfer"
 destinations = { sales = "${SALES_NUMBER}", support = { target = "sip:help@pbx.example.com" } }
 """
     box = toolbox(text, {"ORDERS_TOKEN": "tok-secret-value-1", "SALES_NUMBER": "+15551230100"})
-    handler = box._tools["lookup_order"].handler
+    handler = _handler(box, "lookup_order")
     assert isinstance(handler, HttpHandler)
     assert handler.url == "http://127.0.0.1:9/orders/{order_id}"
     assert handler.headers == {
@@ -115,7 +122,7 @@ destinations = { sales = "${SALES_NUMBER}", support = { target = "sip:help@pbx.e
         "X-Cost": "$5",
     }
     assert "tok-secret-value-1" not in repr(handler)
-    transfer = box._tools["transfer"].handler
+    transfer = _handler(box, "transfer")
     assert transfer == TransferHandler(
         {
             "sales": Destination("+15551230100"),
@@ -295,10 +302,10 @@ def test_from_settings_reads_the_file_and_env_over_dotenv(tmp_path: Path) -> Non
     assert settings.tools_file == EXAMPLE
     box = load_toolbox_from_settings(settings, {"SALES_NUMBER": "+15550000002"}, dotenv)
     assert box is not None
-    handler = box._tools["lookup_order"].handler
+    handler = _handler(box, "lookup_order")
     assert isinstance(handler, HttpHandler)
     assert handler.headers["Authorization"] == "Bearer from-dotenv-0123"
-    transfer = box._tools["transfer_call"].handler
+    transfer = _handler(box, "transfer_call")
     assert isinstance(transfer, TransferHandler)
     assert transfer.destinations["sales"].target == "+15550000002"
 
