@@ -14,7 +14,7 @@ import time
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 from gateway.carriers import twiml
 from gateway.live.protocol import Scheduling
@@ -28,7 +28,7 @@ from gateway.tools.builtin import (
     TransferHandler,
     transfer_parameters,
 )
-from gateway.tools.env import MissingVariableError, expand
+from gateway.tools.fields import Fields, ToolsFileError
 from gateway.tools.http_tool import IDEMPOTENT_METHODS, METHODS, HttpHandler, placeholders
 from gateway.tools.python_tool import CONTEXT_PARAMETER, PythonHandler
 from gateway.tools.schema import SchemaError, to_live_schema
@@ -59,75 +59,6 @@ MAX_TIMEOUT_S: Final = 300.0
 MIN_RESULT_BYTES: Final = 256
 MAX_RESULT_BYTES: Final = 1024 * 1024
 MAX_RETRIES: Final = 5
-
-
-class ToolsFileError(ValueError):
-    """The tools file cannot be used; the message names the file, the tool and the field."""
-
-
-class _Fields:
-    """One tool's table, read with its defaults; every failure names the tool and field."""
-
-    def __init__(self, table: Mapping[str, Any], defaults: Mapping[str, Any], where: str) -> None:
-        self.table = table
-        self.defaults = defaults
-        self.where = where
-
-    def fail(self, message: str) -> NoReturn:
-        raise ToolsFileError(f"{self.where}: {message}")
-
-    def value(self, key: str) -> Any:
-        return self.table.get(key, self.defaults.get(key))
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.value(key)
-        if value is None:
-            if default is None:
-                self.fail(f"{key} is required")
-            return default
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"{key} must be a non-empty string")
-        return value.strip()
-
-    def number(self, key: str, default: float, maximum: float, *, positive: bool) -> float:
-        value = self.value(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(f"{key} must be a number")
-        if positive and value <= 0:
-            self.fail(f"{key} must be > 0")
-        if value < 0:
-            self.fail(f"{key} must be >= 0")
-        if value > maximum:
-            self.fail(f"{key} must be at most {maximum:g}")
-        return float(value)
-
-    def whole(self, key: str, default: int, minimum: int, maximum: int) -> int:
-        value = self.value(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"{key} must be a whole number")
-        if not minimum <= value <= maximum:
-            self.fail(f"{key} must be between {minimum} and {maximum}")
-        return value
-
-    def flag(self, key: str) -> bool:
-        value = self.value(key)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            self.fail(f"{key} must be true or false")
-        return value
-
-    def expanded(
-        self, key: str, text: str, environ: Mapping[str, str]
-    ) -> tuple[str, tuple[str, ...]]:
-        try:
-            return expand(text, environ)
-        except MissingVariableError as exc:
-            self.fail(f"{key} uses ${{{exc.name}}}, which is not set in the environment")
 
 
 def load_toolbox(
@@ -171,7 +102,7 @@ def parse_toolbox(
     for index, entry in enumerate(entries):
         name = entry.get("name")
         where = f'{label}: tool "{name}"' if isinstance(name, str) else f"{label}: tools[{index}]"
-        tool = _tool(_Fields(entry, defaults, where), environ)
+        tool = _tool(Fields(entry, defaults, where), environ)
         if tool.spec.name in seen:
             raise ToolsFileError(f"{where}: another tool has the same name")
         seen.add(tool.spec.name)
@@ -179,7 +110,7 @@ def parse_toolbox(
     return Toolbox(tools, clock=clock, source=source)
 
 
-def _tool(fields: _Fields, environ: Mapping[str, str]) -> Tool:
+def _tool(fields: Fields, environ: Mapping[str, str]) -> Tool:
     name = fields.text("name")
     kind = fields.text("kind")
     if kind not in KINDS:
@@ -226,7 +157,7 @@ def _tool(fields: _Fields, environ: Mapping[str, str]) -> Tool:
     return tool
 
 
-def _parameters(fields: _Fields, kind: str) -> dict[str, Any] | None:
+def _parameters(fields: Fields, kind: str) -> dict[str, Any] | None:
     raw = fields.table.get("parameters")
     if raw is None:
         return None
@@ -239,7 +170,7 @@ def _parameters(fields: _Fields, kind: str) -> dict[str, Any] | None:
     return schema
 
 
-def _scheduling(fields: _Fields, non_blocking: bool) -> Scheduling | None:
+def _scheduling(fields: Fields, non_blocking: bool) -> Scheduling | None:
     value = fields.table.get("scheduling")
     if value is None:
         return None
@@ -252,7 +183,7 @@ def _scheduling(fields: _Fields, non_blocking: bool) -> Scheduling | None:
 
 
 def _http(
-    fields: _Fields, parameters: Mapping[str, Any] | None, environ: Mapping[str, str]
+    fields: Fields, parameters: Mapping[str, Any] | None, environ: Mapping[str, str]
 ) -> HttpHandler:
     method = fields.text("method", "GET").upper()
     if method not in METHODS:
@@ -294,7 +225,7 @@ def _without_placeholders(url: str) -> str:
     return re.sub(r"\{[A-Za-z_][A-Za-z0-9_]*\}", "", url)
 
 
-def _headers(fields: _Fields, environ: Mapping[str, str]) -> dict[str, str]:
+def _headers(fields: Fields, environ: Mapping[str, str]) -> dict[str, str]:
     raw = fields.table.get("headers", {})
     if not isinstance(raw, Mapping):
         fields.fail("headers must be a table of strings")
@@ -313,7 +244,7 @@ def _headers(fields: _Fields, environ: Mapping[str, str]) -> dict[str, str]:
     return headers
 
 
-def _python(fields: _Fields) -> PythonHandler:
+def _python(fields: Fields) -> PythonHandler:
     reference = fields.text("function")
     try:
         return PythonHandler.from_reference(reference)
@@ -321,7 +252,7 @@ def _python(fields: _Fields) -> PythonHandler:
         fields.fail(f"function: {exc}")
 
 
-def _destinations(fields: _Fields, environ: Mapping[str, str]) -> dict[str, Destination]:
+def _destinations(fields: Fields, environ: Mapping[str, str]) -> dict[str, Destination]:
     raw = fields.table.get("destinations")
     if not isinstance(raw, Mapping) or not raw:
         fields.fail("destinations must be a table of name = number or sip: URI (at least one)")
