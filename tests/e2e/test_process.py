@@ -21,6 +21,7 @@ from gateway.sim.recording import load_recording
 from gateway.sim.script import SimOptions, new_call_sid
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN
 from tests.e2e.process import gateway_process, json_lines, wait_for_health
+from tests.loopback import closed_port_url
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 RECORDING = RECORDINGS / "greeting_question.wav"
@@ -141,7 +142,13 @@ async def test_no_secret_in_anything_the_process_writes_or_serves(tmp_path: Path
             stream_tokens.append(held_report.custom_parameters["stream_token"])
             assert code == 0
             outputs += [stdout, stderr, *served]
-        refused_live = {"GATEWAY_LIVE_URL": emulator.plain_url, "GEMINI_API_KEY": REFUSED_API_KEY}
+        # Live refuses the key (1007): the call goes to the fallback over Twilio's REST API,
+        # here a port where nothing listens (the request fails; the gateway ends the stream).
+        refused_live = {
+            "GATEWAY_LIVE_URL": emulator.plain_url,
+            "GEMINI_API_KEY": REFUSED_API_KEY,
+            "TWILIO_API_BASE": closed_port_url(),
+        }
         async with gateway_process({**env, **refused_live}, tmp_path) as gateway:
             base_url = gateway.base_url
             report = await place_call(base_url, script, options())
@@ -154,7 +161,9 @@ async def test_no_secret_in_anything_the_process_writes_or_serves(tmp_path: Path
     assert {"webhook.rejected", "webhook.refused", "bridge.barge_in", "call.ended"} <= {
         line["event"] for line in lines
     }
-    assert any(line.get("end_reason") == "live unavailable" for line in refused_lines)
+    ended = [line for line in refused_lines if line["event"] == "call.ended"]
+    assert [line["fallback"] for line in ended] == ["live unavailable (fatal_config)"]
+    assert [line["end_reason"] for line in ended] == ["call control failed"]
     everything = "\n".join(outputs)
     secrets = [AUTH_TOKEN, SECRET, API_KEY, REFUSED_API_KEY]
     secrets += stream_tokens + [token.split(".")[1] for token in stream_tokens]
