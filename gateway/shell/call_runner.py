@@ -29,18 +29,15 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.carriers.base import CarrierTranslator
-from gateway.carriers.control import CallControl
 from gateway.core.bridge import CallBridge, IllegalTransition
 from gateway.core.events import (
     BridgeEvent,
-    CallAction,
-    CallControlled,
     CallStarted,
     CancelTimer,
     CancelTool,
@@ -62,15 +59,14 @@ from gateway.core.events import (
     SendToolResponse,
     StartTimer,
     TimerFired,
-    ToolFinished,
 )
-from gateway.live.events import AudioChunk, FunctionCall, Interrupted
+from gateway.live.events import AudioChunk, Interrupted
 from gateway.log import get_logger
+from gateway.shell.call_tasks import CallServices, CallTasks
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveSession
-from gateway.shell.live_link import CLOSE_LIVE, LiveLink, OpenSession
+from gateway.shell.live_link import CLOSE_LIVE, LiveLink
 from gateway.shell.timers import TimerSet
-from gateway.tools.base import ToolContext
 
 __all__ = ["CallRunner", "RunnerOptions"]
 
@@ -81,30 +77,6 @@ _NO_METRIC, _DOWNLINK, _CLEAR = 0, 1, 2
 Authorize = Callable[[CallStarted], str | None]
 """Returns None to accept a stream's `start`, else the reason it is refused (logged)."""
 ClaimSession = Callable[[str], Awaitable[LiveSession]]
-
-
-class RunsTools(Protocol):
-    async def run(self, call: FunctionCall, context: ToolContext) -> ToolFinished: ...
-
-
-class PerformsControl(Protocol):
-    async def perform(
-        self, control: CallControl, call_id: str, action: CallAction
-    ) -> CallControlled: ...
-
-
-@dataclass(frozen=True)
-class CallServices:
-    """What a call may use besides its two sockets; each part is optional."""
-
-    open_session: OpenSession | None = None
-    """Opens replacement Live sessions (handovers, reconnects); None: a lost session ends."""
-    tools: RunsTools | None = None
-    tool_context: Callable[[str], ToolContext] | None = None
-    """The context of the call's tool runs, from its carrier call id."""
-    control: CallControl | None = None
-    """The carrier's REST requests (transfer, hang-up); None: the stream just ends."""
-    control_client: PerformsControl | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +117,7 @@ class CallRunner:
         self._timers = TimerSet(self._loop, lambda name: self._handle(TimerFired(name)))
         self._live: LiveLink | None = None
         self._group: asyncio.TaskGroup | None = None
-        self._tool_tasks: dict[str, asyncio.Task[None]] = {}
+        self._side = CallTasks(self._services, self._handle)
         self._end_requested = asyncio.Event()
         self._carrier_done = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -320,7 +292,7 @@ class CallRunner:
         # The group waits for every task: readers of replaced sessions, tools and REST requests
         # are told to stop too.
         readers = self._live.readers if self._live is not None else set()
-        for task in (*self._tasks, *self._tool_tasks.values(), *readers):
+        for task in (*self._tasks, *self._side.tasks(), *readers):
             task.cancel()
 
     # ------------------------------------------------------------------------ execution
@@ -360,13 +332,13 @@ class CallRunner:
                 if self._live is not None:
                     self._live.enqueue(CLOSE_LIVE)
             elif isinstance(command, RunTool):
-                self._start_tool(command.call)
+                if self._group is not None:
+                    self._side.run_tool(self._group, command.call, self.call_id or "")
             elif isinstance(command, CancelTool):
-                task = self._tool_tasks.pop(command.call_id, None)
-                if task is not None:
-                    task.cancel()
+                self._side.cancel_tool(command.call_id)
             elif isinstance(command, ControlCall):
-                self._start_control(command.action)
+                if self._group is not None:
+                    self._side.control(self._group, command.action, self.call_id)
             elif isinstance(command, EndCall):
                 self._end(command.reason)
             elif isinstance(command, Note):
@@ -378,42 +350,6 @@ class CallRunner:
         except asyncio.QueueFull:
             self._log.error("carrier.stalled", queued=self._carrier_out.qsize())
             self._end("carrier stalled")
-
-    # ------------------------------------------------------------- tools and control
-
-    def _start_tool(self, call: FunctionCall) -> None:
-        services, group = self._services, self._group
-        if services.tools is None or group is None or not call.call_id:
-            return  # the bridge only asks for configured tools; nothing to run otherwise
-        context = (
-            services.tool_context(self.call_id or "") if services.tool_context is not None else None
-        )
-        if context is None:
-            return
-        call_id = call.call_id
-        tools = services.tools
-
-        async def run_tool() -> None:
-            try:
-                finished = await tools.run(call, context)
-            finally:
-                self._tool_tasks.pop(call_id, None)
-            self._handle(finished)
-
-        self._tool_tasks[call_id] = group.create_task(run_tool(), name="tool")
-
-    def _start_control(self, action: CallAction) -> None:
-        services, group = self._services, self._group
-        control, client = services.control, services.control_client
-        if control is None or client is None or group is None or self.call_id is None:
-            self._handle(CallControlled(action, ok=False, detail="no call control configured"))
-            return
-        call_id = self.call_id
-
-        async def perform() -> None:
-            self._handle(await client.perform(control, call_id, action))
-
-        self._tasks.append(group.create_task(perform(), name="call-control"))
 
     def _end(self, reason: str) -> None:
         if self._end_requested.is_set():

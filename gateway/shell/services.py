@@ -15,7 +15,7 @@ from gateway.carriers.control import CallControl
 from gateway.core.options import BridgeOptions
 from gateway.settings import Settings
 from gateway.shell.call_control import CallControlClient
-from gateway.shell.call_runner import CallServices
+from gateway.shell.call_tasks import CallServices
 from gateway.shell.connector import LiveConnector
 from gateway.shell.live_client import LiveSession
 from gateway.tools.base import ToolContext
