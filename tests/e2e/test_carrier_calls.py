@@ -68,11 +68,18 @@ def test_live_received_exactly_the_callers_audio_at_16k(call: Placed) -> None:
 def test_the_caller_hears_an_answer_to_each_utterance(call: Placed) -> None:
     report = call.report
     utterances = call.recording.script.utterances
+    # The caller talks over the answer to the utterance before the barge-in (the recording's
+    # hint): how much of it plays before the clear depends on the carrier's chunking (Exotel
+    # plays 100-200 ms chunks) and on the load, so for it only that it started is checked.
+    talked_over = int(call.recording.hints.get("barge_in_utterance", 0)) - 2
     for index, utterance in enumerate(utterances):
         following = utterances[index + 1].start_ms if index + 1 < len(utterances) else None
         probe = report.said[_samples(utterance.start_ms) : _samples(utterance.start_ms + 400)]
         end_ms = following + 1000 if following is not None else len(report.heard) / 8
         heard = report.heard[_samples(utterance.start_ms) : _samples(end_ms)]
+        if index == talked_over:
+            assert heard.any(), f"no answer to utterance {index + 1} before the barge-in"
+            continue
         assert best_correlation(heard, probe) > 0.9, f"no echo of utterance {index + 1}"
 
 
