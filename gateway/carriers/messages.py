@@ -8,16 +8,18 @@ object or says, in a `MessageIgnored`, why it could not; `clip` makes a string l
 
 from __future__ import annotations
 
+import binascii
 import json
 from typing import Any, Final
 
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
-from gateway.core.events import CarrierEvent, MessageIgnored, MessagesMissed
+from gateway.core.events import CallerAudio, CarrierEvent, MessageIgnored, MessagesMissed
 
 __all__ = [
     "DTMF_DIGITS",
     "EventCounts",
     "clip",
+    "inbound_audio",
     "integer",
     "json_object",
     "malformed",
@@ -110,3 +112,23 @@ def json_object(message: str | bytes) -> dict[str, Any] | MessageIgnored:
     if type(decoded) is not dict:
         return malformed(f"a JSON {type(decoded).__name__}, not an object")
     return decoded
+
+
+def inbound_audio(media: object) -> CallerAudio | MessageIgnored:
+    """A JSON `media` object's caller audio: the inbound track (absent: inbound), a strict
+    base64 `payload` and the carrier's `timestamp` (the shape Twilio, Telnyx and Plivo share)."""
+    if type(media) is not dict:
+        return malformed("media: no media object")
+    track = media.get("track", "inbound")
+    if track != "inbound":
+        return MessageIgnored("not the inbound track", clip(str(track)))
+    payload = media.get("payload")
+    if not isinstance(payload, str):
+        return malformed("media: no payload string")
+    try:
+        audio = binascii.a2b_base64(payload, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return malformed(f"media: invalid base64 ({len(payload)} chars)")
+    if not audio:
+        return MessageIgnored("empty audio")
+    return CallerAudio(audio, integer(media.get("timestamp")))

@@ -26,11 +26,17 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.messages import DTMF_DIGITS, clip, integer, json_object, malformed
+from gateway.carriers.messages import (
+    DTMF_DIGITS,
+    clip,
+    inbound_audio,
+    integer,
+    json_object,
+    malformed,
+)
 from gateway.carriers.plivo_xml import HEADER_TOKEN, token_from_header
 from gateway.carriers.reorder import Gap, Released, Reorder
 from gateway.core.events import (
-    CallerAudio,
     CallStarted,
     CallStopped,
     CarrierCommand,
@@ -131,7 +137,7 @@ class PlivoTranslator:
         if stream_id != self.stream_id:
             return [MessageIgnored("wrong stream", clip(event))]
         if event == "media":
-            return [self._media(message.get("media"))]
+            return [inbound_audio(message.get("media"))]
         if event == "dtmf":
             dtmf = message.get("dtmf")
             digit = dtmf.get("digit") if type(dtmf) is dict else None
@@ -196,23 +202,6 @@ class PlivoTranslator:
                 custom_parameters=parameters,
             )
         ]
-
-    def _media(self, media: object) -> CarrierEvent:
-        if type(media) is not dict:
-            return malformed("media: no media object")
-        track = media.get("track", "inbound")
-        if track != "inbound":
-            return MessageIgnored("not the inbound track", clip(str(track)))
-        payload = media.get("payload")
-        if not isinstance(payload, str):
-            return malformed("media: no payload string")
-        try:
-            audio = binascii.a2b_base64(payload, strict_mode=True)
-        except (binascii.Error, ValueError):
-            return malformed(f"media: invalid base64 ({len(payload)} chars)")
-        if not audio:
-            return MessageIgnored("empty audio")
-        return CallerAudio(audio, integer(media.get("timestamp")))
 
     def _played(self, name: object) -> list[CarrierEvent]:
         if not isinstance(name, str):

@@ -27,10 +27,16 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.messages import DTMF_DIGITS, clip, integer, json_object, malformed
+from gateway.carriers.messages import (
+    DTMF_DIGITS,
+    clip,
+    inbound_audio,
+    integer,
+    json_object,
+    malformed,
+)
 from gateway.carriers.reorder import Gap, Released, Reorder
 from gateway.core.events import (
-    CallerAudio,
     CallStarted,
     CallStopped,
     CarrierCommand,
@@ -150,7 +156,7 @@ class TelnyxTranslator:
         if type(body) is not dict:
             return [malformed(f"{event}: no {event} object")]
         if event == "media":
-            return [self._media(body)]
+            return [inbound_audio(body)]
         field = "digit" if event == "dtmf" else "name"
         value = body.get(field)
         if not isinstance(value, str):
@@ -204,21 +210,6 @@ class TelnyxTranslator:
             detail = f"{shown} at {rate_hz} Hz, {channels} channel(s)"
             return MessageIgnored("unsupported media format", detail)
         return CarrierFormat(codec, rate_hz)
-
-    def _media(self, media: dict[str, Any]) -> CarrierEvent:
-        track = media.get("track", "inbound")
-        if track != "inbound":
-            return MessageIgnored("not the inbound track", clip(str(track)))
-        payload = media.get("payload")
-        if not isinstance(payload, str):
-            return malformed("media: no payload string")
-        try:
-            audio = binascii.a2b_base64(payload, strict_mode=True)
-        except (binascii.Error, ValueError):
-            return malformed(f"media: invalid base64 ({len(payload)} chars)")
-        if not audio:
-            return MessageIgnored("empty audio")
-        return CallerAudio(audio, integer(media.get("timestamp")))
 
     def _stop(self, message: dict[str, Any]) -> list[CarrierEvent]:
         stream_id = message.get("stream_id", self.stream_id)

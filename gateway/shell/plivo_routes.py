@@ -37,7 +37,14 @@ from gateway.log import get_logger
 from gateway.settings import PlivoSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
-from gateway.shell.webhooks import base_url, raw_path, read_body, reject, runtime_of
+from gateway.shell.webhooks import (
+    answer_call,
+    base_url,
+    raw_path,
+    read_body,
+    reject,
+    runtime_of,
+)
 
 __all__ = ["plivo_routes"]
 
@@ -79,27 +86,17 @@ async def voice(request: Request) -> Response:
     call = parse_webhook(form)
     if call is None:
         return reject(runtime, request.url.path, "no CallUUID", 400, "CallUUID missing")
-    refusal = runtime.admission()
-    if refusal is not None:  # at capacity or draining: no token, no Live session
-        _log.warning("webhook.refused", call_sid=call.call_id, reason=refusal.reason)
-        return Response(action_xml(refusal.message, refusal.transfer_to), media_type=_XML)
-    token = runtime.issue_token(call.call_id)
-    prewarming = runtime.prewarm.start(call.call_id)
-    answer = stream_xml(
-        websocket_url(base, "/plivo/media"),
-        STREAM_TOKEN_PARAMETER,
-        token,
-        content_type=runtime.settings.plivo.content_type,
-        status_callback=f"{base}/plivo/status",
-    )
-    _log.info(
-        "webhook.answered",
-        call_sid=call.call_id,
-        to=call.to_number,
-        direction=call.direction,
-        prewarming=prewarming,
-    )
-    return Response(answer, media_type=_XML)
+
+    def answer(token: str) -> str:
+        return stream_xml(
+            websocket_url(base, "/plivo/media"),
+            STREAM_TOKEN_PARAMETER,
+            token,
+            content_type=runtime.settings.plivo.content_type,
+            status_callback=f"{base}/plivo/status",
+        )
+
+    return answer_call(runtime, _log, call, answer=answer, fallback=action_xml, media_type=_XML)
 
 
 async def status(request: Request) -> Response:

@@ -33,7 +33,15 @@ from gateway.log import get_logger
 from gateway.settings import SignalWireSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
-from gateway.shell.webhooks import base_url, raw_path, read_body, reject, runtime_of
+from gateway.shell.webhooks import (
+    answer_call,
+    base_url,
+    log_stream_status,
+    raw_path,
+    read_body,
+    reject,
+    runtime_of,
+)
 
 __all__ = ["signalwire_routes"]
 
@@ -81,30 +89,18 @@ async def voice(request: Request) -> Response:
     call = parse_voice_webhook(form)
     if call is None:
         return reject(runtime, request.url.path, "no CallSid", 400, "CallSid missing")
-    refusal = runtime.admission()
-    if refusal is not None:  # at capacity or draining: no token, no Live session
-        _log.warning("webhook.refused", call_sid=call.call_id, reason=refusal.reason)
-        return Response(fallback(refusal.message, refusal.transfer_to), media_type=_CXML)
-    token = runtime.issue_token(call.call_id)
-    prewarming = runtime.prewarm.start(call.call_id)
-    attributes = {"authBearerToken": token}
     codec = codec_attribute(runtime.settings.signalwire.codec)
-    if codec is not None:
-        attributes["codec"] = codec
-    cxml = connect_stream(
-        websocket_url(base, "/signalwire/media"),
-        {STREAM_TOKEN_PARAMETER: token},
-        status_callback=f"{base}/signalwire/status",
-        attributes=attributes,
-    )
-    _log.info(
-        "webhook.answered",
-        call_sid=call.call_id,
-        to=call.to_number,
-        direction=call.direction,
-        prewarming=prewarming,
-    )
-    return Response(cxml, media_type=_CXML)
+
+    def answer(token: str) -> str:
+        attributes = {"authBearerToken": token} | ({} if codec is None else {"codec": codec})
+        return connect_stream(
+            websocket_url(base, "/signalwire/media"),
+            {STREAM_TOKEN_PARAMETER: token},
+            status_callback=f"{base}/signalwire/status",
+            attributes=attributes,
+        )
+
+    return answer_call(runtime, _log, call, answer=answer, fallback=fallback, media_type=_CXML)
 
 
 async def status(request: Request) -> Response:
@@ -112,15 +108,7 @@ async def status(request: Request) -> Response:
     checked = await _checked_form(request, runtime)
     if isinstance(checked, Response):
         return checked
-    stream = parse_stream_status(checked[0])
-    _log.info(
-        "stream.status",
-        call_sid=stream.call_id,
-        stream_sid=stream.stream_id,
-        stream_event=stream.event,
-        stream_error=stream.error,
-    )
-    return Response(status_code=204)
+    return log_stream_status(_log, parse_stream_status(checked[0]))
 
 
 def _note_upgrade_signature(ws: WebSocket, runtime: GatewayRuntime) -> None:

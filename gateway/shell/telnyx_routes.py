@@ -36,7 +36,14 @@ from gateway.log import get_logger
 from gateway.settings import TelnyxSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
-from gateway.shell.webhooks import base_url, read_body, reject, runtime_of
+from gateway.shell.webhooks import (
+    answer_call,
+    base_url,
+    log_stream_status,
+    read_body,
+    reject,
+    runtime_of,
+)
 
 __all__ = ["telnyx_routes"]
 
@@ -78,31 +85,21 @@ async def voice(request: Request) -> Response:
     call = parse_webhook(body, request.headers.get("content-type"))
     if call is None:
         return reject(runtime, request.url.path, "no CallSid", 400, "CallSid missing")
-    refusal = runtime.admission()
-    if refusal is not None:  # at capacity or draining: no token, no Live session
-        _log.warning("webhook.refused", call_sid=call.call_id, reason=refusal.reason)
-        return Response(fallback(refusal.message, refusal.transfer_to), media_type=_TEXML)
     try:
         base = base_url(request, runtime)
     except ValueError:
         return reject(runtime, request.url.path, "no host", 400, "no host")
-    token = runtime.issue_token(call.call_id)
-    prewarming = runtime.prewarm.start(call.call_id)
-    texml = texml_stream(
-        websocket_url(base, "/telnyx/media"),
-        STREAM_TOKEN_PARAMETER,
-        token,
-        codec=runtime.settings.telnyx.codec,
-        status_callback=f"{base}/telnyx/status",
-    )
-    _log.info(
-        "webhook.answered",
-        call_sid=call.call_id,
-        to=call.to_number,
-        direction=call.direction,
-        prewarming=prewarming,
-    )
-    return Response(texml, media_type=_TEXML)
+
+    def answer(token: str) -> str:
+        return texml_stream(
+            websocket_url(base, "/telnyx/media"),
+            STREAM_TOKEN_PARAMETER,
+            token,
+            codec=runtime.settings.telnyx.codec,
+            status_callback=f"{base}/telnyx/status",
+        )
+
+    return answer_call(runtime, _log, call, answer=answer, fallback=fallback, media_type=_TEXML)
 
 
 async def status(request: Request) -> Response:
@@ -110,15 +107,7 @@ async def status(request: Request) -> Response:
     body = await _checked_body(request, runtime)
     if isinstance(body, Response):
         return body
-    stream = parse_status(body, request.headers.get("content-type"))
-    _log.info(
-        "stream.status",
-        call_sid=stream.call_id,
-        stream_sid=stream.stream_id,
-        stream_event=stream.event,
-        stream_error=stream.error,
-    )
-    return Response(status_code=204)
+    return log_stream_status(_log, parse_status(body, request.headers.get("content-type")))
 
 
 def _control(settings: TelnyxSettings) -> TelnyxCallControl | None:

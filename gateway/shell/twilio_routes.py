@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
@@ -20,54 +20,29 @@ from starlette.websockets import WebSocket
 from gateway.carriers.twilio import TwilioTranslator
 from gateway.carriers.twilio_signature import validate_signature
 from gateway.carriers.twilio_webhook import parse_stream_status, parse_voice_webhook
-from gateway.carriers.twiml import connect_stream, say_and_dial, say_and_hang_up
-from gateway.carriers.urls import public_base_url, request_url, websocket_url
+from gateway.carriers.twiml import connect_stream, fallback
+from gateway.carriers.urls import request_url, websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
 from gateway.shell.call_control import twilio_call_control
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
+from gateway.shell.webhooks import MAX_WEBHOOK_BYTES, answer_call, log_stream_status, read_body
+from gateway.shell.webhooks import base_url as _base_url
+from gateway.shell.webhooks import raw_path as _raw_path
+from gateway.shell.webhooks import runtime_of as _runtime
 
 __all__ = ["MAX_WEBHOOK_BYTES", "twilio_routes"]
 
-MAX_WEBHOOK_BYTES = 64 * 1024
 _log = get_logger(component="twilio")
 _TWIML = "application/xml"
 
 
-def _runtime(connection: HTTPConnection) -> GatewayRuntime:
-    runtime: GatewayRuntime = connection.app.state.gateway
-    return runtime
-
-
-def _base_url(connection: HTTPConnection, runtime: GatewayRuntime) -> str:
-    scheme = {"ws": "http", "wss": "https"}.get(connection.url.scheme, connection.url.scheme)
-    return public_base_url(
-        runtime.settings.server.public_url,
-        scheme=scheme,
-        host=connection.headers.get("host"),
-        headers=connection.headers,
-    )
-
-
-def _raw_path(connection: HTTPConnection) -> str:
-    """The path exactly as requested (Twilio signs it undecoded)."""
-    raw = connection.scope.get("raw_path")
-    if isinstance(raw, bytes):
-        return raw.decode("latin-1").partition("?")[0]
-    return connection.url.path
-
-
 async def _read_form(request: Request) -> list[tuple[str, str]] | None:
     """The url-encoded form body (None when it is too large to be a Twilio webhook)."""
-    declared = request.headers.get("content-length", "0")
-    if declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
+    body = await read_body(request)
+    if body is None:
         return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_WEBHOOK_BYTES:
-            return None
     return parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
 
 
@@ -109,31 +84,15 @@ async def voice(request: Request) -> Response:
         runtime.webhooks_rejected += 1
         _log.warning("webhook.rejected", reason="no CallSid")
         return PlainTextResponse("CallSid missing", status_code=400)
-    call_id = call.call_id
-    refusal = runtime.admission()
-    if refusal is not None:  # at capacity or draining: no token, no Live session
-        _log.warning("webhook.refused", call_sid=call_id, reason=refusal.reason)
-        fallback = (
-            say_and_hang_up(refusal.message)
-            if refusal.transfer_to is None
-            else say_and_dial(refusal.message, refusal.transfer_to)
+
+    def answer(token: str) -> str:
+        return connect_stream(
+            websocket_url(base, "/twilio/media"),
+            {STREAM_TOKEN_PARAMETER: token},
+            status_callback=f"{base}/twilio/status",
         )
-        return Response(fallback, media_type=_TWIML)
-    token = runtime.issue_token(call_id)
-    prewarming = runtime.prewarm.start(call_id)
-    twiml = connect_stream(
-        websocket_url(base, "/twilio/media"),
-        {STREAM_TOKEN_PARAMETER: token},
-        status_callback=f"{base}/twilio/status",
-    )
-    _log.info(
-        "webhook.answered",
-        call_sid=call_id,
-        to=call.to_number,
-        direction=call.direction,
-        prewarming=prewarming,
-    )
-    return Response(twiml, media_type=_TWIML)
+
+    return answer_call(runtime, _log, call, answer=answer, fallback=fallback, media_type=_TWIML)
 
 
 async def status(request: Request) -> Response:
@@ -141,15 +100,7 @@ async def status(request: Request) -> Response:
     checked = await _checked_form(request, runtime)
     if isinstance(checked, Response):
         return checked
-    stream = parse_stream_status(checked[0])
-    _log.info(
-        "stream.status",
-        call_sid=stream.call_id,
-        stream_sid=stream.stream_id,
-        stream_event=stream.event,
-        stream_error=stream.error,
-    )
-    return Response(status_code=204)
+    return log_stream_status(_log, parse_stream_status(checked[0]))
 
 
 async def media(ws: WebSocket) -> None:

@@ -1,4 +1,5 @@
-"""What every carrier's routes need from a request: the runtime, the public URL, a bounded body.
+"""What every carrier's routes need from a request: the runtime, the public URL, a bounded body,
+and the steps every voice webhook takes once its signature held (`answer_call`).
 
 Carrier route modules (`vonage_routes`, `exotel_routes`, ...) share these so that each keeps only
 what is carrier-specific: the signature scheme, the answer document, the translator.
@@ -6,14 +7,27 @@ what is carrier-specific: the signature scheme, the answer document, the transla
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import PlainTextResponse
+from collections.abc import Callable
+from typing import Any
 
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import PlainTextResponse, Response
+
+from gateway.carriers.twilio_webhook import StreamStatus, VoiceWebhook
 from gateway.carriers.urls import public_base_url
 from gateway.log import get_logger
 from gateway.shell.runtime import GatewayRuntime
 
-__all__ = ["MAX_WEBHOOK_BYTES", "base_url", "raw_path", "read_body", "reject", "runtime_of"]
+__all__ = [
+    "MAX_WEBHOOK_BYTES",
+    "answer_call",
+    "base_url",
+    "log_stream_status",
+    "raw_path",
+    "read_body",
+    "reject",
+    "runtime_of",
+]
 
 _log = get_logger(component="webhooks")
 
@@ -65,3 +79,46 @@ def reject(
     runtime.webhooks_rejected += 1
     _log.warning("webhook.rejected", path=path, reason=reason)
     return PlainTextResponse(text, status_code=status)
+
+
+def answer_call(
+    runtime: GatewayRuntime,
+    log: Any,
+    call: VoiceWebhook,
+    *,
+    answer: Callable[[str], str],
+    fallback: Callable[[str, str | None], str],
+    media_type: str,
+) -> Response:
+    """Take or refuse a call whose webhook was checked: the carrier's document either way.
+
+    Refused (at capacity, draining): `fallback(message, transfer_to)`, with no token and no Live
+    session. Taken: a stream token for the call, its Live session pre-warmed, and
+    `answer(token)`, the carrier's stream instructions carrying the token."""
+    refusal = runtime.admission()
+    if refusal is not None:
+        log.warning("webhook.refused", call_sid=call.call_id, reason=refusal.reason)
+        return Response(fallback(refusal.message, refusal.transfer_to), media_type=media_type)
+    token = runtime.issue_token(call.call_id)
+    prewarming = runtime.prewarm.start(call.call_id)
+    document = answer(token)
+    log.info(
+        "webhook.answered",
+        call_sid=call.call_id,
+        to=call.to_number,
+        direction=call.direction,
+        prewarming=prewarming,
+    )
+    return Response(document, media_type=media_type)
+
+
+def log_stream_status(log: Any, stream: StreamStatus) -> Response:
+    """Log a stream status callback (`stream.status`); the empty answer carriers expect."""
+    log.info(
+        "stream.status",
+        call_sid=stream.call_id,
+        stream_sid=stream.stream_id,
+        stream_event=stream.event,
+        stream_error=stream.error,
+    )
+    return Response(status_code=204)

@@ -23,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from gateway.carriers.exotel import CHUNK_MULTIPLE_BYTES, MIN_CHUNK_BYTES, RATE_PARAMETER
+from gateway.sim.checks import event_name
 from gateway.sim.codecs import StreamCodec, media_payload
 from gateway.sim.dialect import GatewayClear, GatewayCommand, GatewayMark, ProtocolViolation
-from gateway.sim.telnyx_stream import event_name
 
 __all__ = ["FRAMES_PER_CHUNK", "MAX_CHUNK_BYTES", "PROTOCOL_ERROR", "ExotelStream"]
 

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gateway.sim.checks import event_name, json_message
 from gateway.sim.codecs import StreamCodec, media_payload
 from gateway.sim.dialect import GatewayClear, GatewayCommand, GatewayMark, ProtocolViolation
-from gateway.sim.telnyx_stream import event_name
 
 __all__ = ["STREAM_ERROR", "PlivoStream"]
 
@@ -122,14 +122,9 @@ class PlivoStream:
         return command
 
     def _parse(self, message: str | bytes) -> GatewayCommand | ProtocolViolation:
-        if isinstance(message, bytes):
-            return ProtocolViolation(STREAM_ERROR, "a binary frame (Plivo takes JSON text)")
-        try:
-            data = json.loads(message)
-        except ValueError:
-            return ProtocolViolation(STREAM_ERROR, "not valid JSON")
-        if not isinstance(data, dict):
-            return ProtocolViolation(STREAM_ERROR, "not a JSON object")
+        data = json_message(message, STREAM_ERROR, "Plivo")
+        if isinstance(data, ProtocolViolation):
+            return data
         event = data.get("event")
         if event not in ("playAudio", "checkpoint", "clearAudio"):
             return ProtocolViolation(STREAM_ERROR, f"unknown event {event!r}")

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gateway.sim.checks import event_name, json_message
 from gateway.sim.codecs import StreamCodec, media_payload
 from gateway.sim.dialect import GatewayClear, GatewayCommand, GatewayMark, ProtocolViolation
 
@@ -34,17 +35,6 @@ INVALID_MEDIA = 100004
 
 def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
-
-
-def event_name(message: str | bytes) -> str:
-    """A JSON message's `event` (`"?"` for anything else)."""
-    if isinstance(message, bytes):
-        return "?"
-    try:
-        event = json.loads(message).get("event")
-    except (ValueError, AttributeError):
-        return "?"
-    return event if isinstance(event, str) else "?"
 
 
 class TelnyxStream:
@@ -136,14 +126,9 @@ class TelnyxStream:
         return event_name(message)
 
     def parse_gateway(self, message: str | bytes) -> GatewayCommand | ProtocolViolation:
-        if isinstance(message, bytes):
-            return ProtocolViolation(MALFORMED_FRAME, "a binary frame (Telnyx takes JSON text)")
-        try:
-            data = json.loads(message)
-        except ValueError:
-            return ProtocolViolation(MALFORMED_FRAME, "not valid JSON")
-        if not isinstance(data, dict):
-            return ProtocolViolation(MALFORMED_FRAME, "not a JSON object")
+        data = json_message(message, MALFORMED_FRAME, "Telnyx")
+        if isinstance(data, ProtocolViolation):
+            return data
         event = data.get("event")
         if event not in ("media", "mark", "clear"):
             return ProtocolViolation(MALFORMED_FRAME, f"unknown event {event!r}")

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gateway.audio.paths import Encoding
+from gateway.sim.checks import event_name, json_message
 from gateway.sim.codecs import FILE_HEADERS, StreamCodec
 from gateway.sim.dialect import (
     GatewayClear,
@@ -121,23 +122,12 @@ class TwilioStream:
     # -- gateway -> Twilio ---------------------------------------------------------------------
 
     def event_name(self, message: str | bytes) -> str:
-        if isinstance(message, bytes):
-            return "?"
-        try:
-            event = json.loads(message).get("event")
-        except (ValueError, AttributeError):
-            return "?"
-        return event if isinstance(event, str) else "?"
+        return event_name(message)
 
     def parse_gateway(self, message: str | bytes) -> GatewayCommand | ProtocolViolation:
-        if isinstance(message, bytes):
-            return _violation("a binary frame (Twilio takes JSON text frames only)")
-        try:
-            data = json.loads(message)
-        except ValueError:
-            return _violation("not valid JSON")
-        if not isinstance(data, dict):
-            return _violation("not a JSON object")
+        data = json_message(message, PROTOCOL_ERROR, "Twilio")
+        if isinstance(data, ProtocolViolation):
+            return data
         event = data.get("event")
         if event not in ("media", "mark", "clear"):
             return _violation(f"unknown event {event!r} (only media, mark, clear)")

@@ -1,0 +1,23 @@
+"""The checks every simulated carrier makes on the gateway's messages."""
+
+from __future__ import annotations
+
+from gateway.sim.checks import event_name, json_message
+from gateway.sim.dialect import ProtocolViolation
+
+
+def test_json_message() -> None:
+    assert json_message('{"event":"clear"}', 7, "Acme") == {"event": "clear"}
+    assert json_message(b"{}", 7, "Acme") == ProtocolViolation(
+        7, "a binary frame (Acme takes JSON text frames only)"
+    )
+    assert json_message("{", 7, "Acme") == ProtocolViolation(7, "not valid JSON")
+    assert json_message("[1]", 7, "Acme") == ProtocolViolation(7, "not a JSON object")
+
+
+def test_event_name() -> None:
+    assert event_name('{"event":"mark"}') == "mark"
+    assert event_name('{"event":5}') == "?"
+    assert event_name("[]") == "?"
+    assert event_name(b"\x00") == "?"
+    assert event_name("nope") == "?"
