@@ -177,6 +177,35 @@ def _assert_every_sample_once_in_order(outcome: Outcome) -> None:
     assert np.array_equal(received, reference[: len(received)])
 
 
+FRAME = 320  # 20 ms at 16 kHz
+
+
+def _assert_in_order_losing_only_frames_in_flight(outcome: Outcome, max_lost: int = 3) -> int:
+    """Each connection received an exact run of the caller's frames, in order, never one twice;
+    between connections at most `max_lost` frames may be missing: those the gateway had handed
+    to a socket the server dropped (or had stopped reading) before it noticed. Returns how many.
+
+    Without an acknowledgement from the server (`lastConsumedClientMessageIndex` exists only in
+    Vertex's transparent mode) no client can know those frames were not consumed."""
+    [session] = outcome.sessions
+    reference = uplink_reference(outcome.report.said)
+    position, lost = 0, 0
+    for connection in range(1, session.connections + 1):
+        received = session.audio(connection)
+        assert len(received) % FRAME == 0
+        skips = range(max_lost + 1) if connection > 1 else range(1)
+        for skip in skips:
+            start = position + skip * FRAME
+            if np.array_equal(received, reference[start : start + len(received)]):
+                lost += skip
+                position = start + len(received)
+                break
+        else:
+            raise AssertionError(f"connection {connection} is not the next run of caller frames")
+    assert position >= len(uplink_reference(outcome.recording.script.audio))
+    return lost
+
+
 def _assert_each_utterance_answered(outcome: Outcome, *, skip: tuple[int, ...] = ()) -> None:
     report, utterances = outcome.report, outcome.recording.script.utterances
     for index, utterance in enumerate(utterances):
@@ -234,7 +263,7 @@ def test_go_away_handovers_lose_no_caller_audio_and_every_utterance_is_answered(
 # ---------------------------------------------------------------------------- abrupt closes
 
 
-def test_abrupt_closes_resume_at_once_and_lose_no_caller_audio() -> None:
+def test_abrupt_closes_resume_at_once_and_lose_no_caller_audio_but_frames_in_flight() -> None:
     outcome = outcomes()["abrupt"]
     assert outcome.report.outcome is CallOutcome.COMPLETED
     [session] = outcome.sessions
@@ -248,7 +277,9 @@ def test_abrupt_closes_resume_at_once_and_lose_no_caller_audio() -> None:
     for connection, handle in enumerate(handles[1:], start=1):
         issued = [h for number, h in session.handles if number == connection]
         assert handle == issued[-1]
-    _assert_every_sample_once_in_order(outcome)
+    # Frames the gateway had not handed to the dead socket went to the next session first;
+    # at most a few frames in flight at each close (sent, never read by the server) are gone.
+    assert _assert_in_order_losing_only_frames_in_flight(outcome) <= 6
 
 
 def test_the_answer_cut_by_a_close_is_heard_as_far_as_it_came() -> None:
