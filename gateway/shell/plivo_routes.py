@@ -41,9 +41,9 @@ from gateway.shell.webhooks import (
     answer_call,
     base_url,
     raw_path,
-    read_body,
     reject,
     runtime_of,
+    signed_request,
 )
 
 __all__ = ["plivo_routes"]
@@ -56,25 +56,26 @@ async def _checked_form(
     request: Request, runtime: GatewayRuntime
 ) -> tuple[list[tuple[str, str]], str] | Response:
     """The form and the public base URL once the signature holds, else the refusal to send."""
-    path = request.url.path
-    body = await read_body(request)
-    if body is None:
-        return reject(runtime, path, "body too large", 413, "request too large")
-    form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    try:
-        base = base_url(request, runtime)
-    except ValueError:
-        return reject(runtime, path, "no host", 400, "no host")
     settings = runtime.settings.plivo
-    if settings.auth_token is None:
-        if not settings.allow_unsigned:
-            return reject(runtime, path, "PLIVO_AUTH_TOKEN not set", 403, "invalid signature")
-        return form, base
-    url = request_url(base, raw_path(request), request.url.query)
+    token = settings.auth_token
     signature, nonce = request.headers.get(SIGNATURE_HEADER), request.headers.get(NONCE_HEADER)
-    if not validate_signature("POST", url, form, nonce, signature, settings.auth_token):
-        return reject(runtime, path, "bad signature", 403, "invalid signature")
-    return form, base
+
+    def valid(url: str, body: bytes) -> bool:
+        form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        return validate_signature("POST", url, form, nonce, signature, token or "")
+
+    checked = await signed_request(
+        request,
+        runtime,
+        key_name="PLIVO_AUTH_TOKEN",
+        checked=token is not None,
+        allow_unsigned=settings.allow_unsigned,
+        valid=valid,
+    )
+    if isinstance(checked, Response):
+        return checked
+    form = parse_qsl(checked.body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return form, checked.base
 
 
 async def voice(request: Request) -> Response:

@@ -27,7 +27,7 @@ from gateway.carriers.signalwire_signature import SIGNATURE_HEADERS, validate_si
 from gateway.carriers.twilio_rest import TwilioCallControl
 from gateway.carriers.twilio_webhook import parse_stream_status, parse_voice_webhook
 from gateway.carriers.twiml import connect_stream, fallback
-from gateway.carriers.urls import request_url, websocket_url
+from gateway.carriers.urls import websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
 from gateway.settings import SignalWireSettings
@@ -38,9 +38,9 @@ from gateway.shell.webhooks import (
     base_url,
     log_stream_status,
     raw_path,
-    read_body,
     reject,
     runtime_of,
+    signed_request,
 )
 
 __all__ = ["signalwire_routes"]
@@ -61,23 +61,20 @@ async def _checked_form(
     request: Request, runtime: GatewayRuntime
 ) -> tuple[list[tuple[str, str]], str] | Response:
     """The form and the public base URL once the signature holds, else the refusal to send."""
-    path = request.url.path
-    body = await read_body(request)
-    if body is None:
-        return reject(runtime, path, "body too large", 413, "request too large")
-    try:
-        base = base_url(request, runtime)
-    except ValueError:
-        return reject(runtime, path, "no host", 400, "no host")
     settings = runtime.settings.signalwire
-    if settings.signing_key is None:
-        if not settings.allow_unsigned:
-            return reject(runtime, path, "SIGNALWIRE_SIGNING_KEY not set", 403, "invalid signature")
-    else:
-        url = request_url(base, raw_path(request), request.url.query)
-        if not validate_signature(url, body, _signature(request), settings.signing_key):
-            return reject(runtime, path, "bad signature", 403, "invalid signature")
-    return parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True), base
+    key = settings.signing_key
+    checked = await signed_request(
+        request,
+        runtime,
+        key_name="SIGNALWIRE_SIGNING_KEY",
+        checked=key is not None,
+        allow_unsigned=settings.allow_unsigned,
+        valid=lambda url, body: validate_signature(url, body, _signature(request), key or ""),
+    )
+    if isinstance(checked, Response):
+        return checked
+    form = parse_qsl(checked.body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return form, checked.base
 
 
 async def voice(request: Request) -> Response:

@@ -37,12 +37,12 @@ from gateway.settings import TelnyxSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
 from gateway.shell.webhooks import (
+    SignedRequest,
     answer_call,
-    base_url,
     log_stream_status,
-    read_body,
     reject,
     runtime_of,
+    signed_request,
 )
 
 __all__ = ["telnyx_routes"]
@@ -52,43 +52,41 @@ _TEXML = "application/xml"
 _CODECS = {"PCMU": Encoding.MULAW, "PCMA": Encoding.ALAW}
 
 
-def _signed(settings: TelnyxSettings, request: Request, body: bytes) -> str | None:
-    """None when the webhook may be taken, else why not."""
-    if settings.public_key is None:
-        return None if settings.allow_unsigned else "TELNYX_PUBLIC_KEY not set"
-    valid = verify(
-        body,
-        request.headers.get(SIGNATURE_HEADER),
-        request.headers.get(TIMESTAMP_HEADER),
-        load_public_key(settings.public_key),
-        now_s=time.time(),
-        tolerance_s=settings.signature_tolerance_s,
+async def _checked(request: Request, runtime: GatewayRuntime) -> SignedRequest | Response:
+    settings = runtime.settings.telnyx
+    key = settings.public_key
+
+    def valid(url: str, body: bytes) -> bool:
+        del url  # Telnyx signs the timestamp and the body only
+        assert key is not None
+        return verify(
+            body,
+            request.headers.get(SIGNATURE_HEADER),
+            request.headers.get(TIMESTAMP_HEADER),
+            load_public_key(key),
+            now_s=time.time(),
+            tolerance_s=settings.signature_tolerance_s,
+        )
+
+    return await signed_request(
+        request,
+        runtime,
+        key_name="TELNYX_PUBLIC_KEY",
+        checked=key is not None,
+        allow_unsigned=settings.allow_unsigned,
+        valid=valid,
     )
-    return None if valid else "bad signature"
-
-
-async def _checked_body(request: Request, runtime: GatewayRuntime) -> bytes | Response:
-    body = await read_body(request)
-    if body is None:
-        return reject(runtime, request.url.path, "body too large", 413, "request too large")
-    refusal = _signed(runtime.settings.telnyx, request, body)
-    if refusal is not None:
-        return reject(runtime, request.url.path, refusal, 403, "invalid signature")
-    return body
 
 
 async def voice(request: Request) -> Response:
     runtime = runtime_of(request)
-    body = await _checked_body(request, runtime)
-    if isinstance(body, Response):
-        return body
-    call = parse_webhook(body, request.headers.get("content-type"))
+    checked = await _checked(request, runtime)
+    if isinstance(checked, Response):
+        return checked
+    call = parse_webhook(checked.body, request.headers.get("content-type"))
     if call is None:
         return reject(runtime, request.url.path, "no CallSid", 400, "CallSid missing")
-    try:
-        base = base_url(request, runtime)
-    except ValueError:
-        return reject(runtime, request.url.path, "no host", 400, "no host")
+    base = checked.base
 
     def answer(token: str) -> str:
         return texml_stream(
@@ -104,10 +102,11 @@ async def voice(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     runtime = runtime_of(request)
-    body = await _checked_body(request, runtime)
-    if isinstance(body, Response):
-        return body
-    return log_stream_status(_log, parse_status(body, request.headers.get("content-type")))
+    checked = await _checked(request, runtime)
+    if isinstance(checked, Response):
+        return checked
+    status = parse_status(checked.body, request.headers.get("content-type"))
+    return log_stream_status(_log, status)
 
 
 def _control(settings: TelnyxSettings) -> TelnyxCallControl | None:

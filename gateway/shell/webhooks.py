@@ -8,18 +8,20 @@ what is carrier-specific: the signature scheme, the answer document, the transla
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 
 from gateway.carriers.twilio_webhook import StreamStatus, VoiceWebhook
-from gateway.carriers.urls import public_base_url
+from gateway.carriers.urls import public_base_url, request_url
 from gateway.log import get_logger
 from gateway.shell.runtime import GatewayRuntime
 
 __all__ = [
     "MAX_WEBHOOK_BYTES",
+    "SignedRequest",
     "answer_call",
     "base_url",
     "log_stream_status",
@@ -27,6 +29,7 @@ __all__ = [
     "read_body",
     "reject",
     "runtime_of",
+    "signed_request",
 ]
 
 _log = get_logger(component="webhooks")
@@ -122,3 +125,40 @@ def log_stream_status(log: Any, stream: StreamStatus) -> Response:
         stream_error=stream.error,
     )
     return Response(status_code=204)
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A webhook whose signature held: its raw body and the gateway's public base URL."""
+
+    body: bytes
+    base: str
+
+
+async def signed_request(
+    request: Request,
+    runtime: GatewayRuntime,
+    *,
+    key_name: str,
+    checked: bool,
+    allow_unsigned: bool,
+    valid: Callable[[str, bytes], bool],
+) -> SignedRequest | Response:
+    """Read a webhook and check its signature with `valid(url, body)`, where `url` is the URL
+    the carrier requested (public base, raw path, query). Without the carrier's key (`checked`
+    False) it is refused unless the carrier may run unsigned; the refusal names `key_name`."""
+    path = request.url.path
+    body = await read_body(request)
+    if body is None:
+        return reject(runtime, path, "body too large", 413, "request too large")
+    try:
+        base = base_url(request, runtime)
+    except ValueError:
+        return reject(runtime, path, "no host", 400, "no host")
+    if not checked:
+        if allow_unsigned:
+            return SignedRequest(body, base)
+        return reject(runtime, path, f"{key_name} not set", 403, "invalid signature")
+    if not valid(request_url(base, raw_path(request), request.url.query), body):
+        return reject(runtime, path, "bad signature", 403, "invalid signature")
+    return SignedRequest(body, base)
