@@ -155,6 +155,21 @@ def _announce(settings: Settings) -> None:
             message="TWILIO_AUTH_TOKEN is not set: X-Twilio-Signature is NOT checked on webhooks "
             "or media streams; anyone who finds this URL can place calls. Set it in production.",
         )
+    allowed = {
+        "telnyx": settings.telnyx.allow_unsigned,
+        "plivo": settings.plivo.allow_unsigned,
+        "signalwire": settings.signalwire.allow_unsigned,
+        "vonage": settings.vonage.allow_unsigned,
+        "exotel": settings.exotel.allow_unsigned,
+    }
+    unsigned = [name for name, allow in allowed.items() if allow]
+    if unsigned:
+        _log.warning(
+            "carriers.signatures_unchecked",
+            carriers=unsigned,
+            message="GATEWAY_UNSIGNED_CARRIERS: these carriers' webhooks are taken without a "
+            "signature when their key is unset; anyone who finds the URLs can place calls.",
+        )
     if settings.server.secret_generated:
         _log.warning(
             "gateway.secret_generated",
