@@ -23,6 +23,7 @@ from gateway.sim.entries import CallOutcome, Segment, SimError, TimelineEntry
 from gateway.sim.report import CallReport
 from gateway.sim.script import CALL_RATE_HZ, CallScript, SimOptions
 from gateway.sim.session import CloseStream, Outgoing, StreamSession
+from gateway.sim.timeline import abbreviate_url
 from gateway.sim.twilio import TwilioDialect
 
 __all__ = ["place_call"]
@@ -229,7 +230,7 @@ async def _stream(
     shift = clock.now_ms()
     clock.origin = clock.loop.time()
     notes = [TimelineEntry(n.t_ms - shift, n.kind, n.detail) for n in notes]
-    notes.append(TimelineEntry(0.0, "stream.open", url))
+    notes.append(TimelineEntry(0.0, "stream.open", abbreviate_url(url)))
     session = StreamSession(dialect.new_stream(options), script, answer.parameters)
     link = _Link(ws, session, clock, options)
     guard_s = (

@@ -23,6 +23,15 @@ def abbreviate(value: str, keep: int = 12) -> str:
     return value if len(value) <= keep else value[:keep] + "…"
 
 
+def abbreviate_url(url: str) -> str:
+    """`url` with each query value shortened (dialects that carry the stream token there)."""
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url
+    pairs = (item.partition("=") for item in query.split("&"))
+    return base + "?" + "&".join(k + eq + abbreviate(v) for k, eq, v in pairs)
+
+
 def _seconds(t_ms: float) -> str:
     return f"{t_ms / 1000:8.3f}"
 
@@ -35,7 +44,8 @@ def _header(report: CallReport) -> list[str]:
     ]
     if report.stream_url:
         params = ", ".join(f"{k}={abbreviate(v)}" for k, v in report.custom_parameters.items())
-        lines.append(f"stream: {report.stream_url} (parameters: {params or 'none'})")
+        stream = abbreviate_url(report.stream_url)
+        lines.append(f"stream: {stream} (parameters: {params or 'none'})")
     lines += [f"twiml before the stream: {v.describe()}" for v in report.verbs_before]
     lines += [f"twiml after the stream: {v.describe()}" for v in report.verbs_after]
     lines += [f"error {e.code} at {e.at_ms / 1000:.3f} s: {e.reason}" for e in report.errors]

@@ -21,3 +21,11 @@ def test_event_name() -> None:
     assert event_name("[]") == "?"
     assert event_name(b"\x00") == "?"
     assert event_name("nope") == "?"
+
+
+def test_stream_urls_are_printed_with_their_query_values_shortened() -> None:
+    from gateway.sim.timeline import abbreviate_url
+
+    url = "wss://gw/telnyx/media?stream_token=c3QxAAAAAGsB5n6SB_aJlKdUhxBX29k5&a=1"
+    assert abbreviate_url(url) == "wss://gw/telnyx/media?stream_token=c3QxAAAAAGsB…&a=1"
+    assert abbreviate_url("wss://gw/twilio/media") == "wss://gw/twilio/media"
