@@ -1,9 +1,10 @@
-"""The checks every simulated carrier makes on the gateway's messages."""
+"""The checks every simulated carrier makes on the gateway's messages, and how it prints URLs."""
 
 from __future__ import annotations
 
 from gateway.sim.checks import event_name, json_message
 from gateway.sim.dialect import ProtocolViolation
+from gateway.sim.timeline import abbreviate_url
 
 
 def test_json_message() -> None:
@@ -24,8 +25,6 @@ def test_event_name() -> None:
 
 
 def test_stream_urls_are_printed_with_their_query_values_shortened() -> None:
-    from gateway.sim.timeline import abbreviate_url
-
     url = "wss://gw/telnyx/media?stream_token=c3QxAAAAAGsB5n6SB_aJlKdUhxBX29k5&a=1"
     assert abbreviate_url(url) == "wss://gw/telnyx/media?stream_token=c3QxAAAAAGsB…&a=1"
     assert abbreviate_url("wss://gw/twilio/media") == "wss://gw/twilio/media"
