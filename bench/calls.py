@@ -630,7 +630,9 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
             **dict(getattr(args, "gateway_env", None) or []),
         }
         gateway_argv = [sys.executable, "-m", "gateway", "serve", "--env-file", os.devnull]
-        gateway = await spawn("gateway", gateway_argv, gateway_env, on_gateway)
+        gateway = await spawn(
+            "gateway", gateway_argv, gateway_env, on_gateway, nice=getattr(args, "gateway_nice", 0)
+        )
         children.append(gateway)
         base_url = f"http://127.0.0.1:{gateway_port}"
         await wait_healthy(base_url, gateway)
@@ -996,6 +998,13 @@ def main() -> None:
         default=10,
         help="niceness of the emulator and caller processes (default 10: the gateway, at 0, "
         "gets the CPU first when they compete; 0 for equal shares)",
+    )
+    parser.add_argument(
+        "--gateway-nice",
+        type=int,
+        default=0,
+        help="niceness of the gateway (negative needs root: it then gets the CPU before other "
+        "work on a shared machine, as a pod with a core of its own would)",
     )
     parser.add_argument(
         "--profile",

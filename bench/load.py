@@ -265,6 +265,13 @@ def main() -> None:
     parser.add_argument("--recordings", type=Path, default=calls.RECORDINGS)
     parser.add_argument("--nice", type=int, default=10, help="niceness of emulator and callers")
     parser.add_argument(
+        "--gateway-nice",
+        type=int,
+        default=0,
+        help="niceness of the gateway; negative (root) puts it ahead of other work on a shared "
+        "machine, as a pod with a core of its own would be",
+    )
+    parser.add_argument(
         "--retries",
         type=int,
         default=2,
@@ -279,7 +286,8 @@ def main() -> None:
         print(fact)
     print(
         f"bar: gateway added latency p99 <= {BAR_MS:g} ms per direction over all frames; "
-        f"levels {args.levels}, calls of {args.duration_s:.0f} s; caller audio: {source}",
+        f"levels {args.levels}, calls of {args.duration_s:.0f} s; gateway at nice "
+        f"{args.gateway_nice}, emulator and callers at nice {args.nice}; caller audio: {source}",
         flush=True,
     )
     try:
