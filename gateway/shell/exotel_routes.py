@@ -33,7 +33,7 @@ from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
-from gateway.shell.webhooks import base_url, read_body, runtime_of
+from gateway.shell.webhooks import reject, runtime_of, signed_request
 
 __all__ = ["exotel_routes"]
 
@@ -64,35 +64,37 @@ def _fields(request: Request, body: bytes) -> dict[str, str]:
 
 async def voice(request: Request) -> Response:
     runtime = runtime_of(request)
-    body = await read_body(request)
-    refusal = "body too large" if body is None else _refusal(request, runtime)
-    if refusal is not None or body is None:
-        runtime.webhooks_rejected += 1
-        _log.warning("webhook.rejected", path=request.url.path, reason=refusal)
-        return PlainTextResponse("unauthorized", status_code=403 if body is not None else 413)
-    fields = _fields(request, body)
+    settings = runtime.settings.exotel
+    user, password = settings.stream_user, settings.stream_password
+
+    def valid(url: str, body: bytes) -> bool:
+        del url, body  # Basic credentials: nothing is signed
+        assert user is not None
+        assert password is not None
+        return check_basic(request.headers.get("authorization"), user, password)
+
+    checked = await signed_request(
+        request,
+        runtime,
+        key_name="EXOTEL_STREAM_USER",
+        checked=user is not None and password is not None,
+        allow_unsigned=settings.allow_unsigned,
+        valid=valid,
+    )
+    if isinstance(checked, Response):
+        return checked
+    fields = _fields(request, checked.body)
     call_id = fields.get("CallSid", "")
     if not call_id:
-        runtime.webhooks_rejected += 1
-        _log.warning("webhook.rejected", reason="no CallSid")
-        return PlainTextResponse("CallSid missing", status_code=400)
+        return reject(runtime, request.url.path, "no CallSid", 400, "CallSid missing")
     admission = runtime.admission()
     if admission is not None:  # at capacity or draining: no token, no Live session
         _log.warning("webhook.refused", call_sid=call_id, reason=admission.reason)
         return PlainTextResponse(admission.reason, status_code=503)
-    try:
-        base = base_url(request, runtime)
-    except ValueError:
-        return PlainTextResponse("no host", status_code=400)
-    settings = runtime.settings.exotel
-    credentials = (
-        (settings.stream_user, settings.stream_password)
-        if settings.stream_user is not None and settings.stream_password is not None
-        else None
-    )
+    credentials = (user, password) if user is not None and password is not None else None
     token = runtime.issue_token(call_id)
     parameters = {RATE_PARAMETER: str(settings.audio_rate_hz), STREAM_TOKEN_PARAMETER: token}
-    url = stream_url(websocket_url(base, "/exotel/media"), parameters, credentials)
+    url = stream_url(websocket_url(checked.base, "/exotel/media"), parameters, credentials)
     prewarming = runtime.prewarm.start(call_id)
     _log.info(
         "webhook.answered",

@@ -16,10 +16,11 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -35,7 +36,13 @@ from gateway.log import get_logger
 from gateway.settings import VonageSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
-from gateway.shell.webhooks import base_url, read_body, runtime_of
+from gateway.shell.webhooks import (
+    SignedRequest,
+    answer_call,
+    reject,
+    runtime_of,
+    signed_request,
+)
 
 __all__ = ["vonage_routes"]
 
@@ -45,26 +52,43 @@ _NCCO = "application/json"
 
 async def _checked(
     request: Request, runtime: GatewayRuntime
-) -> tuple[list[tuple[str, str]], bytes] | Response:
-    """The request's query and body once its signature holds, else the refusal to send."""
-    body = await read_body(request)
-    if body is None:
-        runtime.webhooks_rejected += 1
-        _log.warning("webhook.rejected", path=request.url.path, reason="body too large")
-        return PlainTextResponse("request too large", status_code=413)
-    query = parse_qsl(request.url.query, keep_blank_values=True)
+) -> tuple[list[tuple[str, str]], SignedRequest] | Response:
+    """The request's query and body once its JWT holds, else the refusal to send."""
     settings = runtime.settings.vonage
-    authorization = request.headers.get("authorization")
-    if settings.signature_secret is not None:
+    query = parse_qsl(request.url.query, keep_blank_values=True)
+
+    def valid(url: str, body: bytes) -> bool:
+        del url  # the JWT covers the payload (payload_hash), not the URL
+        assert settings.signature_secret is not None
+        authorization = request.headers.get("authorization")
         secret, now = settings.signature_secret, time.time()
         refusal = verify_webhook(authorization, secret, now, body=body, query=query)
-    else:
-        refusal = None if settings.allow_unsigned else "no VONAGE_SIGNATURE_SECRET configured"
-    if refusal is not None:
-        runtime.webhooks_rejected += 1
-        _log.warning("webhook.rejected", path=request.url.path, reason=refusal)
-        return PlainTextResponse("invalid signature", status_code=403)
-    return query, body
+        if refusal is not None:  # the detail an operator needs (stale iat, payload_hash, ...)
+            _log.warning("webhook.jwt_refused", path=request.url.path, reason=refusal)
+        return refusal is None
+
+    checked = await signed_request(
+        request,
+        runtime,
+        key_name="VONAGE_SIGNATURE_SECRET",
+        checked=settings.signature_secret is not None,
+        allow_unsigned=settings.allow_unsigned,
+        valid=valid,
+    )
+    return checked if isinstance(checked, Response) else (query, checked)
+
+
+def _fallback(to_number: str, settings: VonageSettings) -> Callable[[str, str | None], str]:
+    """The NCCO of a refused call: a goodbye, then a connect to the fallback number if any."""
+
+    def fallback(message: str, transfer_to: str | None) -> str:
+        action = (
+            HangUp(message) if transfer_to is None else Transfer(transfer_to, "fallback", message)
+        )
+        ncco = action_ncco(action, from_number=settings.from_number or to_number)
+        return json.dumps(ncco, separators=(",", ":"))
+
+    return fallback
 
 
 async def voice(request: Request) -> Response:
@@ -72,41 +96,19 @@ async def voice(request: Request) -> Response:
     checked = await _checked(request, runtime)
     if isinstance(checked, Response):
         return checked
-    call = parse_answer(*checked)
+    query, signed = checked
+    call = parse_answer(query, signed.body)
     if call is None:
-        runtime.webhooks_rejected += 1
-        _log.warning("webhook.rejected", reason="no uuid")
-        return PlainTextResponse("uuid missing", status_code=400)
-    call_id = call.call_id
-    refusal = runtime.admission()
-    if refusal is not None:  # at capacity or draining: no token, no Live session
-        _log.warning("webhook.refused", call_sid=call_id, reason=refusal.reason)
-        action = (
-            HangUp(refusal.message)
-            if refusal.transfer_to is None
-            else Transfer(refusal.transfer_to, "fallback", refusal.message)
-        )
-        settings = runtime.settings.vonage
-        fallback = action_ncco(action, from_number=settings.from_number or call.to_number)
-        return Response(json.dumps(fallback, separators=(",", ":")), media_type=_NCCO)
-    try:
-        base = base_url(request, runtime)
-    except ValueError:
-        return PlainTextResponse("no host", status_code=400)
-    token = runtime.issue_token(call_id)
-    prewarming = runtime.prewarm.start(call_id)
-    headers = {CALL_ID_HEADER: call_id, STREAM_TOKEN_PARAMETER: token}
-    ncco = answer_ncco(
-        websocket_url(base, "/vonage/media"), runtime.settings.vonage.audio_rate_hz, headers
-    )
-    _log.info(
-        "webhook.answered",
-        call_sid=call_id,
-        to=call.to_number,
-        direction=call.direction,
-        prewarming=prewarming,
-    )
-    return Response(ncco, media_type=_NCCO)
+        return reject(runtime, request.url.path, "no uuid", 400, "uuid missing")
+    settings = runtime.settings.vonage
+
+    def answer(token: str) -> str:
+        headers = {CALL_ID_HEADER: call.call_id, STREAM_TOKEN_PARAMETER: token}
+        stream_url = websocket_url(signed.base, "/vonage/media")
+        return answer_ncco(stream_url, settings.audio_rate_hz, headers)
+
+    fallback = _fallback(call.to_number, settings)
+    return answer_call(runtime, _log, call, answer=answer, fallback=fallback, media_type=_NCCO)
 
 
 async def event(request: Request) -> Response:
@@ -114,7 +116,8 @@ async def event(request: Request) -> Response:
     checked = await _checked(request, runtime)
     if isinstance(checked, Response):
         return checked
-    call = parse_event(*checked)
+    query, signed = checked
+    call = parse_event(query, signed.body)
     _log.info("call.event", call_sid=call.call_id, status=call.status, detail=call.detail)
     return Response(status_code=204)
 
