@@ -6,8 +6,17 @@ import asyncio
 import inspect
 
 import pytest
+import structlog
 
 ASYNC_TEST_TIMEOUT_S = 180.0
+
+
+@pytest.fixture(autouse=True)
+def default_logging() -> None:
+    """Every test starts from structlog's defaults: a test that ran `gateway.cli.main` (which
+    configures the process to print to the stdout captured then, closed since) must not leave
+    later tests' log lines failing on a closed file."""
+    structlog.reset_defaults()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -3,16 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import structlog
 
 from tests.tools.helpers import Logs, capture_logs
 
-
-@pytest.fixture(autouse=True)
-def default_logging() -> None:
-    # A test elsewhere may have left structlog configured to print to a captured (now closed)
-    # stdout (gateway.cli.main configures the process): start from structlog's defaults.
-    structlog.reset_defaults()
+# structlog starts from its defaults before every test: tests/conftest.py `default_logging`.
 
 
 @pytest.fixture
