@@ -49,6 +49,10 @@ async def test_sigterm_drains_then_ends_the_calls_left(tmp_path: Path) -> None:
             short = asyncio.create_task(place_call(url, _script(3_000), _options()))
             long = asyncio.create_task(place_call(url, _script(120_000), _options()))
             await wait_for_health(url, lambda body: body["active_calls"] == 2)
+            # Both calls' Live sessions are set up (a pre-warm may finish after the stream began).
+            async with asyncio.timeout(10):
+                while len(emulator.recorder.sessions) < 2:  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
             sessions = len(emulator.recorder.sessions)
 
             gateway.signal()  # SIGTERM: drain
