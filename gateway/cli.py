@@ -73,7 +73,7 @@ def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None
     if choice == "asyncio":
         return None
     try:
-        import uvloop  # type: ignore[import-not-found, unused-ignore] (optional)
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         if choice == "uvloop":
             raise SystemExit("GATEWAY_EVENT_LOOP=uvloop but uvloop is not installed") from None
