@@ -386,6 +386,13 @@ def peak_rss_mib(pid: int) -> float:
     return math.nan
 
 
+def interrupt_jiffies() -> int:
+    """irq + softirq jiffies of all CPUs since boot (/proc/stat)."""
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    return sum(values[5:7])
+
+
 def machine_jiffies() -> tuple[int, int]:
     """(busy, total) jiffies of all CPUs since boot (/proc/stat)."""
     with open("/proc/stat") as handle:
@@ -685,6 +692,7 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
         await asyncio.sleep(max(0.0, start_at - time.time()))
         before = {name: sum(cpu_s(c.pid) for c in group) for name, group in groups.items()}
         busy_before, total_before = machine_jiffies()
+        interrupts_before = interrupt_jiffies()
         waited_before = run_delay_s(gateway.pid)
         bench_before, wall_before = time.process_time(), time.perf_counter()
         profiler = (
@@ -702,11 +710,20 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
             name: sum(cpu_s(c.pid) for c in group) - before[name] for name, group in groups.items()
         }
         busy_after, total_after = machine_jiffies()
+        interrupts_after = interrupt_jiffies()
         level.gateway_waited_s = run_delay_s(gateway.pid) - waited_before
         cores = os.cpu_count() or 1
         level.cpu_s["bench"] = time.process_time() - bench_before
         level.cpu_s["machine"] = (
             (busy_after - busy_before) / max(1, total_after - total_before) * cores * level.window_s
+        )
+        # Interrupt and softirq time belongs to no process: on loopback it is mostly the calls'
+        # own packets (each message crosses the kernel twice), so it is not someone else's work.
+        level.cpu_s["interrupts"] = (
+            (interrupts_after - interrupts_before)
+            / max(1, total_after - total_before)
+            * cores
+            * level.window_s
         )
         level.call_minutes = sum(float(c.get("duration_ms", 0.0)) for c in level.placed) / 60_000
         streamed = sum(1 for c in level.placed if c.get("frames_sent"))
@@ -782,7 +799,9 @@ def load_row(level: Level) -> list[str]:
         if lag_p99 and lag_max
         else "not measured"
     )
-    own = sum(level.cpu_s.get(k, 0.0) for k in ("gateway", "emulator", "callers", "bench"))
+    own = sum(
+        level.cpu_s.get(k, 0.0) for k in ("gateway", "emulator", "callers", "bench", "interrupts")
+    )
     other = level.cpu_s.get("machine", math.nan) - own
     return [
         str(level.calls),

@@ -73,6 +73,8 @@ class Verdict:
     peak_rss_mib: float
     other_core: float
     """CPU used by processes that are not part of the bench (other users of the machine)."""
+    interrupts_core: float
+    """irq + softirq time (on loopback mostly the bench's own packets)."""
 
 
 def histogram(metrics_text: str, name: str) -> dict[str, list[tuple[float, float]]]:
@@ -125,7 +127,9 @@ def judge(level: calls.Level) -> Verdict:
         0, level.calls - len(level.placed)
     )
     ok = failed == 0 and all(within[d] >= BAR_QUANTILE for d in DIRECTIONS)
-    own = sum(level.cpu_s.get(k, 0.0) for k in ("gateway", "emulator", "callers", "bench"))
+    own = sum(
+        level.cpu_s.get(k, 0.0) for k in ("gateway", "emulator", "callers", "bench", "interrupts")
+    )
     other = max(0.0, level.cpu_s.get("machine", math.nan) - own) / window
     if gateway >= GATEWAY_BUSY:
         limit = "gateway"
@@ -151,6 +155,7 @@ def judge(level: calls.Level) -> Verdict:
         failed,
         level.gateway_peak_rss_mib,
         other,
+        level.cpu_s.get("interrupts", math.nan) / window,
     )
 
 
@@ -165,8 +170,9 @@ def describe(v: Verdict) -> str:
         f"{100 * v.waited:.0f}%), emulator {100 * v.emulator_core:.0f}%, machine "
         f"{100 * v.machine_busy:.0f}% busy, caller pacing lag p99 {v.lag_p99_ms:.1f} ms, "
         f"{v.cpu_s_per_call_minute:.3f} gateway CPU s per call-minute, peak RSS "
-        f"{v.peak_rss_mib:.0f} MiB, failed calls {v.failed_calls}, other processes on the "
-        f"machine {100 * v.other_core:.0f}% of a core; limited by: {v.limit}"
+        f"{v.peak_rss_mib:.0f} MiB, failed calls {v.failed_calls}, kernel interrupts "
+        f"{100 * v.interrupts_core:.0f}%, other processes on the machine "
+        f"{100 * v.other_core:.0f}% of a core; limited by: {v.limit}"
     )
 
 
