@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.messages import DTMF_DIGITS, json_object
+from gateway.carriers.messages import DTMF_DIGITS, EventCounts, json_object
 from gateway.carriers.messages import clip as _clip
 from gateway.carriers.messages import integer as _integer
 from gateway.carriers.messages import malformed as _malformed_event
@@ -73,7 +73,7 @@ def _byteswap(pcm: bytes) -> bytes:
     return samples.tobytes()
 
 
-class TwilioTranslator:
+class TwilioTranslator(EventCounts):
     """One Twilio media stream: `parse` each inbound text frame, `encode` each command.
 
     After `CallStarted`, `call_id` and `stream_id` are set and `encode` works. The counters
@@ -98,6 +98,7 @@ class TwilioTranslator:
         (reported in `CallStarted.custom_parameters` under the ones `start` carries), and the
         format their answer asked for (`expected`: taken, with a note, when `start` names a
         format in a spelling not in `formats`)."""
+        super().__init__()
         self.expected = expected
         self.carrier = carrier
         self.presented = dict(presented or {})
@@ -108,9 +109,6 @@ class TwilioTranslator:
         self.stream_id: str | None = None
         self.last_sequence: int | None = None
         """The highest sequence number seen so far (None before the first one)."""
-        self.messages_parsed = 0
-        self.messages_ignored = 0
-        self.messages_missed = 0
         self.audio_bytes_in = 0
         self._connected = False
         # Outbound messages are built by concatenation around the JSON-escaped streamSid,
@@ -123,14 +121,7 @@ class TwilioTranslator:
 
     def parse(self, message: str | bytes) -> list[CarrierEvent]:
         """Events carried by one inbound message, in order (never raises)."""
-        events = self._parse(message)
-        self.messages_parsed += 1
-        for event in events:
-            if type(event) is MessageIgnored:
-                self.messages_ignored += 1
-            elif type(event) is MessagesMissed:
-                self.messages_missed += event.count
-        return events
+        return self.counted(self._parse(message))
 
     def _parse(self, message: str | bytes) -> list[CarrierEvent]:
         decoded = json_object(message)
