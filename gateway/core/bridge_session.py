@@ -73,28 +73,31 @@ def conversation_context(lines: list[tuple[str, str]]) -> str | None:
 class SessionSide(BridgeState):
     # ----------------------------------------------------------------- first session
 
-    def _on_live_opened(self, event: LiveOpened, now_ms: float) -> list[Command]:
+    def _release_held(self) -> tuple[list[Command], dict[str, float]]:
+        """What was held while no session was ready, in arrival order, and its figures (ms)."""
         held = self._held
         assert held is not None
-        buffered_ms, dropped_ms = held.audio_ms, held.dropped_ms
-        out: list[Command] = list(held.drain())
+        figures = {"buffered_ms": held.audio_ms, "dropped_ms": held.dropped_ms}
         self._held = None
-        self.stats.connect_buffer_dropped_ms += dropped_ms
+        return list(held.drain()), figures
+
+    def _on_live_opened(self, event: LiveOpened, now_ms: float) -> list[Command]:
+        out, held = self._release_held()
+        self.stats.connect_buffer_dropped_ms += held["dropped_ms"]
         started_ms = now_ms if self.stats.started_at_ms is None else self.stats.started_at_ms
         self.stats.connect_wait_ms = now_ms - started_ms
         self._session_no += 1
-        self._keeper.session_opened_ms = now_ms
-        reconnected = self._keeper.reconnecting
-        if reconnected:
+        if self._keeper.reconnecting:  # the first connect needed retries: recorded as one
             self._keeper.opened(now_ms)
+        else:
+            self._keeper.session_opened_ms = now_ms
         self._enter(CallState.LIVE)
         out.append(CancelTimer(CONNECT_TIMER))
         opened = {
             "session_id": event.session_id,
             "resumed": event.resumed,
             "connect_wait_ms": round(now_ms - started_ms, 1),
-            "buffered_ms": round(buffered_ms, 1),
-            "dropped_ms": round(dropped_ms, 1),
+            **{name: round(ms, 1) for name, ms in held.items()},
         }
         out.append(Note("live.opened", opened))
         return out
@@ -183,22 +186,15 @@ class SessionSide(BridgeState):
         return Note("live.reconnect_retry", fields, "warning")
 
     def _on_live_reopened(self, event: LiveOpened, now_ms: float) -> list[Command]:
-        held = self._held
-        assert held is not None
-        buffered_ms, dropped_ms = held.audio_ms, held.dropped_ms
-        out: list[Command] = list(held.drain())
-        self._held = None
-        self.stats.reconnect_buffer_dropped_ms += dropped_ms
+        out, held = self._release_held()
+        self.stats.reconnect_buffer_dropped_ms += held["dropped_ms"]
         out.extend(SendText(text) for text in self._undelivered)
         self._undelivered.clear()
         record = self._keeper.opened(now_ms)
         self._session_no += 1
         self._enter(CallState.LIVE)
-        done = record.as_dict() | {
-            "session_id": event.session_id,
-            "buffered_ms": round(buffered_ms, 1),
-            "dropped_ms": round(dropped_ms, 1),
-        }
+        rounded = {name: round(ms, 1) for name, ms in held.items()}
+        done = record.as_dict() | {"session_id": event.session_id, **rounded}
         out.append(Note("live.handover", done))
         return out
 
