@@ -36,8 +36,8 @@ from tests.e2e.harness import (
     uplink_reference,
     wait_for,
 )
+from tests.fake_twilio import Received, fake_twilio
 from tests.loopback import serve_app
-from tests.shell.test_call_control import Received, fake_twilio
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 FALLBACK_NUMBER = "+15550001111"

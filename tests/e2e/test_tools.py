@@ -57,8 +57,8 @@ from gateway.sim.report import CallReport
 from gateway.sim.script import CALL_RATE_HZ, CallScript, DtmfPress, SimOptions, Utterance
 from gateway.sim.twilio import TwilioDialect
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, best_correlation, running_gateway, wait_for
+from tests.fake_twilio import Received, fake_twilio
 from tests.loopback import serve_app
-from tests.shell.test_call_control import Received, fake_twilio
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDINGS = ROOT / "tests" / "recordings"

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
-import structlog
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from gateway.carriers import twiml
 from gateway.carriers.twilio_rest import TwilioCallControl
 from gateway.core.events import CallControlled, HangUp, Transfer
 from gateway.settings import TwilioSettings
 from gateway.shell.call_control import CallControlClient, twilio_call_control
+from tests.fake_twilio import Answer, Received, fake_twilio
 from tests.loopback import closed_port_url, serve_app
 from tests.tools.helpers import Logs, capture_logs
 
@@ -31,65 +24,9 @@ CALL = "CA" + "4" * 32
 PATH = f"/2010-04-01/Accounts/{SID}/Calls/{CALL}.json"
 
 
-@pytest.fixture(autouse=True)
-def default_logging() -> None:
-    structlog.reset_defaults()  # see tests/tools/conftest.py
-
-
 @pytest.fixture
 def logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Logs]:
     yield from capture_logs(capsys)
-
-
-@dataclass(frozen=True)
-class Received:
-    method: str
-    path: str
-    user: str
-    password: str
-    content_type: str
-    form: dict[str, list[str]]
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] | None = None
-    delay_s: float = 0.0
-
-
-def fake_twilio(*answers: Answer) -> Starlette:
-    """Answers in order (then 200 with a call resource); records every request."""
-    queue = list(answers)
-    received: list[Received] = []
-
-    async def update(request: Request) -> Response:
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        user, _, password = base64.b64decode(encoded).decode().partition(":")
-        assert scheme == "Basic"
-        body = (await request.body()).decode()
-        received.append(
-            Received(
-                request.method,
-                request.url.path,
-                user,
-                password,
-                request.headers.get("content-type", ""),
-                parse_qs(body),
-            )
-        )
-        answer = queue.pop(0) if queue else Answer()
-        if answer.delay_s:
-            await asyncio.sleep(answer.delay_s)
-        body = answer.body if answer.body is not None else {"sid": CALL, "status": "in-progress"}
-        return JSONResponse(body, answer.status, headers=answer.headers)
-
-    app = Starlette(
-        routes=[Route("/2010-04-01/Accounts/{sid}/Calls/{call}.json", update, methods=["POST"])]
-    )
-    app.state.received = received
-    return app
 
 
 class Sleeps:
