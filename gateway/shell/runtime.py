@@ -57,6 +57,8 @@ class CallRecord:
     transcript: Sequence[TranscriptLine]
     latency_ms: Mapping[str, LatencySamples] = field(default_factory=dict)
     """The gateway's added latency samples by direction (`uplink`, `downlink`, `clear`)."""
+    profile: str = "default"
+    """The agent profile that answered the call (docs/agents.md)."""
 
 
 @dataclass(frozen=True)
