@@ -318,6 +318,21 @@ class Settings:
     tools_file: Path | None = None
     """GATEWAY_TOOLS_FILE: the tools (TOML, docs/tools.md), loaded by
     gateway.tools.load_toolbox_from_settings."""
+    agents_file: Path | None = None
+    """GATEWAY_AGENTS_FILE: agent profiles per dialed number (TOML, docs/agents.md); when set,
+    the agent variables above (model, voice, instructions, ...) are not used."""
+    prices_file: Path | None = None
+    """GATEWAY_PRICES_FILE: token prices per model (TOML) to estimate each call's cost."""
+    recordings_dir: Path | None = None
+    """GATEWAY_RECORDINGS_DIR: where transcripts and recordings go (profiles opt in)."""
+    recordings_retention_days: float | None = 30.0
+    """GATEWAY_RECORDINGS_RETENTION_DAYS: older recordings are deleted; 0 keeps them forever."""
+    greeting_agent: bool = False
+    """GATEWAY_GREETING=agent: the (single, environment-configured) agent speaks first."""
+    greeting_prompt: str | None = None
+    """GATEWAY_GREETING_PROMPT: what the model is told to make it speak first."""
+    record: frozenset[str] = frozenset()
+    """GATEWAY_RECORD: `transcript`, `audio` or both (comma-separated) for the single agent."""
 
     @property
     def use_embedded_emulator(self) -> bool:
@@ -567,13 +582,43 @@ def _exotel(reader: _Reader) -> ExotelSettings:
     )
 
 
-def _tools_file(reader: _Reader) -> Path | None:
-    path = reader.text("GATEWAY_TOOLS_FILE")
+def _file(reader: _Reader, name: str) -> Path | None:
+    path = reader.text(name)
     if path is None:
         return None
     if not Path(path).is_file():
-        raise SettingsError(f"GATEWAY_TOOLS_FILE is not a file: {path}")
+        raise SettingsError(f"{name} is not a file: {path}")
     return Path(path)
+
+
+@dataclass(frozen=True)
+class _AgentExtras:
+    recordings_dir: Path | None
+    recordings_retention_days: float | None
+    record: frozenset[str]
+    greeting_agent: bool
+    greeting_prompt: str | None
+
+
+def _agent_extras(reader: _Reader) -> _AgentExtras:
+    directory = reader.text("GATEWAY_RECORDINGS_DIR")
+    if directory is not None and Path(directory).exists() and not Path(directory).is_dir():
+        raise SettingsError(f"GATEWAY_RECORDINGS_DIR is not a directory: {directory}")
+    retention = reader.number("GATEWAY_RECORDINGS_RETENTION_DAYS", 30.0)
+    record = {part.strip().lower() for part in (reader.text("GATEWAY_RECORD") or "").split(",")}
+    record.discard("")
+    if record - {"transcript", "audio"}:
+        raise SettingsError("GATEWAY_RECORD must name transcript, audio or both")
+    if record and directory is None:
+        raise SettingsError("GATEWAY_RECORD needs GATEWAY_RECORDINGS_DIR (where files go)")
+    greeting = reader.choice("GATEWAY_GREETING", ("agent", "caller")) or "caller"
+    return _AgentExtras(
+        recordings_dir=Path(directory) if directory else None,
+        recordings_retention_days=retention or None,
+        record=frozenset(record),
+        greeting_agent=greeting == "agent",
+        greeting_prompt=reader.text("GATEWAY_GREETING_PROMPT"),
+    )
 
 
 def load_settings(
@@ -629,6 +674,7 @@ def load_settings(
     api_version = reader.text("GATEWAY_LIVE_API_VERSION") or ("v1beta1" if vertex else "v1beta")
     api_key = reader.text("GEMINI_API_KEY")
     register_secret(api_key)
+    extras = _agent_extras(reader)
     return Settings(
         gemini_api_key=api_key,
         live_url=reader.text("GATEWAY_LIVE_URL"),
@@ -647,5 +693,12 @@ def load_settings(
         signalwire=_signalwire(reader),
         vonage=_vonage(reader),
         exotel=_exotel(reader),
-        tools_file=_tools_file(reader),
+        tools_file=_file(reader, "GATEWAY_TOOLS_FILE"),
+        agents_file=_file(reader, "GATEWAY_AGENTS_FILE"),
+        prices_file=_file(reader, "GATEWAY_PRICES_FILE"),
+        recordings_dir=extras.recordings_dir,
+        recordings_retention_days=extras.recordings_retention_days,
+        record=extras.record,
+        greeting_agent=extras.greeting_agent,
+        greeting_prompt=extras.greeting_prompt,
     )
