@@ -6,9 +6,12 @@ parameters before any Live session is opened. Anyone who can reach the media URL
 there by a signed webhook, or who replays an old `start`, is refused.
 
 Token = base64url(payload) "." base64url(HMAC-SHA256(secret, payload)), unpadded, where
-payload = b"st1" | expiry (uint64 big-endian, integer seconds) | SHA-256(call id)[:16] | nonce.
-The call id goes in as a digest so that the token has one length (under 130 characters) whatever
-the carrier's call ids look like. Pure: the caller supplies the time and the random nonce.
+payload = b"st1" | expiry (uint64 big-endian, integer seconds) | SHA-256(call id)[:16] | nonce,
+or, for a call answered by a named agent profile, b"st2" | expiry | digest | profile length (one
+byte) | profile name (ASCII, at most 32) | nonce. The profile rides in the signed token so that a
+stream reaching any replica sharing GATEWAY_SECRET gets the agent its webhook chose. The call id
+goes in as a digest so that the token stays short (under 180 characters) whatever the carrier's
+call ids look like. Pure: the caller supplies the time and the random nonce.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ MIN_NONCE_BYTES: Final = 16
 MAX_NONCE_BYTES: Final = 32
 
 _TAG: Final = b"st1"  # version 1; a new layout gets a new tag, and old tokens fail as MALFORMED
+_TAG_PROFILE: Final = b"st2"  # version 1 plus the agent profile's name
+MAX_PROFILE_BYTES: Final = 32
 _EXPIRY_BYTES: Final = 8
 _CALL_DIGEST_BYTES: Final = 16
 _HEADER_BYTES: Final = len(_TAG) + _EXPIRY_BYTES + _CALL_DIGEST_BYTES
@@ -106,11 +111,12 @@ class StreamTokens:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()
 
-    def issue(self, call_id: str, now_s: float, nonce: bytes) -> str:
+    def issue(self, call_id: str, now_s: float, nonce: bytes, *, profile: str = "") -> str:
         """A token for `call_id`, valid until `int(now_s + ttl_s)` (epoch seconds).
 
         `nonce` must be 16-32 fresh random bytes (`secrets.token_bytes(16)` in the shell): it is
-        what makes two tokens of the same call and second distinct.
+        what makes two tokens of the same call and second distinct. `profile` (ASCII, at most 32
+        characters) is the agent profile the webhook chose; `redeem_profile` gives it back.
         """
         if not call_id:
             raise ValueError("a stream token needs a call id")
@@ -119,9 +125,14 @@ class StreamTokens:
         expiry_s = int(now_s + self.ttl_s)
         if expiry_s < 0:
             raise ValueError("now_s is before the epoch")
-        payload = (
-            _TAG + expiry_s.to_bytes(_EXPIRY_BYTES, "big") + _call_digest(call_id) + bytes(nonce)
-        )
+        header = expiry_s.to_bytes(_EXPIRY_BYTES, "big") + _call_digest(call_id)
+        if profile:
+            name = profile.encode("ascii")  # UnicodeEncodeError is a ValueError
+            if len(name) > MAX_PROFILE_BYTES:
+                raise ValueError(f"a profile name has at most {MAX_PROFILE_BYTES} characters")
+            payload = _TAG_PROFILE + header + bytes([len(name)]) + name + bytes(nonce)
+        else:
+            payload = _TAG + header + bytes(nonce)
         return _b64encode(payload) + "." + _b64encode(self._mac(payload))
 
     def redeem(self, token: str | None, call_id: str, now_s: float) -> TokenCheck:
@@ -130,33 +141,39 @@ class StreamTokens:
         Checks in order: presence, format, signature (constant time), call, expiry (a token is
         expired from its expiry second on), reuse, capacity. Never raises on any token value.
         """
+        return self.redeem_profile(token, call_id, now_s)[0]
+
+    def redeem_profile(
+        self, token: str | None, call_id: str, now_s: float
+    ) -> tuple[TokenCheck, str]:
+        """`redeem`, and the profile name the token was issued with ("" when none or invalid)."""
         self._prune(now_s)
         if token is None or token == "":
-            return TokenCheck.MISSING
+            return TokenCheck.MISSING, ""
         parts = self._split(token)
         if parts is None:
-            return TokenCheck.MALFORMED
-        payload, mac = parts
+            return TokenCheck.MALFORMED, ""
+        payload, mac, profile = parts
         if not hmac.compare_digest(mac, self._mac(payload)):
-            return TokenCheck.BAD_SIGNATURE
+            return TokenCheck.BAD_SIGNATURE, ""
         call_digest = payload[len(_TAG) + _EXPIRY_BYTES : _HEADER_BYTES]
         if not hmac.compare_digest(call_digest, _call_digest(call_id)):
-            return TokenCheck.WRONG_CALL
+            return TokenCheck.WRONG_CALL, ""
         expiry_s = int.from_bytes(payload[len(_TAG) : len(_TAG) + _EXPIRY_BYTES], "big")
         if now_s >= expiry_s:
-            return TokenCheck.EXPIRED
+            return TokenCheck.EXPIRED, ""
         # Keyed on the decoded payload, not the text: base64 spellings of one token are one token.
         if payload in self._redeemed:
-            return TokenCheck.REUSED
+            return TokenCheck.REUSED, ""
         if len(self._redeemed) >= self.max_redeemed:
-            return TokenCheck.OVERLOADED
+            return TokenCheck.OVERLOADED, ""
         self._redeemed.add(payload)
         heapq.heappush(self._expiries, (expiry_s, payload))
-        return TokenCheck.VALID
+        return TokenCheck.VALID, profile
 
     @staticmethod
-    def _split(token: object) -> tuple[bytes, bytes] | None:
-        """(payload, mac) of a well-formed token (alphabet, sizes, tag), else None."""
+    def _split(token: object) -> tuple[bytes, bytes, str] | None:
+        """(payload, mac, profile) of a well-formed token (alphabet, sizes, tag), else None."""
         if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS or token.count(".") != 1:
             return None
         payload_text, _, mac_text = token.partition(".")
@@ -164,10 +181,20 @@ class StreamTokens:
         mac = _b64decode(mac_text)
         if payload is None or mac is None or len(mac) != _MAC_BYTES:
             return None
+        profile = ""
         nonce_bytes = len(payload) - _HEADER_BYTES
-        if not payload.startswith(_TAG) or not MIN_NONCE_BYTES <= nonce_bytes <= MAX_NONCE_BYTES:
+        if payload.startswith(_TAG_PROFILE) and nonce_bytes > 0:
+            length = payload[_HEADER_BYTES]
+            name = payload[_HEADER_BYTES + 1 : _HEADER_BYTES + 1 + length]
+            if not 0 < length <= MAX_PROFILE_BYTES or len(name) != length or not name.isascii():
+                return None
+            profile = name.decode("ascii")
+            nonce_bytes -= 1 + length
+        elif not payload.startswith(_TAG):
             return None
-        return payload, mac
+        if not MIN_NONCE_BYTES <= nonce_bytes <= MAX_NONCE_BYTES:
+            return None
+        return payload, mac, profile
 
     def _prune(self, now_s: float) -> None:
         expiries = self._expiries

@@ -269,3 +269,46 @@ def test_tokens_do_not_cross_calls_or_secrets(
 @given(st.text(max_size=250))
 def test_redeem_never_raises(token: str) -> None:
     assert isinstance(tokens().redeem(token, CALL, T0), TokenCheck)
+
+
+# ------------------------------------------------------------------------- agent profiles
+
+
+def test_a_token_carries_its_profile_back() -> None:
+    store = tokens()
+    token = store.issue(CALL, T0, NONCE, profile="sales-east")
+    assert len(token) < 200
+    assert store.redeem_profile(token, CALL, T0 + 1) == (TokenCheck.VALID, "sales-east")
+    assert store.redeem_profile(token, CALL, T0 + 1) == (TokenCheck.REUSED, "")
+
+
+def test_a_token_without_a_profile_redeems_with_an_empty_name() -> None:
+    store = tokens()
+    assert store.redeem_profile(store.issue(CALL, T0, NONCE), CALL, T0) == (TokenCheck.VALID, "")
+
+
+def test_the_longest_profile_and_nonce_fit() -> None:
+    store = tokens()
+    token = store.issue(CALL, T0, bytes(32), profile="p" * 32)
+    assert store.redeem_profile(token, CALL, T0) == (TokenCheck.VALID, "p" * 32)
+    with pytest.raises(ValueError, match="at most 32"):
+        store.issue(CALL, T0, NONCE, profile="p" * 33)
+    with pytest.raises(UnicodeEncodeError):
+        store.issue(CALL, T0, NONCE, profile="vérité")
+
+
+def test_the_profile_is_signed() -> None:
+    store = tokens()
+    payload_text, mac_text = store.issue(CALL, T0, NONCE, profile="sales").split(".")
+    payload = unb64(payload_text)
+    forged = payload.replace(b"sales", b"admin")
+    assert store.redeem(b64(forged) + "." + mac_text, CALL, T0) is TokenCheck.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize("length", [0, 33, 200])
+def test_a_bad_profile_length_is_malformed(length: int) -> None:
+    header = b"st2" + int(T0 + 60).to_bytes(8, "big") + hashlib.sha256(CALL.encode()).digest()[:16]
+    payload = header + bytes([length]) + b"x" * min(length, 40) + NONCE
+    mac = hmac.new(SECRET, payload, hashlib.sha256).digest()
+    token = b64(payload) + "." + b64(mac)
+    assert tokens().redeem_profile(token, CALL, T0) == (TokenCheck.MALFORMED, "")
