@@ -82,7 +82,12 @@ class SessionSide(BridgeState):
         return list(held.drain()), figures
 
     def _on_live_opened(self, event: LiveOpened, now_ms: float) -> list[Command]:
-        out, held = self._release_held()
+        held_out, held = self._release_held()
+        # The greeting goes first: the agent speaks first, then hears what the caller said
+        # while the session was opening.
+        greeting = self.options.greeting_text
+        out: list[Command] = [SendText(greeting)] if greeting else []
+        out.extend(held_out)
         self.stats.connect_buffer_dropped_ms += held["dropped_ms"]
         started_ms = now_ms if self.stats.started_at_ms is None else self.stats.started_at_ms
         self.stats.connect_wait_ms = now_ms - started_ms

@@ -50,6 +50,9 @@ class BridgeOptions:
     fallback_goodbye_text: str = APOLOGY_GOODBYE
     wrap_up_max_ms: float = 15_000.0
     """A transfer or hang-up waits at most this long for the agent's last words to be heard."""
+    greeting_text: str | None = None
+    """Told to the model (`realtimeInput.text`) as the call's first session opens, so that the
+    agent speaks first; None: the agent waits for the caller."""
     handoff_timeout_ms: float = 10_000.0
     """After the carrier's REST API was asked to move or end the call: how long to wait for the
     carrier to end the stream before the gateway ends it."""
