@@ -28,6 +28,9 @@ class TranscriptLine:
     """Everything transcribed."""
     heard_text: str
     """What the caller heard of it (agent lines); the whole text for caller lines."""
+    at_ms: float | None = None
+    """When the line's first words reached the gateway, in ms since the call started (None when
+    the caller of `caller`/`agent` gave no time)."""
 
     @property
     def heard(self) -> bool:
@@ -36,11 +39,12 @@ class TranscriptLine:
 
 
 class _Line:
-    __slots__ = ("index", "marks", "role", "text")
+    __slots__ = ("at_ms", "index", "marks", "role", "text")
 
-    def __init__(self, role: str, index: int) -> None:
+    def __init__(self, role: str, index: int, at_ms: float | None) -> None:
         self.role = role
         self.index = index
+        self.at_ms = at_ms
         self.text = ""  # caller text; agent text not attributed to a mark (yet)
         self.marks: list[str] = []  # agent: marks holding this line's text, in order
 
@@ -53,19 +57,19 @@ class Transcript:
         self._agent: _Line | None = None
         self._mark: str | None = None  # the turn's most recent chunk mark
 
-    def caller(self, text: str, *, finished: bool = False) -> None:
-        """A final piece of the caller's transcript."""
+    def caller(self, text: str, *, finished: bool = False, at_ms: float | None = None) -> None:
+        """A final piece of the caller's transcript (`at_ms`: when it arrived, call time)."""
         if self._caller is None:
-            self._caller = self._open(CALLER)
+            self._caller = self._open(CALLER, at_ms)
         self._caller.text += text
         if finished:
             self._caller = None
 
-    def agent(self, text: str) -> None:
-        """A piece of the agent's transcript."""
+    def agent(self, text: str, *, at_ms: float | None = None) -> None:
+        """A piece of the agent's transcript (`at_ms`: when it arrived, call time)."""
         line = self._agent
         if line is None:
-            line = self._agent = self._open(AGENT)
+            line = self._agent = self._open(AGENT, at_ms)
         mark = self._mark
         if mark is None:
             line.text += text
@@ -92,8 +96,8 @@ class Transcript:
         self._agent = None
         self._mark = None
 
-    def _open(self, role: str) -> _Line:
-        line = _Line(role, len(self._lines))
+    def _open(self, role: str, at_ms: float | None) -> _Line:
+        line = _Line(role, len(self._lines), at_ms)
         self._lines.append(line)
         return line
 
@@ -101,12 +105,12 @@ class Transcript:
         out = []
         for line in self._lines:
             if line.role == CALLER:
-                out.append(TranscriptLine(CALLER, line.text, line.text))
+                out.append(TranscriptLine(CALLER, line.text, line.text, line.at_ms))
                 continue
             ledger = self._ledger
             text = "".join(ledger.text(mark) for mark in line.marks) + line.text
             heard = "".join(ledger.text(mark) for mark in line.marks if ledger.played(mark))
-            out.append(TranscriptLine(AGENT, text, heard))
+            out.append(TranscriptLine(AGENT, text, heard, line.at_ms))
         return out
 
     def heard(self) -> list[tuple[str, str]]:

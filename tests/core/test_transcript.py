@@ -97,3 +97,18 @@ def test_a_barge_in_utterance_stays_open_across_the_end_of_the_interrupted_turn(
         (AGENT, "A long answer"),
         (CALLER, "Wait, stop"),
     ]
+
+
+def test_a_line_is_timed_by_its_first_piece() -> None:
+    ledger = PlaybackLedger()
+    transcript = Transcript(ledger)
+    transcript.caller("Hello, ", at_ms=1_200.0)
+    transcript.caller("is anyone there?", finished=True, at_ms=1_900.0)
+    _placed(ledger, transcript)
+    transcript.agent("Yes, ", at_ms=2_400.0)
+    transcript.agent("hello.", at_ms=2_700.0)
+    transcript.end_turn()
+    assert [(line.role, line.at_ms) for line in transcript.lines()] == [
+        (CALLER, 1_200.0),
+        (AGENT, 2_400.0),
+    ]
