@@ -2,8 +2,9 @@
 
 Pure: no I/O. `build_setup(config, resume_handle=...)` returns the JSON-ready dict; the encoder in
 `gateway.live.protocol` turns it into a text frame. Keys are lowerCamelCase throughout and sit
-exactly where SDK 3.4.0 puts them: sampling, speech and thinking under `generationConfig`,
-everything else directly under `setup`.
+exactly where SDK 3.4.0 puts them: sampling, speech, thinking and affective dialog under
+`generationConfig`, everything else directly under `setup`. A `LiveConfig` checks itself against
+its model on construction (gateway.live.capabilities) and raises `LiveOptionError`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.live.capabilities import (
+    MAX_VAD_MS,
+    LiveOptionError,
+    canonical_voice,
+    check_live_config,
+    model_family,
+)
+
 __all__ = [
     "DEFAULT_MODEL",
     "FunctionDeclaration",
     "LiveConfig",
+    "LiveOptionError",
     "VadConfig",
     "build_setup",
+    "canonical_voice",
     "default_thinking",
     "model_family",
     "normalise_model",
@@ -27,7 +38,6 @@ __all__ = [
 DEFAULT_MODEL = "models/gemini-2.5-flash-native-audio-preview-12-2025"
 
 _TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$")
-_THINKING_LEVELS = frozenset({"MINIMAL", "LOW", "MEDIUM", "HIGH"})
 _SENSITIVITIES = frozenset({"HIGH", "LOW"})
 
 
@@ -51,16 +61,6 @@ def normalise_model(
     if name.startswith(("models/", "tunedModels/", "publishers/", "projects/")):
         return name
     return f"models/{name}"
-
-
-def model_family(model: str) -> str:
-    """`"2.5"`, `"3"` or `"other"`, from the model's base name (decides the thinking fields)."""
-    base = model.rsplit("/", 1)[-1].lower()
-    if re.match(r"^gemini-(live-)?2\.5", base):
-        return "2.5"
-    if re.match(r"^gemini-(live-)?3", base):
-        return "3"
-    return "other"
 
 
 def default_thinking(model: str) -> tuple[int | None, str | None]:
@@ -88,7 +88,11 @@ class FunctionDeclaration:
 
     def __post_init__(self) -> None:
         if not _TOOL_NAME.match(self.name):
-            raise ValueError(f"invalid tool name {self.name!r} (a-zA-Z0-9_.:-, at most 128)")
+            raise LiveOptionError(
+                "tools",
+                f"invalid tool name {self.name!r}: use a-zA-Z0-9_.:- (starting with a letter "
+                "or _), at most 128 characters",
+            )
 
 
 @dataclass(frozen=True)
@@ -102,17 +106,35 @@ class VadConfig:
     silence_duration_ms: int | None = None
 
     def __post_init__(self) -> None:
-        for value in (self.start_sensitivity, self.end_sensitivity):
+        for option, value in (
+            ("start_sensitivity", self.start_sensitivity),
+            ("end_sensitivity", self.end_sensitivity),
+        ):
             if value is not None and value not in _SENSITIVITIES:
-                raise ValueError(f"VAD sensitivity must be HIGH or LOW, not {value!r}")
-        for number in (self.prefix_padding_ms, self.silence_duration_ms):
-            if number is not None and number < 0:
-                raise ValueError("VAD durations must not be negative")
+                words = option.replace("_", " ")
+                raise LiveOptionError(
+                    f"vad.{option}", f"VAD {words} must be HIGH or LOW, not {value!r}"
+                )
+        for option, number in (
+            ("prefix_padding_ms", self.prefix_padding_ms),
+            ("silence_duration_ms", self.silence_duration_ms),
+        ):
+            if number is not None and not 0 <= number <= MAX_VAD_MS:
+                words = option.removesuffix("_ms").replace("_", " ")
+                raise LiveOptionError(
+                    f"vad.{option}",
+                    f"VAD {words} must be between 0 and {MAX_VAD_MS} ms, not {number}",
+                )
 
 
 @dataclass(frozen=True)
 class LiveConfig:
-    """What the gateway asks of a Live session. `model` is the wire string (see normalise_model)."""
+    """What the gateway asks of a Live session. `model` is the wire string (see normalise_model).
+
+    Every field left at its default puts nothing new on the wire. Construction checks the
+    options against the model (`check_live_config`) and raises `LiveOptionError`. `voice` must
+    be spelled as the model spells it: `canonical_voice` turns user input into that spelling.
+    """
 
     model: str = DEFAULT_MODEL
     voice: str | None = None
@@ -130,23 +152,17 @@ class LiveConfig:
     compression_target_tokens: int | None = None
     transcribe_input: bool = True
     transcribe_output: bool = True
+    turn_coverage: str | None = None
+    """`ONLY_ACTIVITY` | `ALL_INPUT` | `AUDIO_ACTIVITY_AND_ALL_VIDEO` (3.x only); None: default."""
+    affective_dialog: bool | None = None
+    """`generationConfig.enableAffectiveDialog`; native-audio 2.5 models only."""
+    proactive_audio: bool | None = None
+    """`proactivity.proactiveAudio`; native-audio 2.5 models only."""
+    google_search: bool = False
+    """Adds the built-in Google Search tool (`{"googleSearch": {}}`)."""
 
     def __post_init__(self) -> None:
-        family = model_family(self.model)
-        if self.thinking_budget is not None and family == "3":
-            raise ValueError("3.x Live models take a thinking level, not a thinking budget")
-        if self.thinking_level is not None:
-            if family == "2.5":
-                raise ValueError("2.5 Live models take a thinking budget, not a thinking level")
-            if self.thinking_level not in _THINKING_LEVELS:
-                raise ValueError(f"thinking level must be one of {sorted(_THINKING_LEVELS)}")
-        if family == "3" and any(tool.non_blocking for tool in self.tools):
-            raise ValueError("3.x Live models do not support NON_BLOCKING (asynchronous) tools")
-        if self.compression_target_tokens is not None and self.compression_trigger_tokens is None:
-            raise ValueError("a compression target needs a compression trigger")
-        names = [tool.name for tool in self.tools]
-        if len(names) != len(set(names)):
-            raise ValueError("tool names must be unique")
+        check_live_config(self)
 
 
 def _generation_config(config: LiveConfig) -> dict[str, Any]:
@@ -169,10 +185,16 @@ def _generation_config(config: LiveConfig) -> dict[str, Any]:
         thinking["includeThoughts"] = config.include_thoughts
     if thinking:
         generation["thinkingConfig"] = thinking
+    if config.affective_dialog is not None:
+        generation["enableAffectiveDialog"] = config.affective_dialog
     return generation
 
 
 def _tools(config: LiveConfig) -> list[dict[str, Any]]:
+    # The SDK's order: built-in tools first, then one tool holding every declaration.
+    tools: list[dict[str, Any]] = [{"googleSearch": {}}] if config.google_search else []
+    if not config.tools:
+        return tools
     declarations: list[dict[str, Any]] = []
     for tool in config.tools:
         entry: dict[str, Any] = {"name": tool.name, "description": tool.description}
@@ -181,7 +203,7 @@ def _tools(config: LiveConfig) -> list[dict[str, Any]]:
         if tool.non_blocking:
             entry["behavior"] = "NON_BLOCKING"
         declarations.append(entry)
-    return [{"functionDeclarations": declarations}]
+    return [*tools, {"functionDeclarations": declarations}]
 
 
 def _realtime_input_config(config: LiveConfig) -> dict[str, Any]:
@@ -196,7 +218,13 @@ def _realtime_input_config(config: LiveConfig) -> dict[str, Any]:
     if vad.silence_duration_ms is not None:
         detection["silenceDurationMs"] = vad.silence_duration_ms
     handling = "START_OF_ACTIVITY_INTERRUPTS" if config.barge_in else "NO_INTERRUPTION"
-    return {"automaticActivityDetection": detection, "activityHandling": handling}
+    realtime: dict[str, Any] = {
+        "automaticActivityDetection": detection,
+        "activityHandling": handling,
+    }
+    if config.turn_coverage is not None:
+        realtime["turnCoverage"] = f"TURN_INCLUDES_{config.turn_coverage}"
+    return realtime
 
 
 def build_setup(config: LiveConfig, *, resume_handle: str | None = None) -> dict[str, Any]:
@@ -211,7 +239,7 @@ def build_setup(config: LiveConfig, *, resume_handle: str | None = None) -> dict
     }
     if config.instructions:
         setup["systemInstruction"] = {"role": "user", "parts": [{"text": config.instructions}]}
-    if config.tools:
+    if config.tools or config.google_search:
         setup["tools"] = _tools(config)
     setup["realtimeInputConfig"] = _realtime_input_config(config)
     setup["sessionResumption"] = {"handle": resume_handle} if resume_handle else {}
@@ -227,4 +255,6 @@ def build_setup(config: LiveConfig, *, resume_handle: str | None = None) -> dict
         setup["inputAudioTranscription"] = {}
     if config.transcribe_output:
         setup["outputAudioTranscription"] = {}
+    if config.proactive_audio is not None:
+        setup["proactivity"] = {"proactiveAudio": config.proactive_audio}
     return {"setup": setup}

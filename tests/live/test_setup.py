@@ -11,6 +11,7 @@ from gateway.live.setup import (
     DEFAULT_MODEL,
     FunctionDeclaration,
     LiveConfig,
+    LiveOptionError,
     VadConfig,
     build_setup,
     default_thinking,
@@ -216,5 +217,150 @@ def test_duplicate_and_invalid_tool_names_are_refused() -> None:
 def test_vad_config_validates() -> None:
     with pytest.raises(ValueError, match="sensitivity"):
         VadConfig(start_sensitivity="MEDIUM")
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match="between 0 and 10000 ms"):
         VadConfig(silence_duration_ms=-1)
+
+
+NATIVE = "models/gemini-2.5-flash-native-audio-preview-12-2025"
+LIVE_31 = "models/gemini-3.1-flash-live-preview"
+
+
+def setup_of(**kwargs: object) -> dict[str, object]:
+    """The `setup` body for LiveConfig(**kwargs) with thinking and compression left out."""
+    kwargs.setdefault("compression", False)
+    kwargs.setdefault("transcribe_input", False)
+    kwargs.setdefault("transcribe_output", False)
+    setup = build_setup(LiveConfig(**kwargs))["setup"]  # type: ignore[arg-type]
+    assert isinstance(setup, dict)
+    return setup
+
+
+BARE_REALTIME = {
+    "automaticActivityDetection": {"disabled": False},
+    "activityHandling": "START_OF_ACTIVITY_INTERRUPTS",
+}
+
+
+def test_unset_new_options_put_nothing_new_on_the_wire() -> None:
+    assert setup_of(model=NATIVE) == {
+        "model": NATIVE,
+        "generationConfig": {"responseModalities": ["AUDIO"]},
+        "realtimeInputConfig": BARE_REALTIME,
+        "sessionResumption": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("model", "coverage"),
+    [
+        (NATIVE, "ONLY_ACTIVITY"),
+        (NATIVE, "ALL_INPUT"),
+        (LIVE_31, "ONLY_ACTIVITY"),
+        (LIVE_31, "ALL_INPUT"),
+        (LIVE_31, "AUDIO_ACTIVITY_AND_ALL_VIDEO"),
+    ],
+)
+def test_turn_coverage_goes_into_the_realtime_input_config(model: str, coverage: str) -> None:
+    assert setup_of(model=model, turn_coverage=coverage)["realtimeInputConfig"] == {
+        **BARE_REALTIME,
+        "turnCoverage": f"TURN_INCLUDES_{coverage}",
+    }
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_affective_dialog_goes_into_the_generation_config(value: bool) -> None:
+    assert setup_of(model=NATIVE, affective_dialog=value)["generationConfig"] == {
+        "responseModalities": ["AUDIO"],
+        "enableAffectiveDialog": value,
+    }
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_proactive_audio_goes_into_setup_proactivity(value: bool) -> None:
+    assert setup_of(model=NATIVE, proactive_audio=value) == {
+        "model": NATIVE,
+        "generationConfig": {"responseModalities": ["AUDIO"]},
+        "realtimeInputConfig": BARE_REALTIME,
+        "sessionResumption": {},
+        "proactivity": {"proactiveAudio": value},
+    }
+
+
+def test_google_search_alone_is_the_only_tool() -> None:
+    setup = setup_of(model=LIVE_31, google_search=True)
+    assert setup["tools"] == [{"googleSearch": {}}]
+
+
+def test_google_search_comes_before_the_declarations_as_in_the_sdk() -> None:
+    tool = FunctionDeclaration(name="lookup", description="Look up an order")
+    setup = setup_of(model=NATIVE, tools=(tool,), google_search=True)
+    assert setup["tools"] == [
+        {"googleSearch": {}},
+        {"functionDeclarations": [{"name": "lookup", "description": "Look up an order"}]},
+    ]
+
+
+def test_include_thoughts_temperature_and_transcription_switches() -> None:
+    setup = setup_of(
+        model=LIVE_31,
+        thinking_level="LOW",
+        include_thoughts=True,
+        temperature=2.0,
+        transcribe_input=True,
+    )
+    assert setup["generationConfig"] == {
+        "responseModalities": ["AUDIO"],
+        "temperature": 2.0,
+        "thinkingConfig": {"thinkingLevel": "LOW", "includeThoughts": True},
+    }
+    assert setup["inputAudioTranscription"] == {}
+    assert "outputAudioTranscription" not in setup
+
+
+def test_every_new_option_at_once_matches_the_documented_layout() -> None:
+    """protocols.md A.5.1's example, new keys included, in the SDK's places."""
+    config = LiveConfig(
+        model=NATIVE,
+        voice="Kore",
+        language="en-US",
+        thinking_budget=0,
+        include_thoughts=False,
+        temperature=0.7,
+        affective_dialog=True,
+        proactive_audio=True,
+        turn_coverage="ONLY_ACTIVITY",
+        google_search=True,
+    )
+    assert build_setup(config) == {
+        "setup": {
+            "model": NATIVE,
+            "generationConfig": {
+                "responseModalities": ["AUDIO"],
+                "temperature": 0.7,
+                "speechConfig": {
+                    "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}},
+                    "languageCode": "en-US",
+                },
+                "thinkingConfig": {"thinkingBudget": 0, "includeThoughts": False},
+                "enableAffectiveDialog": True,
+            },
+            "tools": [{"googleSearch": {}}],
+            "realtimeInputConfig": {**BARE_REALTIME, "turnCoverage": "TURN_INCLUDES_ONLY_ACTIVITY"},
+            "sessionResumption": {},
+            "contextWindowCompression": {"slidingWindow": {}},
+            "inputAudioTranscription": {},
+            "outputAudioTranscription": {},
+            "proactivity": {"proactiveAudio": True},
+        }
+    }
+
+
+def test_live_option_error_is_exported_and_a_value_error() -> None:
+    with pytest.raises(LiveOptionError) as caught:
+        LiveConfig(model=LIVE_31, affective_dialog=True)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.option == "affective_dialog"
+    assert str(caught.value) == (
+        "affective dialog is supported only by native-audio 2.5 models, not "
+        "gemini-3.1-flash-live-preview; remove the setting"
+    )
