@@ -74,10 +74,7 @@ class ModelSide(SessionSide):
         return []
 
     def _on_usage(self, event: UsageMetadata, now_ms: float) -> list[Command]:
-        stats = self.stats
-        stats.prompt_tokens += event.prompt_token_count
-        stats.response_tokens += event.response_token_count
-        stats.total_tokens += event.total_token_count
+        self.usage.add(event)
         return []
 
     # ------------------------------------------------------------------- sessions

@@ -22,6 +22,7 @@ from gateway.core.states import CallState
 from gateway.core.summary import CallStats, summarize
 from gateway.core.tool_calls import ToolCalls
 from gateway.core.transcript import Transcript, TranscriptLine
+from gateway.core.usage import CallUsage
 
 __all__ = ["BridgeState"]
 
@@ -41,6 +42,8 @@ class BridgeState:
         self.ledger = PlaybackLedger()
         self._transcript = Transcript(self.ledger)
         self.stats = CallStats()
+        self.usage = CallUsage()
+        """Live token usage, summed over the call's sessions."""
         self.call_id: str | None = None
         self.stream_id: str | None = None
         # Built at CallStarted, from the call's media format.
@@ -59,6 +62,15 @@ class BridgeState:
         self._action: CallAction | None = None  # the transfer or hang-up being wrapped up
 
     # ------------------------------------------------------------------------------ API
+
+    def configure(self, options: BridgeOptions) -> None:
+        """Use `options` for this call: the agent profile is known once the stream's `start`
+        was authorized, before it is handled. Only before `CallStarted` (ValueError after)."""
+        if self._state is not CallState.WAITING_FOR_START:
+            raise ValueError(f"a call is configured before it starts, not in {self._state}")
+        self.options = options
+        self._keeper = SessionKeeper(options.reconnect)
+        self._tools = ToolCalls(options.tool_names)
 
     @property
     def state(self) -> CallState:
@@ -83,7 +95,11 @@ class BridgeState:
         self.stats.handovers = self._keeper.summary()
         self.stats.tools = list(self._tools.records)
         return summarize(
-            self.stats, self.ledger, state=self._state.value, caller_audio_ms=caller_ms
+            self.stats,
+            self.ledger,
+            state=self._state.value,
+            caller_audio_ms=caller_ms,
+            usage=self.usage.summary(),
         )
 
     # ----------------------------------------------------------------------- transitions

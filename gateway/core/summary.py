@@ -5,6 +5,7 @@ The summary holds JSON-safe primitives only: figures, never audio or transcript 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,9 +36,6 @@ class CallStats:
     messages_ignored: int = 0
     tool_calls: int = 0
     resumption_updates: int = 0
-    prompt_tokens: int = 0
-    response_tokens: int = 0
-    total_tokens: int = 0
     live_close: CloseInfo | None = None
     reconnect_buffer_dropped_ms: float = 0.0
     fallback: str | None = None
@@ -53,9 +51,18 @@ def _ms(value: float | None) -> float | None:
 
 
 def summarize(
-    stats: CallStats, ledger: PlaybackLedger, *, state: str, caller_audio_ms: float
+    stats: CallStats,
+    ledger: PlaybackLedger,
+    *,
+    state: str,
+    caller_audio_ms: float,
+    usage: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """One flat dict: the call's figures (`caller_audio_ms` is what reached the uplink)."""
+    """One flat dict: the call's figures (`caller_audio_ms` is what reached the uplink).
+
+    `usage` is the call's `CallUsage.summary()`: kept whole under `usage`, and its prompt,
+    response and total counts also as flat `*_tokens` keys (dashboards read those).
+    """
     duration_ms = None
     if stats.started_at_ms is not None and stats.ended_at_ms is not None:
         duration_ms = stats.ended_at_ms - stats.started_at_ms
@@ -87,9 +94,10 @@ def summarize(
         "messages_ignored": stats.messages_ignored,
         "tool_calls": stats.tool_calls,
         "resumption_updates": stats.resumption_updates,
-        "prompt_tokens": stats.prompt_tokens,
-        "response_tokens": stats.response_tokens,
-        "total_tokens": stats.total_tokens,
+        "prompt_tokens": usage.get("prompt_tokens", 0),
+        "response_tokens": usage.get("response_tokens", 0),
+        "total_tokens": usage.get("total_tokens", 0),
+        "usage": dict(usage),
         "reconnect_buffer_dropped_ms": _ms(stats.reconnect_buffer_dropped_ms),
         "handovers": list(stats.handovers),
         "tools": list(stats.tools),

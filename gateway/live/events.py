@@ -140,7 +140,10 @@ class SessionResumptionUpdate:
 
 @dataclass(frozen=True, slots=True)
 class UsageMetadata:
-    """Token counts; Vertex's `candidates*` spellings are mapped to the `response_*` fields."""
+    """One generation's token counts; Vertex's `candidates*` spellings map to `response_*`.
+
+    The `*_by_modality` maps are keyed by the wire's modality names (`AUDIO`, `TEXT`, ...).
+    """
 
     prompt_token_count: int = 0
     cached_content_token_count: int = 0
@@ -150,6 +153,8 @@ class UsageMetadata:
     total_token_count: int = 0
     prompt_tokens_by_modality: Mapping[str, int] = field(default_factory=dict)
     response_tokens_by_modality: Mapping[str, int] = field(default_factory=dict)
+    cached_tokens_by_modality: Mapping[str, int] = field(default_factory=dict)
+    tool_use_prompt_tokens_by_modality: Mapping[str, int] = field(default_factory=dict)
     traffic_type: str | None = None
 
 

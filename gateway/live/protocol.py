@@ -208,6 +208,8 @@ def _parse_usage(body: Mapping[str, Any]) -> UsageMetadata:
         total_token_count=count("totalTokenCount"),
         prompt_tokens_by_modality=_details(get_field(body, "promptTokensDetails")),
         response_tokens_by_modality=_details(response_details),
+        cached_tokens_by_modality=_details(get_field(body, "cacheTokensDetails")),
+        tool_use_prompt_tokens_by_modality=_details(get_field(body, "toolUsePromptTokensDetails")),
         traffic_type=traffic if isinstance(traffic, str) else None,
     )
 

@@ -499,6 +499,7 @@ def test_go_away_resumption_and_usage() -> None:
         7,
         18,
     )
+    assert summary["usage"]["messages"] == 2
 
 
 def test_carrier_sequence_gaps_and_ignored_messages_are_counted() -> None:
@@ -671,6 +672,20 @@ def test_summary_of_a_whole_call() -> None:
         "prompt_tokens": 4,
         "response_tokens": 6,
         "total_tokens": 10,
+        "usage": {
+            "messages": 1,
+            "rejected": 0,
+            "prompt_tokens": 4,
+            "cached_tokens": 0,
+            "response_tokens": 6,
+            "tool_use_prompt_tokens": 0,
+            "thoughts_tokens": 0,
+            "total_tokens": 10,
+            "prompt_by_modality": {"unspecified": 4},
+            "response_by_modality": {"unspecified": 6},
+            "cached_by_modality": {},
+            "tool_use_prompt_by_modality": {},
+        },
         "reconnect_buffer_dropped_ms": 0.0,
         "handovers": [],
         "tools": [],

@@ -233,6 +233,32 @@ def test_usage_metadata_vertex_spelling() -> None:
     ]
 
 
+def test_usage_metadata_cache_and_tool_use_details() -> None:
+    message = {
+        "usageMetadata": {
+            "promptTokenCount": 50,
+            "cachedContentTokenCount": 20,
+            "toolUsePromptTokenCount": 8,
+            "totalTokenCount": 58,
+            "cacheTokensDetails": [{"modality": "TEXT", "tokenCount": 20}],
+            "tool_use_prompt_tokens_details": [
+                {"modality": "TEXT", "tokenCount": "6"},
+                {"modality": "TEXT", "tokenCount": 2},
+            ],
+        }
+    }
+    assert parse_server_message(frame(message)) == [
+        UsageMetadata(
+            prompt_token_count=50,
+            cached_content_token_count=20,
+            tool_use_prompt_token_count=8,
+            total_token_count=58,
+            cached_tokens_by_modality={"TEXT": 20},
+            tool_use_prompt_tokens_by_modality={"TEXT": 8},
+        )
+    ]
+
+
 def test_voice_activity() -> None:
     start = {"voiceActivity": {"voiceActivityType": "ACTIVITY_START", "audioOffset": "1.2s"}}
     assert parse_server_message(frame(start)) == [VoiceActivity(True, 1.2)]
