@@ -6,7 +6,8 @@ Nothing here runs per audio frame. Two sources:
   admission and drain, open Live sessions, pre-warm pool, webhook and stream rejections;
 * each finished call's `CallRecord` (`GatewayMetrics.observe`, a runtime observer): outcome,
   duration, barge-ins, handovers and their gaps, tool calls and their latency, drops, and the
-  gateway's added latency per direction. The latency samples a call collected (one per 20 ms
+  gateway's added latency per direction; per agent profile, calls, Live tokens and estimated
+  cost (`usage_metrics.py`). The latency samples a call collected (one per 20 ms
   frame) are bucketed with numpy in one step at call end (`BulkHistogram`), not one Prometheus
   call per frame.
 
@@ -44,6 +45,7 @@ from prometheus_client.registry import Collector
 
 from gateway.shell.latency import LatencySamples
 from gateway.shell.runtime import CallRecord, GatewayRuntime
+from gateway.shell.usage_metrics import UsageMetrics
 
 __all__ = ["CONTENT_TYPE", "BulkHistogram", "GatewayMetrics", "label_value"]
 
@@ -208,6 +210,9 @@ class GatewayMetrics:
         self._outcomes = _Labels()
         self._reasons = _Labels()
         self._tools = _Labels()
+        self.usage = UsageMetrics(
+            registry, profiles=_Labels(), modalities=_Labels(10), currencies=_Labels(10)
+        )
         registry.register(_RuntimeCollector(runtime, self.latency))
         runtime.observers.append(self.observe)
 
@@ -247,6 +252,7 @@ class GatewayMetrics:
             if isinstance(samples, LatencySamples) and samples.count:
                 kept, weight = samples.kept()
                 self.latency.observe_many(direction, (ms / 1000 for ms in kept), weight)
+        self.usage.observe(record)  # per profile: calls, Live tokens, estimated cost
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""

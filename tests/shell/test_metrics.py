@@ -105,6 +105,77 @@ def test_summaries_without_the_newer_keys_still_count() -> None:
     assert samples[("gateway_live_handover_gap_seconds_count", ())] == 0
 
 
+USAGE: dict[str, Any] = {
+    "messages": 3,
+    "rejected": 0,
+    "prompt_tokens": 200,
+    "cached_tokens": 20,
+    "response_tokens": 110,
+    "tool_use_prompt_tokens": 7,
+    "thoughts_tokens": 3,
+    "total_tokens": 320,
+    "prompt_by_modality": {"audio": 120, "text": 80},
+    "response_by_modality": {"audio": 100, "text": 5},  # 5 tokens not broken down
+    "cached_by_modality": {"text": 20},
+    "tool_use_prompt_by_modality": {},  # none broken down
+}
+
+
+def _usage_samples(metrics: GatewayMetrics) -> dict[tuple[str, ...], float]:
+    """(name, profile, kind or currency[, modality]) -> value, for the per-profile metrics."""
+    return {
+        (name, *(value for _, value in labels)): value
+        for (name, labels), value in _samples(metrics).items()
+        if name.startswith(("gateway_live_tokens", "gateway_call_cost", "gateway_calls_by"))
+        and not name.endswith("_created")
+    }
+
+
+def test_tokens_and_cost_are_counted_per_profile() -> None:
+    runtime = _runtime()
+    metrics = GatewayMetrics(runtime, standard_collectors=False)
+    cost = {"currency": "USD", "amount": 0.25, "model": "m", "unpriced_tokens": 0}
+    sales = {"end_reason": "carrier stop", "usage": USAGE, "cost": cost}
+    runtime.call_ended(CallRecord("twilio", "CA1", sales, [], profile="sales"))
+    runtime.call_ended(CallRecord("twilio", "CA2", sales, [], profile="sales"))
+    support = {"usage": {"prompt_tokens": 9, "prompt_by_modality": {"audio": 9}}}
+    runtime.call_ended(CallRecord("telnyx", "CA3", support, [], profile="Support Desk"))
+    runtime.call_ended(CallRecord("twilio", "CA4", {"end_reason": "no start"}, []))
+    tokens = "gateway_live_tokens_total"
+    assert _usage_samples(metrics) == {
+        ("gateway_calls_by_profile_total", "sales"): 2,
+        ("gateway_calls_by_profile_total", "support_desk"): 1,
+        ("gateway_calls_by_profile_total", "default"): 1,
+        (tokens, "prompt", "audio", "sales"): 240,
+        (tokens, "prompt", "text", "sales"): 160,
+        (tokens, "response", "audio", "sales"): 200,
+        (tokens, "response", "text", "sales"): 10,
+        (tokens, "response", "unspecified", "sales"): 10,
+        (tokens, "cached", "text", "sales"): 40,
+        (tokens, "tool_use_prompt", "unspecified", "sales"): 14,
+        (tokens, "thoughts", "text", "sales"): 6,
+        (tokens, "prompt", "audio", "support_desk"): 9,
+        ("gateway_call_cost_total", "USD", "sales"): 0.5,
+    }
+
+
+def test_odd_usage_and_cost_values_are_skipped() -> None:
+    runtime = _runtime()
+    metrics = GatewayMetrics(runtime, standard_collectors=False)
+    odd = {
+        "usage": {"prompt_tokens": -5, "response_tokens": "7", "thoughts_tokens": float("nan")},
+        "cost": {"currency": "usd", "amount": -1.0},
+    }
+    runtime.call_ended(CallRecord("twilio", "CA1", odd, [], profile="p"))
+    runtime.call_ended(CallRecord("twilio", "CA2", {"usage": [], "cost": "free"}, [], profile="p"))
+    eur = {"cost": {"currency": "eur", "amount": 0.125}}
+    runtime.call_ended(CallRecord("twilio", "CA3", eur, [], profile="p"))
+    assert _usage_samples(metrics) == {
+        ("gateway_calls_by_profile_total", "p"): 3,
+        ("gateway_call_cost_total", "EUR", "p"): 0.125,
+    }
+
+
 def test_runtime_state_is_read_at_scrape_time() -> None:
     runtime = _runtime(GATEWAY_MAX_CALLS="2")
     metrics = GatewayMetrics(runtime, standard_collectors=False)
