@@ -60,11 +60,20 @@ def _run_serve(args: argparse.Namespace) -> int:
     # uvicorn's own handler instead (before start-up finished) is re-raised once uvicorn has shut
     # down; this no-op handler makes that re-raise a clean exit with status 0.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
-    with (
-        contextlib.suppress(KeyboardInterrupt),
-        asyncio.Runner(loop_factory=_loop_factory(settings.server.event_loop)) as runner,
-    ):
-        runner.run(serve(settings))
+    from gateway.agents.loader import ProfilesFileError
+    from gateway.agents.prices import PricesFileError
+    from gateway.tools.config import ToolsFileError
+
+    try:
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            asyncio.Runner(loop_factory=_loop_factory(settings.server.event_loop)) as runner,
+        ):
+            runner.run(serve(settings))
+    except (ToolsFileError, ProfilesFileError, PricesFileError) as exc:
+        # A bad tools, profiles or prices file: one clear line naming the file, entry and field.
+        get_logger(component="serve").error("config.invalid", error=str(exc))
+        return 2
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -53,7 +55,8 @@ async def metrics(request: Request) -> Response:
 def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
     """The gateway's ASGI app; its runtime is `app.state.gateway` once the lifespan started.
 
-    Raises ToolsFileError for a bad GATEWAY_TOOLS_FILE (start-up stops with its message)."""
+    Raises ToolsFileError, ProfilesFileError or PricesFileError for a bad tools, profiles or
+    prices file (start-up stops with its message)."""
     services = GatewayServices.load(settings, connector)
 
     @asynccontextmanager
@@ -64,13 +67,20 @@ def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
         for rate_hz in (8_000, 16_000, 24_000):
             UplinkPath(CarrierFormat(rate_hz=rate_hz))
             DownlinkPath(CarrierFormat(rate_hz=rate_hz))
-        runtime = GatewayRuntime(settings, connector)
+        runtime = GatewayRuntime(settings, connector, agents=services.agents)
         app.state.gateway = runtime
         app.state.services = services
         app.state.metrics = GatewayMetrics(runtime)
+        sweeper = None
+        if services.recordings is not None:
+            sweeper = asyncio.create_task(services.recordings.run_sweeper(), name="recordings")
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await runtime.aclose()
             await services.aclose()
 

@@ -38,6 +38,7 @@ from gateway.carriers.base import CarrierTranslator
 from gateway.core.bridge import CallBridge, IllegalTransition
 from gateway.core.events import (
     BridgeEvent,
+    CallerAudio,
     CallStarted,
     CancelTimer,
     CancelTool,
@@ -62,6 +63,8 @@ from gateway.core.events import (
 )
 from gateway.live.events import AudioChunk, Interrupted
 from gateway.log import get_logger
+from gateway.shell.call_plan import CallPlan, ClaimSession
+from gateway.shell.call_recording import CallRecording
 from gateway.shell.call_tasks import CallServices, CallTasks
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveSession
@@ -74,9 +77,9 @@ CARRIER_QUEUE_MAX = 1000
 _END = object()  # carrier-queue sentinel: close the socket after what is queued
 _NO_METRIC, _DOWNLINK, _CLEAR = 0, 1, 2
 
-Authorize = Callable[[CallStarted], str | None]
-"""Returns None to accept a stream's `start`, else the reason it is refused (logged)."""
-ClaimSession = Callable[[str], Awaitable[LiveSession]]
+Authorize = Callable[[CallStarted], "str | CallPlan | None"]
+"""A stream's `start` is accepted with a `CallPlan` (its agent profile's) or None (the runner's
+own options), else refused with the reason (logged)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ class CallRunner:
         self.downlink_ms = LatencySamples()
         self.clear_ms = LatencySamples()
         self.illegal_events = 0
+        self.profile: str | None = None
+        self.recording: CallRecording | None = None
 
     @property
     def uplink_ms(self) -> LatencySamples:
@@ -147,17 +152,29 @@ class CallRunner:
             if opening is None:
                 return None
             started, rest = opening
-            refusal = self._authorize(started)
-            if refusal is not None:
-                self._log.warning("stream.rejected", reason=refusal, call_sid=started.call_id)
+            verdict = self._authorize(started)
+            if isinstance(verdict, str):
+                self._log.warning("stream.rejected", reason=verdict, call_sid=started.call_id)
                 await self._close_carrier(1008, "stream not authorized")
                 return None
+            if verdict is not None:
+                self._apply(verdict)
             return await self._run_call(started, rest)
         finally:
             self._timers.cancel_all()
             if self._live is not None:
                 await self._live.close()
             await self._close_carrier(1000, "")
+
+    def _apply(self, plan: CallPlan) -> None:
+        """Run the call as its agent profile says (before its `start` reaches the bridge)."""
+        self.profile = plan.profile
+        self.bridge.configure(plan.bridge_options)
+        self._services = plan.services
+        self._side = CallTasks(plan.services, self._handle)
+        if plan.claim_session is not None:
+            self._claim = plan.claim_session
+        self.recording = plan.recording
 
     async def _await_start(self) -> tuple[CallStarted, list[CarrierEvent]] | None:
         """Feed pre-start messages to the bridge until `start`; None if the stream ends first."""
@@ -206,6 +223,8 @@ class CallRunner:
                     group.create_task(self._write_carrier(), name="carrier-writer"),
                     group.create_task(self._live.run(group), name="live-link"),
                 ]
+                if self.recording is not None:
+                    self._tasks.append(group.create_task(self.recording.run(), name="recording"))
                 group.create_task(self._finish_when_ended(), name="call-finisher")
         except* Exception as failure:  # a bug, not bad input: end this call, keep the process
             self._log.error(
@@ -301,6 +320,9 @@ class CallRunner:
         return self._loop.time() * 1000.0
 
     def _handle(self, event: BridgeEvent, stamp: float = 0.0) -> None:
+        recording = self.recording
+        if recording is not None and isinstance(event, CallerAudio):
+            recording.caller(event.payload)
         try:
             commands = self.bridge.handle(event, self._now_ms())
         except IllegalTransition as exc:
@@ -318,6 +340,8 @@ class CallRunner:
                 assert self._live is not None
                 self._live.enqueue(command, stamp)
             elif isinstance(command, PlayAudio | PlaceMark | ClearPlayback):
+                if self.recording is not None:
+                    self._record(command)
                 # Only the first frame an event released is a latency sample (later ones are
                 # paced deliberately); a clear measures interrupted -> clear.
                 wanted = metric if stamp and isinstance(command, PlayAudio | ClearPlayback) else 0
@@ -343,6 +367,13 @@ class CallRunner:
                 self._end(command.reason)
             elif isinstance(command, Note):
                 getattr(self._log, command.level, self._log.info)(command.event, **command.fields)
+
+    def _record(self, command: PlayAudio | PlaceMark | ClearPlayback) -> None:
+        assert self.recording is not None
+        if isinstance(command, PlayAudio):
+            self.recording.agent(command.payload)
+        elif isinstance(command, ClearPlayback):
+            self.recording.clear()
 
     def _enqueue_carrier(self, message: str | bytes, stamp: float, metric: int) -> None:
         try:

@@ -66,13 +66,18 @@ class LiveConnector:
         return cls(_constant(endpoint_from_settings(settings)), settings.live, options)
 
     async def open(
-        self, *, resume_handle: str | None = None, context: str | None = None
+        self,
+        *,
+        resume_handle: str | None = None,
+        context: str | None = None,
+        config: LiveConfig | None = None,
     ) -> LiveSession:
         """A ready session; raises LiveConnectError (with a classified close) otherwise.
 
-        `context` (the conversation so far, for a fresh session replacing a lost one) is added
-        to the system instruction: every Live model accepts that at setup."""
-        config = self.config
+        `config` is the call's agent profile's setup (default: `self.config`). `context` (the
+        conversation so far, for a fresh session replacing a lost one) is added to the system
+        instruction: every Live model accepts that at setup."""
+        config = config or self.config
         if context:
             instructions = f"{config.instructions}\n\n{context}" if config.instructions else context
             config = replace(config, instructions=instructions)

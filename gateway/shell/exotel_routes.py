@@ -31,7 +31,7 @@ from gateway.carriers.exotel_auth import check_basic, stream_url
 from gateway.carriers.urls import websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
-from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.runtime import GatewayRuntime, Refusal
 from gateway.shell.streams import run_media_stream
 from gateway.shell.webhooks import reject, runtime_of, signed_request
 
@@ -87,21 +87,21 @@ async def voice(request: Request) -> Response:
     call_id = fields.get("CallSid", "")
     if not call_id:
         return reject(runtime, request.url.path, "no CallSid", 400, "CallSid missing")
-    admission = runtime.admission()
-    if admission is not None:  # at capacity or draining: no token, no Live session
-        _log.warning("webhook.refused", call_sid=call_id, reason=admission.reason)
-        return PlainTextResponse(admission.reason, status_code=503)
+    to_number = fields.get("CallTo", "")
+    taken = runtime.admit_call(call_id, to_number=to_number, from_number=fields.get("CallFrom", ""))
+    if isinstance(taken, Refusal):  # at capacity, draining, no agent: no token, no Live session
+        _log.warning("webhook.refused", call_sid=call_id, reason=taken.reason, to=to_number)
+        return PlainTextResponse(taken.reason, status_code=503)
     credentials = (user, password) if user is not None and password is not None else None
-    token = runtime.issue_token(call_id)
-    parameters = {RATE_PARAMETER: str(settings.audio_rate_hz), STREAM_TOKEN_PARAMETER: token}
+    parameters = {RATE_PARAMETER: str(settings.audio_rate_hz), STREAM_TOKEN_PARAMETER: taken.token}
     url = stream_url(websocket_url(checked.base, "/exotel/media"), parameters, credentials)
-    prewarming = runtime.prewarm.start(call_id)
     _log.info(
         "webhook.answered",
         call_sid=call_id,
-        to=fields.get("CallTo", ""),
+        to=to_number,
         direction=fields.get("Direction", ""),
-        prewarming=prewarming,
+        profile=taken.profile,
+        prewarming=taken.prewarming,
     )
     return JSONResponse({"url": url})
 

@@ -53,8 +53,12 @@ class PrewarmPool:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def start(self, call_id: str) -> bool:
-        """Begin opening a session for `call_id` (replacing an unclaimed one); False when full."""
+    def start(
+        self, call_id: str, open_session: Callable[[], Awaitable[LiveSession]] | None = None
+    ) -> bool:
+        """Begin opening a session for `call_id` (replacing an unclaimed one); False when full.
+
+        `open_session` opens it (the call's agent profile); default: the pool's opener."""
         if self._hold_s <= 0:
             return False
         previous = self._entries.pop(call_id, None)
@@ -64,7 +68,10 @@ class PrewarmPool:
             _log.warning("live.prewarm_refused", call_sid=call_id, pending=len(self._entries))
             return False
         entry = _Entry(session=asyncio.get_running_loop().create_future())
-        entry.task = asyncio.create_task(self._run(call_id, entry), name=f"prewarm-{call_id}")
+        opener = open_session or self._open
+        entry.task = asyncio.create_task(
+            self._run(call_id, entry, opener), name=f"prewarm-{call_id}"
+        )
         self._tasks.add(entry.task)
         entry.task.add_done_callback(self._tasks.discard)
         self._entries[call_id] = entry
@@ -91,12 +98,14 @@ class PrewarmPool:
                 "pre-warm cancelled", close_info(None, "pre-warm cancelled", go_away_seen=False)
             ) from None
 
-    async def _run(self, call_id: str, entry: _Entry) -> None:
+    async def _run(
+        self, call_id: str, entry: _Entry, opener: Callable[[], Awaitable[LiveSession]]
+    ) -> None:
         # This task's own context: the Live client's lines about this session carry the call.
         structlog.contextvars.bind_contextvars(call_sid=call_id)
         log = _log
         try:
-            session = await self._open()
+            session = await opener()
         except LiveConnectError as exc:
             log.warning("live.prewarm_failed", code=exc.close.code, kind=exc.close.kind.value)
             entry.session.set_exception(exc)

@@ -15,16 +15,19 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from gateway.agents.loader import profile_from_settings
+from gateway.agents.profile import AgentDirectory, AgentProfile
 from gateway.core.events import CallStarted
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER, StreamTokens, TokenCheck
 from gateway.core.transcript import TranscriptLine
+from gateway.live.setup import LiveConfig
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.connector import LiveConnector
@@ -35,7 +38,7 @@ from gateway.shell.prewarm import PrewarmPool
 if TYPE_CHECKING:
     from gateway.shell.call_runner import CallRunner
 
-__all__ = ["CallObserver", "CallRecord", "GatewayRuntime", "Refusal"]
+__all__ = ["Admitted", "CallObserver", "CallRecord", "GatewayRuntime", "Refusal", "StreamGrant"]
 
 _log = get_logger(component="gateway")
 FALLBACK_MESSAGE = "Sorry, our assistant cannot take your call right now."
@@ -66,11 +69,29 @@ class Refusal:
     """Why a webhook is not taking its call, and what the carrier should do with the caller."""
 
     reason: str
-    """`at capacity` or `draining`."""
+    """`at capacity`, `draining` or `no agent` (no profile answers the dialed number)."""
     message: str
     """What to say to the caller first."""
     transfer_to: str | None
     """GATEWAY_FALLBACK_NUMBER: dial it after the message; None: hang up after it."""
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A webhook's call was taken: its stream token names the agent that answers it."""
+
+    token: str
+    profile: str
+    prewarming: bool
+
+
+@dataclass(frozen=True)
+class StreamGrant:
+    """A stream whose token held: the agent answering it, and who called whom (when known)."""
+
+    profile: AgentProfile
+    from_number: str | None = None
+    to_number: str | None = None
 
 
 CallObserver = Callable[[CallRecord], None]
@@ -82,10 +103,12 @@ class GatewayRuntime:
         settings: Settings,
         connector: LiveConnector,
         *,
+        agents: AgentDirectory | None = None,
         wall_clock_s: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.connector = connector
+        self.agents = agents or AgentDirectory.single(profile_from_settings(settings, None))
         self._wall_clock_s = wall_clock_s
         self.tokens = StreamTokens(settings.server.secret, ttl_s=settings.server.stream_token_ttl_s)
         self.prewarm = PrewarmPool(connector.open, hold_s=settings.server.prewarm_hold_s)
@@ -97,6 +120,8 @@ class GatewayRuntime:
         """The calls running now (each holds a `call_slot`)."""
         self._awaiting_stream: dict[str, float] = {}
         """Calls answered at the webhook whose stream has not started: call id -> token expiry."""
+        self._parties: dict[str, tuple[str | None, str | None]] = {}
+        """Calls answered here whose stream has not started: call id -> (from, to) numbers."""
         self.draining = False
         self._hurry = False
         self.refused: dict[str, int] = {}
@@ -132,6 +157,7 @@ class GatewayRuntime:
         expired = [call for call, until in self._awaiting_stream.items() if until <= now]
         for call in expired:
             del self._awaiting_stream[call]
+            self._parties.pop(call, None)
         return len(self.calls) + len(self._awaiting_stream)
 
     @property
@@ -146,34 +172,83 @@ class GatewayRuntime:
         dials GATEWAY_FALLBACK_NUMBER when it is set, else hangs up.
         """
         if self.draining:
-            reason = "draining"
-        elif self.load >= self.settings.server.max_calls:
-            reason = "at capacity"
-        else:
-            return None
+            return self._refusal("draining")
+        if self.load >= self.settings.server.max_calls:
+            return self._refusal("at capacity")
+        return None
+
+    def _refusal(self, reason: str) -> Refusal:
         self.refused[reason] = self.refused.get(reason, 0) + 1
         number = self.settings.server.fallback_number
         message = FALLBACK_MESSAGE if number is None else FALLBACK_TRANSFER_MESSAGE
         return Refusal(reason, message, number)
 
-    def issue_token(self, call_id: str) -> str:
+    def admit_call(
+        self, call_id: str, *, to_number: str = "", from_number: str = ""
+    ) -> Admitted | Refusal:
+        """Take a webhook's call or refuse it: `admission`, then the agent profile answering
+        `to_number` (none: refused as `no agent`), a stream token naming it, and its Live
+        session pre-warmed with that profile's setup."""
+        refusal = self.admission()
+        if refusal is not None:
+            return refusal
+        profile = self.agents.select(to_number)
+        if profile is None:
+            return self._refusal("no agent")
+        token = self.issue_token(
+            call_id, profile=profile.name, parties=(from_number or None, to_number or None)
+        )
+        live = profile.live
+
+        def open_session() -> Awaitable[LiveSession]:
+            return self.connector.open(config=live)
+
+        prewarming = self.prewarm.start(call_id, open_session)
+        return Admitted(token, profile.name, prewarming)
+
+    def issue_token(
+        self,
+        call_id: str,
+        *,
+        profile: str = "",
+        parties: tuple[str | None, str | None] = (None, None),
+    ) -> str:
         """A fresh single-use stream token for `call_id` (the call now counts as admitted)."""
         now = self._wall_clock_s()
         self._awaiting_stream[call_id] = now + self.settings.server.stream_token_ttl_s
-        return self.tokens.issue(call_id, now, secrets.token_bytes(16))
+        self._parties[call_id] = parties
+        return self.tokens.issue(call_id, now, secrets.token_bytes(16), profile=profile)
 
     def authorize(self, started: CallStarted) -> str | None:
         """None when the stream's `start` carries a valid, unused token for its call."""
-        token = started.custom_parameters.get(STREAM_TOKEN_PARAMETER)
-        check = self.tokens.redeem(token, started.call_id, self._wall_clock_s())
-        if check is TokenCheck.VALID:
-            self._awaiting_stream.pop(started.call_id, None)  # it is in `calls` now
-            return None
-        self.streams_rejected += 1
-        return f"token {check.name.lower()}"
+        grant = self.grant(started)
+        return grant if isinstance(grant, str) else None
 
-    async def claim_session(self, call_id: str) -> LiveSession:
-        """The pre-warmed session of `call_id`, else (or if its connect failed) a fresh one."""
+    def grant(self, started: CallStarted) -> StreamGrant | str:
+        """The agent for a stream whose `start` carries a valid, unused token for its call, else
+        why the stream is refused. The profile comes from the signed token (any replica sharing
+        GATEWAY_SECRET agrees); the numbers only from this process's webhook, when it had it."""
+        token = started.custom_parameters.get(STREAM_TOKEN_PARAMETER)
+        check, name = self.tokens.redeem_profile(token, started.call_id, self._wall_clock_s())
+        if check is not TokenCheck.VALID:
+            self.streams_rejected += 1
+            return f"token {check.name.lower()}"
+        self._awaiting_stream.pop(started.call_id, None)  # it is in `calls` now
+        from_number, to_number = self._parties.pop(started.call_id, (None, None))
+        profile = self.agents.get(name) if name else None
+        if profile is None:
+            default = self.agents.select(None)
+            if default is None:
+                self.streams_rejected += 1
+                return f"unknown profile {name!r}"
+            if name:  # a replica with another profiles file issued it
+                _log.warning("stream.unknown_profile", profile=name, using=default.name)
+            profile = default
+        return StreamGrant(profile, from_number, to_number)
+
+    async def claim_session(self, call_id: str, config: LiveConfig | None = None) -> LiveSession:
+        """The pre-warmed session of `call_id`, else (or if its connect failed) a fresh one
+        (with `config`: the call's profile; default: the connector's)."""
         try:
             session = await self.prewarm.claim(call_id)
         except LiveConnectError as exc:
@@ -181,7 +256,7 @@ class GatewayRuntime:
             session = None
         if session is not None:
             return session
-        return await self.connector.open()
+        return await self.connector.open(config=config)
 
     async def drain(self, timeout_s: float, *, end_grace_s: float = DRAIN_END_GRACE_S) -> int:
         """Stop taking calls, let the running ones finish for up to `timeout_s` (or until

@@ -1,23 +1,31 @@
-"""What calls share across the process besides Live: the HTTP client, the tools, call control.
+"""What calls share across the process besides Live: agents, tools, HTTP, call control, files.
 
-`GatewayServices` lives on `app.state.services` for the life of the server (built at start-up so a
-bad tools file stops it). `for_call(carrier, control)` gives one call its `CallServices`: how to
-open replacement Live sessions, run its tools and reach its carrier's REST API.
+`GatewayServices` lives on `app.state.services` for the life of the server (built at start-up so
+a bad tools, profiles or prices file stops it). `for_call(carrier, control, grant)` gives one call
+its `CallServices`: how to open replacement Live sessions with its agent's setup, run its tools
+and reach its carrier's REST API; `bridge_options(profile)` the bridge's options for that agent.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import httpx
 
+from gateway.agents.loader import load_agents, profile_from_settings
+from gateway.agents.prices import PriceTable, load_prices
+from gateway.agents.profile import AgentDirectory, AgentProfile
 from gateway.carriers.control import CallControl
 from gateway.core.options import BridgeOptions
+from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.call_control import CallControlClient
 from gateway.shell.call_tasks import CallServices
 from gateway.shell.connector import LiveConnector
 from gateway.shell.live_client import LiveSession
+from gateway.shell.recordings import RecordingStore
+from gateway.shell.runtime import StreamGrant
 from gateway.tools.base import ToolContext
 from gateway.tools.startup import load_toolbox_from_settings
 from gateway.tools.toolbox import Toolbox
@@ -25,44 +33,96 @@ from gateway.tools.toolbox import Toolbox
 __all__ = ["GatewayServices"]
 
 _HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+_log = get_logger(component="gateway")
 
 
 class GatewayServices:
     def __init__(
-        self, settings: Settings, connector: LiveConnector, toolbox: Toolbox | None
+        self,
+        settings: Settings,
+        connector: LiveConnector,
+        toolbox: Toolbox | None,
+        agents: AgentDirectory | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.settings = settings
         self.connector = connector
         self.toolbox = toolbox
+        self.agents = agents or AgentDirectory.single(profile_from_settings(settings, toolbox))
+        self.prices = prices
+        self.recordings: RecordingStore | None = None
+        if settings.recordings_dir is not None:
+            self.recordings = RecordingStore(
+                settings.recordings_dir, retention_days=settings.recordings_retention_days
+            )
         # Tools and carrier REST requests share one pool; every request sets its own timeout.
         self.http = httpx.AsyncClient(limits=_HTTP_LIMITS, follow_redirects=False)
         self.control_client = CallControlClient(self.http)
 
     @classmethod
     def load(cls, settings: Settings, connector: LiveConnector) -> GatewayServices:
-        """Load the tools file (ToolsFileError stops start-up) and declare its tools to Live."""
+        """Load the tools, profiles and prices files (each error stops start-up with its
+        message); the connector's own setup becomes the default agent's."""
         toolbox = load_toolbox_from_settings(settings)
-        if toolbox is not None:
+        if settings.agents_file is not None:
+            agents = load_agents(settings.agents_file, settings, toolbox)
+        else:
+            agents = AgentDirectory.single(profile_from_settings(settings, toolbox))
+        prices = load_prices(settings.prices_file) if settings.prices_file is not None else None
+        default = agents.select(None)
+        if default is not None:
+            connector.config = default.live
+        elif toolbox is not None:
             connector.config = replace(connector.config, tools=toolbox.declarations())
-        return cls(settings, connector, toolbox)
+        _log.info(
+            "agents.loaded",
+            source=agents.source,
+            default=agents.default,
+            profiles={
+                profile.name: {
+                    "model": profile.live.model.rsplit("/", 1)[-1],
+                    "numbers": len(profile.numbers),
+                    "tools": list(profile.tool_names),
+                    "speaks_first": profile.speaks_first,
+                    "records": sorted(_records(profile)),
+                }
+                for profile in agents.profiles.values()
+            },
+        )
+        return cls(settings, connector, toolbox, agents, prices)
 
-    def bridge_options(self) -> BridgeOptions:
+    def bridge_options(self, profile: AgentProfile | None = None) -> BridgeOptions:
+        """The bridge's options for a call answered by `profile` (default: the default agent)."""
         server = self.settings.server
-        names = frozenset(self.toolbox.names) if self.toolbox is not None else frozenset()
+        profile = profile or self.agents.select(None)
+        names = frozenset(profile.tool_names) if profile is not None else frozenset()
+        greeting = profile.greeting_prompt if profile is not None and profile.speaks_first else None
         return BridgeOptions(
             playback_lead_ms=server.playback_lead_ms,
             tool_names=names,
             fallback_number=server.fallback_number,
+            greeting_text=greeting,
         )
 
-    def for_call(self, carrier: str, control: CallControl | None) -> CallServices:
+    def for_call(
+        self, carrier: str, control: CallControl | None, grant: StreamGrant | None = None
+    ) -> CallServices:
         connector, http = self.connector, self.http
+        config = grant.profile.live if grant is not None else None
+        from_number = grant.from_number if grant is not None else None
+        to_number = grant.to_number if grant is not None else None
 
         async def open_session(handle: str | None, context: str | None) -> LiveSession:
-            return await connector.open(resume_handle=handle, context=context)
+            return await connector.open(resume_handle=handle, context=context, config=config)
 
         def tool_context(call_id: str) -> ToolContext:
-            return ToolContext(http=http, carrier=carrier, carrier_call_id=call_id)
+            return ToolContext(
+                http=http,
+                carrier=carrier,
+                carrier_call_id=call_id,
+                from_number=from_number,
+                to_number=to_number,
+            )
 
         return CallServices(
             open_session=open_session,
@@ -72,5 +132,23 @@ class GatewayServices:
             control_client=self.control_client,
         )
 
+    def estimate_cost(
+        self, profile: AgentProfile, summary: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The call's estimated cost from the price table (None without one or a price)."""
+        usage = summary.get("usage")
+        if self.prices is None or not isinstance(usage, dict):
+            return None
+        return self.prices.estimate(profile.live.model, usage)
+
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def _records(profile: AgentProfile) -> set[str]:
+    kinds = set()
+    if profile.record_transcript:
+        kinds.add("transcript")
+    if profile.record_audio:
+        kinds.add("audio")
+    return kinds

@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from gateway.carriers.twilio_webhook import StreamStatus, VoiceWebhook
 from gateway.carriers.urls import public_base_url, request_url
 from gateway.log import get_logger
-from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.runtime import GatewayRuntime, Refusal
 
 __all__ = [
     "MAX_WEBHOOK_BYTES",
@@ -95,22 +95,24 @@ def answer_call(
 ) -> Response:
     """Take or refuse a call whose webhook was checked: the carrier's document either way.
 
-    Refused (at capacity, draining): `fallback(message, transfer_to)`, with no token and no Live
-    session. Taken: a stream token for the call, its Live session pre-warmed, and
-    `answer(token)`, the carrier's stream instructions carrying the token."""
-    refusal = runtime.admission()
-    if refusal is not None:
-        log.warning("webhook.refused", call_sid=call.call_id, reason=refusal.reason)
-        return Response(fallback(refusal.message, refusal.transfer_to), media_type=media_type)
-    token = runtime.issue_token(call.call_id)
-    prewarming = runtime.prewarm.start(call.call_id)
-    document = answer(token)
+    Refused (at capacity, draining, no agent for the dialed number): `fallback(message,
+    transfer_to)`, with no token and no Live session. Taken: a stream token naming the call's
+    agent profile, its Live session pre-warmed with that profile, and `answer(token)`, the
+    carrier's stream instructions carrying the token."""
+    taken = runtime.admit_call(call.call_id, to_number=call.to_number, from_number=call.from_number)
+    if isinstance(taken, Refusal):
+        log.warning(
+            "webhook.refused", call_sid=call.call_id, reason=taken.reason, to=call.to_number
+        )
+        return Response(fallback(taken.message, taken.transfer_to), media_type=media_type)
+    document = answer(taken.token)
     log.info(
         "webhook.answered",
         call_sid=call.call_id,
         to=call.to_number,
         direction=call.direction,
-        prewarming=prewarming,
+        profile=taken.profile,
+        prewarming=taken.prewarming,
     )
     return Response(document, media_type=media_type)
 

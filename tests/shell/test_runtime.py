@@ -7,10 +7,12 @@ from typing import Any, cast
 
 import pytest
 
+from gateway.agents.profile import AgentDirectory, AgentProfile
 from gateway.core.events import CallStarted
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.live.closes import close_info
 from gateway.live.endpoints import Backend
+from gateway.live.setup import LiveConfig
 from gateway.settings import load_settings
 from gateway.shell.call_runner import CallRunner
 from gateway.shell.connector import LiveConnector
@@ -18,9 +20,11 @@ from gateway.shell.live_client import LiveConnectError, LiveSession
 from gateway.shell.runtime import (
     FALLBACK_MESSAGE,
     FALLBACK_TRANSFER_MESSAGE,
+    Admitted,
     CallRecord,
     GatewayRuntime,
     Refusal,
+    StreamGrant,
 )
 
 SETTINGS = load_settings(
@@ -32,8 +36,12 @@ class FakeConnector:
     def __init__(self) -> None:
         self.opened = 0
         self.fail = False
+        self.configs: list[LiveConfig | None] = []
 
-    async def open(self, *, resume_handle: str | None = None) -> LiveSession:
+    async def open(
+        self, *, resume_handle: str | None = None, config: LiveConfig | None = None
+    ) -> LiveSession:
+        self.configs.append(config)
         if self.fail:
             raise LiveConnectError("no", close_info(1008, "no", go_away_seen=False))
         self.opened += 1
@@ -242,3 +250,68 @@ async def test_drain_waits_for_a_stream_answered_before_it() -> None:
     drain = asyncio.create_task(runtime.drain(0.3))
     # The stream never comes: the drain gives up at its timeout with no call to end.
     assert await drain == 0
+
+
+# ------------------------------------------------------------------------------ agent profiles
+
+
+def _agents() -> AgentDirectory:
+    sales = AgentProfile(
+        "sales", LiveConfig(voice="Puck", instructions="You sell."), numbers=("+15550001111",)
+    )
+    support = AgentProfile("support", LiveConfig(voice="Kore"), numbers=("+15550002222",))
+    return AgentDirectory({"sales": sales, "support": support}, default=None)
+
+
+async def test_a_webhook_picks_the_agent_of_the_dialed_number_and_its_stream_gets_it() -> None:
+    connector = FakeConnector()
+    agents = _agents()
+    runtime = GatewayRuntime(
+        SETTINGS, cast(LiveConnector, connector), agents=agents, wall_clock_s=lambda: 1000.0
+    )
+    taken = runtime.admit_call("CA1", to_number="+1 555 000 1111", from_number="+15557654321")
+    assert isinstance(taken, Admitted)
+    assert (taken.profile, taken.prewarming) == ("sales", True)
+    await runtime.claim_session("CA1")  # the pre-warm, opened with the sales setup
+    assert connector.configs == [agents.profiles["sales"].live]
+    grant = runtime.grant(_started("CA1", taken.token))
+    assert grant == StreamGrant(agents.profiles["sales"], "+15557654321", "+1 555 000 1111")
+    await runtime.claim_session("CA9", agents.profiles["support"].live)  # a fresh connect
+    assert connector.configs[-1] == agents.profiles["support"].live
+    await runtime.aclose()
+
+
+async def test_a_number_no_agent_answers_is_refused_without_token_or_session() -> None:
+    connector = FakeConnector()
+    runtime = GatewayRuntime(SETTINGS, cast(LiveConnector, connector), agents=_agents())
+    refusal = runtime.admit_call("CA1", to_number="+15559999999")
+    assert refusal == Refusal("no agent", FALLBACK_MESSAGE, None)
+    assert runtime.refused == {"no agent": 1}
+    assert runtime.load == 0
+    assert len(runtime.prewarm) == 0
+    await runtime.aclose()
+
+
+def test_a_token_from_a_replica_with_other_profiles_gets_the_default_or_is_refused() -> None:
+    now = [1000.0]
+    with_default = AgentDirectory(dict(_agents().profiles), default="support")
+    runtime = GatewayRuntime(
+        SETTINGS,
+        cast(LiveConnector, FakeConnector()),
+        agents=with_default,
+        wall_clock_s=lambda: now[0],
+    )
+    token = runtime.issue_token("CA1", profile="retired")
+    grant = runtime.grant(_started("CA1", token))
+    assert isinstance(grant, StreamGrant)
+    assert grant.profile.name == "support"
+    assert (grant.from_number, grant.to_number) == (None, None)
+    strict = GatewayRuntime(
+        SETTINGS,
+        cast(LiveConnector, FakeConnector()),
+        agents=_agents(),
+        wall_clock_s=lambda: now[0],
+    )
+    token = strict.issue_token("CA2", profile="retired")
+    assert strict.grant(_started("CA2", token)) == "unknown profile 'retired'"
+    assert strict.streams_rejected == 1

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.live.events import FunctionCall
+from gateway.live.setup import LiveConfig
 from gateway.settings import load_settings
 from gateway.shell.connector import LiveConnector
 from gateway.shell.services import GatewayServices
@@ -72,9 +73,17 @@ def test_a_bad_tools_file_stops_start_up_with_its_message(tmp_path: Path) -> Non
 class _Connector:
     def __init__(self) -> None:
         self.opened: list[tuple[str | None, str | None]] = []
+        self.configs: list[LiveConfig | None] = []
 
-    async def open(self, *, resume_handle: str | None = None, context: str | None = None) -> Any:
+    async def open(
+        self,
+        *,
+        resume_handle: str | None = None,
+        context: str | None = None,
+        config: LiveConfig | None = None,
+    ) -> Any:
         self.opened.append((resume_handle, context))
+        self.configs.append(config)
         return "session"
 
 

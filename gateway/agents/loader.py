@@ -1,0 +1,363 @@
+"""The profiles file (`GATEWAY_AGENTS_FILE`, TOML) read and checked into an `AgentDirectory`.
+
+The format is documented in docs/agents.md. Every profile is the `[defaults]` table overlaid by
+its own `[profiles.NAME]` table; keys left unset take the gateway's defaults (not the
+environment's agent variables: a profiles file describes its agents completely). Every mistake
+stops start-up with a `ProfilesFileError` naming the file, the profile and the field, including
+a Live option the profile's model does not accept (the same check the setup message gets, so it
+is found here and not as a 1007 close in the middle of a call).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Final, NoReturn
+
+from gateway.agents.profile import (
+    DEFAULT_GREETING_PROMPT,
+    DEFAULT_PROFILE,
+    PROFILE_NAME,
+    AgentDirectory,
+    AgentProfile,
+)
+from gateway.live.setup import (
+    DEFAULT_MODEL,
+    FunctionDeclaration,
+    LiveConfig,
+    LiveOptionError,
+    VadConfig,
+    canonical_voice,
+    default_thinking,
+    normalise_model,
+)
+from gateway.settings import Settings
+from gateway.tools.toolbox import Toolbox
+
+__all__ = ["ProfilesFileError", "load_agents", "profile_from_settings"]
+
+_TOP: Final = frozenset({"default", "defaults", "profiles"})
+_PROFILE_KEYS: Final = frozenset(
+    {
+        "numbers", "model", "voice", "language", "instructions", "instructions_file", "tools",
+        "greeting", "greeting_prompt", "record", "temperature", "barge_in", "turn_coverage",
+        "transcribe_input", "transcribe_output", "affective_dialog", "proactive_audio",
+        "thinking_budget", "thinking_level", "include_thoughts", "google_search", "vad",
+        "compression",
+    }
+)  # fmt: skip
+_VAD_KEYS: Final = frozenset(
+    {"start_sensitivity", "end_sensitivity", "prefix_padding_ms", "silence_duration_ms"}
+)
+_COMPRESSION_KEYS: Final = frozenset({"enabled", "trigger_tokens", "target_tokens"})
+_RECORD: Final = frozenset({"transcript", "audio"})
+_TURN_COVERAGE: Final = ("only_activity", "all_input", "audio_activity_and_all_video")
+_OPTION_KEYS: Final = {
+    "compression": "compression.enabled",
+    "compression_trigger_tokens": "compression.trigger_tokens",
+    "compression_target_tokens": "compression.target_tokens",
+}
+"""LiveConfig fields spelled differently in the profiles file (the rest are spelled alike)."""
+MAX_INSTRUCTIONS_BYTES: Final = 256 * 1024
+
+
+class ProfilesFileError(ValueError):
+    """The profiles file cannot be used; the message names the file, the profile and the field."""
+
+
+class _Profile:
+    """One profile's merged table, read with errors that name the profile and the field."""
+
+    def __init__(self, where: str, name: str, table: Mapping[str, Any]) -> None:
+        self.where = where
+        self.name = name
+        self.table = table
+
+    def fail(self, key: str, message: str) -> NoReturn:
+        raise ProfilesFileError(f'{self.where}: profile "{self.name}": {key}: {message}')
+
+    def text(self, key: str) -> str | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, "must be a non-empty string")
+        return value.strip()
+
+    def flag(self, key: str, default: bool | None = None) -> bool | None:
+        value = self.table.get(key, default)
+        if value is not None and not isinstance(value, bool):
+            self.fail(key, "must be true or false")
+        return value
+
+    def whole(self, key: str, value: Any) -> int | None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            self.fail(key, "must be a whole number")
+        return value
+
+    def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or value.lower() not in choices:
+            self.fail(key, f"must be one of {', '.join(choices)}")
+        return value.lower()
+
+    def strings(self, key: str) -> tuple[str, ...] | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.fail(key, "must be a list of non-empty strings")
+        return tuple(value)
+
+    def subtable(self, key: str, allowed: frozenset[str]) -> Mapping[str, Any]:
+        value = self.table.get(key, {})
+        if not isinstance(value, dict):
+            self.fail(key, "must be a table")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            self.fail(f"{key}.{unknown[0]}", f"unknown field (known: {', '.join(sorted(allowed))})")
+        return value
+
+
+def _instructions(fields: _Profile, base_dir: Path) -> str | None:
+    inline = fields.text("instructions")
+    path_text = fields.text("instructions_file")
+    if inline and path_text:
+        fields.fail("instructions_file", "set instructions or instructions_file, not both")
+    if path_text is None:
+        return inline
+    path = Path(path_text)
+    if not path.is_absolute():
+        path = base_dir / path  # relative to the profiles file, wherever the gateway runs
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fields.fail("instructions_file", f"cannot be read: {exc.strerror or exc}")
+    if len(data) > MAX_INSTRUCTIONS_BYTES:
+        fields.fail("instructions_file", f"is larger than {MAX_INSTRUCTIONS_BYTES} bytes")
+    try:
+        return data.decode("utf-8").strip() or None
+    except UnicodeDecodeError:
+        fields.fail("instructions_file", "is not UTF-8 text")
+
+
+def _live(
+    fields: _Profile, settings: Settings, toolbox: Toolbox | None, base_dir: Path
+) -> LiveConfig:
+    try:
+        model = normalise_model(
+            fields.text("model") or DEFAULT_MODEL,
+            vertex_project=settings.vertex_project if settings.vertex else None,
+            vertex_location=settings.vertex_location,
+        )
+    except ValueError as exc:
+        fields.fail("model", str(exc))
+    tools = _tools(fields, toolbox)
+    vad = fields.subtable("vad", _VAD_KEYS)
+    compression = fields.subtable("compression", _COMPRESSION_KEYS)
+    budget = fields.whole("thinking_budget", fields.table.get("thinking_budget"))
+    level = fields.choice(
+        "thinking_level", fields.table.get("thinking_level"), ("minimal", "low", "medium", "high")
+    )
+    if budget is None and level is None:
+        budget, level_default = default_thinking(model)
+        level = level_default.lower() if level_default else None
+    temperature = fields.table.get("temperature")
+    if temperature is not None and (
+        isinstance(temperature, bool) or not isinstance(temperature, int | float)
+    ):
+        fields.fail("temperature", "must be a number")
+    coverage = fields.choice("turn_coverage", fields.table.get("turn_coverage"), _TURN_COVERAGE)
+    voice = fields.text("voice")
+    try:
+        if voice is not None:
+            voice = canonical_voice(model, voice)
+        return LiveConfig(
+            model=model,
+            voice=voice,
+            language=fields.text("language"),
+            instructions=_instructions(fields, base_dir),
+            tools=toolbox_declarations(toolbox, tools),
+            vad=VadConfig(
+                start_sensitivity=_upper(
+                    fields.choice("vad.start_sensitivity", vad.get("start_sensitivity"), _HL)
+                ),
+                end_sensitivity=_upper(
+                    fields.choice("vad.end_sensitivity", vad.get("end_sensitivity"), _HL)
+                ),
+                prefix_padding_ms=fields.whole(
+                    "vad.prefix_padding_ms", vad.get("prefix_padding_ms")
+                ),
+                silence_duration_ms=fields.whole(
+                    "vad.silence_duration_ms", vad.get("silence_duration_ms")
+                ),
+            ),
+            barge_in=bool(fields.flag("barge_in", True)),
+            turn_coverage=_upper(coverage),
+            thinking_budget=budget,
+            thinking_level=_upper(level),
+            include_thoughts=fields.flag("include_thoughts"),
+            temperature=None if temperature is None else float(temperature),
+            compression=bool(_compression_flag(fields, compression)),
+            compression_trigger_tokens=fields.whole(
+                "compression.trigger_tokens", compression.get("trigger_tokens")
+            ),
+            compression_target_tokens=fields.whole(
+                "compression.target_tokens", compression.get("target_tokens")
+            ),
+            transcribe_input=bool(fields.flag("transcribe_input", True)),
+            transcribe_output=bool(fields.flag("transcribe_output", True)),
+            affective_dialog=fields.flag("affective_dialog"),
+            proactive_audio=fields.flag("proactive_audio"),
+            google_search=bool(fields.flag("google_search", False)),
+        )
+    except LiveOptionError as exc:
+        fields.fail(_OPTION_KEYS.get(exc.option, exc.option), str(exc))
+
+
+_HL: Final = ("high", "low")
+
+
+def _upper(value: str | None) -> str | None:
+    return value.upper() if value is not None else None
+
+
+def _compression_flag(fields: _Profile, table: Mapping[str, Any]) -> bool:
+    value = table.get("enabled", True)
+    if not isinstance(value, bool):
+        fields.fail("compression.enabled", "must be true or false")
+    return value
+
+
+def _tools(fields: _Profile, toolbox: Toolbox | None) -> tuple[str, ...]:
+    names = fields.strings("tools") or ()
+    known = toolbox.names if toolbox is not None else ()
+    for name in names:
+        if name not in known:
+            where = "no tools file is configured (GATEWAY_TOOLS_FILE)"
+            if toolbox is not None:
+                where = f"the tools file has {', '.join(known) or 'no tools'}"
+            fields.fail("tools", f'unknown tool "{name}": {where}')
+    if len(set(names)) != len(names):
+        fields.fail("tools", "names a tool twice")
+    return names
+
+
+def toolbox_declarations(
+    toolbox: Toolbox | None, names: tuple[str, ...]
+) -> tuple[FunctionDeclaration, ...]:
+    """The Live declarations of the named tools, in the order named."""
+    if toolbox is None or not names:
+        return ()
+    wanted = set(names)
+    by_name = {d.name: d for d in toolbox.declarations() if d.name in wanted}
+    return tuple(by_name[name] for name in names)
+
+
+def _profile(
+    where: str,
+    name: str,
+    table: Mapping[str, Any],
+    settings: Settings,
+    toolbox: Toolbox | None,
+    base_dir: Path,
+) -> AgentProfile:
+    fields = _Profile(where, name, table)
+    if not PROFILE_NAME.fullmatch(name):
+        fields.fail("name", "profile names are 1-32 of a-z 0-9 _ - (starting with a letter/digit)")
+    unknown = sorted(set(table) - _PROFILE_KEYS)
+    if unknown:
+        fields.fail(unknown[0], "unknown field (see docs/agents.md)")
+    live = _live(fields, settings, toolbox, base_dir)
+    greeting = fields.choice("greeting", table.get("greeting"), ("agent", "caller")) or "caller"
+    record = set(fields.strings("record") or ())
+    if record - _RECORD:
+        fields.fail("record", f"may hold {' and '.join(sorted(_RECORD))} only")
+    if record and settings.recordings_dir is None:
+        fields.fail("record", "recording needs GATEWAY_RECORDINGS_DIR (where files go)")
+    if "transcript" in record and not (live.transcribe_input and live.transcribe_output):
+        fields.fail("record", "a transcript needs transcribe_input and transcribe_output on")
+    numbers = fields.strings("numbers") or ()
+    return AgentProfile(
+        name=name,
+        live=live,
+        tool_names=tuple(d.name for d in live.tools),
+        numbers=numbers,
+        speaks_first=greeting == "agent",
+        greeting_prompt=fields.text("greeting_prompt") or DEFAULT_GREETING_PROMPT,
+        record_transcript="transcript" in record,
+        record_audio="audio" in record,
+    )
+
+
+def parse_agents(
+    document: Mapping[str, Any],
+    settings: Settings,
+    toolbox: Toolbox | None,
+    *,
+    where: str,
+    base_dir: Path,
+) -> AgentDirectory:
+    """An `AgentDirectory` from a parsed profiles document (see `load_agents`)."""
+
+    def fail(message: str) -> NoReturn:
+        raise ProfilesFileError(f"{where}: {message}")
+
+    unknown = sorted(set(document) - _TOP)
+    if unknown:
+        fail(f"unknown top-level field {unknown[0]!r} (known: default, defaults, profiles)")
+    defaults = document.get("defaults", {})
+    profiles = document.get("profiles", {})
+    if not isinstance(defaults, dict) or not isinstance(profiles, dict):
+        fail("defaults and profiles must be tables")
+    if not profiles:
+        fail("no profiles: add at least one [profiles.NAME] table")
+    if "numbers" in defaults:
+        fail("defaults: numbers belongs in a profile (a number has one agent)")
+    built: dict[str, AgentProfile] = {}
+    for name, table in profiles.items():
+        if not isinstance(table, dict):
+            fail(f'profile "{name}" must be a table')
+        merged = {**defaults, **table}
+        for key in ("vad", "compression"):  # sub-tables merge key by key too
+            if isinstance(defaults.get(key), dict) and isinstance(table.get(key), dict):
+                merged[key] = {**defaults[key], **table[key]}
+        built[name] = _profile(where, name, merged, settings, toolbox, base_dir)
+    default = document.get("default")
+    if default is not None and (not isinstance(default, str) or default not in built):
+        fail(f"default names no profile (profiles: {', '.join(built)})")
+    try:
+        return AgentDirectory(built, default=default, source=where)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def load_agents(path: Path, settings: Settings, toolbox: Toolbox | None) -> AgentDirectory:
+    """Read and check the profiles file; raises ProfilesFileError naming what is wrong."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfilesFileError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProfilesFileError(f"{path.name}: not valid TOML: {exc}") from None
+    return parse_agents(document, settings, toolbox, where=path.name, base_dir=path.parent)
+
+
+def profile_from_settings(settings: Settings, toolbox: Toolbox | None) -> AgentProfile:
+    """The single agent the environment describes (no profiles file): every configured tool."""
+    names = toolbox.names if toolbox is not None else ()
+    live = settings.live
+    if names:
+        live = replace(live, tools=toolbox_declarations(toolbox, tuple(names)))
+    return AgentProfile(
+        name=DEFAULT_PROFILE,
+        live=live,
+        tool_names=tuple(names),
+        speaks_first=settings.greeting_agent,
+        greeting_prompt=settings.greeting_prompt or DEFAULT_GREETING_PROMPT,
+        record_transcript="transcript" in settings.record,
+        record_audio="audio" in settings.record,
+    )

@@ -1,0 +1,172 @@
+"""One call's transcript and stereo recording, written to the recordings directory as it goes.
+
+Only calls whose agent profile opted in get a `CallRecording` (docs/agents.md). The call runner
+feeds it what the carrier said and what was queued or cleared at the carrier (`caller`, `agent`,
+`clear`: cheap, synchronous); `run()` moves the settled stereo frames to disk about once a second
+in a worker thread, so a long call never sits in memory; `finish()` writes the rest, completes
+the WAV and writes the transcript JSON. `abort()` discards a recording that cannot be finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from gateway.agents.profile import AgentProfile
+from gateway.core.events import CallStarted
+from gateway.core.recording import CallRecorder
+from gateway.core.transcript import AGENT, TranscriptLine
+from gateway.log import get_logger
+from gateway.shell.recordings import RecordingPaths, RecordingStore, WavWriter, write_transcript
+
+__all__ = ["CallRecording", "transcript_document"]
+
+_log = get_logger(component="recordings")
+FLUSH_INTERVAL_S = 1.0
+
+
+class CallRecording:
+    """The files of one recorded call (see the module doc). Create at the stream's `start`."""
+
+    def __init__(
+        self,
+        store: RecordingStore,
+        profile: AgentProfile,
+        carrier: str,
+        started: CallStarted,
+        *,
+        from_number: str | None = None,
+        to_number: str | None = None,
+        wall_clock_s: Callable[[], float] = time.time,
+    ) -> None:
+        self.profile = profile
+        self.from_number = from_number
+        self.to_number = to_number
+        self.carrier = carrier
+        self.call_id = started.call_id
+        self.started_at_s = wall_clock_s()
+        self.paths: RecordingPaths = store.paths(carrier, started.call_id, self.started_at_s)
+        self.recorder: CallRecorder | None = None
+        self._writer: WavWriter | None = None
+        if profile.record_audio:
+            self.recorder = CallRecorder(started.media_format)
+            self._writer = WavWriter(self.paths.audio, self.recorder.rate_hz, channels=2)
+        self._inflight: asyncio.Future[None] | None = None
+        self._failed = False
+
+    # The runner's hooks: called for every frame, so they only append.
+
+    def caller(self, payload: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.caller(payload)
+
+    def agent(self, payload: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.agent(payload)
+
+    def clear(self) -> None:
+        if self.recorder is not None:
+            self.recorder.clear()
+
+    async def run(self, interval_s: float = FLUSH_INTERVAL_S) -> None:
+        """Write the settled audio every `interval_s` until cancelled (the call ended)."""
+        if self.recorder is None:
+            return
+        while True:
+            await asyncio.sleep(interval_s)
+            await self._write(self.recorder.take())
+
+    async def _write(self, frames: bytes) -> None:
+        writer = self._writer
+        if not frames or writer is None or self._failed:
+            return
+        await self._settle()
+        loop = asyncio.get_running_loop()
+        # Shielded: a cancelled call must not leave a write running while `finish` starts
+        # the next one on the same file; `finish` waits for it instead.
+        self._inflight = loop.run_in_executor(None, writer.write, frames)
+        try:
+            await asyncio.shield(self._inflight)
+        except OSError as exc:
+            self._failed = True
+            _log.error("recording.write_failed", path=str(self.paths.audio), error=str(exc))
+
+    async def _settle(self) -> None:
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                await inflight
+
+    async def finish(
+        self, summary: Mapping[str, Any], transcript: Sequence[TranscriptLine]
+    ) -> None:
+        """Write the rest of the audio, complete the WAV and write the transcript (if asked).
+
+        Never raises for a disk problem: it is logged (`recording.failed`) and the call's other
+        reporting goes on."""
+        recorder, writer = self.recorder, self._writer
+        written: dict[str, str] = {}
+        try:
+            if recorder is not None and writer is not None:
+                await self._write(recorder.finish())
+                if self._failed:
+                    await asyncio.to_thread(writer.abort)
+                else:
+                    written["audio"] = str(await asyncio.to_thread(writer.close))
+            if self.profile.record_transcript:
+                document = transcript_document(
+                    self, summary, transcript, audio=self.paths.audio.name if written else None
+                )
+                await asyncio.to_thread(write_transcript, self.paths.transcript, document)
+                written["transcript"] = str(self.paths.transcript)
+        except OSError as exc:
+            _log.error("recording.failed", call_sid=self.call_id, error=str(exc))
+            return
+        heard_ms = round(recorder.agent_heard_ms, 1) if recorder is not None else None
+        _log.info("recording.written", call_sid=self.call_id, agent_heard_ms=heard_ms, **written)
+
+    async def abort(self) -> None:
+        """Discard the partial audio (the call never became a recorded call)."""
+        await self._settle()
+        if self._writer is not None:
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(self._writer.abort)
+
+
+def transcript_document(
+    recording: CallRecording,
+    summary: Mapping[str, Any],
+    lines: Sequence[TranscriptLine],
+    *,
+    audio: str | None,
+) -> dict[str, Any]:
+    """The transcript file's JSON: the call, then its lines as the caller experienced them.
+
+    Agent lines are cut to what the caller heard (`text`); a line cut short by a barge-in keeps
+    what the model meant to say in `generated`. Agent lines nobody heard are left out."""
+    started = datetime.datetime.fromtimestamp(recording.started_at_s, tz=datetime.UTC)
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        text = line.heard_text if line.role == AGENT else line.text
+        if not text.strip():
+            continue
+        entry: dict[str, Any] = {"role": line.role, "at_ms": line.at_ms, "text": text.strip()}
+        if line.role == AGENT and not line.heard:
+            entry["generated"] = line.text.strip()
+        out.append(entry)
+    return {
+        "call_id": recording.call_id,
+        "carrier": recording.carrier,
+        "profile": recording.profile.name,
+        "from": recording.from_number,
+        "to": recording.to_number,
+        "started_at": started.isoformat(timespec="milliseconds"),
+        "duration_ms": summary.get("duration_ms"),
+        "end_reason": summary.get("end_reason"),
+        "audio": audio,
+        "lines": out,
+    }
