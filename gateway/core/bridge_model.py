@@ -66,11 +66,12 @@ class ModelSide(SessionSide):
 
     def _on_input_transcript(self, event: InputTranscript, now_ms: float) -> list[Command]:
         if not event.interim:  # an interim guess is replaced by the final text later
-            self._transcript.caller(event.text, finished=event.finished)
+            at_ms = self._call_time_ms(now_ms)
+            self._transcript.caller(event.text, finished=event.finished, at_ms=at_ms)
         return []
 
     def _on_output_transcript(self, event: OutputTranscript, now_ms: float) -> list[Command]:
-        self._transcript.agent(event.text)
+        self._transcript.agent(event.text, at_ms=self._call_time_ms(now_ms))
         return []
 
     def _on_usage(self, event: UsageMetadata, now_ms: float) -> list[Command]:

@@ -81,6 +81,11 @@ class BridgeState:
         """The latest resumable Live session handle, if any."""
         return self._keeper.handle
 
+    def _call_time_ms(self, now_ms: float) -> float:
+        """`now_ms` as ms since the call started (transcript times)."""
+        started = self.stats.started_at_ms
+        return round(now_ms - (started if started is not None else now_ms), 1)
+
     def transcript(self) -> list[TranscriptLine]:
         """Every line so far, caller and agent, each with what of it was heard."""
         return self._transcript.lines()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gateway.agents.profile import AgentProfile
-from gateway.core.events import CallStarted
+from gateway.core.events import CallStarted, ClearPlayback, PlaceMark, PlayAudio
 from gateway.core.recording import CallRecorder
 from gateway.core.transcript import AGENT, TranscriptLine
 from gateway.log import get_logger
@@ -71,6 +71,13 @@ class CallRecording:
     def clear(self) -> None:
         if self.recorder is not None:
             self.recorder.clear()
+
+    def carrier_command(self, command: PlayAudio | PlaceMark | ClearPlayback) -> None:
+        """What the gateway told the carrier: audio queued, or a barge-in's clear."""
+        if isinstance(command, PlayAudio):
+            self.agent(command.payload)
+        elif isinstance(command, ClearPlayback):
+            self.clear()
 
     async def run(self, interval_s: float = FLUSH_INTERVAL_S) -> None:
         """Write the settled audio every `interval_s` until cancelled (the call ended)."""

@@ -341,7 +341,7 @@ class CallRunner:
                 self._live.enqueue(command, stamp)
             elif isinstance(command, PlayAudio | PlaceMark | ClearPlayback):
                 if self.recording is not None:
-                    self._record(command)
+                    self.recording.carrier_command(command)
                 # Only the first frame an event released is a latency sample (later ones are
                 # paced deliberately); a clear measures interrupted -> clear.
                 wanted = metric if stamp and isinstance(command, PlayAudio | ClearPlayback) else 0
@@ -367,13 +367,6 @@ class CallRunner:
                 self._end(command.reason)
             elif isinstance(command, Note):
                 getattr(self._log, command.level, self._log.info)(command.event, **command.fields)
-
-    def _record(self, command: PlayAudio | PlaceMark | ClearPlayback) -> None:
-        assert self.recording is not None
-        if isinstance(command, PlayAudio):
-            self.recording.agent(command.payload)
-        elif isinstance(command, ClearPlayback):
-            self.recording.clear()
 
     def _enqueue_carrier(self, message: str | bytes, stamp: float, metric: int) -> None:
         try:

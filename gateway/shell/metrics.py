@@ -332,7 +332,7 @@ class _RuntimeCollector(Collector):
             "Webhooks answered with the fallback instead of the agent, by reason",
             labels=["reason"],
         )
-        for reason in ("at capacity", "draining"):
+        for reason in ("at capacity", "draining", "no agent"):
             refused.add_metric([label_value(reason)], runtime.refused.get(reason, 0))
         yield refused
         yield self._latency.collect()

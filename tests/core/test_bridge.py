@@ -431,6 +431,7 @@ def test_heard_transcript_keeps_only_played_marks_text() -> None:
         ("agent", "We open at nine, and close at five.", False),
     ]
     assert lines[1].heard_text == "We open at nine, "
+    assert [line.at_ms for line in lines] == [800.0, 850.0]  # call time: started at 100
 
 
 def test_an_echo_settles_earlier_marks_and_unknown_names_are_noted() -> None:

@@ -267,7 +267,7 @@ def test_the_twilio_webhook_answers_the_fallback_without_token_or_prewarm() -> N
     with TestClient(app) as client:
         runtime: GatewayRuntime = app.state.gateway
         prewarmed: list[str] = []
-        runtime.prewarm.start = lambda call_id: prewarmed.append(call_id) or True  # type: ignore[method-assign]
+        runtime.prewarm.start = lambda call_id, *_: prewarmed.append(call_id) or True  # type: ignore[method-assign]
         form = {"CallSid": "CA1", "From": "+15550001111", "To": "+15550002222"}
         first = client.post("/twilio/voice", data=form)
         assert "<Connect>" in first.text
