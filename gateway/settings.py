@@ -17,7 +17,9 @@ from pathlib import Path
 from gateway.live.setup import (
     DEFAULT_MODEL,
     LiveConfig,
+    LiveOptionError,
     VadConfig,
+    canonical_voice,
     default_thinking,
     model_family,
     normalise_model,
@@ -381,6 +383,57 @@ def _thinking(reader: _Reader, model: str) -> tuple[int | None, str | None]:
     raise SettingsError(f"GATEWAY_THINKING is not supported for model {model!r}")
 
 
+_LIVE_OPTION_VARIABLES = {
+    "voice": "GATEWAY_VOICE",
+    "language": "GATEWAY_LANGUAGE",
+    "instructions": "GATEWAY_INSTRUCTIONS",
+    "tools": "GATEWAY_TOOLS_FILE",
+    "vad.start_sensitivity": "GATEWAY_VAD_START_SENSITIVITY",
+    "vad.end_sensitivity": "GATEWAY_VAD_END_SENSITIVITY",
+    "vad.prefix_padding_ms": "GATEWAY_VAD_PREFIX_PADDING_MS",
+    "vad.silence_duration_ms": "GATEWAY_VAD_SILENCE_MS",
+    "barge_in": "GATEWAY_BARGE_IN",
+    "thinking_budget": "GATEWAY_THINKING",
+    "thinking_level": "GATEWAY_THINKING",
+    "include_thoughts": "GATEWAY_INCLUDE_THOUGHTS",
+    "temperature": "GATEWAY_TEMPERATURE",
+    "compression": "GATEWAY_CONTEXT_COMPRESSION",
+    "compression_trigger_tokens": "GATEWAY_COMPRESSION_TRIGGER_TOKENS",
+    "compression_target_tokens": "GATEWAY_COMPRESSION_TARGET_TOKENS",
+    "transcribe_input": "GATEWAY_TRANSCRIBE_INPUT",
+    "transcribe_output": "GATEWAY_TRANSCRIBE_OUTPUT",
+    "turn_coverage": "GATEWAY_TURN_COVERAGE",
+    "affective_dialog": "GATEWAY_AFFECTIVE_DIALOG",
+    "proactive_audio": "GATEWAY_PROACTIVE_AUDIO",
+    "google_search": "GATEWAY_GOOGLE_SEARCH",
+}
+"""The variable behind each LiveConfig option, so a refused option names what to change."""
+
+
+def _live_option_error(exc: LiveOptionError) -> SettingsError:
+    return SettingsError(f"{_LIVE_OPTION_VARIABLES.get(exc.option, exc.option)}: {exc}")
+
+
+def _optional_flag(reader: _Reader, name: str) -> bool | None:
+    """True/False when set, None when unset (the option is then left off the wire)."""
+    return None if reader.text(name) is None else reader.boolean(name, False)
+
+
+def _temperature(reader: _Reader) -> float | None:
+    value = reader.text("GATEWAY_TEMPERATURE")
+    if value is None:
+        return None
+    try:
+        return float(value)  # the range (0-2) is LiveConfig's check
+    except ValueError:
+        raise SettingsError(f"GATEWAY_TEMPERATURE must be a number, not {value!r}") from None
+
+
+def _voice(reader: _Reader, model: str) -> str | None:
+    value = reader.text("GATEWAY_VOICE")
+    return None if value is None else canonical_voice(model, value)
+
+
 def _server(reader: _Reader) -> ServerSettings:
     secret_text = reader.text("GATEWAY_SECRET")
     if secret_text is not None and len(secret_text) < 16:
@@ -647,10 +700,13 @@ def load_settings(
     start = reader.choice("GATEWAY_VAD_START_SENSITIVITY", ("high", "low"))
     end = reader.choice("GATEWAY_VAD_END_SENSITIVITY", ("high", "low"))
     compression = reader.boolean("GATEWAY_CONTEXT_COMPRESSION", True)
+    coverage = reader.choice(
+        "GATEWAY_TURN_COVERAGE", ("only_activity", "all_input", "audio_activity_and_all_video")
+    )
     try:
         live = LiveConfig(
             model=model,
-            voice=reader.text("GATEWAY_VOICE"),
+            voice=_voice(reader, model),
             language=reader.text("GATEWAY_LANGUAGE"),
             instructions=_instructions(reader),
             vad=VadConfig(
@@ -662,11 +718,24 @@ def load_settings(
             barge_in=reader.boolean("GATEWAY_BARGE_IN", True),
             thinking_budget=budget,
             thinking_level=level,
+            include_thoughts=_optional_flag(reader, "GATEWAY_INCLUDE_THOUGHTS"),
+            temperature=_temperature(reader),
             compression=compression,
             compression_trigger_tokens=reader.integer(
                 "GATEWAY_COMPRESSION_TRIGGER_TOKENS", None, minimum=1
             ),
+            compression_target_tokens=reader.integer(
+                "GATEWAY_COMPRESSION_TARGET_TOKENS", None, minimum=1
+            ),
+            transcribe_input=reader.boolean("GATEWAY_TRANSCRIBE_INPUT", True),
+            transcribe_output=reader.boolean("GATEWAY_TRANSCRIBE_OUTPUT", True),
+            turn_coverage=coverage.upper() if coverage else None,
+            affective_dialog=_optional_flag(reader, "GATEWAY_AFFECTIVE_DIALOG"),
+            proactive_audio=_optional_flag(reader, "GATEWAY_PROACTIVE_AUDIO"),
+            google_search=reader.boolean("GATEWAY_GOOGLE_SEARCH", False),
         )
+    except LiveOptionError as exc:
+        raise _live_option_error(exc) from None
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
     ping_interval = reader.number("GATEWAY_LIVE_PING_INTERVAL_S", 30.0)

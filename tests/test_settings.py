@@ -189,3 +189,136 @@ def test_server_and_twilio_from_environment_never_print_secrets() -> None:
 def test_bad_server_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({name: value}, env_file=None)
+
+
+def test_live_options_default_to_nothing_new() -> None:
+    live = load_settings({}, env_file=None).live
+    assert (live.turn_coverage, live.affective_dialog, live.proactive_audio) == (None, None, None)
+    assert (live.google_search, live.include_thoughts, live.temperature) == (False, None, None)
+    assert (live.transcribe_input, live.transcribe_output) == (True, True)
+    assert live.compression_target_tokens is None
+
+
+def test_live_options_from_the_environment() -> None:
+    live = load_settings(
+        {
+            "GATEWAY_VOICE": "sulafat",
+            "GATEWAY_TURN_COVERAGE": "All_Input",
+            "GATEWAY_AFFECTIVE_DIALOG": "true",
+            "GATEWAY_PROACTIVE_AUDIO": "no",
+            "GATEWAY_GOOGLE_SEARCH": "yes",
+            "GATEWAY_INCLUDE_THOUGHTS": "on",
+            "GATEWAY_TRANSCRIBE_INPUT": "false",
+            "GATEWAY_TRANSCRIBE_OUTPUT": "0",
+            "GATEWAY_COMPRESSION_TRIGGER_TOKENS": "20000",
+            "GATEWAY_COMPRESSION_TARGET_TOKENS": "8000",
+            "GATEWAY_TEMPERATURE": "0.6",
+        },
+        env_file=None,
+    ).live
+    assert live.voice == "Sulafat"
+    assert live.turn_coverage == "ALL_INPUT"
+    assert (live.affective_dialog, live.proactive_audio) == (True, False)
+    assert (live.google_search, live.include_thoughts) == (True, True)
+    assert (live.transcribe_input, live.transcribe_output) == (False, False)
+    assert (live.compression_trigger_tokens, live.compression_target_tokens) == (20000, 8000)
+    assert live.temperature == 0.6
+
+
+def test_video_turn_coverage_on_a_3x_model() -> None:
+    live = load_settings(
+        {
+            "GATEWAY_MODEL": "gemini-3.1-flash-live-preview",
+            "GATEWAY_TURN_COVERAGE": "audio_activity_and_all_video",
+            "GATEWAY_VOICE": "PUCK",
+        },
+        env_file=None,
+    ).live
+    assert live.turn_coverage == "AUDIO_ACTIVITY_AND_ALL_VIDEO"
+    assert live.voice == "Puck"
+
+
+LIVE_31 = {"GATEWAY_MODEL": "gemini-3.1-flash-live-preview"}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {**LIVE_31, "GATEWAY_AFFECTIVE_DIALOG": "true"},
+            "GATEWAY_AFFECTIVE_DIALOG: affective dialog is supported only by native-audio 2.5 "
+            "models, not gemini-3.1-flash-live-preview; remove the setting",
+        ),
+        (
+            {**LIVE_31, "GATEWAY_PROACTIVE_AUDIO": "false"},
+            "GATEWAY_PROACTIVE_AUDIO: proactive audio is supported only by native-audio 2.5 "
+            "models, not gemini-3.1-flash-live-preview; remove the setting",
+        ),
+        (
+            {"GATEWAY_TURN_COVERAGE": "audio_activity_and_all_video"},
+            "GATEWAY_TURN_COVERAGE: turn coverage AUDIO_ACTIVITY_AND_ALL_VIDEO is supported only "
+            "by 3.x models, not gemini-2.5-flash-native-audio-preview-12-2025; use ONLY_ACTIVITY "
+            "or ALL_INPUT",
+        ),
+        (
+            {"GATEWAY_TURN_COVERAGE": "video"},
+            "GATEWAY_TURN_COVERAGE must be one of only_activity, all_input, "
+            "audio_activity_and_all_video, not 'video'",
+        ),
+        (
+            {"GATEWAY_TEMPERATURE": "2.5"},
+            "GATEWAY_TEMPERATURE: temperature must be between 0.0 and 2.0, not 2.5",
+        ),
+        (
+            {"GATEWAY_TEMPERATURE": "-1"},
+            "GATEWAY_TEMPERATURE: temperature must be between 0.0 and 2.0, not -1.0",
+        ),
+        ({"GATEWAY_TEMPERATURE": "warm"}, "GATEWAY_TEMPERATURE must be a number, not 'warm'"),
+        (
+            {"GATEWAY_MODEL": "gemini-2.0-flash-live-001", "GATEWAY_VOICE": "sulafat"},
+            "GATEWAY_VOICE: voice 'sulafat' is not a prebuilt voice of gemini-2.0-flash-live-001 "
+            "(half-cascade models have 8 voices; the others need a native-audio model); choose "
+            "one of Puck, Charon, Kore, Fenrir, Aoede, Leda, Orus, Zephyr",
+        ),
+        (
+            {"GATEWAY_LANGUAGE": "english"},
+            "GATEWAY_LANGUAGE: language 'english' is not a BCP-47 code; use one such as en-US or "
+            "de-DE",
+        ),
+        (
+            {"GATEWAY_COMPRESSION_TARGET_TOKENS": "100"},
+            "GATEWAY_COMPRESSION_TARGET_TOKENS: a compression target needs a compression "
+            "trigger; set the trigger too",
+        ),
+        (
+            {
+                "GATEWAY_COMPRESSION_TRIGGER_TOKENS": "100",
+                "GATEWAY_COMPRESSION_TARGET_TOKENS": "100",
+            },
+            "GATEWAY_COMPRESSION_TARGET_TOKENS: the compression target must be at least 1 and "
+            "below the trigger (100 tokens), not 100",
+        ),
+        (
+            {"GATEWAY_VAD_SILENCE_MS": "20000"},
+            "GATEWAY_VAD_SILENCE_MS: VAD silence duration must be between 0 and 10000 ms, not "
+            "20000",
+        ),
+        (
+            {"GATEWAY_THINKING": "30000"},
+            "GATEWAY_THINKING: thinking budget must be between -1 (the model decides) and 24576 "
+            "tokens, not 30000",
+        ),
+        (
+            {"GATEWAY_INCLUDE_THOUGHTS": "maybe"},
+            "GATEWAY_INCLUDE_THOUGHTS must be true or false, not 'maybe'",
+        ),
+        (
+            {"GATEWAY_GOOGLE_SEARCH": "2"},
+            "GATEWAY_GOOGLE_SEARCH must be true or false, not '2'",
+        ),
+    ],
+)
+def test_refused_live_options_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env, env_file=None)
+    assert str(caught.value) == message
