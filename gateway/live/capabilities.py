@@ -6,7 +6,8 @@ with a `LiveOptionError` that names the option, the model and what to do.
 
 Sources, per rule (tags as in protocols.md):
 - thinking budget on 2.5, thinking level on 3.x: A.5.1 table [code][doc], A.7 [doc]; the budget
-  range -1..24576 is the 2.5 Flash range of the thinking guide [doc].
+  range -1..24576 is the commonly quoted 2.5 Flash range, not found in protocols.md
+  [unverified].
 - affective dialog and proactive audio: native-audio 2.5 only, not 3.1 Flash Live: A.5.1 [doc],
   A.7 [doc]. Half-cascade models (gemini-live-2.5-flash-preview, gemini-2.0-flash-live-001) are
   not native audio, so they do not have them either.
@@ -14,8 +15,9 @@ Sources, per rule (tags as in protocols.md):
 - turn coverage: ONLY_ACTIVITY (2.5 default) and ALL_INPUT everywhere, AUDIO_ACTIVITY_AND_ALL_VIDEO
   (3.1 default) on 3.x only: A.5.1 [code][doc].
 - voices: the 30 Chirp 3 HD voices on native-audio and 3.x models (Vertex "configure language and
-  voice" page [doc]); the 8 classic voices on half-cascade models (older Live guide and client
-  libraries [unverified]); any name on a model we do not know.
+  voice" page lists 30 for the Live API [doc]); the 8 classic voices on half-cascade models
+  (third-party client libraries only; that Vertex page may mean all 30 for every model
+  [unverified]); any name on a model we do not know.
 - language: native-audio models switch language by themselves; `speechConfig.languageCode` is
   documented for half-cascade models only (Vertex page [doc]). No source says the code is refused,
   so it is still sent; `language_code_honoured` records what to expect.
