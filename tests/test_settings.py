@@ -322,3 +322,63 @@ def test_refused_live_options_name_the_variable(env: dict[str, str], message: st
     with pytest.raises(SettingsError) as caught:
         load_settings(env, env_file=None)
     assert str(caught.value) == message
+
+
+# ------------------------------------------------------------ profiles, greeting, recordings
+
+
+def test_agent_files_greeting_and_recordings_default_to_off() -> None:
+    settings = load_settings({}, env_file=None)
+    assert (settings.agents_file, settings.prices_file, settings.recordings_dir) == (
+        None,
+        None,
+        None,
+    )
+    assert settings.recordings_retention_days == 30.0
+    assert settings.record == frozenset()
+    assert not settings.greeting_agent
+    assert settings.greeting_prompt is None
+
+
+def test_agent_files_greeting_and_recordings_from_the_environment(tmp_path: Path) -> None:
+    agents = tmp_path / "agents.toml"
+    agents.write_text("", encoding="utf-8")
+    settings = load_settings(
+        {
+            "GATEWAY_AGENTS_FILE": str(agents),
+            "GATEWAY_RECORDINGS_DIR": str(tmp_path / "recordings"),
+            "GATEWAY_RECORDINGS_RETENTION_DAYS": "0",
+            "GATEWAY_RECORD": "Audio, transcript",
+            "GATEWAY_GREETING": "agent",
+            "GATEWAY_GREETING_PROMPT": "Say hi.",
+        },
+        env_file=None,
+    )
+    assert settings.agents_file == agents
+    assert settings.recordings_dir == tmp_path / "recordings"
+    assert settings.recordings_retention_days is None  # 0: kept forever
+    assert settings.record == frozenset({"audio", "transcript"})
+    assert settings.greeting_agent
+    assert settings.greeting_prompt == "Say hi."
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GATEWAY_AGENTS_FILE": "/nonexistent/agents.toml"}, "GATEWAY_AGENTS_FILE is not a file"),
+        ({"GATEWAY_PRICES_FILE": "/nonexistent/prices.toml"}, "GATEWAY_PRICES_FILE is not a file"),
+        ({"GATEWAY_RECORD": "audio"}, "GATEWAY_RECORD needs GATEWAY_RECORDINGS_DIR"),
+        (
+            {"GATEWAY_RECORD": "video", "GATEWAY_RECORDINGS_DIR": "/tmp"},
+            "GATEWAY_RECORD must name transcript, audio or both",
+        ),
+        ({"GATEWAY_GREETING": "both"}, "GATEWAY_GREETING must be one of agent, caller"),
+        ({"GATEWAY_RECORDINGS_RETENTION_DAYS": "-1"}, "must not be negative"),
+        ({"GATEWAY_RECORDINGS_DIR": __file__}, "GATEWAY_RECORDINGS_DIR is not a directory"),
+    ],
+)
+def test_bad_agent_file_and_recording_values_name_the_variable(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env, env_file=None)
