@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from gateway.agents.profile import AgentProfile
 from gateway.live.events import FunctionCall
 from gateway.live.setup import LiveConfig
 from gateway.settings import load_settings
 from gateway.shell.connector import LiveConnector
+from gateway.shell.runtime import StreamGrant
 from gateway.shell.services import GatewayServices
 from gateway.tools.config import ToolsFileError
 
@@ -109,5 +111,35 @@ async def test_each_call_gets_its_services(tmp_path: Path) -> None:
         finished = await call.tools.run(FunctionCall("fc-1", "end_call", {}), context)
         assert finished.call_id == "fc-1"
         assert finished.action is not None
+    finally:
+        await services.aclose()
+
+
+async def test_a_call_gets_its_agents_setup_and_numbers(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, TOOLS)
+    services = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+    fake = _Connector()
+    services.connector = fake  # type: ignore[assignment]
+    profile = AgentProfile(
+        "sales",
+        LiveConfig(voice="Puck"),
+        tool_names=("end_call",),
+        speaks_first=True,
+        greeting_prompt="Hello first.",
+    )
+    try:
+        call = services.for_call(
+            "twilio", None, StreamGrant(profile, "+15557654321", "+15550001111")
+        )
+        assert call.open_session is not None
+        await call.open_session("h1", None)
+        assert fake.configs == [profile.live]  # replacements keep the agent's setup
+        assert call.tool_context is not None
+        context = call.tool_context("CA1")
+        assert (context.from_number, context.to_number) == ("+15557654321", "+15550001111")
+        options = services.bridge_options(profile)
+        assert options.tool_names == frozenset({"end_call"})
+        assert options.greeting_text == "Hello first."
+        assert services.bridge_options().greeting_text is None  # the default agent waits
     finally:
         await services.aclose()
