@@ -18,11 +18,11 @@ from typing import Any, Final
 
 import httpx
 
+from gateway.carrier_settings import TwilioSettings
 from gateway.carriers.control import CallControl, ControlOutcome, RestRequest
 from gateway.carriers.twilio_rest import TwilioCallControl
 from gateway.core.events import CallAction, CallControlled, Transfer
 from gateway.log import get_logger
-from gateway.settings import TwilioSettings
 
 __all__ = ["CallControlClient", "twilio_call_control"]
 

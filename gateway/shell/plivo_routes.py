@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from gateway.carrier_settings import PlivoSettings
 from gateway.carriers.plivo import PlivoTranslator, content_format
 from gateway.carriers.plivo_rest import PlivoCallControl
 from gateway.carriers.plivo_signature import NONCE_HEADER, SIGNATURE_HEADER, validate_signature
@@ -34,7 +35,6 @@ from gateway.carriers.plivo_xml import (
 from gateway.carriers.urls import request_url, websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
-from gateway.settings import PlivoSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
 from gateway.shell.webhooks import (

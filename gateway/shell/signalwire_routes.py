@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from gateway.carrier_settings import SignalWireSettings
 from gateway.carriers.signalwire import codec_attribute, signalwire_translator
 from gateway.carriers.signalwire_rest import signalwire_control
 from gateway.carriers.signalwire_signature import SIGNATURE_HEADERS, validate_signature
@@ -30,7 +31,6 @@ from gateway.carriers.twiml import connect_stream, fallback
 from gateway.carriers.urls import websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
-from gateway.settings import SignalWireSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
 from gateway.shell.webhooks import (

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gateway.audio.paths import Encoding
+from gateway.carrier_settings import TelnyxSettings
 from gateway.carriers.telnyx import TelnyxTranslator
 from gateway.carriers.telnyx_rest import TelnyxCallControl
 from gateway.carriers.telnyx_signature import (
@@ -33,7 +34,6 @@ from gateway.carriers.twiml import fallback
 from gateway.carriers.urls import websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
-from gateway.settings import TelnyxSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
 from gateway.shell.webhooks import (

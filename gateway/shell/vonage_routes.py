@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from gateway.carrier_settings import VonageSettings
 from gateway.carriers.urls import websocket_url
 from gateway.carriers.vonage import CALL_ID_HEADER, VonageTranslator
 from gateway.carriers.vonage_ncco import action_ncco, answer_ncco
@@ -33,7 +34,6 @@ from gateway.carriers.vonage_webhook import parse_answer, parse_event
 from gateway.core.events import HangUp, Transfer
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
-from gateway.settings import VonageSettings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.streams import run_media_stream
 from gateway.shell.webhooks import (

@@ -13,9 +13,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from gateway.env_reader import parse_dotenv
 from gateway.live.setup import model_family
 from gateway.log import get_logger
-from gateway.settings import Settings, parse_dotenv
+from gateway.settings import Settings
 from gateway.tools.config import ToolsFileError, load_toolbox
 from gateway.tools.toolbox import Toolbox
 
