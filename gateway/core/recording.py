@@ -62,7 +62,8 @@ class CallRecorder:
         self._left = bytearray()  # caller audio from `_taken` up to `_clock`
         self._right: list[_Segment] = []  # agent audio at or after `_taken`, in order
         self._taken = 0  # samples handed out by take()
-        self._clock = 0  # caller samples received: the call's "now"
+        self._clock = 0  # caller samples received: the recording's length
+        self._origin_ms: float | None = None  # call time of sample 0, from the least-late frame
         self._queue_end = 0  # where the next agent payload would start playing (at the earliest)
         self._agent_samples = 0  # agent samples ever queued
         self._cleared_samples = 0  # agent samples a clear() removed
@@ -73,8 +74,11 @@ class CallRecorder:
     def rate_hz(self) -> int:
         return self._fmt.rate_hz
 
-    def caller(self, payload: bytes) -> None:
-        """One inbound caller payload (carrier encoding): the left channel, and the clock."""
+    def caller(self, payload: bytes, now_ms: float | None = None) -> None:
+        """One inbound caller payload (carrier encoding): the left channel, and the clock.
+
+        `now_ms` (when it arrived) lets the recorder tell real time from the caller stream's own
+        count: frames that arrive late and then in a burst do not pull the agent's audio early."""
         if self._finished:
             return
         samples = len(payload) // self._width
@@ -82,26 +86,40 @@ class CallRecorder:
         whole = samples * self._width
         self._left += payload if whole == len(payload) else payload[:whole]
         self._clock += samples
+        if now_ms is not None:
+            # The frame that arrived least late says best when sample 0 was: the smallest
+            # (arrival - position) over the call (network delay only ever adds to it).
+            origin = now_ms - self._ms(self._clock)
+            if self._origin_ms is None or origin < self._origin_ms:
+                self._origin_ms = origin
 
-    def agent(self, payload: bytes) -> None:
+    def _now(self, now_ms: float | None) -> int:
+        """The call's present in samples: the caller stream's count, or real time when that is
+        further on (the caller's frames are late)."""
+        if now_ms is None or self._origin_ms is None:
+            return self._clock
+        elapsed = int((now_ms - self._origin_ms) * self._fmt.rate_hz / 1000.0)
+        return max(self._clock, elapsed)
+
+    def agent(self, payload: bytes, now_ms: float | None = None) -> None:
         """A payload queued at the carrier: it plays after what is queued, or now if nothing is."""
         if self._finished:
             return
         samples = len(payload) // self._width
         if samples == 0:
             return
-        start = max(self._clock, self._queue_end)
+        start = max(self._now(now_ms), self._queue_end)
         if not self._right or self._segment_end(self._right[-1]) != start:
             self._right.append(_Segment(start))
         self._right[-1].data += payload[: samples * self._width]
         self._queue_end = start + samples
         self._agent_samples += samples
 
-    def clear(self) -> None:
-        """Barge-in: the carrier dropped all it had not played (agent audio from the clock on)."""
+    def clear(self, now_ms: float | None = None) -> None:
+        """Barge-in: the carrier dropped all it had not played (agent audio from now on)."""
         if self._finished:
             return
-        self._cleared_samples += self._drop_after_clock()
+        self._cleared_samples += self._drop_after(self._now(now_ms))
 
     def take(self) -> bytes:
         """Interleaved stereo PCM16 LE frames from the last take up to the clock (settled audio)."""
@@ -113,7 +131,7 @@ class CallRecorder:
         """The rest up to the clock; agent audio still queued beyond it was never heard."""
         if self._finished:
             return b""
-        self._ended_unplayed = self._drop_after_clock()
+        self._ended_unplayed = self._drop_after(self._clock)
         frames = self._settle()
         self._finished = True
         return frames
@@ -146,18 +164,18 @@ class CallRecorder:
     def _segment_end(self, segment: _Segment) -> int:
         return segment.start + len(segment.data) // self._width
 
-    def _drop_after_clock(self) -> int:
-        """Remove agent audio at or beyond the clock; returns the samples removed."""
-        # Audio queued ahead of the clock is contiguous (a gap only ever opens before the
-        # clock), so only the last segments can reach past it.
-        removed = max(0, self._queue_end - self._clock)
-        while self._right and self._right[-1].start >= self._clock:
+    def _drop_after(self, position: int) -> int:
+        """Remove agent audio at or beyond `position` (>= the clock); returns samples removed."""
+        # Audio queued ahead of the present is contiguous (a gap only ever opens before it), so
+        # only the last segments can reach past it.
+        removed = max(0, self._queue_end - position)
+        while self._right and self._right[-1].start >= position:
             self._right.pop()
         if self._right:
             last = self._right[-1]
-            keep = (self._clock - last.start) * self._width
+            keep = max(0, position - last.start) * self._width
             del last.data[keep:]
-        self._queue_end = self._clock
+        self._queue_end = max(position, self._queue_end - removed)
         return removed
 
     def _settle(self) -> bytes:

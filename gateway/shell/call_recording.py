@@ -60,24 +60,28 @@ class CallRecording:
 
     # The runner's hooks: called for every frame, so they only append.
 
-    def caller(self, payload: bytes) -> None:
-        if self.recorder is not None:
-            self.recorder.caller(payload)
+    # `now_ms` is the event loop's clock in ms (the bridge's time base).
 
-    def agent(self, payload: bytes) -> None:
+    def caller(self, payload: bytes, now_ms: float | None = None) -> None:
         if self.recorder is not None:
-            self.recorder.agent(payload)
+            self.recorder.caller(payload, now_ms)
 
-    def clear(self) -> None:
+    def agent(self, payload: bytes, now_ms: float | None = None) -> None:
         if self.recorder is not None:
-            self.recorder.clear()
+            self.recorder.agent(payload, now_ms)
 
-    def carrier_command(self, command: PlayAudio | PlaceMark | ClearPlayback) -> None:
+    def clear(self, now_ms: float | None = None) -> None:
+        if self.recorder is not None:
+            self.recorder.clear(now_ms)
+
+    def carrier_command(
+        self, command: PlayAudio | PlaceMark | ClearPlayback, now_ms: float | None = None
+    ) -> None:
         """What the gateway told the carrier: audio queued, or a barge-in's clear."""
         if isinstance(command, PlayAudio):
-            self.agent(command.payload)
+            self.agent(command.payload, now_ms)
         elif isinstance(command, ClearPlayback):
-            self.clear()
+            self.clear(now_ms)
 
     async def run(self, interval_s: float = FLUSH_INTERVAL_S) -> None:
         """Write the settled audio every `interval_s` until cancelled (the call ended)."""
@@ -154,12 +158,13 @@ def transcript_document(
     """The transcript file's JSON: the call, then its lines as the caller experienced them.
 
     Agent lines are cut to what the caller heard (`text`); a line cut short by a barge-in keeps
-    what the model meant to say in `generated`. Agent lines nobody heard are left out."""
+    what the model meant to say in `generated`; one cut before its first words were heard has
+    an empty `text` (the caller interrupted it) and its `generated` words."""
     started = datetime.datetime.fromtimestamp(recording.started_at_s, tz=datetime.UTC)
     out: list[dict[str, Any]] = []
     for line in lines:
         text = line.heard_text if line.role == AGENT else line.text
-        if not text.strip():
+        if not text.strip() and not (line.role == AGENT and line.text.strip()):
             continue
         entry: dict[str, Any] = {"role": line.role, "at_ms": line.at_ms, "text": text.strip()}
         if line.role == AGENT and not line.heard:

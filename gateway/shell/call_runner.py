@@ -322,7 +322,7 @@ class CallRunner:
     def _handle(self, event: BridgeEvent, stamp: float = 0.0) -> None:
         recording = self.recording
         if recording is not None and isinstance(event, CallerAudio):
-            recording.caller(event.payload)
+            recording.caller(event.payload, self._now_ms())
         try:
             commands = self.bridge.handle(event, self._now_ms())
         except IllegalTransition as exc:
@@ -341,7 +341,7 @@ class CallRunner:
                 self._live.enqueue(command, stamp)
             elif isinstance(command, PlayAudio | PlaceMark | ClearPlayback):
                 if self.recording is not None:
-                    self.recording.carrier_command(command)
+                    self.recording.carrier_command(command, self._now_ms())
                 # Only the first frame an event released is a latency sample (later ones are
                 # paced deliberately); a clear measures interrupted -> clear.
                 wanted = metric if stamp and isinstance(command, PlayAudio | ClearPlayback) else 0

@@ -274,3 +274,52 @@ def test_many_small_calls_equal_one_big_call(
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
     edges = [0, *sorted(min(c, len(data)) for c in cuts), len(data)]
     return [data[a:b] for a, b in itertools.pairwise(edges)]
+
+
+# --------------------------------------------------- real time when the caller's frames run late
+
+FRAME_8K = 160  # 20 ms
+
+
+def test_late_caller_frames_do_not_pull_the_agent_early() -> None:
+    rec = CallRecorder(L16)
+    for n in range(1, 6):  # 100 ms of caller audio, each frame on time (20 ms apart)
+        rec.caller(pcm([1] * FRAME_8K), now_ms=1_000.0 + 20 * n)
+    # The caller's next frames stall for 200 ms; the agent's answer is sent meanwhile, at 300 ms.
+    rec.agent(pcm([-5] * FRAME_8K), now_ms=1_300.0)
+    for _ in range(6, 21):  # the stalled frames arrive in a burst, then the rest: 400 ms in all
+        rec.caller(pcm([1] * FRAME_8K), now_ms=1_400.0)
+    left, right = channels(rec.finish())
+    assert len(left) == 20 * FRAME_8K
+    start = 300 * 8  # played from 300 ms of real time, not from the 100 ms the count had reached
+    assert right[start : start + FRAME_8K] == [-5] * FRAME_8K
+    assert right[:start] == [0] * start
+    assert right[start + FRAME_8K :] == [0] * (len(right) - start - FRAME_8K)
+
+
+def test_a_clear_while_the_caller_runs_late_keeps_what_real_time_says_was_played() -> None:
+    rec = CallRecorder(L16)
+    rec.caller(pcm([1] * FRAME_8K), now_ms=20.0)  # sample 0 at call time 0
+    rec.agent(pcm([-5] * (5 * FRAME_8K)), now_ms=20.0)  # 100 ms from 20 ms
+    rec.clear(now_ms=80.0)  # 60 ms in: 60 ms played, 40 ms flushed (no caller frame since)
+    for _ in range(9):
+        rec.caller(pcm([1] * FRAME_8K), now_ms=200.0)
+    _, right = channels(rec.finish())
+    assert right[: 20 * 8] == [0] * (20 * 8)
+    assert right[20 * 8 : 80 * 8] == [-5] * (60 * 8)
+    assert right[80 * 8 :] == [0] * (len(right) - 80 * 8)
+    assert rec.agent_cleared_ms == pytest.approx(40.0)
+
+
+def test_a_caller_on_time_keeps_the_count_as_the_clock() -> None:
+    on_time, counted = CallRecorder(L16), CallRecorder(L16)
+    for n in range(1, 11):
+        on_time.caller(pcm([n] * FRAME_8K), now_ms=20.0 * n)
+        counted.caller(pcm([n] * FRAME_8K))
+        if n == 4:
+            on_time.agent(pcm([-3] * 500), now_ms=20.0 * n)
+            counted.agent(pcm([-3] * 500))
+        if n == 6:
+            on_time.clear(now_ms=20.0 * n)
+            counted.clear()
+    assert on_time.finish() == counted.finish()

@@ -97,6 +97,7 @@ async def test_the_call_is_written_as_heard_and_its_transcript_as_heard(tmp_path
                 "text": "We open at nine",
                 "generated": "We open at nine and close at five.",
             },
+            {"role": "agent", "at_ms": 3_000.0, "text": "", "generated": "Never heard."},
             {"role": "agent", "at_ms": 4_000.0, "text": "Goodbye."},
         ],
     }
