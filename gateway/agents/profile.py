@@ -74,8 +74,14 @@ class AgentProfile:
     record_audio: bool = False
 
     @property
+    def recorded(self) -> tuple[str, ...]:
+        """What this agent's calls leave on disk: `audio`, `transcript`, both or nothing."""
+        kinds = (("audio", self.record_audio), ("transcript", self.record_transcript))
+        return tuple(kind for kind, wanted in kinds if wanted)
+
+    @property
     def records(self) -> bool:
-        return self.record_transcript or self.record_audio
+        return bool(self.recorded)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ that never had audio is never heard.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.core.playback import PlaybackLedger
 
-__all__ = ["AGENT", "CALLER", "Transcript", "TranscriptLine"]
+__all__ = ["AGENT", "CALLER", "Transcript", "TranscriptLine", "as_heard"]
 
 CALLER = "caller"
 AGENT = "agent"
@@ -117,3 +118,22 @@ class Transcript:
         """The conversation as the caller experienced it: (role, text), agent lines cut to what
         was played, lines with nothing heard left out."""
         return [(line.role, line.heard_text) for line in self.lines() if line.heard_text]
+
+
+def as_heard(lines: Sequence[TranscriptLine]) -> list[dict[str, object]]:
+    """The lines as the caller experienced them, JSON-ready: `role`, `at_ms`, `text`.
+
+    Agent lines are cut to what was heard; one cut by a barge-in keeps what the model meant to
+    say in `generated` (a line cut before its first words has an empty `text`). Lines with no
+    words at all are left out."""
+    out: list[dict[str, object]] = []
+    for line in lines:
+        agent = line.role == AGENT
+        text = (line.heard_text if agent else line.text).strip()
+        if not text and not (agent and line.text.strip()):
+            continue
+        entry: dict[str, object] = {"role": line.role, "at_ms": line.at_ms, "text": text}
+        if agent and not line.heard:
+            entry["generated"] = line.text.strip()
+        out.append(entry)
+    return out

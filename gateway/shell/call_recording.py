@@ -19,7 +19,7 @@ from typing import Any
 from gateway.agents.profile import AgentProfile
 from gateway.core.events import CallStarted, ClearPlayback, PlaceMark, PlayAudio
 from gateway.core.recording import CallRecorder
-from gateway.core.transcript import AGENT, TranscriptLine
+from gateway.core.transcript import TranscriptLine, as_heard
 from gateway.log import get_logger
 from gateway.shell.recordings import RecordingPaths, RecordingStore, WavWriter, write_transcript
 
@@ -155,21 +155,9 @@ def transcript_document(
     *,
     audio: str | None,
 ) -> dict[str, Any]:
-    """The transcript file's JSON: the call, then its lines as the caller experienced them.
-
-    Agent lines are cut to what the caller heard (`text`); a line cut short by a barge-in keeps
-    what the model meant to say in `generated`; one cut before its first words were heard has
-    an empty `text` (the caller interrupted it) and its `generated` words."""
+    """The transcript file's JSON: the call, then its lines as the caller experienced them
+    (`gateway.core.transcript.as_heard`)."""
     started = datetime.datetime.fromtimestamp(recording.started_at_s, tz=datetime.UTC)
-    out: list[dict[str, Any]] = []
-    for line in lines:
-        text = line.heard_text if line.role == AGENT else line.text
-        if not text.strip() and not (line.role == AGENT and line.text.strip()):
-            continue
-        entry: dict[str, Any] = {"role": line.role, "at_ms": line.at_ms, "text": text.strip()}
-        if line.role == AGENT and not line.heard:
-            entry["generated"] = line.text.strip()
-        out.append(entry)
     return {
         "call_id": recording.call_id,
         "carrier": recording.carrier,
@@ -180,5 +168,5 @@ def transcript_document(
         "duration_ms": summary.get("duration_ms"),
         "end_reason": summary.get("end_reason"),
         "audio": audio,
-        "lines": out,
+        "lines": as_heard(lines),
     }

@@ -8,7 +8,6 @@ and reach its carrier's REST API; `bridge_options(profile)` the bridge's options
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -70,10 +69,8 @@ class GatewayServices:
             agents = AgentDirectory.single(profile_from_settings(settings, toolbox))
         prices = load_prices(settings.prices_file) if settings.prices_file is not None else None
         default = agents.select(None)
-        if default is not None:
+        if default is not None:  # calls always pass their profile's setup; this is for the rest
             connector.config = default.live
-        elif toolbox is not None:
-            connector.config = replace(connector.config, tools=toolbox.declarations())
         _log.info(
             "agents.loaded",
             source=agents.source,
@@ -84,7 +81,7 @@ class GatewayServices:
                     "numbers": len(profile.numbers),
                     "tools": list(profile.tool_names),
                     "speaks_first": profile.speaks_first,
-                    "records": sorted(_records(profile)),
+                    "records": list(profile.recorded),
                 }
                 for profile in agents.profiles.values()
             },
@@ -143,12 +140,3 @@ class GatewayServices:
 
     async def aclose(self) -> None:
         await self.http.aclose()
-
-
-def _records(profile: AgentProfile) -> set[str]:
-    kinds = set()
-    if profile.record_transcript:
-        kinds.add("transcript")
-    if profile.record_audio:
-        kinds.add("audio")
-    return kinds

@@ -80,8 +80,7 @@ async def run_media_stream(
         authorize=authorize,
         claim_session=runtime.claim_session,
         options=RunnerOptions(start_timeout_s=server.stream_start_timeout_s),
-        services=services.for_call(carrier, control),
-    )
+    )  # its services, tools and sessions come with the plan `authorize` returns
     summary: dict[str, Any] | None = None
     try:
         async with runtime.call_slot(runner):

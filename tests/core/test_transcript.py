@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.core.playback import PlaybackLedger
-from gateway.core.transcript import AGENT, CALLER, Transcript, TranscriptLine
+from gateway.core.transcript import AGENT, CALLER, Transcript, TranscriptLine, as_heard
 
 
 def _placed(ledger: PlaybackLedger, transcript: Transcript) -> str:
@@ -111,4 +111,20 @@ def test_a_line_is_timed_by_its_first_piece() -> None:
     assert [(line.role, line.at_ms) for line in transcript.lines()] == [
         (CALLER, 1_200.0),
         (AGENT, 2_400.0),
+    ]
+
+
+def test_as_heard_cuts_agent_lines_to_what_was_heard() -> None:
+    lines = [
+        TranscriptLine(CALLER, " Hi. ", " Hi. ", 10.0),
+        TranscriptLine(AGENT, "We open at nine.", "We open", 20.0),
+        TranscriptLine(AGENT, "Cut at once.", "", 30.0),
+        TranscriptLine(AGENT, "", "", 40.0),
+        TranscriptLine(AGENT, "Bye.", "Bye.", 50.0),
+    ]
+    assert as_heard(lines) == [
+        {"role": CALLER, "at_ms": 10.0, "text": "Hi."},
+        {"role": AGENT, "at_ms": 20.0, "text": "We open", "generated": "We open at nine."},
+        {"role": AGENT, "at_ms": 30.0, "text": "", "generated": "Cut at once."},
+        {"role": AGENT, "at_ms": 50.0, "text": "Bye."},
     ]
