@@ -19,6 +19,7 @@ in docs/operations.md.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -302,6 +303,13 @@ class _RuntimeCollector(Collector):
             "Live sessions open now (calls, pre-warmed, resuming)",
             connector.open_sessions,
         )
+        tasks = _event_loop_tasks()
+        if tasks is not None:
+            yield _gauge(
+                "gateway_event_loop_tasks",
+                "asyncio tasks alive in the gateway's event loop (flat when nothing leaks)",
+                tasks,
+            )
         yield _counter(
             "gateway_live_sessions_opened", "Live sessions opened (setupComplete)", connector.opened
         )
@@ -336,6 +344,14 @@ class _RuntimeCollector(Collector):
             refused.add_metric([label_value(reason)], runtime.refused.get(reason, 0))
         yield refused
         yield self._latency.collect()
+
+
+def _event_loop_tasks() -> int | None:
+    """Tasks of the running loop; None when scraped outside one (tests, other threads)."""
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:
+        return None
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

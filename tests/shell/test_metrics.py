@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -200,6 +201,24 @@ def test_runtime_state_is_read_at_scrape_time() -> None:
     refused = "gateway_webhooks_refused_total"
     assert samples[(refused, (("reason", "at_capacity"),))] == 1
     assert samples[(refused, (("reason", "draining"),))] == 1
+
+
+def test_event_loop_tasks_are_counted_when_scraped_inside_the_loop() -> None:
+    metrics = GatewayMetrics(_runtime(), standard_collectors=False)
+    assert ("gateway_event_loop_tasks", ()) not in _samples(metrics)  # no loop here
+
+    async def scrape_with_two_more_tasks() -> tuple[float, float]:
+        before = _samples(metrics)[("gateway_event_loop_tasks", ())]
+        waiting = [asyncio.create_task(asyncio.sleep(60)) for _ in range(2)]
+        during = _samples(metrics)[("gateway_event_loop_tasks", ())]
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        return before, during
+
+    before, during = asyncio.run(scrape_with_two_more_tasks())
+    assert before == 1  # the scraping coroutine itself
+    assert during == before + 2
 
 
 def test_two_apps_have_separate_registries() -> None:
