@@ -54,9 +54,7 @@ class LiveEndpoint:
 
 
 def developer_path(api_version: str) -> str:
-    return (
-        f"/ws/google.ai.generativelanguage.{api_version}.GenerativeService.BidiGenerateContent"
-    )
+    return f"/ws/google.ai.generativelanguage.{api_version}.GenerativeService.BidiGenerateContent"
 
 
 def vertex_path(api_version: str) -> str:

@@ -40,9 +40,7 @@ def alpha_features(config: LiveConfig) -> tuple[str, ...]:
     return tuple(features)
 
 
-def api_version_for(
-    config: LiveConfig, configured: str, *, explicit: bool, vertex: bool
-) -> str:
+def api_version_for(config: LiveConfig, configured: str, *, explicit: bool, vertex: bool) -> str:
     """The API version a session of `config` uses on its backend.
 
     `configured` is GATEWAY_LIVE_API_VERSION or the backend's default; `explicit` says the
