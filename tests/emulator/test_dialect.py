@@ -90,10 +90,14 @@ def test_model_names_per_backend(backend: Backend, model: str, reason: str | Non
 @pytest.mark.parametrize(
     ("setup", "name", "where"),
     [
-        ({"generationConfig": {"enableAffectiveDialog": False}}, "enableAffectiveDialog", "setup.generation_config"),
+        (
+            {"generationConfig": {"enableAffectiveDialog": False}},
+            "enableAffectiveDialog",
+            "setup.generation_config",
+        ),
         ({"proactivity": {"proactiveAudio": True}}, "proactivity", "setup"),
     ],
-)  # fmt: skip
+)
 def test_affective_dialog_and_proactivity_only_over_v1alpha(
     setup: dict[str, Any], name: str, where: str
 ) -> None:
@@ -184,10 +188,13 @@ def run(
 
 
 async def closed_with(ws: ClientConnection) -> tuple[int | None, str]:
-    with pytest.raises(ConnectionClosed):
+    async def drain() -> None:
         async with asyncio.timeout(10):
             while True:
                 await ws.recv()
+
+    with pytest.raises(ConnectionClosed):
+        await drain()
     return ws.close_code, ws.close_reason or ""
 
 
