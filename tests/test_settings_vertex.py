@@ -69,7 +69,7 @@ def test_affective_dialog_needs_v1alpha_and_refuses_an_explicit_other_version(
     with pytest.raises(SettingsError) as caught:
         load_settings({variable: "true", "GATEWAY_LIVE_API_VERSION": "v1beta"}, env_file=None)
     assert str(caught.value) == (
-        f"GATEWAY_LIVE_API_VERSION: {feature} need API version v1alpha on the Developer API, "
+        f"GATEWAY_LIVE_API_VERSION: {feature} needs API version v1alpha on the Developer API, "
         "but GATEWAY_LIVE_API_VERSION is v1beta; unset it (the gateway then picks v1alpha) or "
         "set it to v1alpha"
     )

@@ -50,8 +50,9 @@ def api_version_for(config: LiveConfig, configured: str, *, explicit: bool, vert
     if vertex or not features or configured == ALPHA_VERSION:
         return configured
     if explicit:
+        verb = "need" if len(features) > 1 else "needs"
         raise VersionError(
-            f"{' and '.join(features)} need API version {ALPHA_VERSION} on the Developer API, "
+            f"{' and '.join(features)} {verb} API version {ALPHA_VERSION} on the Developer API, "
             f"but GATEWAY_LIVE_API_VERSION is {configured}; unset it (the gateway then picks "
             f"{ALPHA_VERSION}) or set it to {ALPHA_VERSION}"
         )
