@@ -196,7 +196,11 @@ class LiveEmulator:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             allowed = self.config.api_keys
             token = token.strip()
-            if scheme.lower() != "bearer" or not token or (allowed and token not in allowed):
+            if (
+                scheme.lower() != "bearer"
+                or not token
+                or (allowed is not None and token not in allowed)
+            ):
                 self.recorder.refused.append((401, "Vertex AI needs a valid bearer token"))
                 return connection.respond(
                     HTTPStatus.UNAUTHORIZED,
