@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.env_reader import EnvReader, SettingsError
+from gateway.live.models import default_model
 from gateway.live.setup import (
-    DEFAULT_MODEL,
     LiveConfig,
     LiveOptionError,
     VadConfig,
@@ -64,6 +64,7 @@ def _thinking(reader: EnvReader, model: str) -> tuple[int | None, str | None]:
 
 
 _LIVE_OPTION_VARIABLES = {
+    "model": "GATEWAY_MODEL",
     "voice": "GATEWAY_VOICE",
     "language": "GATEWAY_LANGUAGE",
     "instructions": "GATEWAY_INSTRUCTIONS",
@@ -119,7 +120,7 @@ def read_live_config(
 ) -> LiveConfig:
     """The agent's LiveConfig; `vertex_project` is set when the model is reached through Vertex."""
     model = normalise_model(
-        reader.text("GATEWAY_MODEL") or DEFAULT_MODEL,
+        reader.text("GATEWAY_MODEL") or default_model(vertex=vertex_project is not None),
         vertex_project=vertex_project,
         vertex_location=vertex_location,
     )

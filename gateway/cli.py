@@ -45,7 +45,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(env_file=args.env_file)
     except SettingsError as exc:
-        get_logger(component="serve").error("settings.invalid", error=str(exc))
+        get_logger(component="serve").error("config.invalid", error=str(exc))
         return 2
     if args.host or args.port is not None:
         from dataclasses import replace
@@ -143,6 +143,17 @@ def _build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--mode", choices=["echo", "tone"], default="echo", help="how it answers")
     emulator.add_argument("--scenario", help="scenario file (TOML or JSON)")
     emulator.add_argument("--api-key", action="append", help="accept only this key (repeatable)")
+    emulator.add_argument(
+        "--backend",
+        choices=["developer", "vertex"],
+        default="developer",
+        help="which service to be as strict as: the Developer API or Vertex AI",
+    )
+    emulator.add_argument(
+        "--vertex-call-ids",
+        action="store_true",
+        help="vertex: give tool calls an id (default: none, as Vertex may)",
+    )
     emulator.set_defaults(func=_run_emulator)
     return parser
 

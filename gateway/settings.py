@@ -13,6 +13,7 @@ and recordings). The names in `__all__` are re-exported from here so that existi
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import secrets
@@ -37,6 +38,7 @@ from gateway.carrier_settings import (
 )
 from gateway.env_reader import EnvReader, SettingsError, parse_dotenv
 from gateway.live.setup import LiveConfig
+from gateway.live.versions import VersionError, api_version_for
 from gateway.log import register_secret
 
 __all__ = [
@@ -103,6 +105,12 @@ class Settings:
     live_ping_interval_s: float | None
     live_ping_timeout_s: float | None
     server: ServerSettings = ServerSettings()
+    live_api_version_explicit: bool = False
+    """GATEWAY_LIVE_API_VERSION was set (else `live_api_version` is the backend's default, and a
+    Developer API session with affective dialog or proactive audio goes to v1alpha)."""
+    vertex_access_token: str | None = None
+    """GOOGLE_OAUTH_ACCESS_TOKEN: a fixed Vertex bearer token (else Application Default
+    Credentials through google-auth)."""
     twilio: TwilioSettings = TwilioSettings()
     telnyx: TelnyxSettings = TelnyxSettings()
     plivo: PlivoSettings = PlivoSettings()
@@ -133,7 +141,7 @@ class Settings:
         """True when neither an API key, a Live URL nor Vertex is configured."""
         return self.gemini_api_key is None and self.live_url is None and not self.vertex
 
-    def __repr__(self) -> str:  # never print the key
+    def __repr__(self) -> str:  # never print the key or token
         key = "***" if self.gemini_api_key else None
         return f"Settings(gemini_api_key={key!r}, live_url={self.live_url!r}, live={self.live!r})"
 
@@ -193,6 +201,22 @@ def _file(reader: EnvReader, name: str) -> Path | None:
     return Path(path)
 
 
+def check_vertex_credentials_library() -> None:
+    """Raise SettingsError when Application Default Credentials cannot be used: google-auth (the
+    `vertex` extra) is not installed. Without it every Vertex session would fail at its first
+    call, after a start-up that looked healthy."""
+    try:
+        found = importlib.util.find_spec("google.auth") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise SettingsError(
+            "GOOGLE_GENAI_USE_VERTEXAI=true needs google-auth for Application Default "
+            "Credentials, and it is not installed: pip install 'gateway[vertex]' (the container "
+            "image has it), or set GOOGLE_OAUTH_ACCESS_TOKEN to a bearer token"
+        )
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
@@ -215,9 +239,18 @@ def load_settings(
     )
     ping_interval = reader.number("GATEWAY_LIVE_PING_INTERVAL_S", 30.0)
     ping_timeout = reader.number("GATEWAY_LIVE_PING_TIMEOUT_S", 60.0)
-    api_version = reader.text("GATEWAY_LIVE_API_VERSION") or ("v1beta1" if vertex else "v1beta")
+    explicit_version = reader.text("GATEWAY_LIVE_API_VERSION")
+    api_version = explicit_version or ("v1beta1" if vertex else "v1beta")
+    try:
+        api_version_for(live, api_version, explicit=explicit_version is not None, vertex=vertex)
+    except VersionError as exc:
+        raise SettingsError(f"GATEWAY_LIVE_API_VERSION: {exc}") from None
     api_key = reader.text("GEMINI_API_KEY")
     register_secret(api_key)
+    access_token = reader.text("GOOGLE_OAUTH_ACCESS_TOKEN")
+    register_secret(access_token)
+    if vertex and access_token is None:
+        check_vertex_credentials_library()
     extras = read_agent_extras(reader)
     return Settings(
         gemini_api_key=api_key,
@@ -230,6 +263,8 @@ def load_settings(
         live_setup_timeout_s=reader.number("GATEWAY_LIVE_SETUP_TIMEOUT_S", 10.0),
         live_ping_interval_s=ping_interval or None,
         live_ping_timeout_s=ping_timeout or None,
+        live_api_version_explicit=explicit_version is not None,
+        vertex_access_token=access_token if vertex else None,
         server=_server(reader),
         twilio=read_twilio(reader),
         telnyx=read_telnyx(reader),

@@ -23,8 +23,8 @@ from gateway.agents.profile import (
     AgentDirectory,
     AgentProfile,
 )
+from gateway.live.models import default_model
 from gateway.live.setup import (
-    DEFAULT_MODEL,
     FunctionDeclaration,
     LiveConfig,
     LiveOptionError,
@@ -33,6 +33,7 @@ from gateway.live.setup import (
     default_thinking,
     normalise_model,
 )
+from gateway.live.versions import VersionError, api_version_for
 from gateway.settings import Settings
 from gateway.tools.toolbox import Toolbox
 
@@ -149,7 +150,7 @@ def _live(
 ) -> LiveConfig:
     try:
         model = normalise_model(
-            fields.text("model") or DEFAULT_MODEL,
+            fields.text("model") or default_model(vertex=settings.vertex),
             vertex_project=settings.vertex_project if settings.vertex else None,
             vertex_location=settings.vertex_location,
         )
@@ -175,7 +176,7 @@ def _live(
     try:
         if voice is not None:
             voice = canonical_voice(model, voice)
-        return LiveConfig(
+        config = LiveConfig(
             model=model,
             voice=voice,
             language=fields.text("language"),
@@ -216,6 +217,16 @@ def _live(
         )
     except LiveOptionError as exc:
         fields.fail(_OPTION_KEYS.get(exc.option, exc.option), str(exc))
+    try:
+        api_version_for(
+            config,
+            settings.live_api_version,
+            explicit=settings.live_api_version_explicit,
+            vertex=settings.vertex,
+        )
+    except VersionError as exc:
+        fields.fail("affective_dialog" if config.affective_dialog else "proactive_audio", str(exc))
+    return config
 
 
 _HL: Final = ("high", "low")

@@ -107,11 +107,12 @@ class ModelSide(SessionSide):
         self.stats.tool_calls += len(event.calls)
         out: list[Command] = []
         unknown: list[ToolResult] = []
-        for call in event.calls:
-            if not call.call_id:  # a response needs the id; without one there is nothing to do
-                out.append(Note("tool.no_id", {"name": call.name[:64]}, "warning"))
-            elif call.name in tools.configured:
-                tools.start(call.call_id, call.name, now_ms, self._session_no)
+        for received in event.calls:
+            key, call = tools.keyed(received)  # an id-less call (Vertex) gets a local key
+            if received.call_id is None:
+                out.append(Note("tool.without_id", {"name": call.name[:64], "key": key}))
+            if call.name in tools.configured:
+                tools.start(key, call.name, now_ms, self._session_no, wire_id=received.call_id)
                 out.append(RunTool(call))
             elif self._held is not None:
                 # Asked by the session being replaced: an answer would reach the new one, which
@@ -119,7 +120,7 @@ class ModelSide(SessionSide):
                 out.append(Note("tool.not_configured", {"name": call.name[:64]}, "warning"))
             else:
                 error = {"error": f"no tool named {call.name} is configured"}
-                unknown.append(ToolResult(call.call_id, call.name, error))
+                unknown.append(ToolResult(received.call_id, call.name, error))
                 out.append(Note("tool.not_configured", {"name": call.name[:64]}, "warning"))
         if unknown:
             out.insert(0, SendToolResponse(tuple(unknown)))
@@ -129,9 +130,9 @@ class ModelSide(SessionSide):
         self, event: ToolCallCancellation, now_ms: float
     ) -> list[Command]:
         out: list[Command] = []
-        for call_id in event.call_ids:
-            if self._tools.cancel(call_id, now_ms) is not None:
-                out.append(CancelTool(call_id))
+        for key in self._tools.keys_to_cancel(event.call_ids):
+            if self._tools.cancel(key, now_ms) is not None:
+                out.append(CancelTool(key))
         out.append(Note("tool.cancelled", {"call_ids": list(event.call_ids)}))
         self._maybe_hand_over(now_ms, out)
         return out
@@ -148,7 +149,7 @@ class ModelSide(SessionSide):
         if self._held is not None:  # reconnecting: the next session hears it as text
             self._undelivered.append(result_as_text(event))
         elif call.session == self._session_no:
-            result = ToolResult(event.call_id, event.name, event.response, event.scheduling)
+            result = ToolResult(call.wire_id, event.name, event.response, event.scheduling)
             out.append(SendToolResponse((result,)))
         else:  # asked by a session that has since been replaced: it cannot take a response
             out.append(SendText(result_as_text(event)))

@@ -4,19 +4,29 @@ Pure bookkeeping for the bridge: which calls run (and on which Live session they
 which finished, were cancelled or came back too late, and the records the summary reports.
 A result can only be sent as a `toolResponse` to the session that asked for it; a call that
 outlived its session (a handover) has its result told to the new session as text instead.
+
+Every call is kept under a key: its id when the server sent one, else a local key (`local-N`),
+since Vertex may send calls without an id (protocols.md A.11). The tool runs and comes back
+under that key; the response carries the call's own id, or none when it had none. A
+cancellation names ids; one that names none cancels the running calls that had no id (the only
+calls it can mean).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from gateway.core.events import ToolFinished
+from gateway.live.events import FunctionCall
 
-__all__ = ["PendingCall", "ToolCalls", "result_as_text"]
+__all__ = ["LOCAL_KEY_PREFIX", "PendingCall", "ToolCalls", "result_as_text"]
 
 _MAX_TEXT_RESULT_CHARS: Final = 4_000
+LOCAL_KEY_PREFIX: Final = "local-"
+"""Keys of calls that came without an id (never sent to the server)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +35,8 @@ class PendingCall:
     started_ms: float
     session: int
     """The Live session (counted from 1) that asked for the call."""
+    wire_id: str | None = None
+    """The id the server gave the call (None: it gave none; the response carries none)."""
 
 
 class ToolCalls:
@@ -34,9 +46,34 @@ class ToolCalls:
         self.records: list[dict[str, Any]] = []
         self.cancelled = 0
         self.late = 0
+        self.without_id = 0
+        """Calls that came without an id (answered under a local key)."""
 
-    def start(self, call_id: str, name: str, now_ms: float, session: int) -> None:
-        self.pending[call_id] = PendingCall(name, now_ms, session)
+    def keyed(self, call: FunctionCall) -> tuple[str, FunctionCall]:
+        """(key, `call` under its key): its id when it has one, else a fresh local key."""
+        if call.call_id:
+            return call.call_id, call
+        self.without_id += 1
+        key = f"{LOCAL_KEY_PREFIX}{self.without_id}"
+        return key, replace(call, call_id=key)
+
+    def start(
+        self,
+        call_id: str,
+        name: str,
+        now_ms: float,
+        session: int,
+        *,
+        wire_id: str | None = None,
+    ) -> None:
+        """Track a running call under `call_id` (its key); `wire_id` is the server's id."""
+        self.pending[call_id] = PendingCall(name, now_ms, session, wire_id)
+
+    def keys_to_cancel(self, ids: Sequence[str]) -> list[str]:
+        """The running calls a `toolCallCancellation` naming `ids` means (see the module doc)."""
+        if ids:
+            return [key for key, call in self.pending.items() if call.wire_id in ids]
+        return [key for key, call in self.pending.items() if call.wire_id is None]
 
     def cancel(self, call_id: str, now_ms: float) -> PendingCall | None:
         """Forget a running call (the model cancelled it); None if it was not running."""

@@ -8,7 +8,7 @@ import contextlib
 import signal
 from pathlib import Path
 
-from gateway.emulator.config import EmulatorConfig, ReplyMode
+from gateway.emulator.config import Backend, EmulatorConfig, ReplyMode
 from gateway.emulator.scenario import Scenario, ScenarioError
 from gateway.emulator.server import LiveEmulator
 from gateway.log import get_logger
@@ -28,6 +28,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         speed=args.speed,
         mode=ReplyMode(args.mode),
         api_keys=frozenset(args.api_key) if args.api_key else None,
+        backend=Backend(args.backend),
+        vertex_call_ids=args.vertex_call_ids,
         keep_audio=False,  # a long-running emulator must not grow without bound
         keep_messages=False,
     )
@@ -47,6 +49,7 @@ async def _serve(emulator: LiveEmulator, cert_out: Path | None) -> None:
         get_logger(component="emulator").info(
             "emulator.ready",
             url=emulator.url,
+            backend=emulator.config.backend.value,
             plain_url=emulator.plain_url,
             sdk_base_url=emulator.base_url,
             cert_file=str(cert_out) if cert_out else None,

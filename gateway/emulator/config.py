@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["EmulatorConfig", "ReplyMode"]
+from gateway.emulator.dialect import Backend
+
+__all__ = ["Backend", "EmulatorConfig", "ReplyMode"]
 
 
 class ReplyMode(StrEnum):
@@ -26,10 +28,18 @@ class EmulatorConfig:
     certfile: Path | None = None
     keyfile: Path | None = None
     plain_paths: tuple[str, ...] = ("/", "/live")
+    backend: Backend = Backend.DEVELOPER
+    """Which service it is as strict as: the Developer API or Vertex AI (gateway.emulator.dialect:
+    paths, credentials, model names, fields each refuses)."""
+    vertex_call_ids: bool = False
+    """Vertex mode: give tool calls an `id` (default: none, the strictest reading; the Developer
+    mode always gives one)."""
     api_keys: frozenset[str] | None = None
-    """None: any key (or none) is accepted. Otherwise a key from this set is required."""
+    """None: any key (or none) is accepted. Otherwise a key from this set is required (Vertex
+    mode: the bearer token)."""
     models: frozenset[str] | None = None
-    """None: any `models/...`/`publishers/...` name. Otherwise only these (else close 1008)."""
+    """None: the backend's own model names (Developer: `models/<id>`, not a Vertex id; Vertex:
+    `projects/…/publishers/google/models/<Vertex id>`). Otherwise only these (else close 1008)."""
 
     mode: ReplyMode = ReplyMode.ECHO
     speed: float = 1.0
@@ -55,6 +65,7 @@ class EmulatorConfig:
     max_message_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "backend", Backend(self.backend))
         if self.speed <= 0:
             raise ValueError("speed must be positive")
         if self.chunk_ms <= 0 or self.connection_lifetime_s <= 0:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gateway.emulator.config import EmulatorConfig, ReplyMode
+from gateway.emulator.config import Backend, EmulatorConfig, ReplyMode
 from gateway.emulator.lifetime import Lifetime
 from gateway.emulator.outputs import Close, Memory, Output, Send
 from gateway.emulator.recorder import SessionRecord
@@ -76,7 +76,10 @@ class Conversation:
         self._carry: npt.NDArray[np.int16] | None = None
         self._last_audio_s = now_s
         self._speaker = Speaker(config)
-        self._tools = ToolCalls(f"function-call-{record.session_id[:8]}-{connection}")
+        send_ids = config.backend is not Backend.VERTEX or config.vertex_call_ids
+        self._tools = ToolCalls(
+            f"function-call-{record.session_id[:8]}-{connection}", send_ids=send_ids
+        )
         self._lifetime = Lifetime(config, scenario.actions, connection, now_s)
         self._prompt_s = 0.0
 
@@ -217,8 +220,9 @@ class Conversation:
             self._carry = withdrawn.echo
             self.memory = replace(self.memory, caller_turns=self.memory.caller_turns - 1)
         cancelled = self._tools.cancel_on_barge_in()
-        if cancelled is not None:
-            out.append(Send({"toolCallCancellation": {"ids": [cancelled]}}))
+        if cancelled is not None:  # a call sent without an id can only be named by no ids
+            ids = {"ids": [cancelled]} if self._tools.sends_ids else {}
+            out.append(Send({"toolCallCancellation": ids}))
         dropped = self._speaker.drop_unstarted()  # not audible yet: a spoken turn goes on
         if dropped is not None and dropped.source is not None:
             self._carry = dropped.source
@@ -300,9 +304,10 @@ class Conversation:
         for response in responses if isinstance(responses, list) else []:
             self.record.tool_responses.append(response)
             call_id = response.get("id")
-            if not isinstance(call_id, str) or not call_id:
+            idless = call_id is None and self.config.backend is Backend.VERTEX  # Vertex takes it
+            if not idless and (not isinstance(call_id, str) or not call_id):
                 return self._close(1007, f"{INVALID_ARGUMENT} A function response needs its id.")
-            resolution, pending = self._tools.resolve(call_id)
+            resolution, pending = self._tools.resolve(call_id, response.get("name"))
             if resolution is Resolution.UNKNOWN:
                 return self._close(1007, f"{INVALID_ARGUMENT} Unknown function call id.")
             if pending is not None:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import math
-import re
 import ssl
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -27,6 +26,7 @@ from websockets.protocol import State
 
 from gateway.emulator.config import EmulatorConfig
 from gateway.emulator.conversation import Close, Conversation, Output
+from gateway.emulator.dialect import Backend, api_version, check_client_message, path_status
 from gateway.emulator.lifetime import DROP_CODE
 from gateway.emulator.recorder import ReceivedMessage, Recorder, SessionRecord, summarise
 from gateway.emulator.scenario import Scenario
@@ -37,11 +37,6 @@ from gateway.log import get_logger, register_secret
 
 __all__ = ["LiveEmulator"]
 
-_LIVE_PATH = re.compile(
-    r"^/ws/(google\.ai\.generativelanguage\.(?P<version>[A-Za-z0-9]+)\.GenerativeService"
-    r"\.BidiGenerateContent[A-Za-z]*"
-    r"|google\.cloud\.aiplatform\.(?P<vversion>[A-Za-z0-9]+)\.LlmBidiService/BidiGenerateContent)$"
-)
 _SEND_TIMEOUT_S = 10.0
 _MAX_REASON_BYTES = 123
 _log = get_logger(component="emulator")
@@ -153,11 +148,14 @@ class LiveEmulator:
 
     @property
     def url(self) -> str:
+        """The backend's Live path: Developer `v1beta`, or Vertex `v1beta1`."""
         scheme = "wss" if self.tls else "ws"
-        return (
-            f"{scheme}://{self.config.host}:{self._port}"
-            "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
-        )
+        return f"{scheme}://{self.config.host}:{self._port}{self._default_path()}"
+
+    def _default_path(self) -> str:
+        if self.config.backend is Backend.VERTEX:
+            return "/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent"
+        return "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
 
     @property
     def plain_url(self) -> str:
@@ -189,10 +187,27 @@ class LiveEmulator:
 
     def _check_path(self, connection: ServerConnection, request: Request) -> Response | None:
         path, _ = _split_target(request.path)
-        if _LIVE_PATH.match(path) or path in self.config.plain_paths:
-            return None
-        self.recorder.refused.append((404, path[:200]))
-        return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+        backend = self.config.backend
+        status = path_status(backend, path, self.config.plain_paths)
+        if status is not None:
+            self.recorder.refused.append((status, path[:200]))
+            return connection.respond(HTTPStatus(status), "Not Found\n")
+        if backend is Backend.VERTEX:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            allowed = self.config.api_keys
+            token = token.strip()
+            if (
+                scheme.lower() != "bearer"
+                or not token
+                or (allowed is not None and token not in allowed)
+            ):
+                self.recorder.refused.append((401, "Vertex AI needs a valid bearer token"))
+                return connection.respond(
+                    HTTPStatus.UNAUTHORIZED,
+                    "Request had invalid authentication credentials. Expected OAuth 2 access "
+                    "token.\n",
+                )
+        return None
 
     @staticmethod
     def _credential(connection: ServerConnection) -> str | None:
@@ -212,14 +227,12 @@ class LiveEmulator:
             return value.strip()
         return None
 
-    @staticmethod
-    def _api_version(connection: ServerConnection) -> str:
+    def _api_version(self, connection: ServerConnection) -> str:
+        """The path's version; the plain paths count as the backend's default version."""
         request = connection.request
         path, _ = _split_target(request.path if request else "/")
-        match = _LIVE_PATH.match(path)
-        if match is None:
-            return "v1beta"
-        return match.group("version") or match.group("vversion") or "v1beta"
+        default = "v1beta1" if self.config.backend is Backend.VERTEX else "v1beta"
+        return api_version(path) or default
 
     # ------------------------------------------------------------------------ sessions
 
@@ -294,6 +307,7 @@ class LiveEmulator:
                     break
                 try:
                     kind, body = normalise_client_message(json.loads(raw))
+                    check_client_message(self.config.backend, kind, body)
                 except ClientMessageError as error:
                     conversation.closed = True
                     await self._close(connection, where, error.code, error.reason)

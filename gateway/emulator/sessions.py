@@ -14,6 +14,7 @@ from typing import Any
 
 from gateway.emulator.config import EmulatorConfig
 from gateway.emulator.conversation import Memory
+from gateway.emulator.dialect import check_model, check_setup_version
 from gateway.emulator.recorder import Recorder, SessionRecord
 from gateway.emulator.scenario import Scenario
 from gateway.emulator.schema import ClientMessageError
@@ -63,7 +64,8 @@ class SessionRegistry:
         """The session a valid setup opens or resumes, with the memory to start from.
 
         Raises ClientMessageError with production's close code: a bad key or missing model 1007,
-        an unknown model 1008, a non-AUDIO modality 1007, an unknown or expired handle 1008, a
+        an unknown model 1008 (or one of the other backend), a field the API version lacks 1007
+        (gateway.emulator.dialect), a non-AUDIO modality 1007, an unknown or expired handle 1008, a
         resume while the session's old socket is still open 1011; scripted rejections as given.
         """
         allowed = self.config.api_keys
@@ -76,14 +78,9 @@ class SessionRegistry:
         model = setup.get("model")
         if not isinstance(model, str) or not model:
             raise ClientMessageError(1007, "Request contains an invalid argument. Missing model.")
-        known = self.config.models
-        well_formed = model.startswith(("models/", "publishers/", "projects/"))
-        if not well_formed or (known is not None and model not in known):
-            raise ClientMessageError(
-                1008,
-                f"{model} is not found for API version {api_version}, or is not supported for "
-                "bidiGenerateContent.",
-            )
+        backend = self.config.backend
+        check_model(backend, model, api_version, self.config.models)
+        check_setup_version(backend, setup, api_version)
         modalities = setup.get("generationConfig", {}).get("responseModalities", ["AUDIO"])
         if modalities != ["AUDIO"]:
             raise ClientMessageError(

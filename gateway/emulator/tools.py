@@ -23,9 +23,12 @@ class PendingTool:
     """The caller utterance that triggered the call (None for text), spoken after the result."""
     echo_rate_hz: int = 16_000
     issued: bool = False
+    send_id: bool = True
+    """False: the call goes out without an `id` (Vertex mode), and is answered by name."""
 
     def message(self) -> dict[str, Any]:
-        call = {"id": self.call_id, "name": self.rule.name, "args": dict(self.rule.args)}
+        call: dict[str, Any] = {"id": self.call_id} if self.send_id else {}
+        call.update(name=self.rule.name, args=dict(self.rule.args))
         return {"toolCall": {"functionCalls": [call]}}
 
 
@@ -36,12 +39,16 @@ class Resolution(Enum):
 
 
 class ToolCalls:
-    """At most one call pending; ids are `function-call-<session>-<connection>-<n>`."""
+    """At most one call pending; ids are `function-call-<session>-<connection>-<n>`.
 
-    def __init__(self, id_prefix: str) -> None:
+    With `send_ids` off the calls go out without an id; a response without an id is then matched
+    by the function's name (strictest reading: it must name the pending call's function)."""
+
+    def __init__(self, id_prefix: str, *, send_ids: bool = True) -> None:
         self._prefix = id_prefix
         self._count = 0
         self._cancelled: set[str] = set()
+        self._send_ids = send_ids
         self.pending: PendingTool | None = None
 
     def start(
@@ -53,7 +60,9 @@ class ToolCalls:
     ) -> None:
         self._count += 1
         call_id = f"{self._prefix}-{self._count}"
-        self.pending = PendingTool(call_id, rule, issue_at_s, echo, echo_rate_hz)
+        self.pending = PendingTool(
+            call_id, rule, issue_at_s, echo, echo_rate_hz, send_id=self._send_ids
+        )
 
     def due(self, now_s: float) -> PendingTool | None:
         """The call to issue now, if its time has come (marked issued)."""
@@ -75,21 +84,35 @@ class ToolCalls:
         self.pending = None
         return pending
 
+    @property
+    def sends_ids(self) -> bool:
+        return self._send_ids
+
     def cancel_on_barge_in(self) -> str | None:
-        """Cancel an issued call whose rule asks for it; returns its id."""
+        """Cancel an issued call whose rule asks for it; returns its id (kept even when the call
+        went out without it)."""
         pending = self.pending
         if pending is None or not pending.issued or not pending.rule.cancel_on_barge_in:
             return None
         self.pending = None
-        self._cancelled.add(pending.call_id)
+        self._cancelled.add(pending.call_id if pending.send_id else f"name:{pending.rule.name}")
         return pending.call_id
 
-    def resolve(self, call_id: str) -> tuple[Resolution, PendingTool | None]:
-        """Match a response id: the pending call (now resolved), a cancelled one, or unknown."""
+    def resolve(
+        self, call_id: str | None, name: object = None
+    ) -> tuple[Resolution, PendingTool | None]:
+        """Match a response (its id, or without one its name when calls go out without ids):
+        the pending call (now resolved), a cancelled one, or unknown."""
         pending = self.pending
-        if pending is not None and pending.issued and call_id == pending.call_id:
+        if self._send_ids or call_id is not None:
+            key = call_id
+            matches = pending is not None and pending.send_id and call_id == pending.call_id
+        else:
+            key = f"name:{name}"
+            matches = pending is not None and name == pending.rule.name
+        if pending is not None and pending.issued and matches:
             self.pending = None
             return Resolution.MATCHED, pending
-        if call_id in self._cancelled:
+        if key in self._cancelled:
             return Resolution.CANCELLED, None
         return Resolution.UNKNOWN, None

@@ -18,6 +18,8 @@ Sources, per rule (tags as in protocols.md):
   voice" page lists 30 for the Live API [doc]); the 8 classic voices on half-cascade models
   (third-party client libraries only; that Vertex page may mean all 30 for every model
   [unverified]); any name on a model we do not know.
+- model names of the other backend (a Developer API id on Vertex, or the reverse):
+  gateway.live.models, protocols.md A.11 [code].
 - language: native-audio models switch language by themselves; `speechConfig.languageCode` is
   documented for half-cascade models only (Vertex page [doc]). No source says the code is refused,
   so it is still sent; `language_code_honoured` records what to expect.
@@ -28,6 +30,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from gateway.live.models import wrong_backend
 
 if TYPE_CHECKING:
     from gateway.live.setup import LiveConfig
@@ -176,6 +180,9 @@ def _unknown_voice(caps: ModelCapabilities, voice: str) -> str:
 
 def check_live_config(config: LiveConfig) -> None:
     """Raise LiveOptionError for the first option of `config` its model does not accept."""
+    refusal = wrong_backend(config.model)
+    if refusal is not None:
+        raise LiveOptionError("model", refusal)
     caps = capabilities(config.model)
     _check_voice_and_language(config, caps)
     _check_thinking(config, caps)

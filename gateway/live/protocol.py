@@ -309,9 +309,12 @@ class Scheduling(StrEnum):
 
 @dataclass(frozen=True)
 class ToolResult:
-    """The answer to one function call. `response` is a JSON object (`output` or `error` key)."""
+    """The answer to one function call. `response` is a JSON object (`output` or `error` key).
 
-    call_id: str
+    `call_id` is the call's id as the server sent it; None for a call that came without one
+    (Vertex may send those, A.11): the response then carries no `id` either."""
+
+    call_id: str | None
     name: str
     response: Mapping[str, Any]
     scheduling: Scheduling | None = None
@@ -354,20 +357,22 @@ def encode_activity_end() -> str:
     return _dump({"realtimeInput": {"activityEnd": {}}})
 
 
-def encode_tool_response(results: Iterable[ToolResult]) -> str:
-    """Answers to tool calls; each `call_id` echoes its call's id (the Developer API needs it)."""
+def encode_tool_response(results: Iterable[ToolResult], *, vertex: bool = False) -> str:
+    """Answers to tool calls; each echoes its call's id, when the call had one.
+
+    `vertex`: Vertex AI's dialect, which has no `scheduling` nor `willContinue` in a function
+    response and closes the session (1007) on either (protocols.md A.11): both are left out.
+    """
     responses: list[dict[str, Any]] = []
     for result in results:
-        if not result.call_id:
-            raise ValueError("a tool response needs the call id")
-        entry: dict[str, Any] = {
-            "id": result.call_id,
-            "name": result.name,
-            "response": dict(result.response),
-        }
-        if result.scheduling is not None:
+        entry: dict[str, Any] = {}
+        if result.call_id:
+            entry["id"] = result.call_id
+        entry["name"] = result.name
+        entry["response"] = dict(result.response)
+        if result.scheduling is not None and not vertex:
             entry["scheduling"] = result.scheduling.value
-        if result.will_continue is not None:
+        if result.will_continue is not None and not vertex:
             entry["willContinue"] = result.will_continue
         responses.append(entry)
     if not responses:

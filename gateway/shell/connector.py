@@ -11,8 +11,11 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from gateway.live.closes import close_info
 from gateway.live.endpoints import LiveEndpoint, custom_endpoint
 from gateway.live.setup import LiveConfig
+from gateway.live.versions import alpha_features, api_version_for
+from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.live_client import (
     ClientOptions,
@@ -26,6 +29,7 @@ from gateway.shell.live_client import (
 __all__ = ["LiveConnector"]
 
 EndpointFactory = Callable[[], Awaitable[LiveEndpoint]]
+_log = get_logger(component="live")
 
 
 class LiveConnector:
@@ -42,6 +46,10 @@ class LiveConnector:
         self.failed = 0
         """Opens that failed (LiveConnectError)."""
         self._sessions: weakref.WeakSet[LiveSession] = weakref.WeakSet()
+        self._settings: Settings | None = None
+        """Set by from_settings: the endpoint then follows each session's config (API version)
+        and fetches a Vertex token per session."""
+        self._versions_logged: set[tuple[str, str]] = set()
 
     @property
     def open_sessions(self) -> int:
@@ -55,15 +63,57 @@ class LiveConnector:
         if live_url is not None:
             fixed = custom_endpoint(live_url, api_key=None)
             return cls(_constant(fixed), settings.live, options)
-        if settings.vertex and not settings.live_url:
+        factory: EndpointFactory
+        if settings.vertex and settings.vertex_access_token is None:
 
             async def vertex() -> LiveEndpoint:
                 # Fetched per session: ADC tokens expire hourly and the pre-warm hides the cost.
-                token = await vertex_access_token()
+                try:
+                    token = await vertex_access_token()
+                except Exception as exc:  # no credentials, metadata server down, ...
+                    _log.error("live.vertex_token_failed", error=type(exc).__name__)
+                    close = close_info(1008, "no Vertex access token", go_away_seen=False)
+                    raise LiveConnectError(f"no Vertex access token: {exc}", close) from None
                 return endpoint_from_settings(settings, access_token=token)
 
-            return cls(vertex, settings.live, options)
-        return cls(_constant(endpoint_from_settings(settings)), settings.live, options)
+            factory = vertex
+        else:  # the Developer API, GATEWAY_LIVE_URL, or Vertex with GOOGLE_OAUTH_ACCESS_TOKEN
+            factory = _constant(endpoint_from_settings(settings))
+        connector = cls(factory, settings.live, options)
+        connector._settings = settings
+        connector._version_for(settings.live)  # says so now when the agent needs v1alpha
+        return connector
+
+    def _version_for(self, config: LiveConfig) -> str | None:
+        """The API version of `config`'s sessions when it differs from the settings' (v1alpha
+        for affective dialog or proactive audio on the Developer API), else None."""
+        settings = self._settings
+        if settings is None:
+            return None
+        version = api_version_for(
+            config,
+            settings.live_api_version,
+            explicit=settings.live_api_version_explicit,
+            vertex=settings.vertex,
+        )
+        if version == settings.live_api_version:
+            return None
+        key = (config.model, version)
+        if key not in self._versions_logged:
+            self._versions_logged.add(key)
+            _log.info(
+                "live.api_version_selected",
+                api_version=version,
+                model=config.model,
+                because=" and ".join(alpha_features(config)),
+            )
+        return version
+
+    async def _endpoint_for(self, config: LiveConfig) -> LiveEndpoint:
+        version = self._version_for(config)
+        if version is None or self._settings is None:
+            return await self._endpoint()
+        return endpoint_from_settings(self._settings, api_version=version)  # never Vertex
 
     async def open(
         self,
@@ -82,7 +132,7 @@ class LiveConnector:
             instructions = f"{config.instructions}\n\n{context}" if config.instructions else context
             config = replace(config, instructions=instructions)
         try:
-            endpoint = await self._endpoint()
+            endpoint = await self._endpoint_for(config)
             session = await connect(
                 endpoint, config, resume_handle=resume_handle, options=self.options
             )

@@ -32,6 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from gateway import __version__
 from gateway.live.closes import CloseInfo, close_info, handshake_refusal
 from gateway.live.endpoints import (
+    Backend,
     LiveEndpoint,
     custom_endpoint,
     developer_endpoint,
@@ -144,8 +145,12 @@ class LiveSession:
         setup: SetupComplete,
         pending: list[LiveEvent],
         options: ClientOptions,
+        *,
+        vertex: bool = False,
     ) -> None:
         self._ws = ws
+        self.vertex = vertex
+        """Vertex dialect: tool responses carry no `scheduling`/`willContinue` (A.11)."""
         self.setup = setup
         self._pending = pending
         self._options = options
@@ -224,7 +229,7 @@ class LiveSession:
         await self._send(encode_activity_end())
 
     async def send_tool_response(self, results: Iterable[ToolResult]) -> None:
-        await self._send(encode_tool_response(results))
+        await self._send(encode_tool_response(results, vertex=self.vertex))
 
     async def send_client_content(
         self, turns: Sequence[tuple[str, str]], *, turn_complete: bool
@@ -292,7 +297,7 @@ async def connect(
             await ws.close()
         raise
     log.info("live.setup_complete", session_id=setup.session_id)
-    return LiveSession(ws, setup, pending, options)
+    return LiveSession(ws, setup, pending, options, vertex=endpoint.backend is Backend.VERTEX)
 
 
 async def _handshake(
@@ -319,18 +324,26 @@ async def _handshake(
         raise LiveConnectError(f"setup refused: {info.code} {info.reason}", info) from None
 
 
-def endpoint_from_settings(settings: Settings, *, access_token: str | None = None) -> LiveEndpoint:
-    """The endpoint the settings select: GATEWAY_LIVE_URL, else Vertex, else the Developer API."""
-    if settings.live_url:
-        return custom_endpoint(settings.live_url, api_key=settings.gemini_api_key)
+def endpoint_from_settings(
+    settings: Settings, *, access_token: str | None = None, api_version: str | None = None
+) -> LiveEndpoint:
+    """The endpoint the settings select: Vertex (at GATEWAY_LIVE_URL when set), else
+    GATEWAY_LIVE_URL, else the Developer API. `api_version` overrides the settings' (a session
+    whose options need v1alpha, gateway.live.versions)."""
+    version = api_version or settings.live_api_version
     if settings.vertex:
-        if access_token is None:
+        token = access_token or settings.vertex_access_token
+        if token is None:
             raise ValueError("Vertex AI needs an access token (see vertex_access_token)")
         return vertex_endpoint(
-            access_token, location=settings.vertex_location, api_version=settings.live_api_version
+            token, location=settings.vertex_location, api_version=version, url=settings.live_url
+        )
+    if settings.live_url:
+        return custom_endpoint(
+            settings.live_url, api_key=settings.gemini_api_key, api_version=version
         )
     if settings.gemini_api_key:
-        return developer_endpoint(settings.gemini_api_key, api_version=settings.live_api_version)
+        return developer_endpoint(settings.gemini_api_key, api_version=version)
     raise ValueError("no Live endpoint configured (the embedded emulator serves this case)")
 
 

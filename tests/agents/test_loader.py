@@ -292,3 +292,30 @@ def test_the_documented_example_loads(tmp_path: Path) -> None:
     sales = agents.profiles["sales"]
     assert sales.live.instructions is not None
     assert sales.live.instructions.startswith("You are the sales agent")
+
+
+def test_a_profile_with_the_other_backends_model_is_refused_naming_both(tmp_path: Path) -> None:
+    vertex = {"GOOGLE_GENAI_USE_VERTEXAI": "true", "GOOGLE_CLOUD_PROJECT": "p1"}
+    message = _refusal(tmp_path, f'[profiles.p]\nmodel = "{NATIVE}"\n', **vertex)
+    assert message.startswith(f'agents.toml: profile "p": model: model {NATIVE} is a Gemini ')
+    assert "Vertex AI" in message
+    assert "gemini-live-2.5-flash-native-audio" in message
+    # Unset, a profile's model is the backend's default.
+    agents = _load(tmp_path, 'default = "p"\n[profiles.p]\n', **vertex)
+    profile = agents.select("+15550001111")
+    assert profile is not None
+    assert profile.live.model == (
+        "projects/p1/locations/us-central1/publishers/google/models/"
+        "gemini-live-2.5-flash-native-audio"
+    )
+
+
+def test_a_profile_with_affective_dialog_refuses_an_explicit_v1beta(tmp_path: Path) -> None:
+    text = "[profiles.p]\naffective_dialog = true\n"
+    message = _refusal(tmp_path, text, GATEWAY_LIVE_API_VERSION="v1beta")
+    assert message == (
+        'agents.toml: profile "p": affective_dialog: affective dialog needs API version v1alpha '
+        "on the Developer API, but GATEWAY_LIVE_API_VERSION is v1beta; unset it (the gateway "
+        "then picks v1alpha) or set it to v1alpha"
+    )
+    _load(tmp_path, text)  # unset: the gateway picks v1alpha for this profile's sessions

@@ -468,8 +468,12 @@ def test_tool_calls_are_answered_at_once_with_an_error() -> None:
         Note("tool.not_configured", {"name": "lookup_order"}, "warning"),
         Note("tool.not_configured", {"name": "transfer"}, "warning"),
     ]  # fmt: skip
-    # A call without an id cannot be answered; it is still noted.
-    assert _kinds(bridge.handle(ToolCall((FunctionCall(None, "x"),)), 1010)) == ["Note"]
+    # A call without an id (Vertex may send those) is answered too, without an id.
+    assert bridge.handle(ToolCall((FunctionCall(None, "x"),)), 1010) == [
+        SendToolResponse((ToolResult(None, "x", {"error": "no tool named x is configured"}),)),
+        Note("tool.without_id", {"name": "x", "key": "local-1"}),
+        Note("tool.not_configured", {"name": "x"}, "warning"),
+    ]
     assert bridge.summary()["tool_calls"] == 3
     assert bridge.handle(ToolCallCancellation(("c1",)), 1020) == [
         Note("tool.cancelled", {"call_ids": ["c1"]})

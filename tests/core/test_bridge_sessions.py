@@ -276,6 +276,49 @@ def test_no_handover_while_a_tool_runs() -> None:
     assert _state(bridge) is CallState.RECONNECTING
 
 
+def test_a_call_without_an_id_runs_under_a_local_key_and_is_answered_without_an_id() -> None:
+    """Vertex may send calls without an id (protocols.md A.11): each is run under a local key,
+    and its response carries no id; one with an id next to it keeps its own."""
+    bridge = _live(_options(tool_names=frozenset({"lookup"})))
+    first, second = FunctionCall(None, "lookup", {"order": 7}), FunctionCall("c9", "lookup")
+    assert bridge.handle(ToolCall((first, second)), 900) == [
+        Note("tool.without_id", {"name": "lookup", "key": "local-1"}),
+        RunTool(FunctionCall("local-1", "lookup", {"order": 7})),
+        RunTool(second),
+    ]
+    finished = ToolFinished("local-1", "lookup", {"output": "shipped"}, duration_ms=600)
+    assert bridge.handle(finished, 1_500) == [
+        SendToolResponse((ToolResult(None, "lookup", {"output": "shipped"}),)),
+    ]
+    done = ToolFinished("c9", "lookup", {"output": "ok"}, scheduling=Scheduling.SILENT)
+    assert bridge.handle(done, 1_600) == [
+        SendToolResponse((ToolResult("c9", "lookup", {"output": "ok"}, Scheduling.SILENT),)),
+    ]
+    assert bridge.summary()["tool_calls"] == 2
+
+
+def test_a_cancellation_naming_no_id_cancels_the_calls_that_had_none() -> None:
+    """A cancellation names ids; one naming none can only mean the calls without an id. One
+    naming ids never touches those."""
+    bridge = _live(_options(tool_names=frozenset({"lookup"})))
+    calls = (FunctionCall(None, "lookup"), FunctionCall("c2", "lookup"))
+    bridge.handle(ToolCall(calls), 900)
+    bridge.handle(ToolCall((FunctionCall(None, "lookup"),)), 950)
+    assert bridge.handle(ToolCallCancellation(("c2",)), 1_000) == [
+        CancelTool("c2"),
+        Note("tool.cancelled", {"call_ids": ["c2"]}),
+    ]
+    assert bridge.handle(ToolCallCancellation(()), 1_100) == [
+        CancelTool("local-1"),
+        CancelTool("local-2"),
+        Note("tool.cancelled", {"call_ids": []}),
+    ]
+    late = ToolFinished("local-1", "lookup", {"output": "late"})
+    assert bridge.handle(late, 1_200) == [
+        Note("tool.late_result_dropped", {"name": "lookup", "call_id": "local-1"})
+    ]
+
+
 def test_a_cancelled_tool_no_longer_holds_the_handover_back() -> None:
     bridge = _live(_options(tool_names=frozenset({"lookup"})))
     caller = Caller(bridge)

@@ -145,6 +145,13 @@ def test_dockerfile_is_slim_with_a_health_check_on_the_served_port() -> None:
     assert {".git", ".venv", ".env"} <= set(ignored)
 
 
+def test_the_image_installs_the_vertex_extra() -> None:
+    """Without google-auth a Vertex configuration stops start-up (issue 22, item 13)."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    installs = re.findall(r"pip install [^\n]*", dockerfile)
+    assert installs == ['pip install --no-compile ".[vertex]"']
+
+
 def test_service_ingress_hpa_and_pdb_select_the_deployment() -> None:
     labels = DEPLOYMENT["spec"]["template"]["metadata"]["labels"]
     assert DEPLOYMENT["spec"]["selector"]["matchLabels"].items() <= labels.items()

@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 
 from gateway.cli import _build_parser
 from gateway.emulator.cli import config_from_args, run_emulator
-from gateway.emulator.config import EmulatorConfig, ReplyMode
+from gateway.emulator.config import Backend, EmulatorConfig, ReplyMode
 from gateway.live.protocol import encode_setup
 from gateway.live.setup import LiveConfig
 
@@ -56,6 +56,14 @@ def test_options_map_to_the_config() -> None:
         keep_audio=False,
         keep_messages=False,
     )
+
+
+def test_backend_options() -> None:
+    args = _build_parser().parse_args(["emulator", "--backend", "vertex", "--vertex-call-ids"])
+    config = config_from_args(args)
+    assert (config.backend, config.vertex_call_ids) == (Backend.VERTEX, True)
+    default = config_from_args(_build_parser().parse_args(["emulator"]))
+    assert (default.backend, default.vertex_call_ids) == (Backend.DEVELOPER, False)
 
 
 def test_bad_configuration_exits_2(tmp_path: Path) -> None:

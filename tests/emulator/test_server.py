@@ -51,7 +51,6 @@ def host(emulator: LiveEmulator) -> str:
         "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent",
         "//ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained",
         "/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent?key=abc",
-        "/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent",
         "/live",
         "/",
     ],

@@ -326,10 +326,25 @@ def test_encode_tool_response() -> None:
         '{"id":"fc-2","name":"notify","response":{"error":"down"},'
         '"scheduling":"WHEN_IDLE","willContinue":false}]}}'
     )
-    with pytest.raises(ValueError, match="call id"):
-        encode_tool_response([ToolResult("", "x", {})])
+    # A call that came without an id (Vertex) is answered without one.
+    assert encode_tool_response([ToolResult(None, "x", {"output": 1})]) == (
+        '{"toolResponse":{"functionResponses":[{"name":"x","response":{"output":1}}]}}'
+    )
     with pytest.raises(ValueError, match="at least one"):
         encode_tool_response([])
+
+
+def test_encode_tool_response_for_vertex_drops_scheduling_and_will_continue() -> None:
+    """Vertex closes 1007 on either field (protocols.md A.11); everything else is kept."""
+    results = [
+        ToolResult("fc-2", "notify", {"error": "down"}, Scheduling.WHEN_IDLE, False),
+        ToolResult(None, "lookup", {"output": "ok"}, Scheduling.INTERRUPT, True),
+    ]
+    assert encode_tool_response(results, vertex=True) == (
+        '{"toolResponse":{"functionResponses":['
+        '{"id":"fc-2","name":"notify","response":{"error":"down"}},'
+        '{"name":"lookup","response":{"output":"ok"}}]}}'
+    )
 
 
 def test_encode_client_content() -> None:
