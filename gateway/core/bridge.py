@@ -134,7 +134,10 @@ class CallBridge(ModelSide):
         return out
 
     def _on_carrier_ended(self, event: CallStopped | CarrierClosed, now_ms: float) -> list[Command]:
-        reason = event.reason if isinstance(event, CallStopped) else "carrier closed"
+        if isinstance(event, CallStopped):
+            reason = event.reason
+        else:
+            reason = f"gateway closed: {event.refused}" if event.refused else "carrier closed"
         if self._state is CallState.HANDING_OFF and self._action is not None:
             reason = f"handed off ({self.stats.call_action})"
         out: list[Command] = []

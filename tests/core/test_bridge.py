@@ -587,6 +587,16 @@ def test_carrier_close_while_connecting_cancels_the_connect() -> None:
     ]
 
 
+def test_a_socket_the_gateway_closed_says_so_and_why() -> None:
+    bridge = _started()
+    refused = CarrierClosed(1009, "carrier message too big")
+    assert bridge.handle(refused, 200) == [
+        CloseLive("gateway closed: carrier message too big"),
+        EndCall("gateway closed: carrier message too big"),
+    ]
+    assert bridge.summary()["end_reason"] == "gateway closed: carrier message too big"
+
+
 def test_carrier_close_before_start_or_after_the_model_closed_just_ends() -> None:
     bridge = CallBridge()
     assert bridge.handle(CarrierClosed(), 10) == [EndCall("carrier closed")]

@@ -1,0 +1,135 @@
+"""A carrier stream that misbehaves, end to end: the real gateway (uvicorn on loopback), the Live
+emulator, and a raw WebSocket client playing Twilio where the simulator would be too polite.
+
+Each test says what the carrier sent and checks what the model received and how the call ended:
+a message over the size limit, a wrong sequence number, floods of marks and DTMF, absurd ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from gateway.audio.g711 import ulaw_encode
+from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
+from gateway.carriers.twilio_signature import compute_signature
+from gateway.emulator import LiveEmulator
+from gateway.shell.runtime import CallRecord
+from gateway.sim.script import new_call_sid
+from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, Gateway, running_gateway, wait_for
+
+STREAM_SID = "MZ" + "a" * 32
+
+
+class RawTwilio:
+    """One media stream as Twilio would open it, with every message under the test's control."""
+
+    def __init__(self, ws: ClientConnection, call_sid: str) -> None:
+        self.ws = ws
+        self.call_sid = call_sid
+        self.sequence = 1  # `start` was 1
+        self.said: list[bytes] = []  # the μ-law frames sent, in order
+
+    async def send(self, event: str, sequence: int | None = None, **body: Any) -> None:
+        """Send one numbered message (`sequence`: that number, else the next one)."""
+        if sequence is None:
+            self.sequence += 1
+            sequence = self.sequence
+        message = {"event": event, "sequenceNumber": str(sequence), "streamSid": STREAM_SID}
+        await self.ws.send(json.dumps({**message, **body}))
+
+    async def media(self, frame: bytes, sequence: int | None = None) -> None:
+        self.said.append(frame)
+        payload = base64.b64encode(frame).decode()
+        await self.send("media", sequence, media={"track": "inbound", "payload": payload})
+
+    async def stop(self) -> None:
+        await self.send("stop", stop={"accountSid": ACCOUNT_SID, "callSid": self.call_sid})
+
+    async def until_closed(self, timeout_s: float = 10.0) -> int | None:
+        """Read what the gateway sends until it closes the socket; the close code."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                async for _ in self.ws:
+                    pass
+        except ConnectionClosed:
+            pass
+        return self.ws.close_code
+
+
+def speech_frames(count: int) -> list[bytes]:
+    """`count` 20 ms μ-law frames of a tone, each one different (so any loss shows)."""
+    t = np.arange(count * 160) / 8000
+    pcm = (8000 * np.sin(2 * np.pi * 440 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(
+        np.int16
+    )
+    return [ulaw_encode(pcm[i * 160 : (i + 1) * 160].tobytes()) for i in range(count)]
+
+
+async def _webhook(base_url: str, call_sid: str) -> tuple[str, str]:
+    url = f"{base_url}/twilio/voice"
+    form = {"CallSid": call_sid, "AccountSid": ACCOUNT_SID, "From": "+15550001", "To": "+15550002"}
+    headers = {"X-Twilio-Signature": compute_signature(url, form, AUTH_TOKEN)}
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(url, data=form, headers=headers)
+    assert answer.status_code == 200
+    stream_url = re.search(r'<Stream url="([^"]+)"', answer.text)
+    token = re.search(r'<Parameter name="stream_token" value="([^"]+)"', answer.text)
+    assert stream_url is not None
+    assert token is not None
+    return stream_url.group(1), token.group(1)
+
+
+@asynccontextmanager
+async def raw_call(gateway: Gateway, call_sid: str | None = None) -> AsyncIterator[RawTwilio]:
+    """A signed webhook, then the media stream with `connected` and a valid `start` sent."""
+    call_sid = call_sid or new_call_sid()
+    stream_url, token = await _webhook(gateway.base_url, call_sid)
+    headers = {"X-Twilio-Signature": compute_signature(stream_url, None, AUTH_TOKEN)}
+    start = {
+        "streamSid": STREAM_SID,
+        "accountSid": ACCOUNT_SID,
+        "callSid": call_sid,
+        "tracks": ["inbound"],
+        "customParameters": {"stream_token": token},
+        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+    }
+    async with connect(
+        stream_url, additional_headers=headers, open_timeout=5, max_size=None
+    ) as ws:
+        await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        message = {"event": "start", "sequenceNumber": "1", "streamSid": STREAM_SID}
+        await ws.send(json.dumps({**message, "start": start}))
+        yield RawTwilio(ws, call_sid)
+
+
+async def _ended(gateway: Gateway) -> CallRecord:
+    await wait_for(lambda: len(gateway.calls) == 1, 15)
+    await wait_for(lambda: gateway.runtime.active_calls == 0, 15)
+    return gateway.calls[0]
+
+
+# --------------------------------------------------------------------------- oversized message
+
+
+async def test_a_message_over_the_limit_ends_the_call_saying_the_gateway_closed_it() -> None:
+    async with LiveEmulator() as emulator, running_gateway(emulator) as gateway:
+        async with raw_call(gateway) as call:
+            for frame in speech_frames(10):
+                await call.media(frame)
+            padding = "x" * (MAX_CARRIER_MESSAGE_BYTES + 1)
+            await call.send("media", media={"track": "inbound", "payload": padding})
+            code = await call.until_closed()
+        record = await _ended(gateway)
+    assert code == 1009
+    assert record.summary["end_reason"] == "gateway closed: carrier message too big"
