@@ -104,9 +104,7 @@ async def raw_call(gateway: Gateway, call_sid: str | None = None) -> AsyncIterat
         "customParameters": {"stream_token": token},
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
     }
-    async with connect(
-        stream_url, additional_headers=headers, open_timeout=5, max_size=None
-    ) as ws:
+    async with connect(stream_url, additional_headers=headers, open_timeout=5, max_size=None) as ws:
         await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         message = {"event": "start", "sequenceNumber": "1", "streamSid": STREAM_SID}
         await ws.send(json.dumps({**message, "start": start}))
