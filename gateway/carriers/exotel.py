@@ -41,6 +41,7 @@ from gateway.carriers.messages import (
     integer,
     json_object,
     malformed,
+    stale_drop,
 )
 from gateway.carriers.reorder import Gap, Released, Reorder
 from gateway.core.events import (
@@ -141,10 +142,9 @@ class ExotelTranslator(EventCounts):
                 out += self._handle(event, result.item)
             elif isinstance(result, Gap):
                 out.append(MessagesMissed(result.expected, result.received))
-            else:
-                out.append(
-                    MessageIgnored("stale sequence", f"{sequence} after {result.expected - 1}")
-                )
+            else:  # a number after its place: only audio and a repeated digit are dropped
+                dropped = stale_drop(event, result)
+                out += [dropped] if dropped is not None else self._handle(event, decoded)
         return out
 
     def _handle(self, event: str, message: dict[str, Any]) -> list[CarrierEvent]:

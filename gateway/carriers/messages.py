@@ -13,6 +13,7 @@ import json
 from typing import Any, Final
 
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
+from gateway.carriers.reorder import Stale
 from gateway.core.events import CallerAudio, CarrierEvent, MessageIgnored, MessagesMissed
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "json_object",
     "malformed",
     "oversized",
+    "stale_drop",
 ]
 
 DTMF_DIGITS: Final = frozenset("0123456789*#ABCD")
@@ -56,6 +58,16 @@ def clip(text: str) -> str:
     cut = text[:_DETAIL_CHARS]
     safe = cut if cut.isprintable() else "".join(c if c.isprintable() else "?" for c in cut)
     return safe + "…" if len(text) > _DETAIL_CHARS else safe
+
+
+def stale_drop(event: str, stale: Stale) -> MessageIgnored | None:
+    """Why a message whose sequence number came after its place is dropped, or None when it
+    is handled all the same. Caller audio is dropped (never doubled, never out of order), and a
+    DTMF digit that repeats one already seen; a `stop`, a `start`, a mark echo or any other
+    control message is never dropped because of its number (a sequence number is evidence)."""
+    if event == "media" or (event == "dtmf" and stale.duplicate):
+        return MessageIgnored("stale sequence", f"{stale.sequence} after {stale.expected - 1}")
+    return None
 
 
 def malformed(detail: str) -> MessageIgnored:

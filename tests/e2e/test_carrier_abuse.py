@@ -20,13 +20,20 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from gateway.audio.g711 import ulaw_encode
+from gateway.audio.g711 import ulaw_decode, ulaw_encode
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
 from gateway.carriers.twilio_signature import compute_signature
 from gateway.emulator import LiveEmulator
 from gateway.shell.runtime import CallRecord
 from gateway.sim.script import new_call_sid
-from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, Gateway, running_gateway, wait_for
+from tests.e2e.harness import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    Gateway,
+    running_gateway,
+    uplink_reference,
+    wait_for,
+)
 
 STREAM_SID = "MZ" + "a" * 32
 
@@ -131,3 +138,35 @@ async def test_a_message_over_the_limit_ends_the_call_saying_the_gateway_closed_
         record = await _ended(gateway)
     assert code == 1009
     assert record.summary["end_reason"] == "gateway closed: carrier message too big"
+
+
+# ------------------------------------------------------------------------ a wrong sequence number
+
+
+async def test_one_wrong_sequence_number_does_not_silence_the_caller() -> None:
+    """Issue 22: one `sequenceNumber` off by +1,000 made the next messages "stale" (2 of 250
+    frames reached Live, marks and stop dropped). Now every frame reaches Live, in order, the
+    stop ends the call, and nothing is counted missed."""
+    frames = speech_frames(250)
+    async with LiveEmulator() as emulator, running_gateway(emulator) as gateway:
+        async with raw_call(gateway) as call:
+            for index, frame in enumerate(frames):
+                if index == 10:
+                    await call.media(frame, sequence=call.sequence + 1 + 1000)
+                    call.sequence += 1  # the carrier's own count goes on as if it were right
+                else:
+                    await call.media(frame)
+            await call.send("mark", mark={"name": "not-ours"})
+            await call.stop()
+            await call.until_closed()
+        record = await _ended(gateway)
+        session = emulator.recorder.sessions[0]
+        await wait_for(lambda: len(session.closes) >= 1)
+    said = np.frombuffer(ulaw_decode(b"".join(call.said)), dtype="<i2").astype(np.int16)
+    reference = uplink_reference(said)
+    received = session.audio()
+    assert len(received) == len(reference)  # every frame, once
+    assert np.array_equal(received, reference[: len(received)])
+    assert record.summary["end_reason"] == "carrier stop"
+    assert record.summary["messages_missed"] == 0
+    assert record.summary["marks_unknown"] == 1  # the mark was not dropped either
