@@ -34,7 +34,8 @@ What a caller does with a `Stale` item is its choice: the translators drop calle
 repeated DTMF digit), but never a `stop`, a `start` or a mark echo because of its number.
 
 At most `max_held` items are held whatever they are (only numbers within `max_held` of the
-oldest hole are held), and the numbers remembered for duplicates are bounded by `memory`. Pure and synchronous: no clock.
+oldest hole are held), and the numbers remembered for duplicates are bounded by `memory`.
+Pure and synchronous: no clock, no I/O.
 """
 
 from __future__ import annotations
