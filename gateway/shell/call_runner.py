@@ -35,7 +35,7 @@ import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES, CarrierTranslator
-from gateway.carriers.messages import clip
+from gateway.carriers.messages import bounded_id, clip
 from gateway.core.bridge import CallBridge, IllegalTransition
 from gateway.core.events import (
     BridgeEvent,
@@ -157,7 +157,8 @@ class CallRunner:
             started, rest = opening
             verdict = self._authorize(started)
             if isinstance(verdict, str):
-                self._log.warning("stream.rejected", reason=verdict, call_sid=started.call_id)
+                call_sid = bounded_id(started.call_id)
+                self._log.warning("stream.rejected", reason=verdict, call_sid=call_sid)
                 await self._close_carrier(1008, "stream not authorized")
                 return None
             if verdict is not None:

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gateway.carrier_settings import PlivoSettings
+from gateway.carriers.messages import bounded_id
 from gateway.carriers.plivo import PlivoTranslator, content_format
 from gateway.carriers.plivo_rest import PlivoCallControl
 from gateway.carriers.plivo_signature import NONCE_HEADER, SIGNATURE_HEADER, validate_signature
@@ -110,10 +111,10 @@ async def status(request: Request) -> Response:
     fields = dict(checked[0])
     _log.info(
         "stream.status",
-        call_sid=fields.get("CallUUID", ""),
-        stream_sid=fields.get("StreamID", fields.get("StreamId", "")),
-        stream_event=fields.get("Event", ""),
-        stream_error=fields.get("Error", ""),
+        call_sid=bounded_id(fields.get("CallUUID", "")),
+        stream_sid=bounded_id(fields.get("StreamID", fields.get("StreamId", ""))),
+        stream_event=bounded_id(fields.get("Event", "")),
+        stream_error=bounded_id(fields.get("Error", ""), 200),
     )
     return Response(status_code=204)
 
@@ -128,7 +129,8 @@ async def action(request: Request) -> Response:
         document = action_xml(query.get("say"), query.get("to"))
     except ValueError:
         return reject(runtime, request.url.path, "bad action", 400, "bad action")
-    _log.info("call.action", call_sid=dict(checked[0]).get("CallUUID", ""), transfer="to" in query)
+    call_sid = bounded_id(dict(checked[0]).get("CallUUID", ""))
+    _log.info("call.action", call_sid=call_sid, transfer="to" in query)
     return Response(document, media_type=_XML)
 
 

@@ -11,12 +11,13 @@ import asyncio
 import base64
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -34,6 +35,7 @@ from tests.e2e.harness import (
     uplink_reference,
     wait_for,
 )
+from tests.tools.helpers import Logs, capture_logs
 
 STREAM_SID = "MZ" + "a" * 32
 
@@ -170,3 +172,94 @@ async def test_one_wrong_sequence_number_does_not_silence_the_caller() -> None:
     assert record.summary["end_reason"] == "carrier stop"
     assert record.summary["messages_missed"] == 0
     assert record.summary["marks_unknown"] == 1  # the mark was not dropped either
+
+
+# ------------------------------------------------------------------------------------- floods
+
+
+@pytest.fixture
+def logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Logs]:
+    yield from capture_logs(capsys)
+
+
+async def test_a_dtmf_flood_does_not_cost_the_caller_audio(logs: Logs) -> None:
+    """Issue 22: 5,000 presses sent 2,308 texts to Live and lost 45 % of the caller's audio.
+    Here 5,000 presses interleaved with 250 frames of speech: every frame reaches Live
+    bit-exact, the presses become a handful of texts, the rest are counted, and no digit is
+    ever logged."""
+    frames = speech_frames(250)
+    async with LiveEmulator() as emulator, running_gateway(emulator) as gateway:
+        async with raw_call(gateway) as call:
+            for frame in frames:
+                await call.media(frame)
+                for _ in range(20):
+                    await call.send("dtmf", dtmf={"track": "inbound_track", "digit": "7"})
+            await call.stop()
+            await call.until_closed()
+        record = await _ended(gateway)
+        session = emulator.recorder.sessions[0]
+        await wait_for(lambda: len(session.closes) >= 1)
+    said = np.frombuffer(ulaw_decode(b"".join(call.said)), dtype="<i2").astype(np.int16)
+    reference = uplink_reference(said)
+    received = session.audio()
+    assert len(received) == len(reference)
+    assert np.array_equal(received, reference)
+    summary = record.summary
+    texts = [t for t in session.texts if "pressed" in t]
+    assert summary["dtmf_digits"] == 5_000
+    assert len(texts) == summary["dtmf_texts"]
+    assert 1 <= len(texts) <= 12  # about two a second: the call lasts a few seconds at most
+    sent_digits = sum(t.count("7") for t in texts)
+    assert sent_digits + summary["dtmf_dropped"] == 5_000
+    assert summary["live_queue_dropped"] == 0
+    assert '"7"' not in logs.text
+    assert "pressed 7" not in logs.text
+
+
+async def test_an_unknown_mark_flood_is_counted_not_logged(logs: Logs) -> None:
+    async with LiveEmulator() as emulator, running_gateway(emulator) as gateway:
+        async with raw_call(gateway) as call:
+            for index in range(10_000):
+                await call.send("mark", mark={"name": f"forged-{index}"})
+            await call.stop()
+            await call.until_closed()
+        record = await _ended(gateway)
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"{gateway.base_url}/metrics")).text
+    assert 'gateway_carrier_input_dropped_total{what="log_lines"} 9995.0' in metrics
+    assert record.summary["marks_unknown"] == 10_000
+    assert record.summary["logs_suppressed"] == {"bridge.unknown_mark": 9_995}
+    lines = logs.events("bridge.unknown_mark")
+    assert [line["name"] for line in lines] == [f"forged-{i}" for i in range(5)]
+    assert lines[-1]["more_counted_only"] is True
+
+
+# ---------------------------------------------------------------------------------- absurd ids
+
+
+async def test_a_60_kb_call_sid_is_refused_and_never_echoed(logs: Logs) -> None:
+    huge = "CA" + "9" * 60_000
+    async with LiveEmulator() as emulator, running_gateway(emulator) as gateway:
+        url = f"{gateway.base_url}/twilio/voice"
+        form = {"CallSid": huge, "AccountSid": ACCOUNT_SID, "From": "+1555", "To": "+1666"}
+        headers = {"X-Twilio-Signature": compute_signature(url, form, AUTH_TOKEN)}
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(url, data=form, headers=headers)
+        assert answer.status_code == 400
+        # A stream whose `start` names such a call (with another call's valid token) is
+        # refused before it becomes a call; its id is logged cut short.
+        stream_url, token = await _webhook(gateway.base_url, new_call_sid())
+        signed = {"X-Twilio-Signature": compute_signature(stream_url, None, AUTH_TOKEN)}
+        async with connect(stream_url, additional_headers=signed, max_size=None) as ws:
+            start = {"streamSid": STREAM_SID, "callSid": huge, "accountSid": ACCOUNT_SID}
+            start["customParameters"] = {"stream_token": token}
+            start["mediaFormat"] = {"encoding": "audio/x-mulaw", "sampleRate": 8000}
+            await ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "start": start}))
+            code = await RawTwilio(ws, huge).until_closed()
+        assert code == 1008
+        assert gateway.calls == []
+    assert "9" * 200 not in logs.text
+    [rejected] = [line for line in logs.events("stream.rejected")]
+    assert rejected["reason"] == "call id too long"
+    assert rejected["call_sid"] == "CA" + "9" * 126 + "…[60002 chars]"
+    assert logs.events("webhook.rejected")[0]["id_chars"] == 60_002
