@@ -56,11 +56,11 @@ class DtmfGate:
     coalesce_ms: float = COALESCE_MS
     max_texts_per_s: float = MAX_TEXTS_PER_S
     max_held_digits: int = MAX_HELD_DIGITS
-    _held: list[str] = field(default_factory=list)
-    _window_end_ms: float = float("-inf")
-    _timer_at_ms: float | None = None
-    _tokens: float = -1.0  # full at the first press
-    _refilled_ms: float = 0.0
+    _held: list[str] = field(default_factory=list, init=False)
+    _window_end_ms: float = field(default=float("-inf"), init=False)
+    _timer_at_ms: float | None = field(default=None, init=False)
+    _tokens: float = field(default=-1.0, init=False)  # full at the first press
+    _refilled_ms: float = field(default=0.0, init=False)
 
     def press(self, digit: str, now_ms: float) -> DtmfOut:
         """The caller pressed `digit` (already validated by the carrier's translator)."""
