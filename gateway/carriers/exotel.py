@@ -14,6 +14,11 @@ Defensive choices for what is not documented [unverified]:
   ones `start` names, in case Exotel does not copy them into `start`;
 * a `start` without `media_format` is L16 at the URL's `sample-rate` (else 8 kHz); `audio/x-mulaw`
   (the beta extended configuration) is accepted as μ-law;
+* the older `start` form, still sent by many clients and described in Exotel's older support
+  article, names the transport instead of the codec: `"encoding": "base64"` with
+  `"bit_rate": "128kbps"` (8,000 samples/s of 16 bits). It is the same 16-bit PCM and is taken as
+  L16 at its `sample_rate`. A `bit_rate` in `kbps` is a bit rate, not a sample size, and is
+  accepted whatever its value (it is informational in both forms);
 * outbound audio goes in chunks of at least 100 ms, at least 3,200 bytes and a multiple of
   320 bytes (Exotel's chunk rules): `CarrierFormat.frame_ms` is `chunk_ms(...)`, so the bridge's
   downlink frames are exactly such chunks (200 ms at 8 kHz, 100 ms at 16 and 24 kHz);
@@ -36,6 +41,7 @@ from gateway.carriers.messages import (
     integer,
     json_object,
     malformed,
+    stale_drop,
 )
 from gateway.carriers.reorder import Gap, Released, Reorder
 from gateway.core.events import (
@@ -61,7 +67,11 @@ MIN_CHUNK_MS: Final = 100
 MIN_CHUNK_BYTES: Final = 3_200
 CHUNK_MULTIPLE_BYTES: Final = 320
 RATE_PARAMETER: Final = "sample-rate"
-_ENCODINGS: Final = {"audio/x-raw": Encoding.L16, "audio/x-mulaw": Encoding.MULAW}
+_ENCODINGS: Final = {
+    "audio/x-raw": Encoding.L16,
+    "audio/x-mulaw": Encoding.MULAW,
+    "base64": Encoding.L16,  # the older form: the payload's transport, always 16-bit PCM
+}
 
 
 @functools.cache
@@ -73,6 +83,16 @@ def chunk_ms(encoding: Encoding, rate_hz: int) -> int:
         if not remainder and size >= MIN_CHUNK_BYTES and size % CHUNK_MULTIPLE_BYTES == 0:
             return ms
     raise ValueError(f"no Exotel chunk size for {encoding} at {rate_hz} Hz")
+
+
+def _bit_rate_fits(raw: object) -> bool:
+    """Whether `bit_rate` is usable: absent, a sample size of 8 or 16 bits (`"16"`, the current
+    form), or a bit rate in kbps (`"128kbps"`, the older form: informational)."""
+    if raw is None:
+        return True
+    if isinstance(raw, str) and raw[-4:].lower() == "kbps":
+        return (integer(raw[:-4].strip()) or 0) > 0
+    return integer(raw) in (8, 16)
 
 
 class ExotelTranslator(EventCounts):
@@ -122,10 +142,9 @@ class ExotelTranslator(EventCounts):
                 out += self._handle(event, result.item)
             elif isinstance(result, Gap):
                 out.append(MessagesMissed(result.expected, result.received))
-            else:
-                out.append(
-                    MessageIgnored("stale sequence", f"{sequence} after {result.expected - 1}")
-                )
+            else:  # a number after its place: only audio and a repeated digit are dropped
+                dropped = stale_drop(event, result)
+                out += [dropped] if dropped is not None else self._handle(event, decoded)
         return out
 
     def _handle(self, event: str, message: dict[str, Any]) -> list[CarrierEvent]:
@@ -184,9 +203,11 @@ class ExotelTranslator(EventCounts):
         encoding = _ENCODINGS.get(str(fields.get("encoding", "audio/x-raw")).lower())
         default_rate = integer(self.url_parameters.get(RATE_PARAMETER)) or 8_000
         rate_hz = integer(fields.get("sample_rate", default_rate))
-        bits = integer(fields.get("bit_rate", "16"))
-        if encoding is None or rate_hz not in SUPPORTED_RATES_HZ or bits not in (8, 16):
+        if encoding is None or rate_hz not in SUPPORTED_RATES_HZ:
             detail = clip(f"{fields.get('encoding')} at {fields.get('sample_rate')} Hz")
+            return MessageIgnored("unsupported media format", detail)
+        if not _bit_rate_fits(fields.get("bit_rate")):
+            detail = clip(f"{fields.get('encoding')} with bit_rate {fields.get('bit_rate')}")
             return MessageIgnored("unsupported media format", detail)
         return CarrierFormat(encoding, rate_hz, chunk_ms(encoding, rate_hz))
 

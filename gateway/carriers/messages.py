@@ -3,7 +3,9 @@
 A translator must never raise on what a carrier (or an impostor) sends, and whatever it puts in
 a log line must be short and printable. `json_object` decodes one text message into a JSON
 object or says, in a `MessageIgnored`, why it could not; `clip` makes a string loggable;
-`integer` reads the numbers carriers send as decimal strings.
+`integer` reads the numbers carriers send as decimal strings; `bounded_id` makes an id a carrier
+chose (a CallSid, a stream id, a phone number) fit on a log line, and `MAX_ID_CHARS` is how long
+an id may be at all (a longer one is refused where it enters: webhook, stream `start`).
 """
 
 from __future__ import annotations
@@ -13,22 +15,29 @@ import json
 from typing import Any, Final
 
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
+from gateway.carriers.reorder import Stale
 from gateway.core.events import CallerAudio, CarrierEvent, MessageIgnored, MessagesMissed
 
 __all__ = [
     "DTMF_DIGITS",
+    "MAX_ID_CHARS",
     "EventCounts",
+    "bounded_id",
     "clip",
     "inbound_audio",
     "integer",
     "json_object",
     "malformed",
     "oversized",
+    "stale_drop",
 ]
 
 DTMF_DIGITS: Final = frozenset("0123456789*#ABCD")
 
 _DETAIL_CHARS: Final = 80
+MAX_ID_CHARS: Final = 128
+"""Longest id a carrier may give a call or stream. Real ones are 32-90 characters (Twilio's
+CA + 32 hex, UUIDs, Telnyx's `v3:` call control ids); a 60 KB CallSid is not an id."""
 _INTEGER_CHARS: Final = 20  # an int64 is 19 digits: anything longer is garbage
 
 
@@ -56,6 +65,25 @@ def clip(text: str) -> str:
     cut = text[:_DETAIL_CHARS]
     safe = cut if cut.isprintable() else "".join(c if c.isprintable() else "?" for c in cut)
     return safe + "…" if len(text) > _DETAIL_CHARS else safe
+
+
+def stale_drop(event: str, stale: Stale) -> MessageIgnored | None:
+    """Why a message whose sequence number came after its place is dropped, or None when it
+    is handled all the same. Caller audio is dropped (never doubled, never out of order), and a
+    DTMF digit that repeats one already seen; a `stop`, a `start`, a mark echo or any other
+    control message is never dropped because of its number (a sequence number is evidence)."""
+    if event == "media" or (event == "dtmf" and stale.duplicate):
+        return MessageIgnored("stale sequence", f"{stale.sequence} after {stale.expected - 1}")
+    return None
+
+
+def bounded_id(text: str, limit: int = MAX_ID_CHARS) -> str:
+    """A carrier-supplied id or string for a log line: printable, at most `limit` characters,
+    else cut with a marker that says how long it was (`CA12…[61440 chars]`)."""
+    safe = text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
+    if len(safe) <= limit:
+        return safe
+    return f"{safe[:limit]}…[{len(text)} chars]"
 
 
 def malformed(detail: str) -> MessageIgnored:

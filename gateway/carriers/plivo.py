@@ -33,6 +33,7 @@ from gateway.carriers.messages import (
     integer,
     json_object,
     malformed,
+    stale_drop,
 )
 from gateway.carriers.plivo_xml import HEADER_TOKEN, token_from_header
 from gateway.carriers.reorder import Gap, Released, Reorder
@@ -118,11 +119,9 @@ class PlivoTranslator:
                 events += self._handle(result.item)
             elif isinstance(result, Gap):
                 events.append(MessagesMissed(result.expected, result.received))
-            elif decoded.get("event") == "start":  # never drop the start
-                events += self._handle(decoded)
-            else:
-                detail = f"{result.sequence} after {result.expected - 1}"
-                events.append(MessageIgnored("stale sequence", detail))
+            else:  # a number after its place: only audio and a repeated digit are dropped
+                dropped = stale_drop(str(decoded["event"]), result)
+                events += [dropped] if dropped is not None else self._handle(decoded)
         return events
 
     def _handle(self, message: dict[str, Any]) -> list[CarrierEvent]:

@@ -34,6 +34,7 @@ from gateway.carriers.messages import (
     integer,
     json_object,
     malformed,
+    stale_drop,
 )
 from gateway.carriers.reorder import Gap, Released, Reorder
 from gateway.core.events import (
@@ -131,11 +132,9 @@ class TelnyxTranslator:
                 events += self._handle(item, str(item.get("event")))
             elif isinstance(result, Gap):
                 events.append(MessagesMissed(result.expected, result.received))
-            elif event == "start":  # a start is never dropped: without it there is no call
-                events += self._start(decoded)
-            else:
-                detail = f"{result.sequence} after {result.expected - 1}"
-                events.append(MessageIgnored("stale sequence", detail))
+            else:  # a number after its place: only audio and a repeated digit are dropped
+                dropped = stale_drop(event, result)
+                events += [dropped] if dropped is not None else self._handle(decoded, event)
         return events
 
     def _handle(self, message: dict[str, Any], event: str) -> list[CarrierEvent]:

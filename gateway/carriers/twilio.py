@@ -5,11 +5,14 @@ it cannot use becomes `MessageIgnored(reason, detail)`, where `detail` is short 
 (never a payload, never a whole message). `encode` raises ValueError until a `start` was parsed,
 because every outbound message needs the stream's `streamSid`.
 
-Sequence numbers (a string integer on every message but `connected`) are tracked: a jump forward
-yields `MessagesMissed` before the message's own events; a repeated or older number drops the
-message (`MessageIgnored("stale sequence")`) so that a replayed media frame never doubles audio.
-A message without a usable sequence number (or with an implausible jump, `MAX_SEQUENCE_JUMP`) is
-still processed, but does not move the tracking.
+Sequence numbers (a string integer on every message but `connected`) are evidence, not
+authority (`gateway.carriers.reorder`, no window: the socket is ordered). A jump forward is
+processed at once and reported as `MessagesMissed` when the next message follows it; when the
+next one continues from before it instead, the number was wrong and nothing is missed. A
+repeated number drops caller audio and DTMF (`MessageIgnored("stale sequence")`) so that a
+replayed frame never doubles audio; an older one never seen drops caller audio only, and two in
+a row resynchronise the tracking on them. `stop`, `start` and marks are never dropped because of
+their number. A message without a usable sequence number is processed and moves nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.messages import DTMF_DIGITS, EventCounts, json_object
+from gateway.carriers.messages import DTMF_DIGITS, EventCounts, json_object, stale_drop
 from gateway.carriers.messages import clip as _clip
 from gateway.carriers.messages import integer as _integer
 from gateway.carriers.messages import malformed as _malformed_event
+from gateway.carriers.reorder import Gap, Reorder, Stale
 from gateway.core.events import (
     CallerAudio,
     CallStarted,
@@ -43,7 +47,6 @@ from gateway.core.events import (
 
 __all__ = [
     "DTMF_DIGITS",
-    "MAX_SEQUENCE_JUMP",
     "SUPPORTED_RATES_HZ",
     "TWILIO_FORMATS",
     "MediaFormats",
@@ -56,10 +59,6 @@ SUPPORTED_RATES_HZ: Final = frozenset({8_000})
 MediaFormats = Mapping[str, tuple[Encoding, frozenset[int]]]
 """`mediaFormat.encoding` (lower case) -> the encoding and the sample rates taken with it."""
 TWILIO_FORMATS: Final[MediaFormats] = {"audio/x-mulaw": (Encoding.MULAW, SUPPORTED_RATES_HZ)}
-
-MAX_SEQUENCE_JUMP: Final = 65_536
-"""A forward jump beyond this (22 min of media) is a corrupt number, not a gap: it is not tracked,
-so one bad value cannot make every later message look stale."""
 
 
 def _malformed(detail: str) -> list[CarrierEvent]:
@@ -107,8 +106,8 @@ class TwilioTranslator(EventCounts):
         self._swap = False  # L16 in network byte order: swap every payload both ways
         self.call_id: str | None = None
         self.stream_id: str | None = None
-        self.last_sequence: int | None = None
-        """The highest sequence number seen so far (None before the first one)."""
+        self.sequence: Reorder[None] = Reorder(0)
+        """The sequence numbers' tracking (no window: Twilio's socket is ordered)."""
         self.audio_bytes_in = 0
         self._connected = False
         # Outbound messages are built by concatenation around the JSON-escaped streamSid,
@@ -135,14 +134,14 @@ class TwilioTranslator(EventCounts):
 
         missed: list[CarrierEvent] = []
         sequence = _integer(decoded.get("sequenceNumber"))
-        if sequence is not None and sequence - (self.last_sequence or 0) <= MAX_SEQUENCE_JUMP:
-            last = self.last_sequence
-            expected = 1 if last is None else last + 1
-            if last is not None and sequence <= last:
-                return [MessageIgnored("stale sequence", f"{sequence} after {last}")]
-            if sequence > expected:
-                missed.append(MessagesMissed(expected, sequence))
-            self.last_sequence = sequence
+        if sequence is not None:
+            for result in self.sequence.push(sequence, None):
+                if isinstance(result, Gap):
+                    missed.append(MessagesMissed(result.expected, result.received))
+                elif isinstance(result, Stale):
+                    dropped = stale_drop(event, result)
+                    if dropped is not None:
+                        return [*missed, dropped]
 
         handler = self._HANDLERS.get(event)
         if handler is None:

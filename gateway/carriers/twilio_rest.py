@@ -10,8 +10,9 @@ Basic `AccountSid:AuthToken`, form-encoded (as twilio-python's `CallContext.upda
   instead, so the caller hears it before the line drops.
 
 Answers: 2xx done; 404 (Twilio error 20404, "resource not found": the call has ended and is
-gone) already ended, which is not an error; 429 and 5xx retry; anything else (401/403
-credentials, 400 a bad request) fails.
+gone) and 400 with Twilio error 21220 ("Call is not in-progress. Cannot redirect.": the call
+ended between the decision and the request, and is still listed) already ended, which is not an
+error; 429 and 5xx retry; anything else (401/403 credentials, any other 400) fails.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from gateway.carriers import twiml
 from gateway.carriers.control import ControlOutcome, RestRequest
 from gateway.core.events import CallAction, HangUp, Transfer
 
-__all__ = ["DEFAULT_API_BASE", "NOT_FOUND_CODE", "TwilioCallControl"]
+__all__ = ["DEFAULT_API_BASE", "NOT_FOUND_CODE", "NOT_IN_PROGRESS_CODE", "TwilioCallControl"]
 
 DEFAULT_API_BASE: Final = "https://api.twilio.com"
 NOT_FOUND_CODE: Final = 20404
+NOT_IN_PROGRESS_CODE: Final = 21220
+"""Twilio's "Invalid call state" (HTTP 400): an update of a call that is no longer in progress."""
 _SID: Final = re.compile(r"[A-Za-z0-9]{2,64}")
 
 
@@ -117,6 +120,8 @@ class TwilioCallControl:
             if code is None or code == NOT_FOUND_CODE:
                 return ControlOutcome.ALREADY_ENDED
             return ControlOutcome.FAILED
+        if status == 400 and _error_code(body) == NOT_IN_PROGRESS_CODE:
+            return ControlOutcome.ALREADY_ENDED
         if status == 429 or status >= 500:
             return ControlOutcome.RETRY
         return ControlOutcome.FAILED

@@ -14,7 +14,7 @@ here. Hot paths (a carrier frame, a model chunk) are one dict lookup and a handl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from gateway.audio.paths import UplinkPath
@@ -28,6 +28,7 @@ from gateway.core.bridge_state import (
     WRAP_UP_TIMER,
 )
 from gateway.core.connect_buffer import ConnectBuffer
+from gateway.core.dtmf import DTMF_TIMER, DtmfGate, DtmfOut
 from gateway.core.events import (
     BridgeEvent,
     CallerAudio,
@@ -47,6 +48,7 @@ from gateway.core.events import (
     StartTimer,
     TimerFired,
 )
+from gateway.core.log_budget import LogBudget
 from gateway.core.options import BridgeOptions
 from gateway.core.playout import PLAYBACK_TIMER
 from gateway.core.speech import AgentSpeech
@@ -55,6 +57,8 @@ from gateway.core.states import IGNORE, TABLE, CallState, IllegalTransition
 __all__ = ["BridgeOptions", "CallBridge", "CallState", "IllegalTransition"]
 
 _Handler = Callable[["CallBridge", Any, float], list[Command]]
+# Lines a carrier can repeat at will: a few per call are written, the rest counted.
+UNKNOWN, GAP, IGNORED = "bridge.unknown_mark", "carrier.sequence_gap", "carrier.message_ignored"
 _TIMERS: Final = (START_TIMER, CONNECT_TIMER, ENDING_TIMER, HANDOVER_TIMER, WRAP_UP_TIMER)
 
 
@@ -64,6 +68,8 @@ class CallBridge(ModelSide):
     def __init__(self, options: BridgeOptions = BridgeOptions()) -> None:  # noqa: B008 (frozen)
         super().__init__(options)
         self._row = _DISPATCH[self._state]
+        self._dtmf = DtmfGate(self.stats)
+        self._logs = LogBudget(self.stats.logs_suppressed)
 
     def begin(self, now_ms: float) -> list[Command]:
         """The carrier stream opened: the `start` must come within `start_timeout_ms`."""
@@ -79,6 +85,8 @@ class CallBridge(ModelSide):
     def _enter(self, state: CallState) -> None:
         self._state = state
         self._row = _DISPATCH[state]
+        if state is CallState.ENDED:
+            self._dtmf.drop_held()  # keys still waiting are not sent: counted as dropped
 
     def _ignore(self, event: BridgeEvent, now_ms: float) -> list[Command]:
         return []
@@ -134,7 +142,10 @@ class CallBridge(ModelSide):
         return out
 
     def _on_carrier_ended(self, event: CallStopped | CarrierClosed, now_ms: float) -> list[Command]:
-        reason = event.reason if isinstance(event, CallStopped) else "carrier closed"
+        if isinstance(event, CallStopped):
+            reason = event.reason
+        else:
+            reason = f"gateway closed: {event.refused}" if event.refused else "carrier closed"
         if self._state is CallState.HANDING_OFF and self._action is not None:
             reason = f"handed off ({self.stats.call_action})"
         out: list[Command] = []
@@ -147,6 +158,8 @@ class CallBridge(ModelSide):
         # A timer may fire after the state it was meant for has gone (the shell had it queued
         # before it saw the cancel): such a stale timer changes nothing.
         name, state = event.name, self._state
+        if name == DTMF_TIMER:
+            return self._dtmf_out(self._dtmf.timer_fired(now_ms))
         if name == PLAYBACK_TIMER:
             if self._speech is None:
                 return []
@@ -212,23 +225,34 @@ class CallBridge(ModelSide):
         )
         return []
 
-    def _dtmf_text(self, digit: str) -> str:
-        self.stats.dtmf_digits += 1
-        return self.options.dtmf_text.format(digit=digit)
-
-    def _on_held_dtmf(self, event: DtmfPressed, now_ms: float) -> list[Command]:
-        assert self._held is not None
-        self._held.add_text(self._dtmf_text(event.digit))
-        return []
-
     def _on_dtmf(self, event: DtmfPressed, now_ms: float) -> list[Command]:
-        return [SendText(self._dtmf_text(event.digit))]
+        """Live, connecting or reconnecting: through the gate (`core.dtmf`), which coalesces
+        and rate-limits presses so that a flood never crowds out the caller's audio."""
+        self.stats.dtmf_digits += 1
+        return self._dtmf_out(self._dtmf.press(event.digit, now_ms))
+
+    _on_held_dtmf = _on_dtmf
+
+    def _dtmf_out(self, decided: DtmfOut) -> list[Command]:
+        out: list[Command] = []
+        if decided.send:
+            texts = [self.options.dtmf_text.format(digit=digits) for digits in decided.send]
+            if self._state is CallState.LIVE:
+                out += [SendText(text) for text in texts]
+            elif self._held is not None:  # no session yet: sent once it is open
+                for text in texts:
+                    self._held.add_text(text)
+            else:  # the call no longer takes keys (ending, handing off)
+                self.stats.dtmf_dropped += sum(len(digits) for digits in decided.send)
+        if decided.timer_at_ms is not None:
+            out.append(StartTimer(DTMF_TIMER, decided.timer_at_ms))
+        return out
 
     def _on_playback_marked(self, event: PlaybackMarked, now_ms: float) -> list[Command]:
         ledger = self.ledger
         out: list[Command] = []
-        if not ledger.echoed(event.name):
-            out.append(Note("bridge.unknown_mark", {"name": event.name[:64]}, "warning"))
+        if not ledger.echoed(event.name) and self._logs.allow(UNKNOWN):
+            out.append(Note(UNKNOWN, self._last({"name": event.name[:64]}, UNKNOWN), "warning"))
         if ledger.all_settled:
             if self._state is CallState.ENDING:
                 self._end("live closed", now_ms, out)
@@ -239,13 +263,22 @@ class CallBridge(ModelSide):
     def _on_messages_missed(self, event: MessagesMissed, now_ms: float) -> list[Command]:
         missed = max(0, event.count)
         self.stats.messages_missed += missed
+        if not self._logs.allow(GAP):
+            return []
         gap = {"expected": event.expected, "received": event.received, "missed": missed}
-        return [Note("carrier.sequence_gap", gap, "warning")]
+        return [Note(GAP, self._last(gap, GAP), "warning")]
 
     def _on_message_ignored(self, event: MessageIgnored, now_ms: float) -> list[Command]:
         self.stats.messages_ignored += 1
+        if not self._logs.allow(IGNORED):
+            return []
         ignored = {"reason": event.reason, "detail": event.detail[:200]}
-        return [Note("carrier.message_ignored", ignored, "debug")]
+        return [Note(IGNORED, self._last(ignored, IGNORED), "debug")]
+
+    def _last(self, fields: Mapping[str, object], event: str) -> dict[str, object]:
+        """`fields`, saying so when this is the call's last line of `event` (more are counted
+        in `logs_suppressed`, not written)."""
+        return {**fields, "more_counted_only": True} if self._logs.last(event) else dict(fields)
 
 
 def _handler(name: str) -> _Handler:

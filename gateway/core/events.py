@@ -123,9 +123,12 @@ class LiveClosed:
 
 @dataclass(frozen=True, slots=True)
 class CarrierClosed:
-    """The carrier's socket closed without a `stop` (network loss, carrier error)."""
+    """The carrier's socket closed without a `stop` (network loss, carrier error), or the
+    gateway's own WebSocket layer closed it: then `refused` says why (a message over the size
+    limit), and the call's end reason says the gateway closed it."""
 
     code: int | None = None
+    refused: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,12 @@ class CallStats:
     interruptions: int = 0
     turns: int = 0
     dtmf_digits: int = 0
+    dtmf_texts: int = 0
+    """Texts the keypresses became (digits pressed close together share one: `core.dtmf`)."""
+    dtmf_dropped: int = 0
+    """Keypresses not sent: a flood beyond what `core.dtmf` holds, or held at the call's end."""
+    logs_suppressed: dict[str, int] = field(default_factory=dict)
+    """Per-call log lines not written, by event: floods from outside are counted, not logged."""
     messages_missed: int = 0
     messages_ignored: int = 0
     tool_calls: int = 0
@@ -86,12 +92,15 @@ def summarize(
         "interruptions": stats.interruptions,
         "turns": stats.turns,
         "dtmf_digits": stats.dtmf_digits,
+        "dtmf_texts": stats.dtmf_texts,
+        "dtmf_dropped": stats.dtmf_dropped,
         "marks_sent": ledger.marks_sent,
         "marks_played": ledger.marks_played,
         "marks_flushed": ledger.marks_flushed,
         "marks_unknown": ledger.marks_unknown,
         "messages_missed": stats.messages_missed,
         "messages_ignored": stats.messages_ignored,
+        "logs_suppressed": dict(stats.logs_suppressed),
         "tool_calls": stats.tool_calls,
         "resumption_updates": stats.resumption_updates,
         "prompt_tokens": usage.get("prompt_tokens", 0),

@@ -34,7 +34,8 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gateway.carriers.base import CarrierTranslator
+from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES, CarrierTranslator
+from gateway.carriers.messages import bounded_id, clip
 from gateway.core.bridge import CallBridge, IllegalTransition
 from gateway.core.events import (
     BridgeEvent,
@@ -74,6 +75,8 @@ from gateway.shell.timers import TimerSet
 __all__ = ["CallRunner", "RunnerOptions"]
 
 CARRIER_QUEUE_MAX = 1000
+MESSAGE_TOO_BIG = 1009
+"""The close code of a message over the server's `ws_max_size` (RFC 6455)."""
 _END = object()  # carrier-queue sentinel: close the socket after what is queued
 _NO_METRIC, _DOWNLINK, _CLEAR = 0, 1, 2
 
@@ -154,7 +157,8 @@ class CallRunner:
             started, rest = opening
             verdict = self._authorize(started)
             if isinstance(verdict, str):
-                self._log.warning("stream.rejected", reason=verdict, call_sid=started.call_id)
+                call_sid = bounded_id(started.call_id)
+                self._log.warning("stream.rejected", reason=verdict, call_sid=call_sid)
                 await self._close_carrier(1008, "stream not authorized")
                 return None
             if verdict is not None:
@@ -182,8 +186,8 @@ class CallRunner:
             async with asyncio.timeout(self._options.start_timeout_s):
                 while not self._end_requested.is_set():
                     received = await self._receive()
-                    if received is None:
-                        self._handle(CarrierClosed())
+                    if isinstance(received, CarrierClosed):
+                        self._handle(received)
                         return None
                     events = self._translator.parse(received)
                     for index, event in enumerate(events):
@@ -253,8 +257,8 @@ class CallRunner:
 
     # -------------------------------------------------------------------------- readers
 
-    async def _receive(self) -> str | bytes | None:
-        """One carrier message (None when the socket closed or went silent too long)."""
+    async def _receive(self) -> str | bytes | CarrierClosed:
+        """One carrier message, or how the socket ended (closed, or silent too long)."""
         try:
             async with asyncio.timeout(self._options.carrier_idle_timeout_s):
                 message = await self._ws.receive()
@@ -262,20 +266,37 @@ class CallRunner:
             self._log.warning(
                 "carrier.idle_timeout", timeout_s=self._options.carrier_idle_timeout_s
             )
-            return None
+            return CarrierClosed()
         except (WebSocketDisconnect, RuntimeError, OSError):
-            return None
+            return CarrierClosed()
         if message["type"] == "websocket.disconnect":
-            return None
+            return self._closed(message.get("code"), message.get("reason"))
         text = message.get("text")
         return text if text is not None else message.get("bytes") or b""
+
+    def _closed(self, code: object, reason: object) -> CarrierClosed:
+        """How the socket ended. 1009 comes from the server's own WebSocket layer: a carrier
+        message over `ws_max_size` (the carrier never has a reason to send it, the gateway's
+        messages being far below any carrier's limit); it is logged, and the call's end reason
+        says the gateway closed the stream and why."""
+        number = code if isinstance(code, int) else None
+        if number != MESSAGE_TOO_BIG:
+            return CarrierClosed(number)
+        detail = clip(reason) if isinstance(reason, str) else ""
+        self._log.warning(
+            "carrier.message_refused",
+            code=number,
+            limit_bytes=MAX_CARRIER_MESSAGE_BYTES,
+            detail=detail,
+        )
+        return CarrierClosed(number, "carrier message too big")
 
     async def _read_carrier(self) -> None:
         while True:
             received = await self._receive()
             stamp = time.perf_counter()
-            if received is None:
-                self._handle(CarrierClosed())
+            if isinstance(received, CarrierClosed):
+                self._handle(received)
                 return
             for event in self._translator.parse(received):
                 self._handle(event, stamp)

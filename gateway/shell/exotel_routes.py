@@ -28,12 +28,13 @@ from starlette.websockets import WebSocket
 
 from gateway.carriers.exotel import RATE_PARAMETER, ExotelTranslator
 from gateway.carriers.exotel_auth import check_basic, stream_url
+from gateway.carriers.messages import bounded_id
 from gateway.carriers.urls import websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.log import get_logger
 from gateway.shell.runtime import GatewayRuntime, Refusal
 from gateway.shell.streams import run_media_stream
-from gateway.shell.webhooks import reject, runtime_of, signed_request
+from gateway.shell.webhooks import refuse_absurd_id, reject, runtime_of, signed_request
 
 __all__ = ["exotel_routes"]
 
@@ -87,7 +88,10 @@ async def voice(request: Request) -> Response:
     call_id = fields.get("CallSid", "")
     if not call_id:
         return reject(runtime, request.url.path, "no CallSid", 400, "CallSid missing")
-    to_number = fields.get("CallTo", "")
+    refused = refuse_absurd_id(runtime, call_id)
+    if refused is not None:
+        return refused
+    to_number = bounded_id(fields.get("CallTo", ""))
     taken = runtime.admit_call(call_id, to_number=to_number, from_number=fields.get("CallFrom", ""))
     if isinstance(taken, Refusal):  # at capacity, draining, no agent: no token, no Live session
         _log.warning("webhook.refused", call_sid=call_id, reason=taken.reason, to=to_number)
@@ -99,7 +103,7 @@ async def voice(request: Request) -> Response:
         "webhook.answered",
         call_sid=call_id,
         to=to_number,
-        direction=fields.get("Direction", ""),
+        direction=bounded_id(fields.get("Direction", "")),
         profile=taken.profile,
         prewarming=taken.prewarming,
     )

@@ -195,6 +195,14 @@ class GatewayMetrics:
             ["where"],
             registry=registry,
         )
+        self.carrier_input_dropped = Counter(
+            "gateway_carrier_input_dropped",
+            "What came from carriers and was counted instead of used or logged: keypresses "
+            "beyond the DTMF gate (dtmf_digits), log lines beyond each call's budget "
+            "(log_lines)",
+            ["what"],
+            registry=registry,
+        )
         self.fallbacks = Counter(
             "gateway_call_fallbacks",
             "Calls sent to the fallback (message, transfer) after they started, by reason",
@@ -245,6 +253,13 @@ class GatewayMetrics:
         for where in ("held", "caller", "connect_buffer"):
             dropped_ms = _number(summary.get(f"{where}_dropped_ms")) or 0
             self.audio_dropped.labels(where).inc(dropped_ms / 1000)
+        self.carrier_input_dropped.labels("dtmf_digits").inc(
+            _number(summary.get("dtmf_dropped")) or 0
+        )
+        suppressed = summary.get("logs_suppressed")
+        if isinstance(suppressed, dict):
+            lines = sum(n for n in suppressed.values() if isinstance(n, int))
+            self.carrier_input_dropped.labels("log_lines").inc(lines)
         fallback = summary.get("fallback")
         if fallback:
             self.fallbacks.labels(self._reasons(fallback)).inc()

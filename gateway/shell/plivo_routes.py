@@ -7,9 +7,11 @@
 * `POST /plivo/status`: stream status callbacks (`StartStream`, `StopStream`, ...), logged.
 * `POST /plivo/action`: the XML a transfer or a goodbye runs (`to`, `say` in the query), fetched
   by Plivo after our REST request; signed like every callback.
-* `WS /plivo/media`: whether Plivo signs the upgrade is not verified, so a signature there is
-  only logged; the stream token (query string, or the `streamtoken` extra header) decides at
-  `start` (none valid for the call: closed 1008, no Live session).
+* `WS /plivo/media`: Plivo signs the upgrade with `X-Plivo-Signature-V3` over the full stream
+  URL (plivo-python 4.63.1). With PLIVO_AUTH_TOKEN set, a missing or wrong signature is refused
+  before the socket is accepted (HTTP 403, `stream.rejected reason="bad upgrade signature"`, no
+  Live session); the stream token (query string, or the `streamtoken` extra header) then
+  decides at `start` (none valid for the call: closed 1008, no Live session).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gateway.carrier_settings import PlivoSettings
+from gateway.carriers.messages import bounded_id
 from gateway.carriers.plivo import PlivoTranslator, content_format
 from gateway.carriers.plivo_rest import PlivoCallControl
 from gateway.carriers.plivo_signature import NONCE_HEADER, SIGNATURE_HEADER, validate_signature
@@ -108,10 +111,10 @@ async def status(request: Request) -> Response:
     fields = dict(checked[0])
     _log.info(
         "stream.status",
-        call_sid=fields.get("CallUUID", ""),
-        stream_sid=fields.get("StreamID", fields.get("StreamId", "")),
-        stream_event=fields.get("Event", ""),
-        stream_error=fields.get("Error", ""),
+        call_sid=bounded_id(fields.get("CallUUID", "")),
+        stream_sid=bounded_id(fields.get("StreamID", fields.get("StreamId", ""))),
+        stream_event=bounded_id(fields.get("Event", "")),
+        stream_error=bounded_id(fields.get("Error", ""), 200),
     )
     return Response(status_code=204)
 
@@ -126,7 +129,8 @@ async def action(request: Request) -> Response:
         document = action_xml(query.get("say"), query.get("to"))
     except ValueError:
         return reject(runtime, request.url.path, "bad action", 400, "bad action")
-    _log.info("call.action", call_sid=dict(checked[0]).get("CallUUID", ""), transfer="to" in query)
+    call_sid = bounded_id(dict(checked[0]).get("CallUUID", ""))
+    _log.info("call.action", call_sid=call_sid, transfer="to" in query)
     return Response(document, media_type=_XML)
 
 
@@ -141,23 +145,26 @@ def _presented(ws: WebSocket) -> dict[str, str]:
     return {} if token is None else {STREAM_TOKEN_PARAMETER: token}
 
 
-def _note_upgrade_signature(ws: WebSocket, runtime: GatewayRuntime) -> None:
-    """Log whether an upgrade signature, when Plivo sends one, matches (the URL it would sign,
-    `wss://` or `https://`, is not verified: the stream token is what guards the stream)."""
+def _upgrade_signed(ws: WebSocket, runtime: GatewayRuntime) -> bool:
+    """Whether the upgrade may proceed: true without PLIVO_AUTH_TOKEN (nothing to check with;
+    the stream token guards the stream), else only with Plivo's V3 signature of the stream URL
+    as a GET. The URL is the one Plivo was given, `wss://` (or `ws://`) with its query; the same
+    URL with the `https://` scheme is accepted too, in case Plivo signs it as a callback."""
     token = runtime.settings.plivo.auth_token
+    if token is None:
+        return True
     signature = ws.headers.get(SIGNATURE_HEADER)
-    if token is None or signature is None:
-        return
+    nonce = ws.headers.get(NONCE_HEADER)
+    if not signature or not nonce:
+        return False
     try:
         base = base_url(ws, runtime)
     except ValueError:
-        return
+        return False
     query = ws.url.query
-    urls = (request_url(base, raw_path(ws), query), websocket_url(base, raw_path(ws)))
-    candidates = (urls[0], urls[1] + (f"?{query}" if query else ""))
-    nonce = ws.headers.get(NONCE_HEADER)
-    valid = any(validate_signature("GET", u, None, nonce, signature, token) for u in candidates)
-    _log.info("stream.upgrade_signature", valid=valid)
+    stream = websocket_url(base, raw_path(ws)) + (f"?{query}" if query else "")
+    candidates = (stream, request_url(base, raw_path(ws), query))
+    return any(validate_signature("GET", u, None, nonce, signature, token) for u in candidates)
 
 
 def _control(settings: PlivoSettings, base: str | None) -> PlivoCallControl | None:
@@ -174,7 +181,11 @@ def _control(settings: PlivoSettings, base: str | None) -> PlivoCallControl | No
 async def media(ws: WebSocket) -> None:
     runtime = runtime_of(ws)
     settings = runtime.settings.plivo
-    _note_upgrade_signature(ws, runtime)
+    if not _upgrade_signed(ws, runtime):
+        runtime.streams_rejected += 1
+        _log.warning("stream.rejected", reason="bad upgrade signature")
+        await ws.close(code=1008)  # before accept: the client gets HTTP 403
+        return
     try:
         base: str | None = base_url(ws, runtime)
     except ValueError:

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket
 
 from gateway.carriers.base import CarrierTranslator
 from gateway.carriers.control import CallControl
+from gateway.carriers.messages import MAX_ID_CHARS
 from gateway.core.bridge import CallBridge
 from gateway.core.events import CallStarted
 from gateway.shell.call_plan import CallPlan
@@ -44,6 +45,9 @@ async def run_media_stream(
     plans: list[CallPlan] = []
 
     def authorize(started: CallStarted) -> str | CallPlan:
+        if max(len(started.call_id), len(started.stream_id)) > MAX_ID_CHARS:
+            runtime.streams_rejected += 1
+            return "call id too long"  # no webhook answered such a call: no token either
         grant = runtime.grant(started)
         if isinstance(grant, str):
             return grant

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gateway.carrier_settings import VonageSettings
+from gateway.carriers.messages import bounded_id
 from gateway.carriers.urls import websocket_url
 from gateway.carriers.vonage import CALL_ID_HEADER, VonageTranslator
 from gateway.carriers.vonage_ncco import action_ncco, answer_ncco
@@ -118,7 +119,12 @@ async def event(request: Request) -> Response:
         return checked
     query, signed = checked
     call = parse_event(query, signed.body)
-    _log.info("call.event", call_sid=call.call_id, status=call.status, detail=call.detail)
+    _log.info(
+        "call.event",
+        call_sid=bounded_id(call.call_id),
+        status=bounded_id(call.status),
+        detail=bounded_id(call.detail, 200),
+    )
     return Response(status_code=204)
 
 

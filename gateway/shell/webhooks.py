@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 
+from gateway.carriers.messages import MAX_ID_CHARS, bounded_id
 from gateway.carriers.twilio_webhook import StreamStatus, VoiceWebhook
 from gateway.carriers.urls import public_base_url, request_url
 from gateway.log import get_logger
@@ -27,6 +28,7 @@ __all__ = [
     "log_stream_status",
     "raw_path",
     "read_body",
+    "refuse_absurd_id",
     "reject",
     "runtime_of",
     "signed_request",
@@ -98,33 +100,50 @@ def answer_call(
     Refused (at capacity, draining, no agent for the dialed number): `fallback(message,
     transfer_to)`, with no token and no Live session. Taken: a stream token naming the call's
     agent profile, its Live session pre-warmed with that profile, and `answer(token)`, the
-    carrier's stream instructions carrying the token."""
+    carrier's stream instructions carrying the token. A call id longer than any carrier's
+    (`MAX_ID_CHARS`) is refused with 400 before anything else (it would be echoed on every
+    line of the call)."""
+    refused = refuse_absurd_id(runtime, call.call_id)
+    if refused is not None:
+        return refused
     taken = runtime.admit_call(call.call_id, to_number=call.to_number, from_number=call.from_number)
     if isinstance(taken, Refusal):
         log.warning(
-            "webhook.refused", call_sid=call.call_id, reason=taken.reason, to=call.to_number
+            "webhook.refused",
+            call_sid=call.call_id,
+            reason=taken.reason,
+            to=bounded_id(call.to_number),
         )
         return Response(fallback(taken.message, taken.transfer_to), media_type=media_type)
     document = answer(taken.token)
     log.info(
         "webhook.answered",
         call_sid=call.call_id,
-        to=call.to_number,
-        direction=call.direction,
+        to=bounded_id(call.to_number),
+        direction=bounded_id(call.direction),
         profile=taken.profile,
         prewarming=taken.prewarming,
     )
     return Response(document, media_type=media_type)
 
 
+def refuse_absurd_id(runtime: GatewayRuntime, call_id: str) -> Response | None:
+    """A 400 for a call id longer than `MAX_ID_CHARS` (counted and logged without it)."""
+    if len(call_id) <= MAX_ID_CHARS:
+        return None
+    runtime.webhooks_rejected += 1
+    _log.warning("webhook.rejected", reason="call id too long", id_chars=len(call_id))
+    return PlainTextResponse("call id too long", status_code=400)
+
+
 def log_stream_status(log: Any, stream: StreamStatus) -> Response:
     """Log a stream status callback (`stream.status`); the empty answer carriers expect."""
     log.info(
         "stream.status",
-        call_sid=stream.call_id,
-        stream_sid=stream.stream_id,
-        stream_event=stream.event,
-        stream_error=stream.error,
+        call_sid=bounded_id(stream.call_id),
+        stream_sid=bounded_id(stream.stream_id),
+        stream_event=bounded_id(stream.event),
+        stream_error=bounded_id(stream.error, 200),
     )
     return Response(status_code=204)
 

@@ -45,7 +45,9 @@ class ExotelDialect:
     name = "exotel"
     webhook_path = "/exotel/voice"
 
-    def __init__(self) -> None:
+    def __init__(self, *, legacy_format: bool = False) -> None:
+        self.legacy_format = legacy_format
+        """Send the older `start` form (`"encoding": "base64"`, `"bit_rate": "128kbps"`)."""
         self.codec = StreamCodec(Encoding.L16, 8_000)
         """The stream's audio as the last answer asked for it."""
         self.credentials: tuple[str, str] | None = None
@@ -106,4 +108,6 @@ class ExotelDialect:
         return [("Authorization", basic_header(user, password))]
 
     def new_stream(self, options: SimOptions) -> ExotelStream:
-        return ExotelStream(options.account_sid, options.call_sid, self.codec)
+        return ExotelStream(
+            options.account_sid, options.call_sid, self.codec, legacy_format=self.legacy_format
+        )

@@ -4,7 +4,10 @@ protocols.md C.4 (Exotel -> gateway), snake_case JSON text frames: `connected`, 
 (`stream_sid`, `call_sid`, `account_sid`, `custom_parameters`, `media_format` with `encoding`
 `audio/x-raw`, `sample_rate` and `bit_rate` as strings), `media` about every 100 ms (five of the
 simulator's 20 ms frames: `chunk`, `timestamp`, base64 L16), `dtmf`, `mark` echoes, `stop`.
-Every message after `connected` carries a string `sequence_number` from "1".
+Every message after `connected` carries a string `sequence_number` from "1". With
+`legacy_format` the `start` has the older `media_format` many clients still send (Exotel's older
+support article): `"encoding": "base64"` and `bit_rate` in kbps (`"128kbps"` at 8 kHz), for the
+same 16-bit PCM.
 
 Gateway -> Exotel: `media` (`stream_sid`, base64 L16 at the stream's rate), `mark`, `clear`.
 Exotel's chunk rules are checked strictly: a media payload of fewer than 3,200 bytes, more than
@@ -47,7 +50,10 @@ def _violation(reason: str) -> ProtocolViolation:
 class ExotelStream:
     """One Voicebot stream: sequence and chunk numbers, 100 ms chunks, validation."""
 
-    def __init__(self, account_sid: str, call_sid: str, codec: StreamCodec) -> None:
+    def __init__(
+        self, account_sid: str, call_sid: str, codec: StreamCodec, *, legacy_format: bool = False
+    ) -> None:
+        self.legacy_format = legacy_format
         self.account_sid = account_sid
         self.call_sid = call_sid
         self.stream_sid = "ES" + call_sid[-30:]
@@ -73,13 +79,16 @@ class ExotelStream:
             "from": "09999900000",
             "to": "08047100000",
             "custom_parameters": custom,
-            "media_format": {
-                "encoding": "audio/x-raw",
-                "sample_rate": str(self.codec.rate_hz),
-                "bit_rate": "16",
-            },
+            "media_format": self._media_format(),
         }
         return [_dumps({"event": "connected"}), self._numbered("start", start=start)]
+
+    def _media_format(self) -> dict[str, str]:
+        rate = str(self.codec.rate_hz)
+        if self.legacy_format:
+            kbps = self.codec.rate_hz * 16 // 1000
+            return {"encoding": "base64", "sample_rate": rate, "bit_rate": f"{kbps}kbps"}
+        return {"encoding": "audio/x-raw", "sample_rate": rate, "bit_rate": "16"}
 
     def _chunk_message(self) -> str:
         self._chunk += 1

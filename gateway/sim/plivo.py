@@ -12,8 +12,9 @@ is the WebSocket URL; it is read strictly:
   `start.extra_headers`;
 * the URL `wss://` (`ws://` on loopback), a query string kept.
 
-Refusals use code 8011 (ours: Plivo's XML validation codes are not documented). Whether the
-WebSocket upgrade is signed is not known, so the simulator sends no signature there.
+Refusals use code 8011 (ours: Plivo's XML validation codes are not documented). The WebSocket
+upgrade is signed as Plivo signs it (plivo-python 4.63.1): `X-Plivo-Signature-V3` of a GET of the
+full stream URL (`ws://` or `wss://`, with its query), with a fresh nonce.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ CONTENT_TYPES = {
 }
 _HEADER = re.compile(r"[A-Za-z0-9]+=[A-Za-z0-9]*")
 _MAX_HEADERS = 512
+
+
+def _nonce() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(20))
 
 
 def _refuse(reason: str) -> AnswerRefusedError:
@@ -85,7 +90,7 @@ class PlivoDialect:
             ("Content-Type", "application/x-www-form-urlencoded"),
         ]
         if options.sign_webhook and options.auth_token is not None:
-            nonce = "".join(secrets.choice("0123456789") for _ in range(20))
+            nonce = _nonce()
             signature = compute_signature("POST", url, form.items(), nonce, options.auth_token)
             if options.corrupt_signature:
                 signature = corrupt(signature)
@@ -123,8 +128,14 @@ class PlivoDialect:
         return StreamAnswer(url, parameters, before, after, attributes)
 
     def upgrade_headers(self, stream_url: str, options: SimOptions) -> list[tuple[str, str]]:
-        del stream_url, options
-        return [("User-Agent", "Plivo-Stream/1.0")]
+        headers = [("User-Agent", "Plivo-Stream/1.0")]
+        if options.sign_upgrade and options.auth_token is not None:
+            nonce = _nonce()
+            signature = compute_signature("GET", stream_url, None, nonce, options.auth_token)
+            if options.corrupt_signature:
+                signature = corrupt(signature)
+            headers += [(SIGNATURE_HEADER, signature), (NONCE_HEADER, nonce)]
+        return headers
 
     def new_stream(self, options: SimOptions) -> PlivoStream:
         encoding, rate_hz = CONTENT_TYPES[self.content_type]

@@ -114,8 +114,28 @@ def test_the_media_format_defaults_to_the_urls_rate() -> None:
 
 
 @pytest.mark.parametrize(
+    ("rate", "bit_rate", "ms"),
+    [("8000", "128kbps", 200), ("16000", "256kbps", 100), ("24000", "384 KBPS", 100)],
+)
+def test_the_older_start_form_is_the_same_pcm(rate: str, bit_rate: str, ms: int) -> None:
+    """`"encoding": "base64"`, `"bit_rate": "128kbps"` (Exotel's older article, many clients)."""
+    translator = ExotelTranslator()
+    (started,) = translator.parse(_start(encoding="base64", sample_rate=rate, bit_rate=bit_rate))
+    assert isinstance(started, CallStarted)
+    assert started.media_format == CarrierFormat(Encoding.L16, int(rate), ms)
+    assert translator.parse(_media(2, b"\x01\x02" * 4)) == [CallerAudio(b"\x01\x02" * 4, 100)]
+
+
+@pytest.mark.parametrize(
     "media_format",
-    [{"encoding": "audio/ogg"}, {"sample_rate": "44100"}, {"bit_rate": "24"}],
+    [
+        {"encoding": "audio/ogg"},
+        {"sample_rate": "44100"},
+        {"bit_rate": "24"},
+        {"encoding": "base64", "bit_rate": "kbps"},
+        {"encoding": "base64", "bit_rate": "0kbps"},
+        {"encoding": "base64", "sample_rate": "44100", "bit_rate": "705kbps"},
+    ],
 )
 def test_unsupported_formats_are_ignored(media_format: dict[str, str]) -> None:
     (event,) = ExotelTranslator().parse(_start(**media_format))
@@ -137,10 +157,13 @@ def test_media_dtmf_mark_stop() -> None:
 def test_sequence_gaps_and_replays() -> None:
     translator = _started()
     assert translator.parse(_media(2))[0].__class__ is CallerAudio
-    events = translator.parse(_media(5))
+    assert isinstance(translator.parse(_media(5))[0], CallerAudio)  # not believed yet
+    events = translator.parse(_media(6))
     assert events[0] == MessagesMissed(3, 5)
     assert isinstance(events[1], CallerAudio)
-    assert translator.parse(_media(4)) == [MessageIgnored("stale sequence", "4 after 5")]
+    assert translator.parse(_media(6)) == [MessageIgnored("stale sequence", "6 after 6")]
+    assert translator.parse(_media(4)) == [MessageIgnored("stale sequence", "4 after 6")]
+    assert translator.parse(_message("mark", 4, mark={"name": "m1"})) == [PlaybackMarked("m1")]
     assert translator.messages_missed == 2
 
 

@@ -33,6 +33,17 @@ SIGNATURE = "nl/ZLi4im1MTu0YmlDC2wJ7HFyKmx1W0V4jNe4qzwko="  # protocols.md C.2 [
         ("GET", "wss://x.io/plivo/media", None, "wss://x.io/plivo/media"),
         # Repeated names: one entry per value, values sorted; query values decoded.
         ("POST", "https://x.io/a?q=a%20b", [("k", "2"), ("k", "1")], "https://x.io/a?q=a b.k1k2"),
+        # A repeated query key signs its first value; the path is signed decoded; non-ASCII
+        # query values decoded (plivo-python 4.63.1).
+        ("GET", "wss://x.io/my%20stream?a=2&a=1", None, "wss://x.io/my stream?a=2"),
+        ("POST", "https://x.io/a?a=2&a=1&n=Jos%C3%A9", [], "https://x.io/a?a=2&n=José"),
+        # The media upgrade: the full stream URL, ws:// or wss://, as a GET.
+        (
+            "GET",
+            "wss://gw.example.com/plivo/media?stream_token=t.1",
+            None,
+            "wss://gw.example.com/plivo/media?stream_token=t.1",
+        ),
     ],
 )
 def test_base_strings(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gateway.audio.paths import CarrierFormat, Encoding
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES, CarrierTranslator
-from gateway.carriers.twilio import MAX_SEQUENCE_JUMP, TwilioTranslator
+from gateway.carriers.twilio import TwilioTranslator
 from gateway.core.events import (
     CallerAudio,
     CallStarted,
@@ -300,7 +300,7 @@ def test_unknown_event_names_it_truncated() -> None:
     message = dumps({"event": "x" * 500, "sequenceNumber": "2", "streamSid": SID})
     [event] = translator.parse(message)
     assert event == MessageIgnored("unknown event", "x" * 80 + "…")
-    assert translator.last_sequence == 2  # it arrived: no gap reported for it later
+    assert translator.sequence.expected == 3  # it arrived: no gap reported for it later
 
 
 def test_control_characters_in_details_are_replaced() -> None:
@@ -335,35 +335,82 @@ def test_bytes_messages_are_decoded_as_utf8() -> None:
 # ------------------------------------------------------------------------- sequence numbers
 
 
-def test_a_gap_is_reported_before_the_message_event() -> None:
+AUDIO = CallerAudio(b"\xff" * 160, 20)
+
+
+def test_a_gap_is_reported_once_the_next_message_follows_the_jump() -> None:
     translator = started()
-    assert translator.parse(media(5)) == [
-        MessagesMissed(expected=2, received=5),
-        CallerAudio(b"\xff" * 160, 20),
-    ]
+    assert translator.parse(media(5)) == [AUDIO]  # processed at once, not believed yet
+    assert translator.parse(media(6)) == [MessagesMissed(expected=2, received=5), AUDIO]
     assert translator.messages_missed == 3
-    assert translator.parse(media(6)) == [CallerAudio(b"\xff" * 160, 20)]
+    assert translator.parse(media(7)) == [AUDIO]
 
 
-def test_a_first_message_after_one_is_a_gap() -> None:
-    events = TwilioTranslator().parse(start(seq=3))
-    assert events[0] == MessagesMissed(expected=1, received=3)
-    assert isinstance(events[1], CallStarted)
+def test_a_first_message_after_one_is_a_gap_once_followed() -> None:
+    translator = TwilioTranslator()
+    [event] = translator.parse(start(seq=3))
+    assert isinstance(event, CallStarted)
+    assert translator.parse(media(4)) == [MessagesMissed(expected=1, received=3), AUDIO]
+
+
+def test_a_wrong_number_costs_nothing() -> None:
+    """One message numbered +1,000 (issue 22): every message is processed, nothing is counted
+    missed, nothing is stale, marks and stop included."""
+    translator = started()
+    assert translator.parse(media(2)) == [AUDIO]
+    assert translator.parse(media(1003)) == [AUDIO]  # in the place of 3, with a wrong number
+    events = [e for m in (media(4), mark(5), dtmf(6, "1"), media(7)) for e in translator.parse(m)]
+    assert events == [AUDIO, PlaybackMarked("turn-1"), DtmfPressed("1"), AUDIO]
+    assert translator.parse(stop(8)) == [CallStopped()]
+    assert translator.messages_missed == 0
+    assert translator.messages_ignored == 0
+    assert translator.sequence.wrong_numbers == 1
+
+
+def test_a_wrong_number_on_an_extra_message_costs_nothing_either() -> None:
+    translator = started()
+    assert translator.parse(media(2)) == [AUDIO]
+    assert translator.parse(mark(1002)) == [PlaybackMarked("turn-1")]
+    assert translator.parse(media(3)) == [AUDIO]  # the stream goes on from before the jump
+    assert translator.parse(media(4)) == [AUDIO]
+    assert translator.messages_missed == 0
 
 
 def test_a_duplicate_media_frame_is_dropped() -> None:
     translator = started()
-    assert translator.parse(media(2)) == [CallerAudio(b"\xff" * 160, 20)]
+    assert translator.parse(media(2)) == [AUDIO]
     assert translator.parse(media(2)) == [MessageIgnored("stale sequence", "2 after 2")]
     assert translator.audio_bytes_in == 160
 
 
-def test_an_older_message_is_dropped_and_tracking_stays() -> None:
+def test_a_repeated_digit_is_dropped_but_marks_and_stop_never() -> None:
+    translator = started()
+    assert translator.parse(dtmf(2, "5")) == [DtmfPressed("5")]
+    assert translator.parse(dtmf(2, "5")) == [MessageIgnored("stale sequence", "2 after 2")]
+    assert translator.parse(mark(2)) == [PlaybackMarked("turn-1")]
+    assert translator.parse(stop(2)) == [CallStopped()]
+
+
+def test_numbers_that_went_back_resynchronise_the_tracking() -> None:
+    """Older numbers never seen: a frame alone is dropped (audio stays in order); two that
+    follow each other mean the numbering went back, and the stream goes on from them."""
+    translator = started()
+    for seq in (10, 11):  # a jump the next message confirmed
+        translator.parse(media(seq))
+    assert translator.messages_missed == 8
+    assert translator.parse(media(3)) == [MessageIgnored("stale sequence", "3 after 11")]
+    assert translator.parse(media(4)) == [AUDIO]
+    assert translator.parse(media(5)) == [AUDIO]
+    assert translator.parse(stop(6)) == [CallStopped()]
+    assert translator.sequence.resynced == 1
+
+
+def test_an_older_stop_is_not_dropped() -> None:
     translator = started()
     translator.parse(media(10))
-    assert translator.parse(stop(7)) == [MessageIgnored("stale sequence", "7 after 10")]
-    assert translator.last_sequence == 10
-    assert translator.parse(media(11)) == [CallerAudio(b"\xff" * 160, 20)]
+    translator.parse(media(11))
+    assert translator.parse(stop(7)) == [CallStopped()]
+    assert translator.parse(media(12)) == [AUDIO]
 
 
 @pytest.mark.parametrize("sequence", [None, "", "abc", "1.5", "9" * 30, [2], True])
@@ -371,9 +418,9 @@ def test_an_unusable_sequence_number_is_lenient(sequence: Any) -> None:
     translator = started()
     message = json.loads(media(2))
     message["sequenceNumber"] = sequence
-    assert translator.parse(dumps(message)) == [CallerAudio(b"\xff" * 160, 20)]
-    assert translator.last_sequence == 1
-    assert translator.parse(media(2)) == [CallerAudio(b"\xff" * 160, 20)]
+    assert translator.parse(dumps(message)) == [AUDIO]
+    assert translator.sequence.expected == 2
+    assert translator.parse(media(2)) == [AUDIO]
 
 
 def test_a_numeric_sequence_number_is_accepted() -> None:
@@ -381,22 +428,16 @@ def test_a_numeric_sequence_number_is_accepted() -> None:
     message = json.loads(media(2))
     message["sequenceNumber"] = 2
     translator.parse(dumps(message))
-    assert translator.last_sequence == 2
+    assert translator.sequence.expected == 3
 
 
-@pytest.mark.parametrize("corrupt", [1 + MAX_SEQUENCE_JUMP + 1, 10**18])
-def test_an_implausible_jump_is_not_tracked(corrupt: int) -> None:
+@pytest.mark.parametrize("corrupt", [70_000, 10**18])
+def test_an_implausible_jump_is_forgotten(corrupt: int) -> None:
     translator = started()
-    assert translator.parse(media(corrupt)) == [CallerAudio(b"\xff" * 160, 20)]
-    assert translator.last_sequence == 1
-    assert translator.parse(media(2)) == [CallerAudio(b"\xff" * 160, 20)]
-
-
-def test_the_largest_plausible_jump_is_a_gap() -> None:
-    translator = started()
-    far = 1 + MAX_SEQUENCE_JUMP
-    assert translator.parse(media(far))[0] == MessagesMissed(expected=2, received=far)
-    assert translator.last_sequence == far
+    assert translator.parse(media(corrupt)) == [AUDIO]
+    assert translator.parse(media(3)) == [AUDIO]
+    assert translator.sequence.expected == 4
+    assert translator.messages_missed == 0
 
 
 def test_a_malformed_message_still_advances_the_sequence() -> None:

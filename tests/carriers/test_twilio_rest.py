@@ -124,7 +124,10 @@ def test_a_malformed_call_sid_or_destination_is_refused() -> None:
         (429, b'{"code": 20429}', ControlOutcome.RETRY),
         (500, b"", ControlOutcome.RETRY),
         (503, b"", ControlOutcome.RETRY),
-        (400, b'{"code": 21220}', ControlOutcome.FAILED),
+        # Twilio's "Call is not in-progress. Cannot redirect.": the call has ended.
+        (400, b'{"code": 21220, "status": 400}', ControlOutcome.ALREADY_ENDED),
+        (400, b'{"code": 21201, "status": 400}', ControlOutcome.FAILED),
+        (400, b"not json", ControlOutcome.FAILED),
         (401, b'{"code": 20003}', ControlOutcome.FAILED),
         (403, b"", ControlOutcome.FAILED),
     ],

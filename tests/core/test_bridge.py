@@ -591,6 +591,16 @@ def test_carrier_close_while_connecting_cancels_the_connect() -> None:
     ]
 
 
+def test_a_socket_the_gateway_closed_says_so_and_why() -> None:
+    bridge = _started()
+    refused = CarrierClosed(1009, "carrier message too big")
+    assert bridge.handle(refused, 200) == [
+        CloseLive("gateway closed: carrier message too big"),
+        EndCall("gateway closed: carrier message too big"),
+    ]
+    assert bridge.summary()["end_reason"] == "gateway closed: carrier message too big"
+
+
 def test_carrier_close_before_start_or_after_the_model_closed_just_ends() -> None:
     bridge = CallBridge()
     assert bridge.handle(CarrierClosed(), 10) == [EndCall("carrier closed")]
@@ -666,12 +676,15 @@ def test_summary_of_a_whole_call() -> None:
         "interruptions": 1,
         "turns": 1,
         "dtmf_digits": 1,
+        "dtmf_texts": 1,
+        "dtmf_dropped": 0,
         "marks_sent": 3,
         "marks_played": 1,
         "marks_flushed": 2,
         "marks_unknown": 0,
         "messages_missed": 1,
         "messages_ignored": 0,
+        "logs_suppressed": {},
         "tool_calls": 1,
         "resumption_updates": 1,
         "prompt_tokens": 4,

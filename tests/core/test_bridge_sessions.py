@@ -458,20 +458,21 @@ def test_caller_audio_and_keys_are_held_while_reconnecting_and_replayed_in_order
         held.append(pcm)
         if now == 2_020:
             assert bridge.handle(DtmfPressed("5"), 2_030) == []
-        if now == 2_040:
-            assert bridge.handle(DtmfPressed("#"), 2_050) == []
+        if now == 2_040:  # 20 ms after the last key: it waits for the DTMF gate's window
+            assert bridge.handle(DtmfPressed("#"), 2_050) == [StartTimer("dtmf", 2_230.0)]
     # The old session's audio still plays while the new one connects.
     pcm_model = _model_pcm(40)
     assert bridge.handle(AudioChunk(pcm_model, 24_000), 2_070) == [
         *(PlayAudio(f) for f in DownlinkPath(TWILIO).process(pcm_model)),
         PlaceMark("m1"),
     ]
+    assert bridge.handle(TimerFired("dtmf"), 2_230) == []  # held with the audio
     assert bridge.handle(LiveOpened("s2", resumed=True), 2_300) == [
         SendAudio(held[0]),
         SendText("The caller pressed 5 on the keypad."),
         SendAudio(held[1]),
-        SendText("The caller pressed # on the keypad."),
         SendAudio(held[2]),
+        SendText("The caller pressed # on the keypad."),
         _handover_note(
             "close 1011", forced=True, gap_ms=300.0, handle_age_ms=500, buffered_ms=60.0
         ),

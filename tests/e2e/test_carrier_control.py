@@ -31,10 +31,14 @@ from gateway.sim.call import place_call
 from gateway.sim.entries import CallOutcome
 from gateway.sim.recording import load_recording
 from gateway.sim.report import CallReport
+from gateway.sim.script import SimOptions
 from tests.carriers.test_vonage_rest import APP_ID as VONAGE_APP_ID
 from tests.carriers.test_vonage_rest import keys as vonage_keys
 from tests.e2e.carrier_cases import CASES, RECORDINGS
-from tests.e2e.harness import running_gateway, wait_for
+from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, running_gateway, wait_for
+from tests.fake_twilio import Answer as TwilioAnswer
+from tests.fake_twilio import Received as TwilioReceived
+from tests.fake_twilio import fake_twilio
 from tests.loopback import serve_app
 
 SALES = "+15551230100"
@@ -233,3 +237,50 @@ def test_signalwire_requests_are_exact() -> None:
         "Twiml": '<?xml version="1.0" encoding="UTF-8"?>'
         f"<Response><Dial><Number>{SALES}</Number></Dial></Response>"
     }
+
+
+# ---------------------------------------------------------------- Twilio: an update too late
+
+
+ENDED_400 = {
+    "code": 21220,
+    "message": "Call is not in-progress. Cannot redirect.",
+    "more_info": "https://www.twilio.com/docs/errors/21220",
+    "status": 400,
+}
+
+
+@pytest.mark.parametrize(("answer", "ok"), [(ENDED_400, True), ({"code": 21201}, False)])
+async def test_a_twilio_update_on_an_ended_call_is_not_a_failure(
+    tmp_path: Path, answer: dict[str, object], ok: bool
+) -> None:
+    """Twilio answers 400 / 21220 to an update of a call that is no longer in progress: the call
+    is over, as with 404 / 20404, so the gateway waits for the stream's end instead of ending
+    the call as a failed action. Any other 400 still fails the action."""
+    tools_file = tmp_path / "tools.toml"
+    tools_file.write_text(TOOLS_TOML)
+    rule = ToolCallRule(name="transfer", args={"destination": "sales"}, on_turn=1)
+    rest = fake_twilio(TwilioAnswer(400, answer))
+    recording = load_recording(RECORDINGS / "greeting_question.wav")
+    async with (
+        serve_app(rest) as api_url,
+        LiveEmulator(None, Scenario(tool_calls=(rule,))) as emulator,
+    ):
+        env = {"TWILIO_API_BASE": api_url, "GATEWAY_TOOLS_FILE": str(tools_file)}
+        async with running_gateway(emulator, env) as gateway:
+            options = SimOptions(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID)
+            report = await place_call(gateway.base_url, recording.script, options)
+            await wait_for(lambda: len(gateway.calls) == 1, 15)
+    received: list[TwilioReceived] = rest.state.received
+    assert [(r.method, r.path) for r in received] == [
+        ("POST", f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{options.call_sid}.json")
+    ]
+    assert "Twiml" in received[0].form
+    summary = gateway.calls[0].summary
+    assert summary["call_action"] == "transfer:sales"
+    if ok:  # already ended: no failure; the stream's own end ends the call
+        assert summary["end_reason"] == "handed off (transfer:sales)"
+        assert report.outcome is CallOutcome.COMPLETED
+    else:
+        assert summary["end_reason"] == "call control failed"
+        assert report.outcome is CallOutcome.GATEWAY_CLOSED

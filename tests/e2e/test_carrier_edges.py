@@ -16,8 +16,9 @@ import httpx
 import numpy as np
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from gateway.carriers.plivo_signature import SIGNATURE_HEADER
 from gateway.carriers.plivo_xml import header_value
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.emulator import LiveEmulator
@@ -155,4 +156,37 @@ async def test_a_token_works_once(carrier: str) -> None:
         assert await _open_stream(dialect, answer, options, {}) == 1008
         first.cancel()
         await asyncio.gather(first, return_exceptions=True)
+        assert gateway.runtime.streams_rejected == 1
+
+
+@pytest.mark.parametrize("how", ["corrupt", "missing", "other_url", "no_nonce"])
+async def test_a_plivo_upgrade_with_a_bad_signature_is_refused(how: str) -> None:
+    """Plivo signs the media upgrade (V3 over the stream URL): with PLIVO_AUTH_TOKEN set, an
+    upgrade whose signature is wrong or missing gets 403 before the socket opens, and no Live
+    session is opened. A correctly signed one with the same token proceeds (the control)."""
+    case = CASES["plivo"]
+    env: dict[str, Any] = {**case.env, **NO_PREWARM}
+    async with LiveEmulator() as emulator, running_gateway(emulator, env) as gateway:
+        options = case.sim_options()
+        dialect, answer = await _answer(case, gateway.base_url, options)
+        assert answer.stream_url is not None
+        url = answer.stream_url
+        signed = dict(dialect.upgrade_headers(url, options))
+        headers = {
+            "corrupt": dialect.upgrade_headers(url, case.sim_options(corrupt_signature=True)),
+            "missing": dialect.upgrade_headers(url, case.sim_options(sign_upgrade=False)),
+            "other_url": dialect.upgrade_headers(url + "&x=1", options),
+            "no_nonce": [(SIGNATURE_HEADER, signed[SIGNATURE_HEADER])],
+        }[how]
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(url, additional_headers=headers, open_timeout=5):
+                pass
+        assert refused.value.response.status_code == 403
+        assert gateway.runtime.streams_rejected == 1
+        await asyncio.sleep(0.2)  # a session, had one been opened, would be recorded by now
+        assert emulator.recorder.sessions == []
+        assert gateway.calls == []
+        # The same upgrade, signed as Plivo signs it, is accepted.
+        async with connect(url, additional_headers=list(signed.items()), open_timeout=5):
+            pass
         assert gateway.runtime.streams_rejected == 1

@@ -26,7 +26,7 @@ from gateway.emulator.scenario import ToolCallRule
 from gateway.sim.call import place_call
 from gateway.sim.codecs import StreamCodec
 from gateway.sim.entries import CallOutcome
-from gateway.sim.exotel import basic_header
+from gateway.sim.exotel import ExotelDialect, basic_header
 from gateway.sim.recording import load_recording
 from tests.e2e.carrier_cases import CASES, EXOTEL_PASSWORD, RECORDINGS, Placed, place
 from tests.e2e.harness import running_gateway, uplink_reference, wait_for
@@ -62,6 +62,24 @@ def test_live_received_exactly_the_callers_audio_at_16k() -> None:
     received = call.session.audio()
     reference = uplink_reference(call.report.said, AT_16K.codec())
     assert len(received) >= len(uplink_reference(call.recording.script.audio, AT_16K.codec()))
+    assert np.array_equal(received, reference[: len(received)])
+
+
+def test_the_older_start_form_places_a_call() -> None:
+    """Exotel's older `start` (`"encoding": "base64"`, `"bit_rate": "128kbps"`): the call runs,
+    and Live receives exactly what the caller said."""
+    legacy = dataclasses.replace(
+        CASES["exotel"], dialect=functools.partial(ExotelDialect, legacy_format=True)
+    )
+    call = asyncio.run(place(legacy, "greeting_question"))
+    assert call.report.outcome is CallOutcome.COMPLETED
+    assert call.report.errors == ()
+    assert call.call.summary["end_reason"] == "carrier stop"
+    assert call.call.summary["messages_ignored"] == 0
+    assert call.report.media_frames_received > 0  # the caller heard the agent
+    received = call.session.audio()
+    reference = uplink_reference(call.report.said, legacy.codec())
+    assert len(received) >= len(uplink_reference(call.recording.script.audio, legacy.codec()))
     assert np.array_equal(received, reference[: len(received)])
 
 

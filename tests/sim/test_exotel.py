@@ -62,6 +62,17 @@ def _stream() -> ExotelStream:
     return dialect.new_stream(OPTIONS)
 
 
+def test_the_older_start_form_on_request() -> None:
+    dialect = ExotelDialect(legacy_format=True)
+    dialect.parse_answer(ANSWER)
+    _, start = dialect.new_stream(OPTIONS).opening((("sample-rate", "16000"),))
+    assert json.loads(start)["start"]["media_format"] == {
+        "encoding": "base64",
+        "sample_rate": "16000",
+        "bit_rate": "256kbps",
+    }
+
+
 def test_the_opening_and_100_ms_chunks() -> None:
     stream = _stream()
     connected, start = stream.opening((("sample-rate", "16000"), ("t", "x")))

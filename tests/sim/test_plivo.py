@@ -41,6 +41,16 @@ def test_the_webhook_is_a_v3_signed_form() -> None:
     assert validate_signature("POST", request.url, fields, nonce, signature, TOKEN)
 
 
+def test_the_upgrade_is_v3_signed_over_the_stream_url() -> None:
+    url = "wss://gw.example.com/plivo/media?stream_token=t.1"
+    headers = dict(PlivoDialect().upgrade_headers(url, OPTIONS))
+    nonce, signature = headers["x-plivo-signature-v3-nonce"], headers["x-plivo-signature-v3"]
+    assert validate_signature("GET", url, None, nonce, signature, TOKEN)
+    assert not validate_signature("GET", url + "&x=1", None, nonce, signature, TOKEN)
+    unsigned = SimOptions(auth_token=TOKEN, sign_upgrade=False)
+    assert dict(PlivoDialect().upgrade_headers(url, unsigned)) == {"User-Agent": "Plivo-Stream/1.0"}
+
+
 def test_the_answer_sets_the_format_and_passes_the_extra_headers() -> None:
     dialect = PlivoDialect()
     answer = dialect.parse_answer(ANSWER)
