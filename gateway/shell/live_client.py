@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.protocol import State
 
 from gateway import __version__
 from gateway.live.closes import CloseInfo, close_info, handshake_refusal
@@ -154,6 +155,15 @@ class LiveSession:
         self.frame_received_s = 0.0
         """`time.perf_counter()` when the last frame arrived, before parsing (latency stamps)."""
 
+    @property
+    def is_open(self) -> bool:
+        """The socket is open and not closing: what `gateway_live_sessions` counts.
+
+        Exact without garbage collection: a session stops counting the moment its close starts
+        (ours, the server's or a dropped connection), even when the task closing it is cancelled.
+        """
+        return self.close_info is None and self._ws.state is State.OPEN
+
     # ---------------------------------------------------------------------------- receive
 
     async def recv(self) -> list[LiveEvent]:
@@ -234,14 +244,23 @@ class LiveSession:
     # ------------------------------------------------------------------------------ close
 
     async def close(self, code: int = 1000, reason: str = "") -> CloseInfo:
-        """Close our side (waits at most close_timeout_s) and return how the session ended."""
-        with contextlib.suppress(ConnectionClosed):
-            await self._ws.close(code, reason)
-        if self.close_info is None:
-            received = self._ws.close_code
-            if received is not None and received != code:
-                code, reason = received, self._ws.close_reason or ""
-            self.close_info = close_info(code, reason, go_away_seen=self.go_away_seen)
+        """Close our side (waits at most close_timeout_s) and return how the session ended.
+
+        Cancelled (or timed out) while closing, the socket is shut at once rather than left
+        waiting for the server's reply, and the session is marked closed all the same."""
+        try:
+            with contextlib.suppress(ConnectionClosed):
+                await self._ws.close(code, reason)
+        except BaseException:
+            if self._ws.state is not State.CLOSED:
+                self._ws.transport.close()  # flushes what was written (our close frame)
+            raise
+        finally:
+            if self.close_info is None:
+                received = self._ws.close_code
+                if received is not None and received != code:
+                    code, reason = received, self._ws.close_reason or ""
+                self.close_info = close_info(code, reason, go_away_seen=self.go_away_seen)
         return self.close_info
 
     async def __aenter__(self) -> LiveSession:
@@ -288,8 +307,13 @@ async def connect(
     try:
         setup, pending = await _handshake(ws, config, resume_handle, options)
     except BaseException:
-        with contextlib.suppress(Exception):
-            await ws.close()
+        # Cancelled or refused mid-setup: the socket must not outlive the attempt.
+        try:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        finally:
+            if ws.state is not State.CLOSED:
+                ws.transport.close()
         raise
     log.info("live.setup_complete", session_id=setup.session_id)
     return LiveSession(ws, setup, pending, options)

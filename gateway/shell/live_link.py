@@ -7,13 +7,16 @@ bridge's backoff and opens the next one (resuming the handle, or fresh with the 
 context); `CLOSE_LIVE` closes the session and ends the task. Each session gets a reader task
 that feeds its events to the bridge.
 
-No caller audio is lost or sent twice across a replacement: everything queued before the
-`ReconnectLive` goes to the old session (or, if that socket is already gone, is kept and sent
-first to the new one); everything after it goes to the new one. A reader whose session was
-replaced on purpose does not report its close: the bridge asked for it.
+Nothing is sent twice across a replacement: everything queued before the `ReconnectLive` goes to
+the old session (or, if that socket is already gone, is kept and sent first to the new one);
+everything after it goes to the new one. Caller audio is lost only in two counted ways: frames a
+dying socket accepted but the server never read (no client can know them), and the queue's
+overflow policy when the Live socket stops taking what it is sent (`gateway.shell.live_queue`:
+the oldest caller audio beyond `audio_limit_ms` is dropped, counted in `dropped`/`dropped_ms`;
+texts, tool responses and control items are never dropped). A reader whose session was replaced
+on purpose does not report its close: the bridge asked for it.
 
-Queue policy (`LIVE_QUEUE_MAX` items, about 10 s of caller audio): drop-oldest, counted. The
-send timeout closes a stuck session (1011), which the bridge then replaces.
+The send timeout closes a stuck session (1011), which the bridge then replaces.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -39,10 +41,13 @@ from gateway.core.events import (
 from gateway.live.closes import close_info
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveClosedError, LiveConnectError, LiveSession
+from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS, LiveQueue
 
-__all__ = ["CLOSE_LIVE", "LIVE_QUEUE_MAX", "LiveLink", "OpenSession"]
+__all__ = ["CLOSE_LIVE", "LIVE_QUEUE_AUDIO_MS", "LiveLink", "OpenSession"]
 
-LIVE_QUEUE_MAX: Final = 500
+LIVE_QUEUE_AUDIO_MS: Final = 30_000.0 + LIVE_QUEUE_MARGIN_MS
+"""Default bound of caller audio queued for Live: the bridge's default reconnect buffer (the
+most it releases at once) plus the margin. The call runner sizes it from the call's options."""
 CLOSE_LIVE: Final = object()
 """Queue sentinel: close the session after what is queued, and stop."""
 
@@ -61,6 +66,7 @@ class LiveLink:
         connect_timeout_s: float,
         close_timeout_s: float,
         log: Any,
+        audio_limit_ms: float = LIVE_QUEUE_AUDIO_MS,
     ) -> None:
         self._claim = claim
         self._open_session = open_session
@@ -68,27 +74,31 @@ class LiveLink:
         self._connect_timeout_s = connect_timeout_s
         self._close_timeout_s = close_timeout_s
         self._log = log
-        self.queue: asyncio.Queue[tuple[object, float]] = asyncio.Queue(LIVE_QUEUE_MAX)
+        self.queue = LiveQueue(audio_limit_ms, log)
         self.session: LiveSession | None = None
         self._usable = False  # the current session can take sends
         self._generation = 0  # bumped when a session is replaced on purpose
         self._group: asyncio.TaskGroup | None = None
         self.readers: set[asyncio.Task[None]] = set()
         """The session reader tasks still running (the call cancels them when it ends)."""
-        self.dropped = 0
         self.uplink_ms = LatencySamples()
 
     # ------------------------------------------------------------------------ queue
 
     def enqueue(self, item: object, stamp: float = 0.0) -> None:
-        """Queue a Live command (or `CLOSE_LIVE`); a full queue drops its oldest item."""
-        queue = self.queue
-        if queue.full():
-            queue.get_nowait()  # drop-oldest (see the module docstring)
-            if self.dropped == 0:
-                self._log.warning("live.queue_overflow", policy="drop-oldest")
-            self.dropped += 1
-        queue.put_nowait((item, stamp))
+        """Queue a Live command (or `CLOSE_LIVE`); past the audio limit the oldest caller audio
+        is dropped, never anything else (see `gateway.shell.live_queue`)."""
+        self.queue.put(item, stamp)
+
+    @property
+    def dropped(self) -> int:
+        """Caller audio items dropped by the queue's overflow policy."""
+        return self.queue.dropped
+
+    @property
+    def dropped_ms(self) -> float:
+        """Caller audio dropped by the queue's overflow policy (ms)."""
+        return self.queue.dropped_ms
 
     # -------------------------------------------------------------------------- run
 
@@ -96,10 +106,10 @@ class LiveLink:
         """Claim the first session, then send, replace and close as the queue says."""
         self._group = group
         await self._connect(self._claim, resumed=False)
-        unsent: deque[tuple[object, float]] = deque()
+        queue = self.queue
         while True:
-            carried = bool(unsent) and self._usable
-            item, stamp = unsent.popleft() if carried else await self.queue.get()
+            carried = queue.has_kept and self._usable
+            item, stamp = queue.take_kept() if carried else await queue.get()
             if item is CLOSE_LIVE:
                 await self.close()
                 return
@@ -108,10 +118,7 @@ class LiveLink:
                 continue
             if not self._usable or not await self._send(item, stamp):
                 # Kept for the next session, in order: a carried item goes back to the front.
-                if carried:
-                    unsent.appendleft((item, stamp))
-                else:
-                    unsent.append((item, stamp))
+                queue.keep(item, stamp, first=carried)
 
     async def _send(self, item: object, stamp: float) -> bool:
         """Send one command; False when the session could not take it (kept for the next)."""

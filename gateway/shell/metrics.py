@@ -182,7 +182,8 @@ class GatewayMetrics:
         )
         self.frames_dropped = Counter(
             "gateway_frames_dropped",
-            "Caller frames dropped because the Live socket did not keep up (drop-oldest queue)",
+            "Caller audio messages dropped because the Live socket did not keep up "
+            "(drop-oldest-audio queue)",
             ["where"],
             registry=registry,
         )
@@ -190,7 +191,8 @@ class GatewayMetrics:
             "gateway_audio_dropped_seconds",
             "Audio dropped: held model audio cut by a barge-in or end (held), caller audio the "
             "bridge could not send (caller), caller audio beyond the connect buffer "
-            "(connect_buffer)",
+            "(connect_buffer) or the reconnect buffer (reconnect_buffer), caller audio the Live "
+            "socket did not take (live_queue)",
             ["where"],
             registry=registry,
         )
@@ -241,7 +243,7 @@ class GatewayMetrics:
         self.frames_dropped.labels("live_queue").inc(
             _number(summary.get("live_queue_dropped")) or 0
         )
-        for where in ("held", "caller", "connect_buffer"):
+        for where in ("held", "caller", "connect_buffer", "reconnect_buffer", "live_queue"):
             dropped_ms = _number(summary.get(f"{where}_dropped_ms")) or 0
             self.audio_dropped.labels(where).inc(dropped_ms / 1000)
         fallback = summary.get("fallback")
