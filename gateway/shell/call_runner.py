@@ -35,6 +35,7 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from gateway.call_log import new_call_fields
 from gateway.carriers.base import CarrierTranslator
 from gateway.core.bridge import CallBridge, IllegalTransition
 from gateway.core.events import (
@@ -205,6 +206,7 @@ class CallRunner:
         structlog.contextvars.bind_contextvars(
             call_sid=started.call_id, stream_sid=started.stream_id
         )
+        new_call_fields()  # shared by the call's tasks: the Live session, once one is open
         call_id = started.call_id
 
         def claim() -> Awaitable[LiveSession]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -154,6 +155,9 @@ class LiveSession:
         self.close_info: CloseInfo | None = None
         self.frame_received_s = 0.0
         """`time.perf_counter()` when the last frame arrived, before parsing (latency stamps)."""
+        self.log_id = setup.session_id or f"local-{secrets.token_hex(4)}"
+        """The `live_session` of log lines: the server's session id when `setupComplete` has one
+        (Vertex), else one the gateway gives this connection (`local-` and 8 hex digits)."""
 
     @property
     def is_open(self) -> bool:
@@ -315,8 +319,9 @@ async def connect(
             if ws.state is not State.CLOSED:
                 ws.transport.close()
         raise
-    log.info("live.setup_complete", session_id=setup.session_id)
-    return LiveSession(ws, setup, pending, options)
+    session = LiveSession(ws, setup, pending, options)
+    log.info("live.setup_complete", live_session=session.log_id)
+    return session
 
 
 async def _handshake(

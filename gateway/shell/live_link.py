@@ -27,8 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import structlog
-
+from gateway.call_log import set_call_field
 from gateway.core.events import (
     BridgeEvent,
     LiveClosed,
@@ -82,6 +81,8 @@ class LiveLink:
         self.readers: set[asyncio.Task[None]] = set()
         """The session reader tasks still running (the call cancels them when it ends)."""
         self.uplink_ms = LatencySamples()
+        self.live_session: str | None = None
+        """The current (or last) session's `log_id`: the `live_session` of the call's lines."""
 
     # ------------------------------------------------------------------------ queue
 
@@ -175,8 +176,9 @@ class LiveLink:
             self._handle(LiveClosed(close_info(None, "connect timeout", go_away_seen=False)), 0.0)
             return
         self.session, self._usable = session, True
-        session_id = session.setup.session_id
-        structlog.contextvars.bind_contextvars(live_session=session_id)
+        # Every line of the call carries the session from now on (until the next one).
+        session_id = self.live_session = session.log_id
+        set_call_field("live_session", session_id)
         assert self._group is not None
         reader = self._group.create_task(self._read(session, self._generation), name="live-reader")
         self.readers.add(reader)

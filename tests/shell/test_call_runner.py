@@ -91,6 +91,7 @@ class FakeLive:
     def __init__(self, *, hang_sends: bool = False) -> None:
         self.setup = SetupComplete(session_id="s1")
         self.frame_received_s = 0.0
+        self.log_id = "s1"
         self.audio: list[bytes] = []
         self.closed: int | None = None
         self.hang_sends = hang_sends

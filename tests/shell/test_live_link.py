@@ -50,6 +50,7 @@ class FakeSession:
         self.name = name
         self.setup = SetupComplete(session_id=name)
         self.frame_received_s = 0.0
+        self.log_id = name
         self.journal = journal
         self.sent: list[Sent] = []
         self.tried: list[Sent] = []
