@@ -32,7 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.protocol import State
 
 from gateway import __version__
-from gateway.live.closes import CloseInfo, close_info, handshake_refusal
+from gateway.live.closes import CloseInfo, CloseKind, close_info, handshake_refusal
 from gateway.live.endpoints import (
     LiveEndpoint,
     custom_endpoint,
@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 _log = get_logger(component="live")
+MESSAGE_TOO_BIG = 1009
 VERTEX_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
@@ -126,7 +127,17 @@ def _handshake_close(exc: Exception) -> CloseInfo:
 
 
 def _close_of(exc: ConnectionClosed, *, go_away_seen: bool) -> CloseInfo:
-    """The server's close frame, else ours (e.g. 1011 keepalive timeout), else none (1006)."""
+    """The server's close frame, else ours (e.g. 1011 keepalive timeout), else none (1006).
+
+    A 1009 we sent first is our client refusing a message over `max_message_bytes`: not a
+    configuration fault but one bad message, so the session is replaced (resumed at its last
+    handle, the message lost) and the call goes on; a server that keeps sending such messages
+    exhausts the reconnect attempts and the call goes to the fallback. A 1009 the server sent
+    (we sent too much) stays fatal, as classified in `gateway.live.closes`."""
+    sent = exc.sent
+    if sent is not None and sent.code == MESSAGE_TOO_BIG and not exc.rcvd_then_sent:
+        reason = f"message over the gateway's limit: {sent.reason}"
+        return CloseInfo(MESSAGE_TOO_BIG, reason, CloseKind.RESUMABLE, go_away_seen)
     frame = exc.rcvd or exc.sent
     if frame is None:
         return close_info(None, "", go_away_seen=go_away_seen)

@@ -192,7 +192,8 @@ class GatewayMetrics:
             "Audio dropped: held model audio cut by a barge-in or end (held), caller audio the "
             "bridge could not send (caller), caller audio beyond the connect buffer "
             "(connect_buffer) or the reconnect buffer (reconnect_buffer), caller audio the Live "
-            "socket did not take (live_queue)",
+            "socket did not take (live_queue), model audio beyond the bound ahead of the "
+            "carrier (model)",
             ["where"],
             registry=registry,
         )
@@ -246,6 +247,8 @@ class GatewayMetrics:
         for where in ("held", "caller", "connect_buffer", "reconnect_buffer", "live_queue"):
             dropped_ms = _number(summary.get(f"{where}_dropped_ms")) or 0
             self.audio_dropped.labels(where).inc(dropped_ms / 1000)
+        model_dropped_ms = _number(summary.get("model_audio_dropped_ms")) or 0
+        self.audio_dropped.labels("model").inc(model_dropped_ms / 1000)
         fallback = summary.get("fallback")
         if fallback:
             self.fallbacks.labels(self._reasons(fallback)).inc()

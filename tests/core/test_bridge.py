@@ -653,6 +653,7 @@ def test_summary_of_a_whole_call() -> None:
         "connect_buffer_dropped_ms": 0.0,
         "model_audio_ms": 100.0,
         "model_chunks_ignored": 0,
+        "model_audio_dropped_ms": 0.0,
         "sent_ms": 120.0,
         "played_ms": 60.0,
         "flushed_ms": 60.0,
