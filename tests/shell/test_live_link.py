@@ -1,6 +1,7 @@
 """LiveLink with fake sessions: claiming, sending in order, replacing (close before open, the
 backoff, resume or fresh with context), carrying unsent items to the next session exactly once
-and in order, which closes are reported, drop-oldest, and no task left behind.
+and in order, which closes are reported, the queue's drop-oldest-audio policy, and no task left
+behind.
 
 Every link runs inside its own TaskGroup under a generous safety bound (not a timing assertion);
 waits are polls of the event loop, never sleeps of a chosen length.
