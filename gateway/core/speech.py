@@ -9,8 +9,9 @@ audio of the interrupted turn can reach the carrier afterwards.
 Overflow policy `drop-rest-of-turn`: at most `ahead_max_ms` of model audio is held ahead of the
 carrier's playout (queued here plus the carrier's lead). A chunk that would pass it is cut to
 what fits, before any conversion (a 7 MB chunk costs its cut, not its size), and the rest of that
-generation is dropped: the caller hears the start of the answer, never a jump inside it. Dropped
-audio is counted (`model_audio_dropped_ms`) and the first overflow of a call is logged
+generation is dropped: the caller hears the start of the answer, never a jump inside it; the
+words transcribed from then on count as not heard. Dropped audio is counted
+(`model_audio_dropped_ms`) and the first overflow of a call is logged
 (`bridge.model_audio_overflow`). The next generation, or a barge-in, starts afresh.
 """
 
@@ -57,16 +58,16 @@ class AgentSpeech:
         self._stats.model_audio_ms += event.duration_ms
         out: list[Command] = []
         pcm = self._admit(event, now_ms, out)
-        if not pcm:
-            return out
-        self._dirty = True
-        frames = self.downlink.process(pcm)
-        if not frames:  # less than a frame so far: it goes out with the next chunk's frames
-            return out
-        mark = self._ledger.new_mark()
-        self.playout.append(frames, mark)
-        self._transcript.chunk_mark(mark)
-        self.playout.release(now_ms, out)
+        if pcm:
+            self._dirty = True
+            frames = self.downlink.process(pcm)
+            if frames:  # else less than a frame so far: it goes out with the next chunk's frames
+                mark = self._ledger.new_mark()
+                self.playout.append(frames, mark)
+                self._transcript.chunk_mark(mark)
+                self.playout.release(now_ms, out)
+        if self._overflowed:  # the words that come from now on belong to dropped audio
+            self._transcript.audio_dropped()
         return out
 
     def _admit(self, event: AudioChunk, now_ms: float, out: list[Command]) -> bytes:

@@ -16,10 +16,11 @@ from gateway.core.events import (
     Note,
     PlaceMark,
     PlayAudio,
+    PlaybackMarked,
     StartTimer,
 )
 from gateway.core.speech import AgentSpeech
-from gateway.live.events import AudioChunk, GenerationComplete, TurnComplete
+from gateway.live.events import AudioChunk, GenerationComplete, OutputTranscript, TurnComplete
 from tests.core.test_bridge import _model_pcm
 
 TWILIO = CarrierFormat()
@@ -107,3 +108,19 @@ def test_one_huge_chunk_is_cut_before_it_is_converted() -> None:
     assert 59_980.0 <= speech.playout.ahead_ms(1_000) <= 60_000.0
     assert bridge.summary()["model_audio_dropped_ms"] == 86_000.0
     assert not [c for c in commands if isinstance(c, PlaceMark)]
+
+
+def test_words_of_the_dropped_audio_are_not_counted_as_heard() -> None:
+    options = BridgeOptions(model_audio_ahead_max_ms=1_000, playback_lead_ms=2_000)
+    bridge = CallBridge(options)  # a lead over the bound: the kept second goes out at once
+    bridge.begin(0)
+    bridge.handle(CallStarted("CA1", "MZ1", media_format=TWILIO), 100)
+    bridge.handle(LiveOpened("s1"), 300)
+    bridge.handle(OutputTranscript("Kept words. "), 990)  # before the chunk: its mark's words
+    bridge.handle(AudioChunk(_model_pcm(3_000), 24_000), 1_000)  # cut: 1 s kept as m1
+    bridge.handle(OutputTranscript("Dropped words."), 1_100)  # after the cut: no mark
+    bridge.handle(GenerationComplete(), 1_200)
+    bridge.handle(TurnComplete(), 1_210)
+    bridge.handle(PlaybackMarked("m1"), 2_000)
+    [line] = bridge.transcript()
+    assert (line.text, line.heard_text) == ("Kept words. Dropped words.", "Kept words. ")
