@@ -9,12 +9,15 @@ that feeds its events to the bridge.
 
 Nothing is sent twice across a replacement: everything queued before the `ReconnectLive` goes to
 the old session (or, if that socket is already gone, is kept and sent first to the new one);
-everything after it goes to the new one. Caller audio is lost only in two counted ways: frames a
-dying socket accepted but the server never read (no client can know them), and the queue's
-overflow policy when the Live socket stops taking what it is sent (`gateway.shell.live_queue`:
-the oldest caller audio beyond `audio_limit_ms` is dropped, counted in `dropped`/`dropped_ms`;
-texts, tool responses and control items are never dropped). A reader whose session was replaced
-on purpose does not report its close: the bridge asked for it.
+everything after it goes to the new one. Caller audio is lost in two ways only: frames a dying
+socket accepted but the server never read (no client can know them: docs/sessions.md), and the
+queue's overflow policy when the Live socket stops taking what it is sent
+(`gateway.shell.live_queue`: the oldest caller audio beyond `audio_limit_ms` is dropped, counted
+in `dropped`/`dropped_ms`; texts, tool responses and control items are never dropped). A reader
+whose session was replaced on purpose does not report its close: the bridge asked for it.
+
+Every line of the call carries the current session's `log_id` as `live_session` from the moment
+it opens (`gateway.call_log`), rebound when another session replaces it.
 
 The send timeout closes a stuck session (1011), which the bridge then replaces.
 """
