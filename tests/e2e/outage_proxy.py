@@ -3,8 +3,9 @@
 Connections are forwarded byte for byte until the outage begins: with connection number
 `down_from` (1-based), for `outage_s` seconds every new connection is accepted and then left
 silent, as a black-holed network leaves it (the client's opening handshake times out). Once the
-outage is over, connections are forwarded again. `connections` counts every connection accepted,
-`held` those the outage swallowed.
+outage is over, connections are forwarded again. With `late=True` a connection made during the
+outage is not dropped but forwarded once the outage is over (a very slow network): its session
+opens late. `connections` counts every connection accepted, `held` those the outage held.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from contextlib import asynccontextmanager
 
 
 class OutageProxy:
-    def __init__(self, target_port: int, *, down_from: int, outage_s: float) -> None:
+    def __init__(
+        self, target_port: int, *, down_from: int, outage_s: float, late: bool = False
+    ) -> None:
         self._target_port = target_port
+        self._late = late
         self._down_from = down_from
         self._outage_s = outage_s
         self._down_until: float | None = None
@@ -32,12 +36,16 @@ class OutageProxy:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        if self._down(asyncio.get_running_loop().time()):
+        loop = asyncio.get_running_loop()
+        if self._down(loop.time()):
             self.held += 1
-            with contextlib.suppress(OSError):
-                await reader.read()  # silent until the client gives up
-            writer.close()
-            return
+            if not self._late:
+                with contextlib.suppress(OSError):
+                    await reader.read()  # silent until the client gives up
+                writer.close()
+                return
+            assert self._down_until is not None
+            await asyncio.sleep(self._down_until - loop.time())  # then forwarded
         upstream_reader, upstream_writer = await asyncio.open_connection(
             "127.0.0.1", self._target_port
         )

@@ -1,6 +1,7 @@
 """`gateway_live_sessions` through the real gateway, with garbage collection off: calls that end
-(their Live session closed while the call's tasks are cancelled) and calls cut short by the
-gateway's shutdown leave the gauge at 0, and the Live side (the emulator) with nothing open.
+(their Live session closed while the call's tasks are cancelled), calls cut short by the
+gateway's shutdown, and a call that ends while its session is still connecting leave the gauge
+at 0, and the Live side (the emulator) with nothing open.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gateway.sim.call import place_call
 from gateway.sim.recording import load_recording
 from gateway.sim.script import CallScript, SimOptions, new_call_sid
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, running_gateway, wait_for
+from tests.e2e.outage_proxy import OutageProxy
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "greeting_question.wav"
 
@@ -71,3 +73,24 @@ async def test_calls_that_end_or_are_cut_by_shutdown_leave_no_live_session_count
             assert connector.open_sessions == 0
             await asyncio.gather(*cut, return_exceptions=True)
             await wait_for(lambda: _live_side_open(emulator) == 0)
+
+
+async def test_a_call_that_ends_while_its_session_connects_leaves_none_counted() -> None:
+    # Every connection is held 8 s by the network; the caller hangs up after about 1 s.
+    with no_gc():
+        async with LiveEmulator() as emulator:
+            proxy = OutageProxy(emulator.port, down_from=1, outage_s=8.0, late=True)
+            async with proxy.running() as port:
+                url = emulator.plain_url.replace(f":{emulator.port}/", f":{port}/")
+                async with running_gateway(emulator, {"GATEWAY_LIVE_URL": url}) as gateway:
+                    connector = gateway.runtime.connector
+                    short = dataclasses.replace(_script(0), audio=_script(0).audio[:8_000])
+                    await place_call(gateway.base_url, short, _options())
+                    await wait_for(lambda: len(gateway.calls) == 1, 15)
+                    [call] = gateway.calls
+                    assert call.summary["handovers"] == []
+                    assert connector.opened == 0  # the call ended before its session opened
+                    await wait_for(lambda: connector.opened == 1, 15)  # then it opened...
+                    await wait_for(lambda: connector.open_sessions == 0)  # ...and was closed
+                    await wait_for(lambda: _live_side_open(emulator) == 0)
+                    assert proxy.held == 1
