@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from gateway.call_log import merge_call_fields
+
 # `token` but not `tokens`: usage counts such as `prompt_tokens` are numbers, not credentials.
 _SECRET_FIELD = re.compile(r"(api_?key|token(?!s)|secret|password|authorization|signature)", re.I)
 _MASK = "***"
@@ -88,6 +90,7 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            merge_call_fields,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -100,6 +100,7 @@ class CallBridge(ModelSide):
             speech = AgentSpeech(
                 fmt,
                 lead_ms=self.options.playback_lead_ms,
+                ahead_max_ms=self.options.model_audio_ahead_max_ms,
                 ledger=self.ledger,
                 transcript=self._transcript,
                 stats=self.stats,

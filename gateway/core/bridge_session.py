@@ -4,7 +4,8 @@
   turn, its handle is fresh, no tool call runs, the caller has been quiet `handover_quiet_ms`)
   or, failing that, `handover_margin_ms` before the server's deadline.
 * A resumable close starts a forced handover at once. While no session is ready, caller audio
-  and keys are held (`reconnect_buffer_ms`, drop-oldest) and replayed in order to the new one.
+  and keys are held (`reconnect_buffer_ms`, drop-oldest) and replayed in order to the new one,
+  the audio in chunks of up to a second (`ConnectBuffer.drain`).
 * Attempts back off (`SessionKeeper`); a refused handle gets a fresh session told the
   conversation so far; fatal closes and exhausted attempts send the call to the fallback.
 * A transfer or hang-up (a tool's or the fallback's) first lets the agent's last words be heard

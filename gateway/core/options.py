@@ -22,6 +22,10 @@ class BridgeOptions:
     playback_lead_ms: float = 400.0
     """Model audio that may sit queued at the carrier; the rest is held locally, where a
     barge-in drops it for free."""
+    model_audio_ahead_max_ms: float = 60_000.0
+    """Model audio held ahead of the carrier's playout (locally queued plus the carrier's lead).
+    A model sending faster than real time past it loses the rest of that turn's audio, counted
+    (`model_audio_dropped_ms`): policy `drop-rest-of-turn` (see `gateway.core.speech`)."""
     start_timeout_ms: float = 10_000.0
     """How long a new stream may take to send its `start`."""
     connect_timeout_ms: float = 10_000.0
@@ -61,6 +65,7 @@ class BridgeOptions:
         if self.playback_lead_ms <= 0:
             raise ValueError(f"playback_lead_ms must be positive, got {self.playback_lead_ms}")
         positive = (
+            "model_audio_ahead_max_ms",
             "start_timeout_ms",
             "connect_timeout_ms",
             "ending_grace_ms",

@@ -62,6 +62,10 @@ class Playout:
         """Audio estimated to be still buffered at the carrier."""
         return max(0.0, self.playout_end_ms - now_ms)
 
+    def ahead_ms(self, now_ms: float) -> float:
+        """Audio not played yet: held locally plus buffered at the carrier."""
+        return self.held_ms + self.carrier_ms(now_ms)
+
     def append(self, frames: list[bytes], mark: str) -> None:
         """Queue `frames` (whole carrier frames, at least one) followed by mark `mark`."""
         self._queue.append(_Segment(frames, mark))

@@ -5,6 +5,14 @@ the end of a generation flushes the downlink's remainder under one more mark. Wh
 decided by `Playout` (the lead limit); what became of it by the `PlaybackLedger` (the marks).
 A barge-in clears the carrier first, then drops everything held and resets the downlink, so no
 audio of the interrupted turn can reach the carrier afterwards.
+
+Overflow policy `drop-rest-of-turn`: at most `ahead_max_ms` of model audio is held ahead of the
+carrier's playout (queued here plus the carrier's lead). A chunk that would pass it is cut to
+what fits, before any conversion (a 7 MB chunk costs its cut, not its size), and the rest of that
+generation is dropped: the caller hears the start of the answer, never a jump inside it; the
+words transcribed from then on count as not heard. Dropped audio is counted
+(`model_audio_dropped_ms`) and the first overflow of a call is logged
+(`bridge.model_audio_overflow`). The next generation, or a barge-in, starts afresh.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ class AgentSpeech:
         fmt: CarrierFormat,
         *,
         lead_ms: float,
+        ahead_max_ms: float = float("inf"),
         ledger: PlaybackLedger,
         transcript: Transcript,
         stats: CallStats,
@@ -38,22 +47,51 @@ class AgentSpeech:
         self._dirty = False  # audio went into the downlink since its last flush or reset
         self._turn_sent_from_ms = 0.0  # ledger.sent_ms when the current model turn began
         self._warned_rate = False
+        self._ahead_max_ms = ahead_max_ms
+        self._overflowed = False  # this generation passed the bound: the rest of it is dropped
+        self._warned_overflow = False
 
     def chunk(self, event: AudioChunk, now_ms: float) -> list[Command]:
         """A model audio chunk: its frames and mark join the queue, then what fits goes out."""
         if event.rate_hz != self.downlink.in_rate_hz:
             return self._wrong_rate(event)
         self._stats.model_audio_ms += event.duration_ms
-        self._dirty = True
-        frames = self.downlink.process(event.pcm)
-        if not frames:  # less than a frame so far: it goes out with the next chunk's frames
-            return []
-        mark = self._ledger.new_mark()
-        self.playout.append(frames, mark)
-        self._transcript.chunk_mark(mark)
         out: list[Command] = []
-        self.playout.release(now_ms, out)
+        pcm = self._admit(event, now_ms, out)
+        if pcm:
+            self._dirty = True
+            frames = self.downlink.process(pcm)
+            if frames:  # else less than a frame so far: it goes out with the next chunk's frames
+                mark = self._ledger.new_mark()
+                self.playout.append(frames, mark)
+                self._transcript.chunk_mark(mark)
+                self.playout.release(now_ms, out)
+        if self._overflowed:  # the words that come from now on belong to dropped audio
+            self._transcript.audio_dropped()
         return out
+
+    def _admit(self, event: AudioChunk, now_ms: float, out: list[Command]) -> bytes:
+        """What of `event` may be held (see the overflow policy in the module doc)."""
+        if self._overflowed:
+            self._stats.model_audio_dropped_ms += event.duration_ms
+            return b""
+        ahead_ms = self.playout.ahead_ms(now_ms)
+        room_ms = self._ahead_max_ms - ahead_ms
+        if event.duration_ms <= room_ms:
+            return event.pcm
+        self._overflowed = True
+        kept = max(0, int(room_ms * event.rate_hz / 1000)) * 2  # whole PCM16 samples
+        pcm = event.pcm[:kept]
+        self._stats.model_audio_dropped_ms += event.duration_ms - kept * 500 / event.rate_hz
+        if not self._warned_overflow:
+            self._warned_overflow = True
+            fields = {
+                "policy": "drop-rest-of-turn",
+                "limit_ms": round(self._ahead_max_ms),
+                "ahead_ms": round(ahead_ms, 1),
+            }
+            out.append(Note("bridge.model_audio_overflow", fields, "warning"))
+        return pcm
 
     def _wrong_rate(self, event: AudioChunk) -> list[Command]:
         self._stats.model_chunks_ignored += 1
@@ -73,6 +111,7 @@ class AgentSpeech:
     def finish_generation(self, now_ms: float) -> list[Command]:
         """The model has generated all of this turn's audio (`generationComplete`)."""
         out: list[Command] = []
+        self._overflowed = False  # the next generation is admitted afresh
         if self._dirty:
             self._flush()
             self.playout.release(now_ms, out)
@@ -103,6 +142,7 @@ class AgentSpeech:
         self._ledger.clear()
         self.downlink.reset()
         self._dirty = False
+        self._overflowed = False
         self._stats.interruptions += 1
         self._stats.held_dropped_ms += held_ms
         # Estimates from the playout model; the marks' echoes settle the exact figures later.

@@ -27,6 +27,7 @@ class CallStats:
     caller_dropped_ms: float = 0.0
     model_audio_ms: float = 0.0
     model_chunks_ignored: int = 0
+    model_audio_dropped_ms: float = 0.0
     held_dropped_ms: float = 0.0
     connect_buffer_dropped_ms: float = 0.0
     interruptions: int = 0
@@ -84,6 +85,7 @@ def summarize(
         "connect_buffer_dropped_ms": _ms(stats.connect_buffer_dropped_ms),
         "model_audio_ms": _ms(stats.model_audio_ms),
         "model_chunks_ignored": stats.model_chunks_ignored,
+        "model_audio_dropped_ms": _ms(stats.model_audio_dropped_ms),
         "sent_ms": _ms(ledger.sent_ms),
         "played_ms": _ms(ledger.played_ms),
         "flushed_ms": _ms(ledger.flushed_ms),

@@ -88,6 +88,11 @@ class Transcript:
             line.text = ""
             line.marks.append(mark)
 
+    def audio_dropped(self) -> None:
+        """The rest of this turn's audio is dropped (never played): the words that come after
+        are attributed to no mark, so they are never counted as heard."""
+        self._mark = None
+
     def end_turn(self) -> None:
         """The model's turn is over: close its agent line, and the caller line that led to it
         (a caller line opened during the turn is the caller's next utterance, and stays open)."""

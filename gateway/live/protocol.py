@@ -60,7 +60,10 @@ __all__ = [
 ]
 
 MAX_FRAME_BYTES = 8 * 1024 * 1024
-"""Frames larger than this are ignored unparsed (a 24 kHz audio chunk of 60 s is ~3.9 MB)."""
+"""The largest Live message taken (a 24 kHz audio chunk of 60 s is ~3.9 MB). The client's socket
+refuses a larger one with close 1009, which the gateway treats as a resumable failure (the session
+is replaced, the message lost: gateway.shell.live_client); the parser ignores a larger frame
+unparsed should one reach it by another way."""
 
 OUTPUT_RATE_HZ = 24_000
 """Live output audio rate, assumed when an audio MIME type carries no rate."""

@@ -19,7 +19,8 @@ ends.
 Queues and their overflow policies:
 * carrier out (`CARRIER_QUEUE_MAX` messages): the bridge already bounds playback to its lead, so
   a full queue means the carrier stopped reading: the call ends (`carrier.stalled`).
-* Live out: see `gateway.shell.live_link` (drop-oldest, counted).
+* Live out: see `gateway.shell.live_queue` (the oldest caller audio past a bound sized from the
+  call's held-audio limits, counted; nothing else is ever dropped).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from gateway.call_log import new_call_fields
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES, CarrierTranslator
 from gateway.carriers.messages import bounded_id, clip
 from gateway.core.bridge import CallBridge, IllegalTransition
@@ -70,6 +72,7 @@ from gateway.shell.call_tasks import CallServices, CallTasks
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveSession
 from gateway.shell.live_link import CLOSE_LIVE, LiveLink
+from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS
 from gateway.shell.timers import TimerSet
 
 __all__ = ["CallRunner", "RunnerOptions"]
@@ -145,6 +148,10 @@ class CallRunner:
     def live_dropped(self) -> int:
         return self._live.dropped if self._live is not None else 0
 
+    @property
+    def live_dropped_ms(self) -> float:
+        return self._live.dropped_ms if self._live is not None else 0.0
+
     # ------------------------------------------------------------------------------ run
 
     async def run(self) -> dict[str, Any] | None:
@@ -203,11 +210,15 @@ class CallRunner:
         structlog.contextvars.bind_contextvars(
             call_sid=started.call_id, stream_sid=started.stream_id
         )
+        new_call_fields()  # shared by the call's tasks: the Live session, once one is open
         call_id = started.call_id
 
         def claim() -> Awaitable[LiveSession]:
             return self._claim(call_id)
 
+        # The queue takes whatever held audio the bridge releases at once, plus a margin.
+        options = self.bridge.options
+        held_ms = max(options.connect_buffer_ms, options.reconnect_buffer_ms)
         self._live = LiveLink(
             claim=claim,
             open_session=self._services.open_session,
@@ -215,6 +226,7 @@ class CallRunner:
             connect_timeout_s=self._options.connect_timeout_s,
             close_timeout_s=self._options.close_timeout_s,
             log=self._log,
+            audio_limit_ms=held_ms + LIVE_QUEUE_MARGIN_MS,
         )
         self._handle(started)
         for event in rest:
@@ -252,6 +264,7 @@ class CallRunner:
         result.update(self.downlink_ms.summary("downlink"))
         result.update(self.clear_ms.summary("clear"))
         result["live_queue_dropped"] = self.live_dropped
+        result["live_queue_dropped_ms"] = round(self.live_dropped_ms, 1)
         result["illegal_events"] = self.illegal_events
         return result
 

@@ -53,8 +53,10 @@ class LiveConnector:
 
     @property
     def open_sessions(self) -> int:
-        """Sessions opened here and not closed yet (metrics read it at scrape time)."""
-        return sum(1 for session in self._sessions if session.close_info is None)
+        """Sessions opened here whose socket is still open (metrics read it at scrape time).
+
+        Exact at any moment, garbage collection or not: see `LiveSession.is_open`."""
+        return sum(1 for session in self._sessions if session.is_open)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, live_url: str | None = None) -> LiveConnector:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -28,9 +29,10 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.protocol import State
 
 from gateway import __version__
-from gateway.live.closes import CloseInfo, close_info, handshake_refusal
+from gateway.live.closes import CloseInfo, CloseKind, close_info, handshake_refusal
 from gateway.live.endpoints import (
     Backend,
     LiveEndpoint,
@@ -67,6 +69,7 @@ __all__ = [
 ]
 
 _log = get_logger(component="live")
+MESSAGE_TOO_BIG = 1009
 VERTEX_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
@@ -125,7 +128,17 @@ def _handshake_close(exc: Exception) -> CloseInfo:
 
 
 def _close_of(exc: ConnectionClosed, *, go_away_seen: bool) -> CloseInfo:
-    """The server's close frame, else ours (e.g. 1011 keepalive timeout), else none (1006)."""
+    """The server's close frame, else ours (e.g. 1011 keepalive timeout), else none (1006).
+
+    A 1009 we sent first is our client refusing a message over `max_message_bytes`: not a
+    configuration fault but one bad message, so the session is replaced (resumed at its last
+    handle, the message lost) and the call goes on; a server that keeps sending such messages
+    exhausts the reconnect attempts and the call goes to the fallback. A 1009 the server sent
+    (we sent too much) stays fatal, as classified in `gateway.live.closes`."""
+    sent = exc.sent
+    if sent is not None and sent.code == MESSAGE_TOO_BIG and not exc.rcvd_then_sent:
+        reason = f"message over the gateway's limit: {sent.reason}"
+        return CloseInfo(MESSAGE_TOO_BIG, reason, CloseKind.RESUMABLE, go_away_seen)
     frame = exc.rcvd or exc.sent
     if frame is None:
         return close_info(None, "", go_away_seen=go_away_seen)
@@ -158,6 +171,18 @@ class LiveSession:
         self.close_info: CloseInfo | None = None
         self.frame_received_s = 0.0
         """`time.perf_counter()` when the last frame arrived, before parsing (latency stamps)."""
+        self.log_id = setup.session_id or f"local-{secrets.token_hex(4)}"
+        """The `live_session` of log lines: the server's session id when `setupComplete` has one
+        (Vertex), else one the gateway gives this connection (`local-` and 8 hex digits)."""
+
+    @property
+    def is_open(self) -> bool:
+        """The socket is open and not closing: what `gateway_live_sessions` counts.
+
+        Exact without garbage collection: a session stops counting the moment its close starts
+        (ours, the server's or a dropped connection), even when the task closing it is cancelled.
+        """
+        return self.close_info is None and self._ws.state is State.OPEN
 
     # ---------------------------------------------------------------------------- receive
 
@@ -239,14 +264,23 @@ class LiveSession:
     # ------------------------------------------------------------------------------ close
 
     async def close(self, code: int = 1000, reason: str = "") -> CloseInfo:
-        """Close our side (waits at most close_timeout_s) and return how the session ended."""
-        with contextlib.suppress(ConnectionClosed):
-            await self._ws.close(code, reason)
-        if self.close_info is None:
-            received = self._ws.close_code
-            if received is not None and received != code:
-                code, reason = received, self._ws.close_reason or ""
-            self.close_info = close_info(code, reason, go_away_seen=self.go_away_seen)
+        """Close our side (waits at most close_timeout_s) and return how the session ended.
+
+        Cancelled (or timed out) while closing, the socket is shut at once rather than left
+        waiting for the server's reply, and the session is marked closed all the same."""
+        try:
+            with contextlib.suppress(ConnectionClosed):
+                await self._ws.close(code, reason)
+        except BaseException:
+            if self._ws.state is not State.CLOSED:
+                self._ws.transport.close()  # flushes what was written (our close frame)
+            raise
+        finally:
+            if self.close_info is None:
+                received = self._ws.close_code
+                if received is not None and received != code:
+                    code, reason = received, self._ws.close_reason or ""
+                self.close_info = close_info(code, reason, go_away_seen=self.go_away_seen)
         return self.close_info
 
     async def __aenter__(self) -> LiveSession:
@@ -293,11 +327,17 @@ async def connect(
     try:
         setup, pending = await _handshake(ws, config, resume_handle, options)
     except BaseException:
-        with contextlib.suppress(Exception):
-            await ws.close()
+        # Cancelled or refused mid-setup: the socket must not outlive the attempt.
+        try:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        finally:
+            if ws.state is not State.CLOSED:
+                ws.transport.close()
         raise
-    log.info("live.setup_complete", session_id=setup.session_id)
-    return LiveSession(ws, setup, pending, options, vertex=endpoint.backend is Backend.VERTEX)
+    session = LiveSession(ws, setup, pending, options, vertex=endpoint.backend is Backend.VERTEX)
+    log.info("live.setup_complete", live_session=session.log_id)
+    return session
 
 
 async def _handshake(

@@ -7,13 +7,19 @@ bridge's backoff and opens the next one (resuming the handle, or fresh with the 
 context); `CLOSE_LIVE` closes the session and ends the task. Each session gets a reader task
 that feeds its events to the bridge.
 
-No caller audio is lost or sent twice across a replacement: everything queued before the
-`ReconnectLive` goes to the old session (or, if that socket is already gone, is kept and sent
-first to the new one); everything after it goes to the new one. A reader whose session was
-replaced on purpose does not report its close: the bridge asked for it.
+Nothing is sent twice across a replacement: everything queued before the `ReconnectLive` goes to
+the old session (or, if that socket is already gone, is kept and sent first to the new one);
+everything after it goes to the new one. Caller audio is lost in two ways only: frames a dying
+socket accepted but the server never read (no client can know them: docs/sessions.md), and the
+queue's overflow policy when the Live socket stops taking what it is sent
+(`gateway.shell.live_queue`: the oldest caller audio beyond `audio_limit_ms` is dropped, counted
+in `dropped`/`dropped_ms`; texts, tool responses and control items are never dropped). A reader
+whose session was replaced on purpose does not report its close: the bridge asked for it.
 
-Queue policy (`LIVE_QUEUE_MAX` items, about 10 s of caller audio): drop-oldest, counted. The
-send timeout closes a stuck session (1011), which the bridge then replaces.
+Every line of the call carries the current session's `log_id` as `live_session` from the moment
+it opens (`gateway.call_log`), rebound when another session replaces it.
+
+The send timeout closes a stuck session (1011), which the bridge then replaces.
 """
 
 from __future__ import annotations
@@ -21,12 +27,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import structlog
-
+from gateway.call_log import set_call_field
 from gateway.core.events import (
     BridgeEvent,
     LiveClosed,
@@ -39,10 +43,13 @@ from gateway.core.events import (
 from gateway.live.closes import close_info
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveClosedError, LiveConnectError, LiveSession
+from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS, LiveQueue
 
-__all__ = ["CLOSE_LIVE", "LIVE_QUEUE_MAX", "LiveLink", "OpenSession"]
+__all__ = ["CLOSE_LIVE", "LIVE_QUEUE_AUDIO_MS", "LiveLink", "OpenSession"]
 
-LIVE_QUEUE_MAX: Final = 500
+LIVE_QUEUE_AUDIO_MS: Final = 30_000.0 + LIVE_QUEUE_MARGIN_MS
+"""Default bound of caller audio queued for Live: the bridge's default reconnect buffer (the
+most it releases at once) plus the margin. The call runner sizes it from the call's options."""
 CLOSE_LIVE: Final = object()
 """Queue sentinel: close the session after what is queued, and stop."""
 
@@ -61,6 +68,7 @@ class LiveLink:
         connect_timeout_s: float,
         close_timeout_s: float,
         log: Any,
+        audio_limit_ms: float = LIVE_QUEUE_AUDIO_MS,
     ) -> None:
         self._claim = claim
         self._open_session = open_session
@@ -68,27 +76,33 @@ class LiveLink:
         self._connect_timeout_s = connect_timeout_s
         self._close_timeout_s = close_timeout_s
         self._log = log
-        self.queue: asyncio.Queue[tuple[object, float]] = asyncio.Queue(LIVE_QUEUE_MAX)
+        self.queue = LiveQueue(audio_limit_ms, log)
         self.session: LiveSession | None = None
         self._usable = False  # the current session can take sends
         self._generation = 0  # bumped when a session is replaced on purpose
         self._group: asyncio.TaskGroup | None = None
         self.readers: set[asyncio.Task[None]] = set()
         """The session reader tasks still running (the call cancels them when it ends)."""
-        self.dropped = 0
         self.uplink_ms = LatencySamples()
+        self.live_session: str | None = None
+        """The current (or last) session's `log_id`: the `live_session` of the call's lines."""
 
     # ------------------------------------------------------------------------ queue
 
     def enqueue(self, item: object, stamp: float = 0.0) -> None:
-        """Queue a Live command (or `CLOSE_LIVE`); a full queue drops its oldest item."""
-        queue = self.queue
-        if queue.full():
-            queue.get_nowait()  # drop-oldest (see the module docstring)
-            if self.dropped == 0:
-                self._log.warning("live.queue_overflow", policy="drop-oldest")
-            self.dropped += 1
-        queue.put_nowait((item, stamp))
+        """Queue a Live command (or `CLOSE_LIVE`); past the audio limit the oldest caller audio
+        is dropped, never anything else (see `gateway.shell.live_queue`)."""
+        self.queue.put(item, stamp)
+
+    @property
+    def dropped(self) -> int:
+        """Caller audio items dropped by the queue's overflow policy."""
+        return self.queue.dropped
+
+    @property
+    def dropped_ms(self) -> float:
+        """Caller audio dropped by the queue's overflow policy (ms)."""
+        return self.queue.dropped_ms
 
     # -------------------------------------------------------------------------- run
 
@@ -96,10 +110,10 @@ class LiveLink:
         """Claim the first session, then send, replace and close as the queue says."""
         self._group = group
         await self._connect(self._claim, resumed=False)
-        unsent: deque[tuple[object, float]] = deque()
+        queue = self.queue
         while True:
-            carried = bool(unsent) and self._usable
-            item, stamp = unsent.popleft() if carried else await self.queue.get()
+            carried = queue.has_kept and self._usable
+            item, stamp = queue.take_kept() if carried else await queue.get()
             if item is CLOSE_LIVE:
                 await self.close()
                 return
@@ -108,10 +122,7 @@ class LiveLink:
                 continue
             if not self._usable or not await self._send(item, stamp):
                 # Kept for the next session, in order: a carried item goes back to the front.
-                if carried:
-                    unsent.appendleft((item, stamp))
-                else:
-                    unsent.append((item, stamp))
+                queue.keep(item, stamp, first=carried)
 
     async def _send(self, item: object, stamp: float) -> bool:
         """Send one command; False when the session could not take it (kept for the next)."""
@@ -168,8 +179,9 @@ class LiveLink:
             self._handle(LiveClosed(close_info(None, "connect timeout", go_away_seen=False)), 0.0)
             return
         self.session, self._usable = session, True
-        session_id = session.setup.session_id
-        structlog.contextvars.bind_contextvars(live_session=session_id)
+        # Every line of the call carries the session from now on (until the next one).
+        session_id = self.live_session = session.log_id
+        set_call_field("live_session", session_id)
         assert self._group is not None
         reader = self._group.create_task(self._read(session, self._generation), name="live-reader")
         self.readers.add(reader)

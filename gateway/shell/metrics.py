@@ -183,7 +183,8 @@ class GatewayMetrics:
         )
         self.frames_dropped = Counter(
             "gateway_frames_dropped",
-            "Caller frames dropped because the Live socket did not keep up (drop-oldest queue)",
+            "Caller audio messages dropped because the Live socket did not keep up "
+            "(drop-oldest-audio queue)",
             ["where"],
             registry=registry,
         )
@@ -191,7 +192,9 @@ class GatewayMetrics:
             "gateway_audio_dropped_seconds",
             "Audio dropped: held model audio cut by a barge-in or end (held), caller audio the "
             "bridge could not send (caller), caller audio beyond the connect buffer "
-            "(connect_buffer)",
+            "(connect_buffer) or the reconnect buffer (reconnect_buffer), caller audio the Live "
+            "socket did not take (live_queue), model audio beyond the bound ahead of the "
+            "carrier (model)",
             ["where"],
             registry=registry,
         )
@@ -250,7 +253,7 @@ class GatewayMetrics:
         self.frames_dropped.labels("live_queue").inc(
             _number(summary.get("live_queue_dropped")) or 0
         )
-        for where in ("held", "caller", "connect_buffer"):
+        for where in ("held", "caller", "connect_buffer", "reconnect_buffer", "live_queue"):
             dropped_ms = _number(summary.get(f"{where}_dropped_ms")) or 0
             self.audio_dropped.labels(where).inc(dropped_ms / 1000)
         self.carrier_input_dropped.labels("dtmf_digits").inc(
@@ -260,6 +263,8 @@ class GatewayMetrics:
         if isinstance(suppressed, dict):
             lines = sum(n for n in suppressed.values() if isinstance(n, int))
             self.carrier_input_dropped.labels("log_lines").inc(lines)
+        model_dropped_ms = _number(summary.get("model_audio_dropped_ms")) or 0
+        self.audio_dropped.labels("model").inc(model_dropped_ms / 1000)
         fallback = summary.get("fallback")
         if fallback:
             self.fallbacks.labels(self._reasons(fallback)).inc()

@@ -16,11 +16,12 @@ from starlette.websockets import WebSocket
 from gateway.carriers.twilio import TwilioTranslator
 from gateway.core.bridge import CallBridge
 from gateway.core.events import CallStarted
+from gateway.core.options import BridgeOptions
 from gateway.live.closes import close_info
 from gateway.live.events import LiveEvent, SetupComplete
 from gateway.shell.call_runner import CallRunner, RunnerOptions
 from gateway.shell.live_client import LiveClosedError, LiveSession
-from gateway.shell.live_link import LIVE_QUEUE_MAX
+from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS
 
 SID = "MZ" + "a" * 32
 CALL = "CA" + "b" * 32
@@ -90,6 +91,7 @@ class FakeLive:
     def __init__(self, *, hang_sends: bool = False) -> None:
         self.setup = SetupComplete(session_id="s1")
         self.frame_received_s = 0.0
+        self.log_id = "s1"
         self.audio: list[bytes] = []
         self.closed: int | None = None
         self.hang_sends = hang_sends
@@ -118,6 +120,7 @@ def _runner(
     options: RunnerOptions,
     *,
     authorize: str | None = None,
+    bridge: CallBridge | None = None,
 ) -> tuple[CallRunner, list[str]]:
     claims: list[str] = []
 
@@ -131,7 +134,7 @@ def _runner(
     runner = CallRunner(
         cast(WebSocket, carrier),
         TwilioTranslator(),
-        CallBridge(),
+        bridge or CallBridge(),
         authorize=check,
         claim_session=claim,
         options=options,
@@ -194,14 +197,18 @@ async def test_a_silent_carrier_ends_the_call() -> None:
 
 async def test_a_stuck_live_socket_drops_oldest_audio_and_the_call_still_ends() -> None:
     carrier, live = FakeCarrier(), FakeLive(hang_sends=True)
-    runner, _ = _runner(carrier, live, RunnerOptions())
+    # No held audio: the Live queue holds its margin (10 s, 500 frames) of caller audio.
+    bridge = CallBridge(BridgeOptions(connect_buffer_ms=0, reconnect_buffer_ms=0))
+    runner, _ = _runner(carrier, live, RunnerOptions(), bridge=bridge)
+    frames = round(LIVE_QUEUE_MARGIN_MS / 20)
     carrier.say(_start())
-    for sequence in range(2, LIVE_QUEUE_MAX + 52):
+    for sequence in range(2, frames + 52):
         carrier.say(_media(sequence))
     carrier.hang_up()
     summary = await _run(runner)
     assert summary is not None
     assert summary["live_queue_dropped"] >= 49  # one frame may be in the stuck send
+    assert summary["live_queue_dropped_ms"] == summary["live_queue_dropped"] * 20.0
     assert summary["end_reason"] == "carrier closed"
 
 

@@ -1,6 +1,7 @@
 """LiveLink with fake sessions: claiming, sending in order, replacing (close before open, the
 backoff, resume or fresh with context), carrying unsent items to the next session exactly once
-and in order, which closes are reported, drop-oldest, and no task left behind.
+and in order, which closes are reported, the queue's drop-oldest-audio policy, and no task left
+behind.
 
 Every link runs inside its own TaskGroup under a generous safety bound (not a timing assertion);
 waits are polls of the event loop, never sleeps of a chosen length.
@@ -27,7 +28,7 @@ from gateway.live.closes import CloseInfo, close_info
 from gateway.live.events import LiveEvent, OutputTranscript, SetupComplete
 from gateway.live.protocol import ToolResult
 from gateway.shell.live_client import LiveClosedError, LiveConnectError, LiveSession
-from gateway.shell.live_link import CLOSE_LIVE, LIVE_QUEUE_MAX, LiveLink
+from gateway.shell.live_link import CLOSE_LIVE, LiveLink
 
 _REAL_SLEEP = asyncio.sleep
 SAFETY_S = 10.0
@@ -50,6 +51,7 @@ class FakeSession:
         self.name = name
         self.setup = SetupComplete(session_id=name)
         self.frame_received_s = 0.0
+        self.log_id = name
         self.journal = journal
         self.sent: list[Sent] = []
         self.tried: list[Sent] = []
@@ -516,19 +518,90 @@ async def test_a_send_timeout_closes_the_session_with_1011_and_the_item_is_kept(
 # ------------------------------------------------------------------------------- the queue
 
 
-def test_a_full_queue_drops_its_oldest_items_and_counts_them() -> None:
+def _frame(tag: int) -> SendAudio:
+    return SendAudio(bytes([tag]) * 640)  # 20 ms at 16 kHz
+
+
+def test_past_its_audio_limit_the_queue_drops_only_the_oldest_caller_audio_and_counts_it() -> None:
     harness = Harness([])
-    link = harness.link
-    for index in range(LIVE_QUEUE_MAX + 3):
-        link.enqueue(_audio(f"a{index}"), float(index))
-    assert link.dropped == 3
-    assert link.queue.qsize() == LIVE_QUEUE_MAX
-    items = [link.queue.get_nowait() for _ in range(LIVE_QUEUE_MAX)]
-    assert items[0] == (_audio("a3"), 3.0)
-    assert items[-1] == (_audio(f"a{LIVE_QUEUE_MAX + 2}"), float(LIVE_QUEUE_MAX + 2))
-    assert [item for item, _ in items] == [_audio(f"a{i}") for i in range(3, LIVE_QUEUE_MAX + 3)]
+    link = LiveLink(
+        claim=harness._claim,
+        open_session=None,
+        handle=harness._handle,
+        connect_timeout_s=1.0,
+        close_timeout_s=1.0,
+        log=harness.log,
+        audio_limit_ms=100.0,  # five 20 ms frames
+    )
+    text, tool = SendText("pressed 1"), SendToolResponse((RESULT,))
+    reconnect = ReconnectLive("close 1011", handle="h1")
+    link.enqueue(text, 1.0)
+    link.enqueue(_frame(0), 2.0)
+    link.enqueue(tool, 3.0)
+    link.enqueue(reconnect, 4.0)
+    for tag in range(1, 8):
+        link.enqueue(_frame(tag), 4.0 + tag)
+    link.enqueue(CLOSE_LIVE, 20.0)
+    # 8 frames (160 ms) went in; the 3 oldest went out; nothing else was touched.
+    assert (link.dropped, link.dropped_ms) == (3, 60.0)
+    assert link.queue.audio_ms == 100.0
+    assert link.queue.qsize() == 9
+    items = [asyncio.run(link.queue.get()) for _ in range(9)]
+    assert items == [
+        (text, 1.0),
+        (tool, 3.0),
+        (reconnect, 4.0),
+        *[(_frame(tag), 4.0 + tag) for tag in range(3, 8)],
+        (CLOSE_LIVE, 20.0),
+    ]
     # One warning for the first overflow, not one per dropped item.
-    assert harness.log.warnings == [("live.queue_overflow", {"policy": "drop-oldest"})]
+    assert harness.log.warnings == [
+        ("live.queue_overflow", {"policy": "drop-oldest-audio", "limit_ms": 100})
+    ]
+
+
+def test_texts_and_tool_responses_are_never_dropped_however_many() -> None:
+    harness = Harness([])
+    link = LiveLink(
+        claim=harness._claim,
+        open_session=None,
+        handle=harness._handle,
+        connect_timeout_s=1.0,
+        close_timeout_s=1.0,
+        log=harness.log,
+        audio_limit_ms=20.0,
+    )
+    for index in range(2_000):
+        link.enqueue(SendText(f"t{index}"))
+        link.enqueue(SendToolResponse((ToolResult(f"c{index}", "lookup", {"output": index}),)))
+    assert (link.dropped, link.queue.qsize()) == (0, 4_000)
+    assert harness.log.warnings == []
+
+
+async def test_audio_kept_for_the_next_session_counts_against_the_limit_and_goes_first() -> None:
+    # s1's socket is gone: what it could not take is kept, in order, within the audio limit.
+    def like_the_bridge(harness: Harness, event: BridgeEvent) -> None:
+        if isinstance(event, LiveClosed):
+            for tag in (3, 4):
+                harness.link.enqueue(_frame(tag))
+            harness.link.enqueue(ReconnectLive("close 1006", handle="h1"))
+            harness.link.enqueue(CLOSE_LIVE)
+
+    s1 = FakeSession("s1", [], fail_after=0)
+    harness = Harness([s1, FakeSession("s2", [])], on_event=like_the_bridge)
+    harness.link.queue.audio_limit_ms = 60.0
+    s1.journal = harness.journal
+    harness.session("s2").journal = harness.journal
+    harness.enqueue(_frame(1), _frame(2))
+
+    async def steps() -> None:
+        await _until(lambda: s1.tried != [], "s1 tried a send")
+        s1.server_close(1006)
+
+    await harness.run(steps)
+    # 1 and 2 were kept, 3 and 4 queued behind them: 80 ms > 60 ms, so the oldest (1) went.
+    assert harness.link.dropped == 1
+    assert harness.session("s2").sent == [("audio", bytes([t]) * 640, 16_000) for t in (2, 3, 4)]
 
 
 async def test_close_live_ends_run_even_without_a_session() -> None:

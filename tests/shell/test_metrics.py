@@ -46,6 +46,9 @@ SUMMARY: dict[str, Any] = {
     "interruptions": 2,
     "turns": 5,
     "live_queue_dropped": 3,
+    "live_queue_dropped_ms": 60.0,
+    "reconnect_buffer_dropped_ms": 1_500.0,
+    "model_audio_dropped_ms": 2_500.0,
     "held_dropped_ms": 400.0,
     "caller_dropped_ms": 0.0,
     "connect_buffer_dropped_ms": 20.0,
@@ -84,6 +87,10 @@ def test_a_finished_call_is_counted_once_per_figure() -> None:
     assert samples[tool_count] == 2
     assert samples[("gateway_frames_dropped_total", (("where", "live_queue"),))] == 3
     assert samples[("gateway_audio_dropped_seconds_total", (("where", "held"),))] == 0.4
+    assert samples[("gateway_audio_dropped_seconds_total", (("where", "live_queue"),))] == 0.06
+    reconnect = ("gateway_audio_dropped_seconds_total", (("where", "reconnect_buffer"),))
+    assert samples[reconnect] == 1.5
+    assert samples[("gateway_audio_dropped_seconds_total", (("where", "model"),))] == 2.5
     # Added latency, bucketed at call end: 0.3 and 0.4 ms <= 0.5 ms; 3 ms <= 5 ms; 30 ms > 20.
     uplink = (("direction", "uplink"),)
     bucket = "gateway_added_latency_seconds_bucket"
