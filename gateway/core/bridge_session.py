@@ -239,9 +239,7 @@ class SessionSide(BridgeState):
         if self._keeper.handover_due:
             out.append(CancelTimer(HANDOVER_TIMER))
         self._stall_from_ms = None
-        first = self._keeper.begin(
-            reason, now_ms, forced=forced, abrupt=abrupt, answered=answered
-        )
+        first = self._keeper.begin(reason, now_ms, forced=forced, abrupt=abrupt, answered=answered)
         if first is None:  # a session still open (goAway, stalled) is closed by the fallback
             self._keeper.gave_up()
             self._fall_back("live session keeps failing", now_ms, out)

@@ -252,9 +252,7 @@ class SessionKeeper:
     def _backoff_ms(self, attempt: int) -> float:
         policy = self.policy
         base = min(policy.backoff_max_ms, policy.backoff_ms * 2 ** max(0, attempt - 2))
-        digest = hashlib.blake2b(
-            f"{self._seed}:{self.log.total}:{attempt}".encode(), digest_size=8
-        )
+        digest = hashlib.blake2b(f"{self._seed}:{self.log.total}:{attempt}".encode(), digest_size=8)
         unit = int.from_bytes(digest.digest(), "big") / 2**64  # deterministic in [0, 1)
         return float(base * (1 - policy.jitter + 2 * policy.jitter * unit))
 

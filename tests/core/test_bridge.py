@@ -236,7 +236,10 @@ def test_live_caller_audio_is_one_send_per_frame_without_buffering() -> None:
     for index, frame in enumerate(_caller_frames(5)):
         # The first speech also starts the stall clock (once: it runs until Live answers).
         stall = [StartTimer("live_stall", 20_500)] if index == 0 else []
-        assert bridge.handle(CallerAudio(frame), 500) == [SendAudio(reference.process(frame)), *stall]
+        assert bridge.handle(CallerAudio(frame), 500) == [
+            SendAudio(reference.process(frame)),
+            *stall,
+        ]
     assert bridge.summary()["caller_audio_ms"] == 100.0
 
 

@@ -335,7 +335,10 @@ def test_a_stalled_session_that_never_answered_continues_the_outage_even_after_5
     )
     keeper.opened(40_300)
     assert keeper.begin("stalled", 80_000, forced=True, answered=True) == ReconnectLive(
-        "stalled", handle="h1", delay_ms=0.0, attempt=1  # it answered, then stalled: new outage
+        "stalled",
+        handle="h1",
+        delay_ms=0.0,
+        attempt=1,  # it answered, then stalled: new outage
     )
 
 
