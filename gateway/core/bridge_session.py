@@ -69,6 +69,7 @@ from gateway.live.events import (
 __all__ = ["ANSWER_TYPES", "SessionSide", "action_name", "conversation_context"]
 
 _CONTEXT_MAX_CHARS: Final = 6_000
+_FALLBACK_STATES: Final = (CallState.CONNECTING_MODEL, CallState.LIVE, CallState.RECONNECTING)
 
 ANSWER_TYPES: Final = frozenset(
     {
@@ -400,6 +401,8 @@ class SessionSide(BridgeState):
         return self._end("call control failed", now_ms, [note])
 
     def _on_end_requested(self, event: EndRequested, now_ms: float) -> list[Command]:
+        if event.fallback and self._state in _FALLBACK_STATES:
+            return self._fall_back(event.reason, now_ms, [])
         out: list[Command] = []
         if self._live_session:
             self._live_session = False
