@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import structlog
-
 from starlette.websockets import WebSocket
 
 from gateway.carriers.twilio import TwilioTranslator

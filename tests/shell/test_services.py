@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gateway.agents.profile import AgentProfile
+from gateway.env_reader import SettingsError
 from gateway.live.events import FunctionCall
 from gateway.live.setup import LiveConfig
-from gateway.env_reader import SettingsError
 from gateway.settings import load_settings
 from gateway.shell.connector import LiveConnector
 from gateway.shell.runtime import StreamGrant
