@@ -16,6 +16,8 @@ from gateway.core.events import (
     CloseLive,
     Command,
     ControlCall,
+    EndCall,
+    EndRequested,
     LiveClosed,
     LiveOpened,
     Note,
@@ -258,3 +260,26 @@ def test_a_stall_timer_while_reconnecting_changes_nothing() -> None:
     bridge.handle(LiveOpened("s2", resumed=True), 2_100)
     commands, sent = caller.say(LOUD, 2_200)
     assert commands == [SendAudio(sent), StartTimer("live_stall", 3_200)]
+
+
+# ---------------------------------------------------------------- an internal error's request
+
+
+def test_an_end_request_with_fallback_sends_a_live_call_to_the_fallback() -> None:
+    bridge = _live()
+    assert bridge.handle(EndRequested("internal error", fallback=True), 1_000) == [
+        CloseLive("fallback"),
+        Note("call.fallback", {"reason": "internal error", "action": "hang_up"}, "error"),
+        ControlCall(GOODBYE),
+        StartTimer("handoff", 11_000),
+    ]
+    assert bridge.summary()["fallback"] == "internal error"
+
+
+def test_an_end_request_with_fallback_before_the_call_started_just_ends_it() -> None:
+    bridge = CallBridge()
+    bridge.begin(0)
+    assert bridge.handle(EndRequested("internal error", fallback=True), 10) == [
+        EndCall("internal error")
+    ]
+    assert _state(bridge) is CallState.ENDED
