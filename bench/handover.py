@@ -4,8 +4,10 @@ Runs concurrent real-time simulated Twilio calls through the gateway app (uvicor
 in this process) against the Live emulator with the session limits scaled down, so that every
 call goes through many handovers of each kind:
 
-* `go_away`: the emulator sends `goAway` 4 s into each connection with 5 s left (`--lifetime-s`,
-  `--lead-s`); the gateway hands over at the next turn boundary, or forced before the deadline;
+* `go_away`: the emulator sends `goAway` 6 s into each connection with 5 s left (`--lifetime-s`,
+  `--lead-s`); the gateway hands over at the next turn boundary, or forced before the deadline
+  (a session replaced within 5 s of the handover that opened it would count as a continuing
+  outage and back off: docs/sessions.md);
 * `close 1011`: the emulator closes a connection with 1011 (`--abrupt-every-s`);
 * `close 1006`: it resets the TCP connection without a close frame.
 
@@ -142,7 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=8)
     parser.add_argument("--duration-s", type=float, default=40.0)
-    parser.add_argument("--lifetime-s", type=float, default=9.0)
+    parser.add_argument("--lifetime-s", type=float, default=11.0)
     parser.add_argument("--lead-s", type=float, default=5.0)
     parser.add_argument("--abrupt-every-s", type=float, default=6.0)
     args = parser.parse_args()

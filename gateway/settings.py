@@ -14,6 +14,7 @@ and recordings). The names in `__all__` are re-exported from here so that existi
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import re
 import secrets
@@ -71,6 +72,10 @@ class ServerSettings:
     prewarm_hold_s: float = 15.0
     """How long a Live session opened at the webhook waits for its media stream."""
     stream_start_timeout_s: float = 10.0
+    """GATEWAY_STREAM_START_TIMEOUT_S: how long a media stream may take to send its `start`."""
+    live_stall_timeout_s: float = 20.0
+    """GATEWAY_LIVE_STALL_TIMEOUT_S: a Live session silent this long after the caller spoke is
+    replaced (resumed), then the call falls back."""
     playback_lead_ms: int = 400
     fallback_number: str | None = None
     """GATEWAY_FALLBACK_NUMBER: where callers go when the agent cannot take or keep the call
@@ -173,12 +178,20 @@ def _server(reader: EnvReader) -> ServerSettings:
         stream_token_ttl_s=reader.number("GATEWAY_STREAM_TOKEN_TTL_S", 60.0) or 60.0,
         prewarm_hold_s=reader.number("GATEWAY_PREWARM_HOLD_S", 15.0),
         stream_start_timeout_s=reader.number("GATEWAY_STREAM_START_TIMEOUT_S", 10.0) or 10.0,
+        live_stall_timeout_s=_positive_seconds(reader, "GATEWAY_LIVE_STALL_TIMEOUT_S", 20.0),
         playback_lead_ms=lead,
         fallback_number=_fallback_number(reader),
         max_calls=max_calls,
         drain_timeout_s=reader.number("GATEWAY_DRAIN_TIMEOUT_S", 300.0),
         event_loop=reader.choice("GATEWAY_EVENT_LOOP", ("auto", "uvloop", "asyncio")) or "auto",
     )
+
+
+def _positive_seconds(reader: EnvReader, name: str, default: float) -> float:
+    value = reader.number(name, default)
+    if not 0 < value < math.inf:
+        raise SettingsError(f"{name} must be a positive number of seconds")
+    return value
 
 
 def _fallback_number(reader: EnvReader) -> str | None:

@@ -24,6 +24,7 @@ from gateway.core.bridge_state import (
     ENDING_TIMER,
     HANDOFF_TIMER,
     HANDOVER_TIMER,
+    STALL_TIMER,
     START_TIMER,
     WRAP_UP_TIMER,
 )
@@ -52,14 +53,21 @@ from gateway.core.log_budget import LogBudget
 from gateway.core.options import BridgeOptions
 from gateway.core.playout import PLAYBACK_TIMER
 from gateway.core.speech import AgentSpeech
-from gateway.core.states import IGNORE, TABLE, CallState, IllegalTransition
+from gateway.core.states import IGNORE, LIVE_EVENT_TYPES, TABLE, CallState, IllegalTransition
 
 __all__ = ["BridgeOptions", "CallBridge", "CallState", "IllegalTransition"]
 
 _Handler = Callable[["CallBridge", Any, float], list[Command]]
 # Lines a carrier can repeat at will: a few per call are written, the rest counted.
 UNKNOWN, GAP, IGNORED = "bridge.unknown_mark", "carrier.sequence_gap", "carrier.message_ignored"
-_TIMERS: Final = (START_TIMER, CONNECT_TIMER, ENDING_TIMER, HANDOVER_TIMER, WRAP_UP_TIMER)
+_TIMERS: Final = (
+    START_TIMER,
+    CONNECT_TIMER,
+    ENDING_TIMER,
+    HANDOVER_TIMER,
+    WRAP_UP_TIMER,
+    STALL_TIMER,
+)
 
 
 class CallBridge(ModelSide):
@@ -77,9 +85,16 @@ class CallBridge(ModelSide):
 
     def handle(self, event: BridgeEvent, now_ms: float) -> list[Command]:
         """Feed one event; returns the commands to execute, in order."""
-        handler = self._row.get(type(event))
+        kind = type(event)
+        handler = self._row.get(kind)
         if handler is None:
-            raise IllegalTransition(self._state, type(event))
+            raise IllegalTransition(self._state, kind)
+        # The stall watch: only while a caller's speech awaits an answer, or the session has
+        # not answered yet (two attribute reads otherwise).
+        if (self._stall_from_ms is not None or not self._session_answered) and (
+            kind in LIVE_EVENT_TYPES and self._state is CallState.LIVE
+        ):
+            self._heard_from_live(kind)
         return handler(self, event, now_ms)
 
     def _enter(self, state: CallState) -> None:
@@ -90,6 +105,9 @@ class CallBridge(ModelSide):
 
     def _ignore(self, event: BridgeEvent, now_ms: float) -> list[Command]:
         return []
+
+    def _on_live_message(self, event: BridgeEvent, now_ms: float) -> list[Command]:
+        return []  # the stall watch in `handle` noted it
 
     # ------------------------------------------------------------------ call start/end
 
@@ -172,6 +190,8 @@ class CallBridge(ModelSide):
             return self._end("no start", now_ms, [])
         if name == CONNECT_TIMER and state is CallState.CONNECTING_MODEL:
             return self._fall_back("live connect timeout", now_ms, [])
+        if name == STALL_TIMER:
+            return self._on_stall_timer(now_ms)
         if name == HANDOVER_TIMER and state is CallState.LIVE and self._keeper.handover_due:
             out: list[Command] = []
             self._hand_over("go_away", now_ms, out, forced=True)
@@ -211,12 +231,13 @@ class CallBridge(ModelSide):
         pcm = uplink.process(event.payload)
         if not pcm:
             return []
+        out: list[Command] = [SendAudio(pcm, uplink.out_rate_hz)]
+        if self._stall_from_ms is None:  # no answer awaited: does this speech await one?
+            self._watch_for_stall(pcm, now_ms, out)
         if self._keeper.handover_due:
             self._caller_spoke(pcm, now_ms)
-            out: list[Command] = [SendAudio(pcm, uplink.out_rate_hz)]
             self._maybe_hand_over(now_ms, out)
-            return out
-        return [SendAudio(pcm, uplink.out_rate_hz)]
+        return out
 
     def _on_dropped_audio(self, event: CallerAudio, now_ms: float) -> list[Command]:
         fmt = self._format

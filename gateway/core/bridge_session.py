@@ -8,6 +8,11 @@
   the audio in chunks of up to a second (`ConnectBuffer.drain`).
 * Attempts back off (`SessionKeeper`); a refused handle gets a fresh session told the
   conversation so far; fatal closes and exhausted attempts send the call to the fallback.
+* A session that goes silent is stalled: once the caller spoke, a server message must come
+  within `live_stall_timeout_ms` (the "live_stall" timer, armed at the first caller speech after
+  a server message and re-armed lazily when it fires early). A stalled session is replaced like
+  one that closed abruptly (resume with the newest handle); one that stalls again without having
+  answered anything continues the outage, so the fallback follows when replacements fail.
 * A transfer or hang-up (a tool's or the fallback's) first lets the agent's last words be heard
   (`WRAPPING_UP`), then asks the carrier's REST API (`HANDING_OFF`).
 """
@@ -23,6 +28,7 @@ from gateway.core.bridge_state import (
     CONNECT_TIMER,
     HANDOFF_TIMER,
     HANDOVER_TIMER,
+    STALL_TIMER,
     WRAP_UP_TIMER,
     BridgeState,
 )
@@ -47,10 +53,43 @@ from gateway.core.events import (
 )
 from gateway.core.states import CallState
 from gateway.live.closes import CloseKind
+from gateway.live.events import (
+    AudioChunk,
+    GenerationComplete,
+    InputTranscript,
+    Interrupted,
+    ModelText,
+    OutputTranscript,
+    ToolCall,
+    ToolCallCancellation,
+    TurnComplete,
+    VoiceActivity,
+    WaitingForInput,
+)
 
-__all__ = ["SessionSide", "action_name", "conversation_context"]
+__all__ = ["ANSWER_TYPES", "SessionSide", "action_name", "conversation_context"]
 
 _CONTEXT_MAX_CHARS: Final = 6_000
+_FALLBACK_STATES: Final = (CallState.CONNECTING_MODEL, CallState.LIVE, CallState.RECONNECTING)
+
+ANSWER_TYPES: Final = frozenset(
+    {
+        AudioChunk,
+        ModelText,
+        InputTranscript,
+        OutputTranscript,
+        Interrupted,
+        GenerationComplete,
+        TurnComplete,
+        WaitingForInput,
+        VoiceActivity,
+        ToolCall,
+        ToolCallCancellation,
+    }
+)
+"""Server messages that show the model heard the caller or answered. Set-up, resumption
+updates, usage and `goAway` keep a stalled session's clock from running out but do not count:
+a session that sends only those has never answered."""
 
 
 def action_name(action: CallAction) -> str:
@@ -97,6 +136,7 @@ class SessionSide(BridgeState):
             self._keeper.opened(now_ms)
         else:
             self._keeper.session_opened_ms = now_ms
+        self._stall_from_ms, self._session_answered = None, False
         self._enter(CallState.LIVE)
         out.append(CancelTimer(CONNECT_TIMER))
         opened = {
@@ -136,17 +176,61 @@ class SessionSide(BridgeState):
         ):
             self._hand_over("go_away", now_ms, out, forced=False)
 
+    def _is_speech(self, pcm: bytes) -> bool:
+        """Caller audio at or above `caller_speech_dbfs`."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if not samples.size:
+            return False
+        mean_square = float(np.dot(samples, samples)) / samples.size
+        return mean_square >= 32768.0**2 * 10 ** (self.options.caller_speech_dbfs / 10)
+
     def _caller_spoke(self, pcm: bytes, now_ms: float) -> None:
         """Track caller speech while a handover waits for a quiet moment (not otherwise)."""
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-        if samples.size:
-            mean_square = float(np.dot(samples, samples)) / samples.size
-            threshold = 32768.0**2 * 10 ** (self.options.caller_speech_dbfs / 10)
-            if mean_square >= threshold:
-                self._caller_loud_ms = now_ms
+        if self._is_speech(pcm):
+            self._caller_loud_ms = now_ms
+
+    # ------------------------------------------------------------------ stalled sessions
+
+    def _watch_for_stall(self, pcm: bytes, now_ms: float, out: list[Command]) -> None:
+        """Caller audio in LIVE while no answer is awaited: speech starts the stall clock."""
+        if not self._is_speech(pcm):
+            return
+        self._stall_from_ms = now_ms
+        if not self._stall_armed:
+            self._stall_armed = True
+            out.append(StartTimer(STALL_TIMER, now_ms + self.options.live_stall_timeout_ms))
+
+    def _heard_from_live(self, event_type: type) -> None:
+        """Any server message stops the stall clock; model output shows the session answers."""
+        self._stall_from_ms = None
+        if event_type in ANSWER_TYPES:
+            self._session_answered = True
+
+    def _on_stall_timer(self, now_ms: float) -> list[Command]:
+        self._stall_armed = False
+        since = self._stall_from_ms
+        if self._state is not CallState.LIVE or since is None:
+            return []  # answered meanwhile, or the session is already being replaced
+        due_ms = since + self.options.live_stall_timeout_ms
+        if now_ms < due_ms:  # the clock restarted after the timer was set: wait for its end
+            self._stall_armed = True
+            return [StartTimer(STALL_TIMER, due_ms)]
+        self.stats.stalls += 1
+        answered = self._session_answered
+        fields = {"silent_ms": round(now_ms - since), "answered_before": answered}
+        out: list[Command] = [Note("live.stalled", fields, "warning")]
+        self._hand_over("stalled", now_ms, out, forced=True, abrupt=True, answered=answered)
+        return out
 
     def _hand_over(
-        self, reason: str, now_ms: float, out: list[Command], *, forced: bool, abrupt: bool = False
+        self,
+        reason: str,
+        now_ms: float,
+        out: list[Command],
+        *,
+        forced: bool,
+        abrupt: bool = False,
+        answered: bool = True,
     ) -> None:
         speech = self._speech
         assert speech is not None
@@ -156,10 +240,10 @@ class SessionSide(BridgeState):
         self._model_turn_open = False
         if self._keeper.handover_due:
             out.append(CancelTimer(HANDOVER_TIMER))
-        first = self._keeper.begin(reason, now_ms, forced=forced, abrupt=abrupt)
-        if first is None:
+        self._stall_from_ms = None
+        first = self._keeper.begin(reason, now_ms, forced=forced, abrupt=abrupt, answered=answered)
+        if first is None:  # a session still open (goAway, stalled) is closed by the fallback
             self._keeper.gave_up()
-            self._live_session = False
             self._fall_back("live session keeps failing", now_ms, out)
             return
         self._live_session = True
@@ -198,6 +282,7 @@ class SessionSide(BridgeState):
         self._undelivered.clear()
         record = self._keeper.opened(now_ms)
         self._session_no += 1
+        self._stall_from_ms, self._session_answered = None, False
         self._enter(CallState.LIVE)
         rounded = {name: round(ms, 1) for name, ms in held.items()}
         done = record.as_dict() | {"session_id": event.session_id, **rounded}
@@ -317,6 +402,8 @@ class SessionSide(BridgeState):
         return self._end("call control failed", now_ms, [note])
 
     def _on_end_requested(self, event: EndRequested, now_ms: float) -> list[Command]:
+        if event.fallback and self._state in _FALLBACK_STATES:
+            return self._fall_back(event.reason, now_ms, [])
         out: list[Command] = []
         if self._live_session:
             self._live_session = False

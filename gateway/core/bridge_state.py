@@ -32,6 +32,7 @@ ENDING_TIMER: Final = "ending"
 HANDOVER_TIMER: Final = "handover"
 WRAP_UP_TIMER: Final = "wrap_up"
 HANDOFF_TIMER: Final = "handoff"
+STALL_TIMER: Final = "live_stall"
 
 
 class BridgeState:
@@ -59,6 +60,11 @@ class BridgeState:
         self._undelivered: list[str] = []  # tool results for the next session, as text
         self._model_turn_open = False  # the model has spoken since its last turnComplete
         self._caller_loud_ms = 0.0  # last caller speech seen while a handover is due
+        # Stall watch (LIVE only): caller speech since the session's last message, at this time;
+        # whether the stall timer is pending; whether the session has answered anything yet.
+        self._stall_from_ms: float | None = None
+        self._stall_armed = False
+        self._session_answered = False
         self._action: CallAction | None = None  # the transfer or hang-up being wrapped up
 
     # ------------------------------------------------------------------------------ API
@@ -97,7 +103,11 @@ class BridgeState:
     def summary(self) -> dict[str, Any]:
         uplink = self._uplink
         caller_ms = 0.0 if uplink is None else 1000 * uplink.input_samples / uplink.carrier.rate_hz
+        log = self._keeper.log
         self.stats.handovers = self._keeper.summary()
+        self.stats.handovers_total = log.total
+        self.stats.handovers_omitted = log.omitted
+        self.stats.handover_counts = log.counts()
         self.stats.tools = list(self._tools.records)
         return summarize(
             self.stats,

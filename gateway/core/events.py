@@ -189,9 +189,14 @@ class CallControlled:
 
 @dataclass(frozen=True, slots=True)
 class EndRequested:
-    """The gateway wants this call over (drain timeout, shutdown): close Live, end the stream."""
+    """The gateway wants this call over (drain timeout, shutdown): close Live, end the stream.
+
+    With `fallback` (the shell hit an internal error in this call) the caller is sent to the
+    fallback instead, as when Live fails for good, while a Live session is or may be used;
+    otherwise, or later in the call, it just ends."""
 
     reason: str
+    fallback: bool = False
 
 
 BridgeEvent = (

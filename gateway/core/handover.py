@@ -15,6 +15,12 @@ Why the rules are what they are:
   off exponentially with jitter so a regional outage does not become a retry storm.
 * A refused or expired handle (1007/1008 on a resume) gets one fresh session that is told the
   conversation so far; only a fresh session failing the same way is fatal.
+* Every replacement counts against the same budget, whatever started it (a `goAway`, an abrupt
+  close, a stalled session): a session opened by a handover that has to be replaced within
+  `STABLE_SESSION_MS`, or that stalled without ever answering, continues the outage (its attempt
+  count and backoff), so a service that sends `goAway {timeLeft: 0s}` after every setup gets
+  `max_attempts` backed-off attempts and then the fallback, not a loop. A call also makes at
+  most `max_attempts_per_call` attempts in all.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.core.events import ReconnectLive
+from gateway.core.handover_log import HandoverLog
 from gateway.live.closes import CloseInfo, CloseKind
 
 __all__ = ["HandoverRecord", "ReconnectPolicy", "SessionKeeper"]
@@ -44,10 +51,15 @@ class ReconnectPolicy:
     """Each wait is scaled by a factor in [1 - jitter, 1 + jitter]."""
     handover_margin_ms: float = 5_000.0
     """A `goAway` handover that found no turn boundary starts this long before the close."""
+    max_attempts_per_call: int = 60
+    """Reconnect attempts per call, over every outage and handover (a Live connection lasts
+    about ten minutes: 60 covers ten hours of planned handovers)."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if self.max_attempts_per_call < self.max_attempts:
+            raise ValueError("max_attempts_per_call must be at least max_attempts")
         if not 0 <= self.jitter < 1:
             raise ValueError("jitter must be in [0, 1)")
         if self.backoff_ms < 0 or self.backoff_max_ms < self.backoff_ms:
@@ -91,7 +103,10 @@ class SessionKeeper:
         """The newest resumption update was resumable: the model is idle right now."""
         self.go_away_deadline_ms: float | None = None
         self.session_opened_ms: float | None = None
-        self.records: list[HandoverRecord] = []
+        self.log = HandoverLog()
+        """Every replaced session, counted; a bounded sample kept."""
+        self.attempts_made = 0
+        """Reconnect attempts in this call so far (`max_attempts_per_call`)."""
         # The handover in progress.
         self._reason = ""
         self._forced = False
@@ -130,25 +145,44 @@ class SessionKeeper:
     def reconnecting(self) -> bool:
         return self._attempt > 0
 
+    @property
+    def records(self) -> list[HandoverRecord]:
+        """The handover records kept (all of them up to `handover_log.HEAD + TAIL`)."""
+        return self.log.sample
+
     def begin(
-        self, reason: str, now_ms: float, *, forced: bool, abrupt: bool = False
+        self,
+        reason: str,
+        now_ms: float,
+        *,
+        forced: bool,
+        abrupt: bool = False,
+        answered: bool = True,
     ) -> ReconnectLive | None:
-        """Start replacing the session (goAway or an abrupt close): the first attempt, or None
-        when a session opened by a recent handover died again and no attempt is left."""
+        """Start replacing the session (goAway, an abrupt close, a stall): the first attempt, or
+        None when no attempt is left (the session came from a recent handover and the outage
+        it continues has used its attempts, or the call has used its budget).
+
+        A session opened by a handover continues that handover's outage when it lived less
+        than `STABLE_SESSION_MS` (whatever ends it: a close, or a `goAway` with little time
+        left) or when it never `answered` (a stalled session: no model output since it
+        opened). `abrupt` is kept for the callers' record; it no longer changes the decision."""
+        del abrupt
         self._reason, self._forced, self._started_ms = reason, forced, now_ms
         self._fresh_with_context = self.handle is None
         self._handle_age_ms = None if self.handle_at_ms is None else now_ms - self.handle_at_ms
         self.go_away_deadline_ms = None
         self._attempt = 1
-        if abrupt and self.flapping(now_ms):
+        last = self.log.last
+        if last is not None and (self.flapping(now_ms) or not answered):
             # The last handover's session did not stay up: this outage continues that one.
-            previous = self.records[-1].attempts
+            previous = last.attempts
             if previous >= self.policy.max_attempts:
                 self._attempt = previous  # recorded as failed after the attempts it made
                 return None
             self._attempt = previous + 1
-            return self._command(self._backoff_ms(self._attempt))
-        return self._command(0.0)
+            return self._counted(self._backoff_ms(self._attempt))
+        return self._counted(0.0)
 
     def attempt_failed(self, close: CloseInfo) -> ReconnectLive | None:
         """The attempt's connection failed with `close`: the next attempt, or None (fall back)."""
@@ -158,13 +192,13 @@ class SessionKeeper:
             # A refused or expired handle: one fresh session that knows the conversation.
             self._fresh_with_context = True
             self._attempt += 1
-            return self._command(0.0)
+            return self._counted(0.0)
         if close.kind in (CloseKind.FATAL_CONFIG, CloseKind.QUOTA):
             return None
         if self._attempt >= self.policy.max_attempts:
             return None
         self._attempt += 1
-        return self._command(self._backoff_ms(self._attempt))
+        return self._counted(self._backoff_ms(self._attempt))
 
     def opened(self, now_ms: float) -> HandoverRecord:
         """The replacement session is ready; the handover is recorded."""
@@ -176,7 +210,7 @@ class SessionKeeper:
             attempts=self._attempt,
             outcome="fresh" if self._fresh_with_context else "resumed",
         )
-        self.records.append(record)
+        self.log.add(record)
         self._attempt = 0
         self.handle_fresh = False
         self.session_opened_ms = now_ms
@@ -186,7 +220,7 @@ class SessionKeeper:
         """No attempt is left (or the failure was fatal): recorded as failed."""
         age = None if self._fresh_with_context else self._handle_age_ms
         record = HandoverRecord(self._reason, self._forced, None, age, self._attempt, "failed")
-        self.records.append(record)
+        self.log.add(record)
         self._attempt = 0
         return record
 
@@ -197,9 +231,17 @@ class SessionKeeper:
     def flapping(self, now_ms: float) -> bool:
         """The session that just closed was opened by a recent handover (counts as a retry)."""
         lived = self.session_lived_ms(now_ms)
-        return bool(self.records) and lived is not None and lived < STABLE_SESSION_MS
+        return self.log.total > 0 and lived is not None and lived < STABLE_SESSION_MS
 
     # ------------------------------------------------------------------- helpers
+
+    def _counted(self, delay_ms: float) -> ReconnectLive | None:
+        """The next attempt, unless the call has used its budget of attempts (None)."""
+        if self.attempts_made >= self.policy.max_attempts_per_call:
+            self._attempt -= 1  # recorded as failed after the attempts it made
+            return None
+        self.attempts_made += 1
+        return self._command(delay_ms)
 
     def _command(self, delay_ms: float) -> ReconnectLive:
         handle = None if self._fresh_with_context else self.handle
@@ -210,11 +252,10 @@ class SessionKeeper:
     def _backoff_ms(self, attempt: int) -> float:
         policy = self.policy
         base = min(policy.backoff_max_ms, policy.backoff_ms * 2 ** max(0, attempt - 2))
-        digest = hashlib.blake2b(
-            f"{self._seed}:{len(self.records)}:{attempt}".encode(), digest_size=8
-        )
+        digest = hashlib.blake2b(f"{self._seed}:{self.log.total}:{attempt}".encode(), digest_size=8)
         unit = int.from_bytes(digest.digest(), "big") / 2**64  # deterministic in [0, 1)
         return float(base * (1 - policy.jitter + 2 * policy.jitter * unit))
 
     def summary(self) -> list[dict[str, Any]]:
-        return [record.as_dict() for record in self.records]
+        """The sampled records (every one while there are few; see `HandoverLog`)."""
+        return [record.as_dict() for record in self.log.sample]

@@ -60,6 +60,10 @@ class BridgeOptions:
     handoff_timeout_ms: float = 10_000.0
     """After the carrier's REST API was asked to move or end the call: how long to wait for the
     carrier to end the stream before the gateway ends it."""
+    live_stall_timeout_ms: float = 20_000.0
+    """A Live session that sends nothing for this long after the caller spoke is stalled: it is
+    replaced like a session that closed abruptly (resumed), then the fallback. The clock runs
+    only while an answer is expected (from caller speech to the next server message)."""
 
     def __post_init__(self) -> None:
         if self.playback_lead_ms <= 0:
@@ -71,6 +75,7 @@ class BridgeOptions:
             "ending_grace_ms",
             "wrap_up_max_ms",
             "handoff_timeout_ms",
+            "live_stall_timeout_ms",
         )
         for name in positive:
             if getattr(self, name) <= 0:

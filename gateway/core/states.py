@@ -62,7 +62,7 @@ from gateway.live.events import (
     WaitingForInput,
 )
 
-__all__ = ["EVENT_TYPES", "IGNORE", "TABLE", "CallState", "IllegalTransition"]
+__all__ = ["EVENT_TYPES", "IGNORE", "LIVE_EVENT_TYPES", "TABLE", "CallState", "IllegalTransition"]
 
 
 class CallState(StrEnum):
@@ -101,7 +101,9 @@ IGNORE: Final = "ignore"
 EVENT_TYPES: Final[tuple[type[BridgeEvent], ...]] = get_args(BridgeEvent)
 """Every event type the bridge can be fed."""
 
-_LIVE_EVENT_TYPES: Final = frozenset(get_args(LiveEvent))
+LIVE_EVENT_TYPES: Final = frozenset(get_args(LiveEvent))
+"""Every event parsed from a Live server message."""
+_LIVE_EVENT_TYPES: Final = LIVE_EVENT_TYPES
 
 # Carrier housekeeping and the end of the carrier leg mean the same in every state but ENDED.
 _EVERY_STATE: Final[Mapping[type[BridgeEvent], str]] = {
@@ -174,6 +176,8 @@ TABLE: Final[Mapping[CallState, Mapping[type[BridgeEvent], str]]] = {
     CallState.LIVE: {
         **_EVERY_STATE,
         **_MODEL_EVENTS,
+        # Nothing to do, but the session is heard from (it is not stalled, see bridge_session).
+        **{kind: "live_message" for kind, name in _MODEL_EVENTS.items() if name == IGNORE},
         CallerAudio: "caller_audio",
         DtmfPressed: "dtmf",
         LiveClosed: "live_closed",

@@ -1,6 +1,8 @@
 """The per-call counters the bridge keeps, and the summary the shell logs as `call.ended`.
 
-The summary holds JSON-safe primitives only: figures, never audio or transcript text.
+The summary holds JSON-safe primitives only: figures, never audio or transcript text. Its size
+is bounded whatever happens in the call: handovers are counted, and only a sample of them is
+listed (`gateway.core.handover_log`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ class CallStats:
     call_action: str | None = None
     """`transfer:<label>` or `hang_up` when a tool or the fallback moved or ended the call."""
     handovers: list[dict[str, Any]] = field(default_factory=list)
+    """A sample of the replaced sessions: the first and the last ones (`handover_log`)."""
+    handovers_total: int = 0
+    handovers_omitted: int = 0
+    """Handovers counted in `handovers_total` but not listed in `handovers`."""
+    handover_counts: list[dict[str, Any]] = field(default_factory=list)
+    """`{reason, outcome, count}` for every handover."""
+    stalls: int = 0
+    """Live sessions replaced because they went silent while the caller spoke."""
     tools: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -111,6 +121,10 @@ def summarize(
         "usage": dict(usage),
         "reconnect_buffer_dropped_ms": _ms(stats.reconnect_buffer_dropped_ms),
         "handovers": list(stats.handovers),
+        "handovers_total": stats.handovers_total,
+        "handovers_omitted": stats.handovers_omitted,
+        "handover_counts": list(stats.handover_counts),
+        "live_stalls": stats.stalls,
         "tools": list(stats.tools),
         "fallback": stats.fallback,
         "call_action": stats.call_action,

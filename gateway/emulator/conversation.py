@@ -102,11 +102,11 @@ class Conversation:
                 out.extend(self._realtime(field, value, now_s))
                 if any(isinstance(o, Close) for o in out):
                     break
-            return out
+            return self._unless_silenced(out)
         if kind == "toolResponse":
-            return self._tool_response(body, now_s)
+            return self._unless_silenced(self._tool_response(body, now_s))
         if kind == "clientContent":
-            return self._client_content(body, now_s)
+            return self._unless_silenced(self._client_content(body, now_s))
         return []  # contextUpdate: accepted and recorded, no behaviour
 
     def tick(self, now_s: float) -> list[Output]:
@@ -116,7 +116,7 @@ class Conversation:
         out = self._lifetime.due(now_s)
         if out and isinstance(out[-1], Close):
             self.closed = True
-            return out
+            return self._unless_silenced(out)
         if (
             self._vad.speaking
             and now_s - self._last_audio_s >= self._vad_settings.silence_ms / 1000
@@ -129,7 +129,13 @@ class Conversation:
             out.extend(self._resumption_update(resumable=False))
             out.append(Send(issued.message()))
         out.extend(self._advance_reply(now_s))
-        return out
+        return self._unless_silenced(out)
+
+    def _unless_silenced(self, out: list[Output]) -> list[Output]:
+        """After a scenario's `silence` action only closes go out (a stalled session)."""
+        if not self._lifetime.silenced:
+            return out
+        return [output for output in out if isinstance(output, Close)]
 
     def next_wakeup_s(self) -> float | None:
         """The next time `tick` has something to do (None: nothing scheduled)."""

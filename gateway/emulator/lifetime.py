@@ -29,6 +29,8 @@ class Lifetime:
         self._go_away_at = started_s + config.connection_lifetime_s - self._lead_s
         self._deadline_at = started_s + config.connection_lifetime_s
         self._go_away_sent = False
+        self.silenced = False
+        """A `silence` action came: the connection sends nothing more (it still reads)."""
         self._actions = [
             (started_s + action.at_s, action) for action in actions if action.applies_to(connection)
         ]
@@ -51,6 +53,9 @@ class Lifetime:
             if action.action == "drop":
                 out.append(Close(DROP_CODE, "connection dropped"))
                 return out
+            if action.action == "silence":
+                self.silenced = True
+                continue
             out.append(Send({"goAway": {"timeLeft": duration(action.time_left_s)}}))
         return out
 

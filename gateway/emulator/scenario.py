@@ -18,7 +18,8 @@ cancel_on_barge_in = true   # caller speech while pending sends toolCallCancella
 
 [[actions]]
 at_s = 30.0                 # emulated seconds after setupComplete on that connection
-action = "go_away"          # or "close", or "drop" (TCP reset, no close frame: 1006)
+action = "go_away"          # or "close", "drop" (TCP reset, no close frame: 1006), or
+                            # "silence" (from then on the connection sends nothing, a stall)
 connection = 1              # which connection of the session (1-based); 0 means every one
 time_left_s = 10.0          # goAway only
 # code = 1011               # close only
@@ -72,8 +73,10 @@ class TimedAction:
     reason: str = "Internal error encountered."
 
     def __post_init__(self) -> None:
-        if self.action not in {"go_away", "close", "drop"}:
-            raise ScenarioError(f"action must be go_away, close or drop, not {self.action!r}")
+        if self.action not in {"go_away", "close", "drop", "silence"}:
+            raise ScenarioError(
+                f"action must be go_away, close, drop or silence, not {self.action!r}"
+            )
         if not 1000 <= self.code <= 4999:
             raise ScenarioError(f"close code {self.code} is not a WebSocket close code")
 

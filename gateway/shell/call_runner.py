@@ -16,6 +16,14 @@ bridge step never interleaves with another. Timers are `loop.call_at` handles (`
 When the bridge says `EndCall`, the writers flush, the sockets close and every task of the call
 ends.
 
+Internal errors: an exception other than `IllegalTransition` while a bridge step runs or its
+commands are executed (whether a carrier or Live frame, a timer or a tool brought the event) is
+a bug, never bad input. It is handled in one place (`_internal_error`): logged as
+`call.internal_error` with the exception's type and where it was raised (never its message,
+which could carry call data), counted (`internal_errors` in the summary, a metric), and the call
+is sent to the fallback (`EndRequested(fallback=True)`: the caller hears the apology) or, if
+that fails too, ended at once. The bridge is fed nothing more after a second error.
+
 Queues and their overflow policies:
 * carrier out (`CARRIER_QUEUE_MAX` messages): the bridge already bounds playback to its lead, so
   a full queue means the carrier stopped reading: the call ends (`carrier.stalled`).
@@ -28,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -90,8 +99,10 @@ own options), else refused with the reason (logged)."""
 
 @dataclass(frozen=True)
 class RunnerOptions:
-    start_timeout_s: float = 10.0
-    connect_timeout_s: float = 15.0
+    """Socket-level waits only. How long a stream may take to `start` and a Live session to
+    open are the call's policy: the bridge's `BridgeOptions.start_timeout_ms` and
+    `connect_timeout_ms` (set from the settings in `GatewayServices.bridge_options`)."""
+
     carrier_idle_timeout_s: float = 20.0
     """No message from the carrier for this long (media flows every 20 ms): the call is dead."""
     carrier_send_timeout_s: float = 5.0
@@ -136,6 +147,8 @@ class CallRunner:
         self.downlink_ms = LatencySamples()
         self.clear_ms = LatencySamples()
         self.illegal_events = 0
+        self.internal_errors = 0
+        self._broken = False  # a second internal error: the bridge is fed nothing more
         self.profile: str | None = None
         self.recording: CallRecording | None = None
 
@@ -188,21 +201,38 @@ class CallRunner:
         self.recording = plan.recording
 
     async def _await_start(self) -> tuple[CallStarted, list[CarrierEvent]] | None:
-        """Feed pre-start messages to the bridge until `start`; None if the stream ends first."""
+        """Feed pre-start messages to the bridge until `start`; None if the stream ends first
+        (it closed, or the bridge ended the call: its start timer, or `request_end`)."""
+        ended = asyncio.ensure_future(self._end_requested.wait())
         try:
-            async with asyncio.timeout(self._options.start_timeout_s):
-                while not self._end_requested.is_set():
-                    received = await self._receive()
-                    if isinstance(received, CarrierClosed):
-                        self._handle(received)
-                        return None
+            while not self._end_requested.is_set():
+                receive = asyncio.ensure_future(self._receive())
+                await asyncio.wait((receive, ended), return_when=asyncio.FIRST_COMPLETED)
+                if not receive.done():
+                    receive.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await receive
+                    break
+                received = receive.result()
+                if isinstance(received, CarrierClosed):
+                    self._handle(received)
+                    return None
+                try:
                     events = self._translator.parse(received)
-                    for index, event in enumerate(events):
-                        if isinstance(event, CallStarted):
-                            return event, events[index + 1 :]
-                        self._handle(event)
-        except TimeoutError:
-            self._log.warning("stream.no_start", timeout_s=self._options.start_timeout_s)
+                except Exception as exc:  # a translator bug: as if a bridge step had raised
+                    self._internal_error(exc, "carrier_parse")
+                    continue
+                for index, event in enumerate(events):
+                    if isinstance(event, CallStarted):
+                        return event, events[index + 1 :]
+                    self._handle(event)
+        finally:
+            ended.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ended
+        if self.end_reason == "no start":
+            timeout_s = self.bridge.options.start_timeout_ms / 1000
+            self._log.warning("stream.no_start", timeout_s=timeout_s)
         return None
 
     async def _run_call(self, started: CallStarted, rest: list[CarrierEvent]) -> dict[str, Any]:
@@ -223,7 +253,9 @@ class CallRunner:
             claim=claim,
             open_session=self._services.open_session,
             handle=self._handle,
-            connect_timeout_s=self._options.connect_timeout_s,
+            # A session (first or replacement) that is not ready within the call's connect
+            # timeout is a failed attempt; the socket-level waits inside are the client's.
+            connect_timeout_s=self.bridge.options.connect_timeout_ms / 1000,
             close_timeout_s=self._options.close_timeout_s,
             log=self._log,
             audio_limit_ms=held_ms + LIVE_QUEUE_MARGIN_MS,
@@ -243,9 +275,8 @@ class CallRunner:
                     self._tasks.append(group.create_task(self.recording.run(), name="recording"))
                 group.create_task(self._finish_when_ended(), name="call-finisher")
         except* Exception as failure:  # a bug, not bad input: end this call, keep the process
-            self._log.error(
-                "call.failed", error=repr(failure.exceptions[0]), exc_info=failure.exceptions[0]
-            )
+            self._log_internal_error(failure.exceptions[0], "task")
+            self._log.error("call.failed", error_type=type(failure.exceptions[0]).__name__)
             self.end_reason = self.end_reason or "internal error"
         return self.summary()
 
@@ -266,6 +297,7 @@ class CallRunner:
         result["live_queue_dropped"] = self.live_dropped
         result["live_queue_dropped_ms"] = round(self.live_dropped_ms, 1)
         result["illegal_events"] = self.illegal_events
+        result["internal_errors"] = self.internal_errors
         return result
 
     # -------------------------------------------------------------------------- readers
@@ -311,7 +343,12 @@ class CallRunner:
             if isinstance(received, CarrierClosed):
                 self._handle(received)
                 return
-            for event in self._translator.parse(received):
+            try:
+                events = self._translator.parse(received)
+            except Exception as exc:  # a translator bug: as if a bridge step had raised
+                self._internal_error(exc, "carrier_parse")
+                continue
+            for event in events:
                 self._handle(event, stamp)
 
     # -------------------------------------------------------------------------- writers
@@ -354,19 +391,43 @@ class CallRunner:
         return self._loop.time() * 1000.0
 
     def _handle(self, event: BridgeEvent, stamp: float = 0.0) -> None:
+        """One bridge step and its commands. Never raises: readers, timers and tool tasks all
+        come through here, so an internal error is handled the same way whoever brought it."""
+        if self._broken:
+            return
         recording = self.recording
-        if recording is not None and isinstance(event, CallerAudio):
-            recording.caller(event.payload, self._now_ms())
         try:
+            if recording is not None and isinstance(event, CallerAudio):
+                recording.caller(event.payload, self._now_ms())
             commands = self.bridge.handle(event, self._now_ms())
+            metric = _CLEAR if isinstance(event, Interrupted) else _NO_METRIC
+            if isinstance(event, AudioChunk):
+                metric = _DOWNLINK
+            self._execute(commands, stamp, metric)
         except IllegalTransition as exc:
             self.illegal_events += 1
             self._log.warning("bridge.illegal_event", detail=str(exc))
+        except Exception as exc:
+            self._internal_error(exc, type(event).__name__)
+
+    def _internal_error(self, exc: Exception, during: str) -> None:
+        """A bug in this call (see the module doc): log, count, fall back or end."""
+        self._log_internal_error(exc, during)
+        if self.internal_errors > 1 or self._end_requested.is_set():
+            self._broken = True
+            self._end("internal error")
             return
-        metric = _CLEAR if isinstance(event, Interrupted) else _NO_METRIC
-        if isinstance(event, AudioChunk):
-            metric = _DOWNLINK
-        self._execute(commands, stamp, metric)
+        self._handle(EndRequested("internal error", fallback=True))
+
+    def _log_internal_error(self, exc: BaseException, during: str) -> None:
+        self.internal_errors += 1
+        frames = traceback.extract_tb(exc.__traceback__)[-4:]
+        where = [
+            f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}" for frame in frames
+        ]
+        self._log.error(
+            "call.internal_error", error_type=type(exc).__name__, during=during, where=where
+        )
 
     def _execute(self, commands: Iterable[Command], stamp: float = 0.0, metric: int = 0) -> None:
         for command in commands:

@@ -212,6 +212,11 @@ class GatewayMetrics:
             ["reason"],
             registry=registry,
         )
+        self.internal_errors = Counter(
+            "gateway_call_internal_errors",
+            "Internal errors (bugs) in calls: each sent its call to the fallback or ended it",
+            registry=registry,
+        )
         self.latency = BulkHistogram(
             "gateway_added_latency_seconds",
             "Latency the gateway adds: carrier frame in -> Live frame out (uplink), Live audio in "
@@ -238,9 +243,14 @@ class GatewayMetrics:
             self.call_duration.observe(duration_ms / 1000)
         self.barge_ins.inc(_number(summary.get("interruptions")) or 0)
         self.turns.inc(_number(summary.get("turns")) or 0)
+        # Counted exactly from `handover_counts`; the gaps of the sampled handovers only (a
+        # call lists its first and last ones: `gateway.core.handover_log`).
+        counts = summary.get("handover_counts")
+        for count in _dicts(counts if counts is not None else summary.get("handovers", [])):
+            reason = self._reasons(count.get("reason"))
+            outcome = label_value(count.get("outcome"))
+            self.handovers.labels(reason, outcome).inc(_number(count.get("count", 1)) or 0)
         for handover in _dicts(summary.get("handovers", [])):
-            reason = self._reasons(handover.get("reason"))
-            self.handovers.labels(reason, label_value(handover.get("outcome"))).inc()
             gap_ms = _number(handover.get("gap_ms"))
             if gap_ms is not None:
                 self.handover_gap.observe(gap_ms / 1000)
@@ -265,6 +275,7 @@ class GatewayMetrics:
             self.carrier_input_dropped.labels("log_lines").inc(lines)
         model_dropped_ms = _number(summary.get("model_audio_dropped_ms")) or 0
         self.audio_dropped.labels("model").inc(model_dropped_ms / 1000)
+        self.internal_errors.inc(_number(summary.get("internal_errors")) or 0)
         fallback = summary.get("fallback")
         if fallback:
             self.fallbacks.labels(self._reasons(fallback)).inc()

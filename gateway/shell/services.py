@@ -94,8 +94,10 @@ class GatewayServices:
         profile = profile or self.agents.select(None)
         names = frozenset(profile.tool_names) if profile is not None else frozenset()
         greeting = profile.greeting_prompt if profile is not None and profile.speaks_first else None
-        return BridgeOptions(
+        return BridgeOptions(  # the call's policy timeouts come from here, and only here
             playback_lead_ms=server.playback_lead_ms,
+            start_timeout_ms=server.stream_start_timeout_s * 1000,
+            live_stall_timeout_ms=server.live_stall_timeout_s * 1000,
             tool_names=names,
             fallback_number=server.fallback_number,
             greeting_text=greeting,

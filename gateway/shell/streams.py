@@ -39,7 +39,6 @@ async def run_media_stream(
     control: CallControl | None = None,
 ) -> None:
     """Run an accepted media stream to its end (never raises for bad input)."""
-    server = runtime.settings.server
     services: GatewayServices = ws.app.state.services
     carrier = translator.carrier
     plans: list[CallPlan] = []
@@ -83,7 +82,7 @@ async def run_media_stream(
         CallBridge(services.bridge_options()),
         authorize=authorize,
         claim_session=runtime.claim_session,
-        options=RunnerOptions(start_timeout_s=server.stream_start_timeout_s),
+        options=RunnerOptions(),
     )  # its services, tools and sessions come with the plan `authorize` returns
     summary: dict[str, Any] | None = None
     try:

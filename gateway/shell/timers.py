@@ -12,6 +12,9 @@ class TimerSet:
     """At most one pending timer per name; `fire(name)` runs on the loop when one is due.
 
     Times are the loop's clock in ms (`loop.time() * 1000`), the clock the bridge is fed.
+    `fire` runs as a bare loop callback, where an exception would only reach the loop's
+    exception handler: the runner's `fire` (`CallRunner._handle`) never raises, it handles an
+    internal error itself, as for an event from a reader.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, fire: Callable[[str], None]) -> None:

@@ -154,7 +154,10 @@ def test_audio_and_keys_while_connecting_go_out_in_order_when_the_model_opens() 
     assert bridge.state is CallState.LIVE
     # The uplink's state ran on: the next frame continues the same stream.
     next_frame = _caller_frames(4)[3]
-    assert bridge.handle(CallerAudio(next_frame), 420) == [SendAudio(reference.process(next_frame))]
+    assert bridge.handle(CallerAudio(next_frame), 420) == [
+        SendAudio(reference.process(next_frame)),
+        StartTimer("live_stall", 420 + 20_000),  # speech: the session must answer in time
+    ]
     summary = bridge.summary()
     assert (summary["connect_wait_ms"], summary["caller_audio_ms"]) == (300.0, 80.0)
     assert summary["dtmf_digits"] == 1
@@ -229,8 +232,13 @@ def test_an_unsupported_media_format_ends_the_call() -> None:
 def test_live_caller_audio_is_one_send_per_frame_without_buffering() -> None:
     bridge = _live()
     reference = UplinkPath(TWILIO)
-    for frame in _caller_frames(5):
-        assert bridge.handle(CallerAudio(frame), 500) == [SendAudio(reference.process(frame))]
+    for index, frame in enumerate(_caller_frames(5)):
+        # The first speech also starts the stall clock (once: it runs until Live answers).
+        stall = [StartTimer("live_stall", 20_500)] if index == 0 else []
+        assert bridge.handle(CallerAudio(frame), 500) == [
+            SendAudio(reference.process(frame)),
+            *stall,
+        ]
     assert bridge.summary()["caller_audio_ms"] == 100.0
 
 
@@ -706,6 +714,10 @@ def test_summary_of_a_whole_call() -> None:
         },
         "reconnect_buffer_dropped_ms": 0.0,
         "handovers": [],
+        "handovers_total": 0,
+        "handovers_omitted": 0,
+        "handover_counts": [],
+        "live_stalls": 0,
         "tools": [],
         "fallback": None,
         "call_action": None,

@@ -359,7 +359,8 @@ def test_loud_caller_audio_holds_the_handover_back_and_faint_audio_does_not() ->
     bridge.handle(GoAway(30.0), 1_000)
     for now, frame in zip((1_300, 1_320, 1_340), _tone(3), strict=True):
         commands, sent = caller.say(frame, now)
-        assert commands == [SendAudio(sent)]
+        stall = [StartTimer("live_stall", 21_300)] if now == 1_300 else []
+        assert commands == [SendAudio(sent), *stall]
     # The first quiet frame may still carry the resampler's ring-out of the tone.
     commands, sent = caller.say(SILENCE, 1_360)
     assert commands == [SendAudio(sent)]
@@ -444,7 +445,7 @@ def test_caller_audio_and_keys_are_held_while_reconnecting_and_replayed_in_order
     bridge = _live()
     caller = Caller(bridge)
     commands, first = caller.say(_tone(1)[0], 1_000)
-    assert commands == [SendAudio(first)]
+    assert commands == [SendAudio(first), StartTimer("live_stall", 21_000)]
     bridge.handle(SessionResumptionUpdate("h1", True), 1_500)
     assert bridge.handle(CLOSED_1011, 2_000) == [
         ReconnectLive(reason="close 1011", handle="h1", delay_ms=0.0, attempt=1),

@@ -302,11 +302,78 @@ def test_a_session_that_stayed_up_5_s_starts_a_new_outage() -> None:
     )
 
 
-def test_a_go_away_handover_is_never_flapping() -> None:
+def test_a_go_away_handover_soon_after_a_handover_continues_the_outage_too() -> None:
+    # Issue 22: a goAway with no time left after every setup looped without backoff. A session
+    # a handover opened and a goAway ends within 5 s is the same outage as a quick close.
     keeper = _handed_over()
-    assert keeper.begin("go_away", 11_000, forced=False) == ReconnectLive(
+    assert keeper.begin("go_away", 11_000, forced=True) == ReconnectLive(
+        "go_away", handle="h1", delay_ms=250.0, attempt=2
+    )
+    keeper.opened(11_300)
+    assert keeper.begin("go_away", 16_300, forced=False) == ReconnectLive(  # stayed up 5 s
         "go_away", handle="h1", delay_ms=0.0, attempt=1
     )
+
+
+def test_go_away_with_no_time_left_after_every_setup_backs_off_then_gives_up() -> None:
+    keeper = _with_handle()
+    now, delays = 10_000.0, []
+    while (command := keeper.begin("go_away", now, forced=True)) is not None:
+        delays.append(command.delay_ms)
+        now += command.delay_ms + 20
+        keeper.opened(now)  # the new session gets goAway(0s) at once
+    assert delays == [0.0, 250.0, 500.0, 1_000.0, 2_000.0]
+    assert now == 13_850
+    assert keeper.gave_up() == HandoverRecord("go_away", True, None, 12_850, 5, "failed")
+    assert keeper.attempts_made == 5
+
+
+def test_a_stalled_session_that_never_answered_continues_the_outage_even_after_5_s() -> None:
+    keeper = _handed_over()
+    assert keeper.begin("stalled", 40_000, forced=True, answered=False) == ReconnectLive(
+        "stalled", handle="h1", delay_ms=250.0, attempt=2
+    )
+    keeper.opened(40_300)
+    assert keeper.begin("stalled", 80_000, forced=True, answered=True) == ReconnectLive(
+        "stalled",
+        handle="h1",
+        delay_ms=0.0,
+        attempt=1,  # it answered, then stalled: new outage
+    )
+
+
+def test_the_first_session_stalling_is_a_new_outage() -> None:
+    keeper = _with_handle()
+    keeper.session_opened_ms = 900
+    assert keeper.begin("stalled", 30_000, forced=True, answered=False) == ReconnectLive(
+        "stalled", handle="h1", delay_ms=0.0, attempt=1
+    )
+
+
+def test_a_call_makes_at_most_max_attempts_per_call_attempts() -> None:
+    keeper = _with_handle(ReconnectPolicy(jitter=0.0, max_attempts=2, max_attempts_per_call=3))
+    now = 10_000.0
+    for _ in range(3):  # three stable sessions, each replaced once
+        assert keeper.begin("close 1011", now, forced=True) is not None
+        keeper.opened(now)
+        now += 60_000
+    assert keeper.attempts_made == 3
+    assert keeper.begin("close 1011", now, forced=True) is None
+    assert keeper.gave_up().attempts == 0
+    # A failed attempt past the budget ends the outage too.
+    keeper = _with_handle(ReconnectPolicy(jitter=0.0, max_attempts=3, max_attempts_per_call=3))
+    assert keeper.begin("close 1011", 0, forced=True) is not None
+    keeper.opened(0)
+    assert keeper.begin("close 1011", 60_000, forced=True) is not None
+    assert keeper.attempt_failed(INTERNAL) is not None
+    assert keeper.attempt_failed(INTERNAL) is None
+    assert keeper.gave_up().attempts == 2
+
+
+def test_the_per_call_budget_is_at_least_one_outage() -> None:
+    with pytest.raises(ValueError, match="max_attempts_per_call"):
+        ReconnectPolicy(max_attempts=5, max_attempts_per_call=4)
+    assert ReconnectPolicy().max_attempts_per_call == 60
 
 
 def test_the_first_session_is_not_a_handover_so_an_early_close_is_not_flapping() -> None:

@@ -251,6 +251,20 @@ def test_scripted_go_away_and_close() -> None:
     assert show(conversation.tick(3.0)) == ["close:1011:Internal error occurred."]
 
 
+def test_a_silence_action_stalls_the_connection_but_a_close_still_goes_out() -> None:
+    actions = (
+        TimedAction(at_s=0.0, action="silence", connection=0),
+        TimedAction(at_s=9.0, action="close", connection=0),
+    )
+    conversation = make(Scenario(actions=actions))
+    assert show(conversation.start()) == ['{"setupComplete":{}}', HANDLE_1]  # set up as usual
+    assert conversation.tick(0.0) == []
+    # A whole caller turn: nothing comes back, neither transcript nor answer.
+    assert conversation.receive("realtimeInput", audio(tone(0.5) + quiet(0.6)), 0.1) == []
+    assert [conversation.tick(t / 10) for t in range(1, 80)] == [[]] * 79
+    assert show(conversation.tick(9.0)) == ["close:1011:Internal error encountered."]
+
+
 def test_manual_activity_signals() -> None:
     setup = {**SETUP, "realtimeInputConfig": {"automaticActivityDetection": {"disabled": True}}}
     conversation = make(setup=setup)

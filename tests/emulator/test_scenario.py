@@ -93,7 +93,7 @@ def test_rule_lookup() -> None:
     [
         ({"tool_calls": [{"name": "f"}]}, "exactly one of on_turn, on_text"),
         ({"tool_calls": [{"name": "f", "on_turn": 1, "on_text": "x"}]}, "exactly one"),
-        ({"actions": [{"at_s": 1, "action": "explode"}]}, "go_away, close or drop"),
+        ({"actions": [{"at_s": 1, "action": "explode"}]}, "go_away, close, drop or silence"),
         ({"actions": [{"at_s": 1, "action": "close", "code": 99}]}, "close code"),
         ({"tool_calls": [{"name": "f", "on_turn": 1, "colour": "red"}]}, "bad scenario entry"),
         ({"surprise": 1}, "unknown scenario keys: surprise"),

@@ -9,13 +9,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Callable
 from typing import Any, cast
 
+import structlog
 from starlette.websockets import WebSocket
 
 from gateway.carriers.twilio import TwilioTranslator
 from gateway.core.bridge import CallBridge
-from gateway.core.events import CallStarted
+from gateway.core.events import (
+    BridgeEvent,
+    CallerAudio,
+    CallStarted,
+    Command,
+    StartTimer,
+    TimerFired,
+)
 from gateway.core.options import BridgeOptions
 from gateway.live.closes import close_info
 from gateway.live.events import LiveEvent, SetupComplete
@@ -178,11 +187,14 @@ async def test_a_refused_start_claims_no_live_session() -> None:
 
 async def test_a_stream_that_never_starts_is_closed() -> None:
     carrier, live = FakeCarrier(), FakeLive()
-    runner, claims = _runner(carrier, live, RunnerOptions(start_timeout_s=0.1))
+    # The start timeout is the bridge's (its options come from the settings), not the runner's.
+    bridge = CallBridge(BridgeOptions(start_timeout_ms=100))
+    runner, claims = _runner(carrier, live, RunnerOptions(), bridge=bridge)
     carrier.say(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
     assert await _run(runner) is None
     assert claims == []
     assert carrier.closed == 1000
+    assert runner.end_reason == "no start"
 
 
 async def test_a_silent_carrier_ends_the_call() -> None:
@@ -225,3 +237,90 @@ async def test_a_second_start_is_an_illegal_event_and_the_call_goes_on() -> None
     assert summary is not None
     assert len(live.audio) == 1
     assert summary["messages_ignored"] + summary["illegal_events"] == 1
+
+
+# ----------------------------------------------------------------------- internal errors
+
+SECRET_DETAIL = "caller said 4111-1111"  # must never reach a log line
+
+
+class FaultyBridge(CallBridge):
+    """A bridge with a bug: it raises (not `IllegalTransition`) on a chosen event, after a
+    half-done step, as a handler bug would."""
+
+    def __init__(self, fails_on: Callable[[BridgeEvent, int], bool]) -> None:
+        super().__init__()
+        self._fails_on = fails_on
+        self.seen = 0
+
+    def handle(self, event: BridgeEvent, now_ms: float) -> list[Command]:
+        self.seen += 1
+        if isinstance(event, CallStarted):  # arms a timer of its own, as a handler might
+            return [*super().handle(event, now_ms), StartTimer("boom", now_ms + 30)]
+        if self._fails_on(event, self.seen):
+            self.stats.turns += 1  # half-changed
+            raise KeyError(SECRET_DETAIL)
+        return super().handle(event, now_ms)
+
+
+def _timer_fails(event: BridgeEvent, _seen: int) -> bool:
+    return event == TimerFired("boom")
+
+
+def _third_frame_fails(event: BridgeEvent, seen: int) -> bool:
+    return isinstance(event, CallerAudio) and seen == 4  # start, then the third frame
+
+
+async def _faulty_call(fails_on: Callable[[BridgeEvent, int], bool]) -> dict[str, Any]:
+    carrier, live = FakeCarrier(), FakeLive()
+    runner, _ = _runner(carrier, live, RunnerOptions(), bridge=FaultyBridge(fails_on))
+    carrier.say(_start())
+    for sequence in range(2, 7):
+        carrier.say(_media(sequence))
+    with structlog.testing.capture_logs() as logs:
+        task = asyncio.ensure_future(_run(runner))
+        await asyncio.sleep(0.2)  # the failing timer is due 30 ms into the call
+        carrier.hang_up()
+        summary = await task
+    assert summary is not None
+    assert live.closed == 1000  # Live closed, the stream too: the call ended cleanly
+    assert carrier.closed == 1000
+    assert SECRET_DETAIL not in repr(logs)
+    summary["logs"] = logs
+    return summary
+
+
+async def test_a_timer_callback_that_raises_sends_the_call_to_the_fallback() -> None:
+    summary = await _faulty_call(_timer_fails)
+    [error] = [line for line in summary["logs"] if line["event"] == "call.internal_error"]
+    assert (error["error_type"], error["during"], error["log_level"]) == (
+        "KeyError",
+        "TimerFired",
+        "error",
+    )
+    assert any("handle" in frame for frame in error["where"])
+    assert summary["internal_errors"] == 1
+    # The bridge went to the fallback: the apology as a hang-up (no carrier REST here, so the
+    # request fails and the stream is ended), as a reader's event would.
+    assert (summary["fallback"], summary["call_action"]) == ("internal error", "hang_up")
+    assert summary["end_reason"] == "call control failed"
+
+
+async def test_an_event_whose_handler_raises_is_treated_alike() -> None:
+    summary = await _faulty_call(_third_frame_fails)
+    [error] = [line for line in summary["logs"] if line["event"] == "call.internal_error"]
+    assert (error["error_type"], error["during"]) == ("KeyError", "CallerAudio")
+    assert summary["internal_errors"] == 1
+    assert (summary["fallback"], summary["call_action"]) == ("internal error", "hang_up")
+    assert not any(line["event"] == "call.failed" for line in summary["logs"])
+
+
+async def test_a_bridge_that_keeps_raising_is_ended_at_once_and_fed_nothing_more() -> None:
+    summary = await _faulty_call(lambda event, _seen: not isinstance(event, CallStarted))
+    errors = [line for line in summary["logs"] if line["event"] == "call.internal_error"]
+    # The first event after the start raised, then the fallback request raised too: the call
+    # ends there, and none of the frames or the hang-up that followed reached the bridge.
+    assert [line["during"] for line in errors][1:] == ["EndRequested"]
+    assert len(errors) == 2
+    assert summary["internal_errors"] == 2
+    assert summary["end_reason"] == "internal error"

@@ -315,3 +315,29 @@ def test_no_per_frame_work_in_metrics() -> None:
     runtime.call_ended(CallRecord("twilio", "CA1", SUMMARY, [], {"uplink": long_call}))
     count = _samples(metrics)[("gateway_added_latency_seconds_count", (("direction", "uplink"),))]
     assert count == 100_000
+
+
+def test_handovers_are_counted_from_their_counts_and_gaps_from_the_sample() -> None:
+    # A call lists only a sample of its handovers (first and last); the counts are exact.
+    runtime = _runtime()
+    metrics = GatewayMetrics(runtime, standard_collectors=False)
+    summary = {
+        **SUMMARY,
+        "handovers": [
+            {"reason": "go_away", "gap_ms": 20.0, "outcome": "resumed"},
+            {"reason": "go_away", "gap_ms": None, "outcome": "failed"},
+        ],
+        "handovers_total": 501,
+        "handover_counts": [
+            {"reason": "go_away", "outcome": "resumed", "count": 500},
+            {"reason": "go_away", "outcome": "failed", "count": 1},
+        ],
+        "internal_errors": 2,
+    }
+    runtime.call_ended(CallRecord("twilio", "CA1", summary, [], {}))
+    samples = _samples(metrics)
+    handovers = "gateway_live_handovers_total"
+    assert samples[(handovers, (("outcome", "resumed"), ("reason", "go_away")))] == 500
+    assert samples[(handovers, (("outcome", "failed"), ("reason", "go_away")))] == 1
+    assert samples[("gateway_live_handover_gap_seconds_count", ())] == 1
+    assert samples[("gateway_call_internal_errors_total", ())] == 2

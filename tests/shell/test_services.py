@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.agents.profile import AgentProfile
+from gateway.env_reader import SettingsError
 from gateway.live.events import FunctionCall
 from gateway.live.setup import LiveConfig
 from gateway.settings import load_settings
@@ -143,3 +144,35 @@ async def test_a_call_gets_its_agents_setup_and_numbers(tmp_path: Path) -> None:
         assert services.bridge_options().greeting_text is None  # the default agent waits
     finally:
         await services.aclose()
+
+
+async def test_the_policy_timeouts_reach_the_bridge_from_the_settings(tmp_path: Path) -> None:
+    # Issue 15: GATEWAY_STREAM_START_TIMEOUT_S changed the shell's wait, not the bridge's own
+    # fixed 10 s. The bridge's options (the one place policy timeouts live) now carry it.
+    settings = _settings(
+        tmp_path, TOOLS, GATEWAY_STREAM_START_TIMEOUT_S="3.5", GATEWAY_LIVE_STALL_TIMEOUT_S="7"
+    )
+    services = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+    try:
+        profile = services.agents.select(None)
+        for options in (services.bridge_options(), services.bridge_options(profile)):
+            assert options.start_timeout_ms == 3_500
+            assert options.live_stall_timeout_ms == 7_000
+        defaults = GatewayServices.load(
+            _settings(tmp_path, None), LiveConnector.from_settings(settings)
+        )
+        try:
+            assert defaults.bridge_options().start_timeout_ms == 10_000
+            assert defaults.bridge_options().live_stall_timeout_ms == 20_000
+        finally:
+            await defaults.aclose()
+    finally:
+        await services.aclose()
+
+
+@pytest.mark.parametrize("value", ["0", "nan", "inf", "-1", "soon"])
+def test_a_stall_timeout_that_is_not_a_positive_number_stops_start_up(
+    tmp_path: Path, value: str
+) -> None:
+    with pytest.raises(SettingsError, match="GATEWAY_LIVE_STALL_TIMEOUT_S"):
+        _settings(tmp_path, None, GATEWAY_LIVE_STALL_TIMEOUT_S=value)
