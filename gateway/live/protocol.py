@@ -2,6 +2,7 @@
 
 Pure: no I/O, no clock. `parse_server_message` accepts binary (production) and text frames, both
 key casings and both base64 alphabets, and never raises: whatever it cannot use becomes `Ignored`.
+Text in its events holds no lone surrogate (an escaped `"\\ud800"` becomes U+FFFD, gateway.text).
 The `encode_*` functions return the exact JSON text frame a client sends (camelCase, compact).
 """
 
@@ -34,6 +35,7 @@ from gateway.live.events import (
     WaitingForInput,
 )
 from gateway.live.setup import LiveConfig, build_setup
+from gateway.text import clean_json, may_hold_surrogates
 from gateway.live.wire import (
     b64decode_any,
     b64encode,
@@ -293,6 +295,8 @@ def parse_server_message(frame: bytes | str) -> list[LiveEvent]:
         return [Ignored("malformed JSON", "too deeply nested")]
     if not isinstance(message, dict):
         return [Ignored("message is not a JSON object", type(message).__name__)]
+    if may_hold_surrogates(frame):  # no lone surrogate gets past the edge (gateway.text)
+        message = clean_json(message)
     return _parse_message(message)
 
 

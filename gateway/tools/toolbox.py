@@ -5,7 +5,9 @@ call ended): an unknown tool, missing arguments, a timeout, a backend's HTTP err
 exception in your code becomes a `ToolFinished` with an `{"error": ...}` response the model can
 talk about, and the call goes on. Every run logs `tool.started` and `tool.completed` (name,
 call id, kind, outcome, duration_ms, response size; the arguments unless the tool redacts them)
-or `tool.cancelled`. Runs share nothing, so a call's tools may run concurrently.
+or `tool.cancelled`. Runs share nothing, so a call's tools may run concurrently. Text in the
+response is cleaned here (a lone surrogate becomes U+FFFD, gateway.text), so that no backend's
+answer can fail the call that asked for it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gateway.core.events import ToolFinished
 from gateway.live.events import FunctionCall
 from gateway.live.setup import FunctionDeclaration
 from gateway.log import get_logger
+from gateway.text import clean_json
 from gateway.tools.base import Handler, Outcome, Reply, ToolContext, ToolError, ToolSpec
 from gateway.tools.results import encoded_size, limit_response
 
@@ -133,6 +136,9 @@ class Toolbox:
             outcome = "error"
             response = {"error": f"{spec.name} failed ({type(exc).__name__})"}
             fields["reason"] = type(exc).__name__
+        # The edge for text from backends and your code: no lone surrogate gets further.
+        response = clean_json(response)
+        fields = clean_json(fields)
         response, truncated = limit_response(response, spec.max_result_bytes)
         duration_ms = self._elapsed_ms(started)
         action = reply.action if reply is not None and outcome == "ok" else None
