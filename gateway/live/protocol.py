@@ -35,7 +35,6 @@ from gateway.live.events import (
     WaitingForInput,
 )
 from gateway.live.setup import LiveConfig, build_setup
-from gateway.text import clean_json, may_hold_surrogates
 from gateway.live.wire import (
     b64decode_any,
     b64encode,
@@ -44,6 +43,7 @@ from gateway.live.wire import (
     parse_int64,
     pcm_rate_hz,
 )
+from gateway.text import clean_json, may_hold_surrogates
 
 __all__ = [
     "MAX_FRAME_BYTES",

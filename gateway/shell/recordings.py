@@ -3,10 +3,11 @@
 Layout, all names in UTC: `{directory}/{YYYY-MM-DD}/{HHMMSS}-{carrier}-{call id}-{hash}.wav` and
 the transcript beside it as `.json`. The call id is made safe for a file name (letters, digits,
 `_`, `-`; at most 120 characters) and `{hash}` (12 hex digits of the raw id's SHA-256) keeps
-calls whose ids differ only in what the safe form drops apart. A file being written carries `.part` after its name and is renamed
-when complete, so a finished name is always a whole file. Recordings hold callers' voices
-(personal data): files are created 0o640 and directories 0o750 (the umask can only tighten them),
-and the retention sweeper deletes them once they are older than the operator's retention.
+calls whose ids differ only in what the safe form drops apart. A file being written carries
+`.part` after its name and is renamed when complete, so a finished name is always a whole file.
+Recordings hold callers' voices (personal data): files are created 0o640 and directories 0o750
+(the umask can only tighten them), and the retention sweeper deletes them once they are older
+than the operator's retention.
 
 These classes do small synchronous writes; the caller decides whether to run them in a thread.
 """

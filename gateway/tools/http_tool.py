@@ -3,7 +3,8 @@
 The URL may hold `{arg}` templates, filled from the arguments (URL-encoded) and taken out of the
 rest. A path segment the arguments make `.` or `..` is sent as `%2E` or `%2E%2E`, so the model
 cannot move up the backend's path (`/orders/{id}/details` with `id = ".."` stays under
-`/orders/`); the host is never the model's, and redirects are not followed. The other arguments go as the JSON body (`args_in = "json"`, the default for POST, PUT and
+`/orders/`); the host is never the model's, and redirects are not followed.
+The other arguments go as the JSON body (`args_in = "json"`, the default for POST, PUT and
 PATCH) or as the query string (`args_in = "query"`, the default otherwise). A 2xx answer becomes
 `{"output": <parsed JSON>}` (text when the body is not JSON); anything else is a `ToolError`
 whose `detail` is the backend's body, so the model can say what went wrong.

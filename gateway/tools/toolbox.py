@@ -23,8 +23,17 @@ from gateway.live.events import FunctionCall
 from gateway.live.setup import FunctionDeclaration
 from gateway.log import get_logger
 from gateway.text import clean_json
-from gateway.tools.base import Handler, Outcome, Reply, ToolContext, ToolError, ToolSpec
+from gateway.tools.base import (
+    Handler,
+    Outcome,
+    Reply,
+    ToolContext,
+    ToolError,
+    ToolLimits,
+    ToolSpec,
+)
 from gateway.tools.results import encoded_size, limit_response
+from gateway.tools.threads import ToolThreads
 
 __all__ = ["Tool", "Toolbox"]
 
@@ -55,6 +64,8 @@ class Toolbox:
         *,
         clock: Callable[[], float] = time.monotonic,
         source: str = "",
+        limits: ToolLimits | None = None,
+        threads: ToolThreads | None = None,
     ) -> None:
         names = [tool.spec.name for tool in tools]
         if len(names) != len(set(names)):
@@ -63,6 +74,15 @@ class Toolbox:
         self._clock = clock
         self.source = source
         """Where the tools came from (the file's path), for logs."""
+        self.limits = limits or ToolLimits()
+        self.threads = threads
+        """The worker threads of its plain Python tools (None: it has none of its own)."""
+
+    def close(self) -> None:
+        """Stop the tools' worker threads (the gateway is stopping); running functions go on
+        to their end in daemon threads, tools waiting for a thread are cancelled."""
+        if self.threads is not None:
+            self.threads.shutdown()
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -144,8 +144,10 @@ async def test_dot_segments_from_the_model_cannot_move_up_the_backend_path() -> 
             output = done.response["output"]
             assert output["path"].startswith("/echo/tool/ok/")
             assert output["path"].endswith("/details")
-            seen[(x, y)] = output["raw_path"] + "?" + "&".join(
-                f"{k}={quote(v, safe='.')}" for k, v in output["query"]
+            seen[(x, y)] = (
+                output["raw_path"]
+                + "?"
+                + "&".join(f"{k}={quote(v, safe='.')}" for k, v in output["query"])
             )
     # What the backend's server received on the wire (its raw path): the model's `..` is a
     # name under /tool/ok/, never a step up to /tool/details.
@@ -160,9 +162,7 @@ async def test_a_backend_answer_with_lone_surrogates_reaches_the_model_cleaned(
         box = toolbox(probe_tool(base, "/lone-surrogate"))
         done = await box.run(call("probe"), context(http))
     assert done.outcome == "ok"
-    assert done.response == {
-        "output": {"name": "caf\ufffd", "items": ["\ufffdok"], "\ufffdkey": 1}
-    }
+    assert done.response == {"output": {"name": "caf\ufffd", "items": ["\ufffdok"], "\ufffdkey": 1}}
     # It can be sent to Live and logged as UTF-8.
     encode_tool_response([ToolResult(done.call_id, done.name, done.response)]).encode("utf-8")
     [completed] = logs.events("tool.completed")
