@@ -24,14 +24,21 @@ class PendingTool:
     echo_rate_hz: int = 16_000
     issued: bool = False
 
+    def copy_ids(self) -> list[str]:
+        """The ids of the rule's extra copies (`<id>.2`, `<id>.3`, ...)."""
+        return [f"{self.call_id}.{n}" for n in range(2, self.rule.copies + 1)]
+
     def message(self) -> dict[str, Any]:
-        call = {"id": self.call_id, "name": self.rule.name, "args": dict(self.rule.args)}
-        return {"toolCall": {"functionCalls": [call]}}
+        ids = [self.call_id, *self.copy_ids()]
+        calls = [{"id": i, "name": self.rule.name, "args": dict(self.rule.args)} for i in ids]
+        return {"toolCall": {"functionCalls": calls}}
 
 
 class Resolution(Enum):
     MATCHED = "matched"
     CANCELLED = "cancelled"
+    COPY = "copy"
+    """One of a rule's extra copies: answered, nothing more to do."""
     UNKNOWN = "unknown"
 
 
@@ -42,6 +49,7 @@ class ToolCalls:
         self._prefix = id_prefix
         self._count = 0
         self._cancelled: set[str] = set()
+        self._copies: set[str] = set()
         self.pending: PendingTool | None = None
 
     def start(
@@ -61,6 +69,7 @@ class ToolCalls:
         if pending is None or pending.issued or now_s < pending.issue_at_s:
             return None
         pending.issued = True
+        self._copies.update(pending.copy_ids())
         return pending
 
     def next_s(self) -> float | None:
@@ -92,4 +101,7 @@ class ToolCalls:
             return Resolution.MATCHED, pending
         if call_id in self._cancelled:
             return Resolution.CANCELLED, None
+        if call_id in self._copies:
+            self._copies.discard(call_id)
+            return Resolution.COPY, None
         return Resolution.UNKNOWN, None
