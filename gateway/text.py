@@ -58,6 +58,8 @@ def may_hold_surrogates(frame: str | bytes) -> bool:
     """Whether JSON text `frame` could decode into a lone surrogate: it holds a `\\uD8xx`-style
     escape (UTF-8 on the wire cannot carry a surrogate itself). A fast test on raw frames, so
     that only the rare frame with such an escape is walked by `clean_json`."""
+    # A one-byte search first (memchr): audio frames hold no backslash at all.
     if isinstance(frame, bytes):
-        return _RAW_ESCAPES[0] in frame or _RAW_ESCAPES[1] in frame
-    return _ESCAPES[0] in frame or _ESCAPES[1] in frame or not frame.isascii()
+        return b"\\" in frame and (_RAW_ESCAPES[0] in frame or _RAW_ESCAPES[1] in frame)
+    escaped = "\\" in frame and (_ESCAPES[0] in frame or _ESCAPES[1] in frame)
+    return escaped or not frame.isascii()
