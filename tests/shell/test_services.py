@@ -143,3 +143,26 @@ async def test_a_call_gets_its_agents_setup_and_numbers(tmp_path: Path) -> None:
         assert services.bridge_options().greeting_text is None  # the default agent waits
     finally:
         await services.aclose()
+
+
+async def test_the_tools_limits_reach_the_bridge_and_rest_has_its_own_client(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path, "[limits]\nmax_running_per_call = 3\nthreads = 2\n" + TOOLS)
+    services = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+    try:
+        assert services.bridge_options().max_running_tools == 3
+        assert services.toolbox is not None
+        assert services.toolbox.threads is not None
+        assert services.toolbox.threads.size == 2
+        # Tools and carrier REST requests do not share a connection pool (issue 22: a tool
+        # flood starved a hang-up): each call's tools get the tools' client.
+        context = services.for_call("twilio", None).tool_context
+        assert context is not None
+        assert context("CA1").http is services.http
+        assert services.control_http is not services.http
+    finally:
+        await services.aclose()
+    threads = services.toolbox.threads
+    with pytest.raises(RuntimeError):  # closed with the services
+        threads.submit(print)
