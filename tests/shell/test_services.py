@@ -15,6 +15,8 @@ from gateway.shell.connector import LiveConnector
 from gateway.shell.runtime import StreamGrant
 from gateway.shell.services import GatewayServices
 from gateway.tools.config import ToolsFileError
+from tests.loopback import serve_app
+from tests.tools.probe import probe_app
 
 TOOLS = """
 [[tools]]
@@ -166,3 +168,29 @@ async def test_the_tools_limits_reach_the_bridge_and_rest_has_its_own_client(
     threads = services.toolbox.threads
     with pytest.raises(RuntimeError):  # closed with the services
         threads.submit(print)
+
+
+async def test_the_gateways_tools_client_does_not_follow_a_backends_redirect(
+    tmp_path: Path,
+) -> None:
+    probe = probe_app()
+    async with serve_app(probe) as base:
+        tool = f"""
+[[tools]]
+name = "moved"
+kind = "http"
+description = "A backend that redirects"
+url = "{base}/redirect?to=/echo/elsewhere"
+"""
+        settings = _settings(tmp_path, tool)
+        services = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+        try:
+            assert services.toolbox is not None
+            context = services.for_call("twilio", None).tool_context
+            assert context is not None
+            done = await services.toolbox.run(FunctionCall("c1", "moved", {}), context("CA1"))
+        finally:
+            await services.aclose()
+    assert done.outcome == "error"
+    assert done.response["error"] == "the backend answered HTTP 302 Found"
+    assert probe.state.hits == {"/redirect": 1}  # never followed to /echo/elsewhere

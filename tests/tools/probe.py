@@ -65,6 +65,11 @@ def probe_app() -> Starlette:
         raw = b'{"name": "caf\\ud83d", "items": ["\\ude00ok"], "\\ud800key": 1}'
         return Response(raw, media_type="application/json")
 
+    async def redirect(request: Request) -> Response:
+        """Sends the client elsewhere (another path, or another host)."""
+        hits[request.url.path] += 1
+        return Response(status_code=302, headers={"location": request.query_params["to"]})
+
     app = Starlette(
         routes=[
             Route("/status/{code:int}", status, methods=ALL_METHODS),
@@ -74,6 +79,7 @@ def probe_app() -> Starlette:
             Route("/empty", empty, methods=ALL_METHODS),
             Route("/echo/{rest:path}", echo, methods=ALL_METHODS),
             Route("/lone-surrogate", lone_surrogate),
+            Route("/redirect", redirect),
         ]
     )
     app.state.hits = hits
