@@ -1,9 +1,11 @@
 """The bridge's model side: what Live says (audio, transcripts, turns) and asks for (tools).
 
 Tool calls: a configured tool runs in the shell (`RunTool`) and comes back as `ToolFinished`;
-any other name is answered with an error at once, so the model never waits on nothing. A
-cancelled call is forgotten (its late result is dropped, never sent). The built-in transfer and
-hang-up tools come back with an action: the bridge then wraps the call up instead of answering.
+any other name is answered with an error at once, so the model never waits on nothing, and so
+is every call beyond `BridgeOptions.max_running_tools` running at once (counted as
+`tool_calls_refused`). A cancelled call is forgotten (its late result is dropped, never sent).
+The built-in transfer and hang-up tools come back with an action: the bridge answers them, then
+wraps the call up.
 """
 
 from __future__ import annotations
@@ -107,11 +109,20 @@ class ModelSide(SessionSide):
         self.stats.tool_calls += len(event.calls)
         out: list[Command] = []
         unknown: list[ToolResult] = []
+        refused = 0
+        limit = self.options.max_running_tools
         for received in event.calls:
             key, call = tools.keyed(received)  # an id-less call (Vertex) gets a local key
             if received.call_id is None:
                 out.append(Note("tool.without_id", {"name": call.name[:64], "key": key}))
-            if call.name in tools.configured:
+            if call.name in tools.configured and len(tools.pending) >= limit:
+                # One call may not flood the backends (nor the gateway): the rest are answered
+                # at once, in the same toolResponse as unknown names.
+                refused += 1
+                if self._held is None:
+                    too_many = _too_many(call.name, limit)
+                    unknown.append(ToolResult(received.call_id, call.name, too_many))
+            elif call.name in tools.configured:
                 tools.start(key, call.name, now_ms, self._session_no, wire_id=received.call_id)
                 out.append(RunTool(call))
             elif self._held is not None:
@@ -122,6 +133,10 @@ class ModelSide(SessionSide):
                 error = {"error": f"no tool named {call.name} is configured"}
                 unknown.append(ToolResult(received.call_id, call.name, error))
                 out.append(Note("tool.not_configured", {"name": call.name[:64]}, "warning"))
+        if refused:
+            self.stats.tool_calls_refused += refused
+            fields = {"refused": refused, "running": len(tools.pending), "limit": limit}
+            out.append(Note("tool.refused", fields, "warning"))
         if unknown:
             out.insert(0, SendToolResponse(tuple(unknown)))
         return out
@@ -145,6 +160,11 @@ class ModelSide(SessionSide):
             ]
         out: list[Command] = []
         if event.action is not None:
+            # Every function call gets its response, the transfer and hang-up too ("the call
+            # will end once your last words have been heard"), before the call is wrapped up.
+            if self._held is None and call.session == self._session_no:
+                result = ToolResult(event.call_id, event.name, event.response, event.scheduling)
+                out.append(SendToolResponse((result,)))
             return self._wrap_up(event.action, now_ms, out)
         if self._held is not None:  # reconnecting: the next session hears it as text
             self._undelivered.append(result_as_text(event))
@@ -155,3 +175,10 @@ class ModelSide(SessionSide):
             out.append(SendText(result_as_text(event)))
         self._maybe_hand_over(now_ms, out)
         return out
+
+
+def _too_many(name: str, limit: int) -> dict[str, str]:
+    return {
+        "error": f"{name} was not run: at most {limit} tool calls may run at once; "
+        "wait for their results, then try again if you still need it"
+    }

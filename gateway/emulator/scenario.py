@@ -57,10 +57,15 @@ class ToolCallRule:
     say_ms: int | None = None
     say_text: str = ""
     cancel_on_barge_in: bool = True
+    copies: int = 1
+    """Function calls in the one `toolCall` (a model asking for many at once); the first is the
+    call whose response the reply waits for, the others only need a response."""
 
     def __post_init__(self) -> None:
         if (self.on_turn is None) == (self.on_text is None):
             raise ScenarioError(f"tool call {self.name!r}: give exactly one of on_turn, on_text")
+        if self.copies < 1:
+            raise ScenarioError(f"tool call {self.name!r}: copies must be >= 1")
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,25 @@ class PendingTool:
     send_id: bool = True
     """False: the call goes out without an `id` (Vertex mode), and is answered by name."""
 
+    def copy_ids(self) -> list[str]:
+        """The ids of the rule's extra copies (`<id>.2`, `<id>.3`, ...)."""
+        return [f"{self.call_id}.{n}" for n in range(2, self.rule.copies + 1)]
+
     def message(self) -> dict[str, Any]:
-        call: dict[str, Any] = {"id": self.call_id} if self.send_id else {}
-        call.update(name=self.rule.name, args=dict(self.rule.args))
-        return {"toolCall": {"functionCalls": [call]}}
+        ids = [self.call_id, *self.copy_ids()]
+        calls: list[dict[str, Any]] = []
+        for call_id in ids:
+            call: dict[str, Any] = {"id": call_id} if self.send_id else {}
+            call.update(name=self.rule.name, args=dict(self.rule.args))
+            calls.append(call)
+        return {"toolCall": {"functionCalls": calls}}
 
 
 class Resolution(Enum):
     MATCHED = "matched"
     CANCELLED = "cancelled"
+    COPY = "copy"
+    """One of a rule's extra copies: answered, nothing more to do."""
     UNKNOWN = "unknown"
 
 
@@ -49,6 +59,7 @@ class ToolCalls:
         self._count = 0
         self._cancelled: set[str] = set()
         self._send_ids = send_ids
+        self._copies: set[str] = set()
         self.pending: PendingTool | None = None
 
     def start(
@@ -70,6 +81,7 @@ class ToolCalls:
         if pending is None or pending.issued or now_s < pending.issue_at_s:
             return None
         pending.issued = True
+        self._copies.update(pending.copy_ids())
         return pending
 
     def next_s(self) -> float | None:
@@ -115,4 +127,7 @@ class ToolCalls:
             return Resolution.MATCHED, pending
         if key in self._cancelled:
             return Resolution.CANCELLED, None
+        if call_id in self._copies:
+            self._copies.discard(call_id)
+            return Resolution.COPY, None
         return Resolution.UNKNOWN, None

@@ -2,6 +2,7 @@
 
 Pure: no I/O, no clock. `parse_server_message` accepts binary (production) and text frames, both
 key casings and both base64 alphabets, and never raises: whatever it cannot use becomes `Ignored`.
+Text in its events holds no lone surrogate (an escaped `"\\ud800"` becomes U+FFFD, gateway.text).
 The `encode_*` functions return the exact JSON text frame a client sends (camelCase, compact).
 """
 
@@ -42,6 +43,7 @@ from gateway.live.wire import (
     parse_int64,
     pcm_rate_hz,
 )
+from gateway.text import clean_json, may_hold_surrogates
 
 __all__ = [
     "MAX_FRAME_BYTES",
@@ -296,6 +298,8 @@ def parse_server_message(frame: bytes | str) -> list[LiveEvent]:
         return [Ignored("malformed JSON", "too deeply nested")]
     if not isinstance(message, dict):
         return [Ignored("message is not a JSON object", type(message).__name__)]
+    if may_hold_surrogates(frame):  # no lone surrogate gets past the edge (gateway.text)
+        message = clean_json(message)
     return _parse_message(message)
 
 

@@ -1,10 +1,13 @@
 """Where call recordings live: per-day directories, WAV files written as they go, retention.
 
-Layout, all names in UTC: `{directory}/{YYYY-MM-DD}/{HHMMSS}-{carrier}-{call id}.wav` and the
-transcript beside it as `.json`. A file being written carries `.part` after its name and is renamed
-when complete, so a finished name is always a whole file. Recordings hold callers' voices
-(personal data): files are created 0o640 and directories 0o750 (the umask can only tighten them),
-and the retention sweeper deletes them once they are older than the operator's retention.
+Layout, all names in UTC: `{directory}/{YYYY-MM-DD}/{HHMMSS}-{carrier}-{call id}-{hash}.wav` and
+the transcript beside it as `.json`. The call id is made safe for a file name (letters, digits,
+`_`, `-`; at most 120 characters) and `{hash}` (12 hex digits of the raw id's SHA-256) keeps
+calls whose ids differ only in what the safe form drops apart. A file being written carries
+`.part` after its name and is renamed when complete, so a finished name is always a whole file.
+Recordings hold callers' voices (personal data): files are created 0o640 and directories 0o750
+(the umask can only tighten them), and the retention sweeper deletes them once they are older
+than the operator's retention.
 
 These classes do small synchronous writes; the caller decides whether to run them in a thread.
 """
@@ -12,6 +15,7 @@ These classes do small synchronous writes; the caller decides whether to run the
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from gateway.log import get_logger
+from gateway.text import clean_text
 
 __all__ = ["RecordingPaths", "RecordingStore", "WavWriter", "write_transcript"]
 
@@ -37,11 +42,20 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NAME = re.compile(r"\d{6}-[A-Za-z0-9_-]+\.(?:wav|json)(?:\.part)?")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _MAX_ID_CHARS = 120  # with the prefix and suffix, well under the usual 255-byte name limit
+_HASH_CHARS = 12  # 48 bits of the raw id's SHA-256
 
 
 def _safe(text: str) -> str:
     """Letters, digits, `_` and `-` only: no `/`, no dots, so no name can leave its directory."""
     return _UNSAFE.sub("_", text)[:_MAX_ID_CHARS] or "_"
+
+
+def _call_part(call_id: str) -> str:
+    """The call's part of a file name: its id made safe, then a short hash of the raw id, so
+    that ids the safe form would merge (`a.b` and `a/b` both become `a_b`, long ids are cut)
+    never share a file."""
+    digest = hashlib.sha256(call_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{_safe(call_id)}-{digest[:_HASH_CHARS]}"
 
 
 def _part(path: Path) -> Path:
@@ -81,7 +95,7 @@ class RecordingStore:
         started = datetime.fromtimestamp(started_at_s, UTC)
         day = self.directory / started.strftime("%Y-%m-%d")
         day.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        stem = f"{started:%H%M%S}-{_safe(carrier)}-{_safe(call_id)}"
+        stem = f"{started:%H%M%S}-{_safe(carrier)}-{_call_part(call_id)}"
         return RecordingPaths(audio=day / f"{stem}.wav", transcript=day / f"{stem}.json")
 
     def sweep(self) -> int:
@@ -211,8 +225,10 @@ class WavWriter:
 
 
 def write_transcript(path: Path, document: Mapping[str, Any]) -> None:
-    """Write `document` as JSON (indent 2, UTF-8 text) under a temporary name, then rename."""
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """Write `document` as JSON (indent 2, UTF-8 text) under a temporary name, then rename.
+
+    Text that cannot be UTF-8 (a lone surrogate from a carrier's field) is written as U+FFFD."""
+    text = clean_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     part = _part(path)
     try:
         with _create(part) as file:

@@ -25,13 +25,17 @@ from gateway.shell.connector import LiveConnector
 from gateway.shell.live_client import LiveSession
 from gateway.shell.recordings import RecordingStore
 from gateway.shell.runtime import StreamGrant
-from gateway.tools.base import ToolContext
+from gateway.tools.base import ToolContext, ToolLimits
 from gateway.tools.startup import load_toolbox_from_settings
 from gateway.tools.toolbox import Toolbox
 
 __all__ = ["GatewayServices"]
 
 _HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+"""Tools' requests to business backends (every request sets its own timeout)."""
+_CONTROL_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10)
+"""Carrier REST requests (transfer, hang-up): their own pool, so that tools waiting on a slow
+backend can never hold the connections a call needs to hang up."""
 _log = get_logger(component="gateway")
 
 
@@ -54,9 +58,10 @@ class GatewayServices:
             self.recordings = RecordingStore(
                 settings.recordings_dir, retention_days=settings.recordings_retention_days
             )
-        # Tools and carrier REST requests share one pool; every request sets its own timeout.
+        # Tools and carrier REST requests each have their own client and connection pool.
         self.http = httpx.AsyncClient(limits=_HTTP_LIMITS, follow_redirects=False)
-        self.control_client = CallControlClient(self.http)
+        self.control_http = httpx.AsyncClient(limits=_CONTROL_LIMITS, follow_redirects=False)
+        self.control_client = CallControlClient(self.control_http)
 
     @classmethod
     def load(cls, settings: Settings, connector: LiveConnector) -> GatewayServices:
@@ -94,11 +99,13 @@ class GatewayServices:
         profile = profile or self.agents.select(None)
         names = frozenset(profile.tool_names) if profile is not None else frozenset()
         greeting = profile.greeting_prompt if profile is not None and profile.speaks_first else None
+        limits = self.toolbox.limits if self.toolbox is not None else ToolLimits()
         return BridgeOptions(  # the call's policy timeouts come from here, and only here
             playback_lead_ms=server.playback_lead_ms,
             start_timeout_ms=server.stream_start_timeout_s * 1000,
             live_stall_timeout_ms=server.live_stall_timeout_s * 1000,
             tool_names=names,
+            max_running_tools=limits.max_running_per_call,
             fallback_number=server.fallback_number,
             greeting_text=greeting,
         )
@@ -141,4 +148,7 @@ class GatewayServices:
         return self.prices.estimate(profile.live.model, usage)
 
     async def aclose(self) -> None:
+        if self.toolbox is not None:
+            self.toolbox.close()
         await self.http.aclose()
+        await self.control_http.aclose()

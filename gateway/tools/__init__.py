@@ -6,7 +6,7 @@ The gateway loads them once (`load_toolbox_from_settings`), declares them in the
 always answers with a `ToolFinished` (or lets a cancellation through).
 """
 
-from gateway.tools.base import Reply, ToolContext, ToolError, ToolSpec
+from gateway.tools.base import Reply, ToolContext, ToolError, ToolLimits, ToolSpec
 from gateway.tools.config import ToolsFileError, load_toolbox, parse_toolbox
 from gateway.tools.schema import SchemaError, to_live_schema
 from gateway.tools.startup import load_toolbox_from_settings
@@ -18,6 +18,7 @@ __all__ = [
     "Tool",
     "ToolContext",
     "ToolError",
+    "ToolLimits",
     "ToolSpec",
     "Toolbox",
     "ToolsFileError",

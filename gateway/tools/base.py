@@ -26,6 +26,7 @@ __all__ = [
     "Reply",
     "ToolContext",
     "ToolError",
+    "ToolLimits",
     "ToolSpec",
 ]
 
@@ -111,6 +112,18 @@ class ToolSpec:
         if self.parameters is None:
             return ()
         return tuple(self.parameters.get("required", ()))
+
+
+@dataclass(frozen=True)
+class ToolLimits:
+    """What the tools of the whole gateway may take (the tools file's `[limits]`)."""
+
+    max_running_per_call: int = 8
+    """Tool calls one phone call may have running at once; the model's calls beyond it are
+    answered with an error at once, so one call cannot flood the backends or the gateway."""
+    threads: int = 16
+    """Worker threads for plain (`def`) Python tools, shared by every call; a tool that finds
+    them all busy waits for one within its own timeout."""
 
 
 class Handler(Protocol):

@@ -19,7 +19,13 @@ from typing import Any, Final
 from gateway.carriers import twiml
 from gateway.live.protocol import Scheduling
 from gateway.log import register_secret
-from gateway.tools.base import DEFAULT_MAX_RESULT_BYTES, DEFAULT_TIMEOUT_S, Handler, ToolSpec
+from gateway.tools.base import (
+    DEFAULT_MAX_RESULT_BYTES,
+    DEFAULT_TIMEOUT_S,
+    Handler,
+    ToolLimits,
+    ToolSpec,
+)
 from gateway.tools.builtin import (
     DEFAULT_HANG_UP_DESCRIPTION,
     DEFAULT_TRANSFER_DESCRIPTION,
@@ -32,6 +38,7 @@ from gateway.tools.fields import Fields, ToolsFileError
 from gateway.tools.http_tool import IDEMPOTENT_METHODS, METHODS, HttpHandler, placeholders
 from gateway.tools.python_tool import CONTEXT_PARAMETER, PythonHandler
 from gateway.tools.schema import SchemaError, to_live_schema
+from gateway.tools.threads import ToolThreads
 from gateway.tools.toolbox import Tool, Toolbox
 
 __all__ = ["KINDS", "ToolsFileError", "load_toolbox", "parse_toolbox"]
@@ -59,6 +66,8 @@ MAX_TIMEOUT_S: Final = 300.0
 MIN_RESULT_BYTES: Final = 256
 MAX_RESULT_BYTES: Final = 1024 * 1024
 MAX_RETRIES: Final = 5
+MAX_RUNNING_PER_CALL: Final = 1000
+MAX_THREADS: Final = 256
 
 
 def load_toolbox(
@@ -85,7 +94,7 @@ def parse_toolbox(
     source: str = "",
 ) -> Toolbox:
     """The `Toolbox` for an already parsed tools file (`label` names it in errors)."""
-    unknown = sorted(set(data) - {"defaults", "tools"})
+    unknown = sorted(set(data) - {"defaults", "limits", "tools"})
     if unknown:
         raise ToolsFileError(f"{label}: unknown top-level field {unknown[0]!r}")
     defaults = data.get("defaults", {})
@@ -97,20 +106,38 @@ def parse_toolbox(
     entries = data.get("tools", [])
     if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
         raise ToolsFileError(f"{label}: tools must be an array of tables ([[tools]])")
+    limits = _limits(data.get("limits", {}), label)
+    threads = ToolThreads(limits.threads)
     tools: list[Tool] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         name = entry.get("name")
         where = f'{label}: tool "{name}"' if isinstance(name, str) else f"{label}: tools[{index}]"
-        tool = _tool(Fields(entry, defaults, where), environ)
+        tool = _tool(Fields(entry, defaults, where), environ, threads)
         if tool.spec.name in seen:
             raise ToolsFileError(f"{where}: another tool has the same name")
         seen.add(tool.spec.name)
         tools.append(tool)
-    return Toolbox(tools, clock=clock, source=source)
+    return Toolbox(tools, clock=clock, source=source, limits=limits, threads=threads)
 
 
-def _tool(fields: Fields, environ: Mapping[str, str]) -> Tool:
+def _limits(table: Any, label: str) -> ToolLimits:
+    if not isinstance(table, Mapping):
+        raise ToolsFileError(f"{label}: [limits] must be a table")
+    fields = Fields(table, {}, f"{label}: limits")
+    extra = sorted(set(table) - {"max_running_per_call", "threads"})
+    if extra:
+        fields.fail(f"unknown field {extra[0]!r}")
+    default = ToolLimits()
+    return ToolLimits(
+        max_running_per_call=fields.whole(
+            "max_running_per_call", default.max_running_per_call, 1, MAX_RUNNING_PER_CALL
+        ),
+        threads=fields.whole("threads", default.threads, 1, MAX_THREADS),
+    )
+
+
+def _tool(fields: Fields, environ: Mapping[str, str], threads: ToolThreads) -> Tool:
     name = fields.text("name")
     kind = fields.text("kind")
     if kind not in KINDS:
@@ -123,7 +150,7 @@ def _tool(fields: Fields, environ: Mapping[str, str]) -> Tool:
     if kind == "http":
         handler = _http(fields, parameters, environ)
     elif kind == "python":
-        handler = _python(fields)
+        handler = _python(fields, threads)
     elif kind == "transfer":
         destinations = _destinations(fields, environ)
         handler = TransferHandler(destinations)
@@ -244,10 +271,10 @@ def _headers(fields: Fields, environ: Mapping[str, str]) -> dict[str, str]:
     return headers
 
 
-def _python(fields: Fields) -> PythonHandler:
+def _python(fields: Fields, threads: ToolThreads) -> PythonHandler:
     reference = fields.text("function")
     try:
-        return PythonHandler.from_reference(reference)
+        return PythonHandler.from_reference(reference, threads)
     except ValueError as exc:
         fields.fail(f"function: {exc}")
 

@@ -1,7 +1,10 @@
 """The `http` kind: one request to a business backend per call, its JSON answer to the model.
 
 The URL may hold `{arg}` templates, filled from the arguments (URL-encoded) and taken out of the
-rest. The other arguments go as the JSON body (`args_in = "json"`, the default for POST, PUT and
+rest. A path segment the arguments make `.` or `..` is sent as `%2E` or `%2E%2E`, so the model
+cannot move up the backend's path (`/orders/{id}/details` with `id = ".."` stays under
+`/orders/`); the host is never the model's, and redirects are not followed.
+The other arguments go as the JSON body (`args_in = "json"`, the default for POST, PUT and
 PATCH) or as the query string (`args_in = "query"`, the default otherwise). A 2xx answer becomes
 `{"output": <parsed JSON>}` (text when the body is not JSON); anything else is a `ToolError`
 whose `detail` is the backend's body, so the model can say what went wrong.
@@ -36,6 +39,7 @@ MAX_BODY_BYTES: Final = 1024 * 1024
 result limit anyway)."""
 MAX_BACKOFF_S: Final = 2.0
 _PLACEHOLDER: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DOT_SEGMENTS: Final = frozenset({".", ".."})
 
 ArgsIn = Literal["json", "query"]
 
@@ -43,6 +47,17 @@ ArgsIn = Literal["json", "query"]
 def placeholders(url: str) -> tuple[str, ...]:
     """The `{arg}` names in a URL template, in order."""
     return tuple(_PLACEHOLDER.findall(url))
+
+
+def _url_parts(url: str) -> tuple[str, str, str]:
+    """A URL template as (scheme and host, path, query and fragment)."""
+    scheme, sep, rest = url.partition("://")
+    start = rest.find("/")
+    ends = [i for i in (rest.find("?"), rest.find("#")) if i >= 0]
+    end = min(ends, default=len(rest))
+    if start < 0 or start > end:
+        start = end
+    return scheme + sep + rest[:start], rest[start:end], rest[end:]
 
 
 def _text(value: Any) -> str:
@@ -115,7 +130,16 @@ class HttpHandler:
                 raise ToolError(f"missing argument {name}")
             return quote(_text(args[name]), safe="")
 
-        return _PLACEHOLDER.sub(value, self.url)
+        head, path, tail = _url_parts(self.url)
+        segments = []
+        for template in path.split("/"):
+            segment = _PLACEHOLDER.sub(value, template)
+            if segment in _DOT_SEGMENTS and segment != template:
+                # A `.` or `..` the arguments made would move up the backend's path (clients
+                # and servers resolve dot segments): sent encoded, it is just a name.
+                segment = segment.replace(".", "%2E")
+            segments.append(segment)
+        return head + "/".join(segments) + _PLACEHOLDER.sub(value, tail)
 
     async def invoke(self, args: Mapping[str, Any], context: ToolContext) -> Reply:
         used = set(placeholders(self.url))

@@ -2,10 +2,11 @@
 
 The model's arguments become keyword arguments; a function that declares a `context` parameter
 also gets the call's `ToolContext` (caller's number, carrier call id, the shared HTTP client).
-`async def` functions are awaited; plain functions run in a worker thread (`asyncio.to_thread`)
-so that a slow one cannot stall the calls around it. A worker thread cannot be stopped: when
-the tool times out or is cancelled the call goes on without its result, but the function runs
-to its end, so keep plain functions short.
+`async def` functions are awaited; plain functions run in one of the tools' own worker threads
+(`gateway.tools.threads.ToolThreads`, `[limits] threads` in the tools file) so that a slow one
+cannot stall the calls around it, nor the recordings and lookups that use asyncio's default
+threads. A worker thread cannot be stopped: when the tool times out or is cancelled the call
+goes on without its result, but the function runs to its end, so keep plain functions short.
 
 The return value must be JSON (dicts, lists, strings, numbers, booleans, None; tuples become
 lists); anything else is an error. Raise `gateway.tools.ToolError("message")` to give the model a
@@ -14,7 +15,6 @@ failure it can talk about; any other exception reaches the model as its type nam
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from gateway.tools.base import Reply, ToolContext, ToolError
 from gateway.tools.results import json_value
+from gateway.tools.threads import ToolThreads
 
 __all__ = ["CONTEXT_PARAMETER", "PythonHandler", "resolve_function"]
 
@@ -55,10 +56,12 @@ class PythonHandler:
     function: Callable[..., Any] = field(repr=False)
     reference: str
     """`module:function`, for logs and messages."""
+    threads: ToolThreads = field(repr=False, compare=False)
+    """Where a plain (`def`) function runs."""
 
     @classmethod
-    def from_reference(cls, reference: str) -> PythonHandler:
-        return cls(resolve_function(reference), reference)
+    def from_reference(cls, reference: str, threads: ToolThreads) -> PythonHandler:
+        return cls(resolve_function(reference), reference, threads)
 
     @property
     def signature(self) -> inspect.Signature:
@@ -84,7 +87,7 @@ class PythonHandler:
         if inspect.iscoroutinefunction(self.function):
             result = await self.function(**kwargs)
         else:
-            result = await asyncio.to_thread(self.function, **kwargs)
+            result = await self.threads.call(self.function, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
         try:

@@ -24,8 +24,9 @@ def _dumps(value: Any) -> str:
 
 
 def encoded_size(value: Any) -> int:
-    """Bytes of `value` as compact UTF-8 JSON."""
-    return len(_dumps(value).encode("utf-8"))
+    """Bytes of `value` as compact UTF-8 JSON (never raises for text: a lone surrogate, which
+    `Toolbox.run` replaces anyway, counts the 3 bytes its replacement takes)."""
+    return len(_dumps(value).encode("utf-8", "surrogatepass"))
 
 
 def json_value(value: Any) -> Any:
@@ -65,7 +66,7 @@ def _cut_text(text: str, budget: int) -> str:
         return text
     room = max(budget - 2 - len(_ELLIPSIS.encode()), 0)
     # JSON escapes can double a character's size: shorten until the encoded text fits.
-    cut = text.encode("utf-8")[:room].decode("utf-8", "ignore")
+    cut = text.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore")
     while cut and encoded_size(cut + _ELLIPSIS) > budget:
         cut = cut[: max(len(cut) * 3 // 4, len(cut) - 64)]
     return cut + _ELLIPSIS

@@ -5,7 +5,9 @@ call ended): an unknown tool, missing arguments, a timeout, a backend's HTTP err
 exception in your code becomes a `ToolFinished` with an `{"error": ...}` response the model can
 talk about, and the call goes on. Every run logs `tool.started` and `tool.completed` (name,
 call id, kind, outcome, duration_ms, response size; the arguments unless the tool redacts them)
-or `tool.cancelled`. Runs share nothing, so a call's tools may run concurrently.
+or `tool.cancelled`. Runs share nothing, so a call's tools may run concurrently. Text in the
+response is cleaned here (a lone surrogate becomes U+FFFD, gateway.text), so that no backend's
+answer can fail the call that asked for it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,18 @@ from gateway.core.events import ToolFinished
 from gateway.live.events import FunctionCall
 from gateway.live.setup import FunctionDeclaration
 from gateway.log import get_logger
-from gateway.tools.base import Handler, Outcome, Reply, ToolContext, ToolError, ToolSpec
+from gateway.text import clean_json
+from gateway.tools.base import (
+    Handler,
+    Outcome,
+    Reply,
+    ToolContext,
+    ToolError,
+    ToolLimits,
+    ToolSpec,
+)
 from gateway.tools.results import encoded_size, limit_response
+from gateway.tools.threads import ToolThreads
 
 __all__ = ["Tool", "Toolbox"]
 
@@ -52,6 +64,8 @@ class Toolbox:
         *,
         clock: Callable[[], float] = time.monotonic,
         source: str = "",
+        limits: ToolLimits | None = None,
+        threads: ToolThreads | None = None,
     ) -> None:
         names = [tool.spec.name for tool in tools]
         if len(names) != len(set(names)):
@@ -60,6 +74,15 @@ class Toolbox:
         self._clock = clock
         self.source = source
         """Where the tools came from (the file's path), for logs."""
+        self.limits = limits or ToolLimits()
+        self.threads = threads
+        """The worker threads of its plain Python tools (None: it has none of its own)."""
+
+    def close(self) -> None:
+        """Stop the tools' worker threads (the gateway is stopping); running functions go on
+        to their end in daemon threads, tools waiting for a thread are cancelled."""
+        if self.threads is not None:
+            self.threads.shutdown()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -133,6 +156,9 @@ class Toolbox:
             outcome = "error"
             response = {"error": f"{spec.name} failed ({type(exc).__name__})"}
             fields["reason"] = type(exc).__name__
+        # The edge for text from backends and your code: no lone surrogate gets further.
+        response = clean_json(response)
+        fields = clean_json(fields)
         response, truncated = limit_response(response, spec.max_result_bytes)
         duration_ms = self._elapsed_ms(started)
         action = reply.action if reply is not None and outcome == "ok" else None

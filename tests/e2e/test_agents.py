@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import hashlib
 import json
 import os
 import sys
@@ -523,7 +524,8 @@ def test_only_the_recorded_profile_wrote_files(outcome: Outcome) -> None:
     ended = outcome.sales.ended
     started = datetime.datetime.fromisoformat(_transcript(outcome)["started_at"])
     day = outcome.recordings / started.strftime("%Y-%m-%d")
-    stem = f"{started.strftime('%H%M%S')}-twilio-{call_sid}"
+    digest = hashlib.sha256(call_sid.encode()).hexdigest()[:12]  # keeps punctuation apart
+    stem = f"{started.strftime('%H%M%S')}-twilio-{call_sid}-{digest}"
     # Nothing for the support call (its profile records nothing), nothing left half-written.
     assert outcome.recording_files == [day / f"{stem}.json", day / f"{stem}.wav"]
     written = [line for line in outcome.lines if line["event"] == "recording.written"]

@@ -48,3 +48,24 @@ def test_rules_can_keep_calls_through_barge_in() -> None:
     tools.due(0.0)
     assert tools.cancel_on_barge_in() is None
     assert tools.pending is not None
+
+
+def test_copies_issue_many_calls_in_one_tool_call_each_answerable_once() -> None:
+    tools = ToolCalls("p")
+    tools.start(ToolCallRule(name="lookup", on_turn=1, copies=3), 1.0, echo=None)
+    issued = tools.due(1.0)
+    assert issued is not None
+    assert issued.message() == {
+        "toolCall": {
+            "functionCalls": [
+                {"id": "p-1", "name": "lookup", "args": {}},
+                {"id": "p-1.2", "name": "lookup", "args": {}},
+                {"id": "p-1.3", "name": "lookup", "args": {}},
+            ]
+        }
+    }
+    assert tools.resolve("p-1.3") == (Resolution.COPY, None)
+    assert tools.resolve("p-1.3") == (Resolution.UNKNOWN, None)  # answered twice
+    assert tools.pending is issued  # the reply still waits for the first call
+    assert tools.resolve("p-1") == (Resolution.MATCHED, issued)
+    assert tools.resolve("p-1.2") == (Resolution.COPY, None)

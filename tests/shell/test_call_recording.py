@@ -4,6 +4,7 @@ completed at its end, the transcript JSON holds what the caller heard, and abort
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import wave
 from pathlib import Path
@@ -68,7 +69,8 @@ async def test_the_call_is_written_as_heard_and_its_transcript_as_heard(tmp_path
     await recording.finish(summary, LINES)
     assert not part.exists()
     assert recording.paths.audio.parent.name == "2026-11-18"
-    assert recording.paths.audio.name == "110640-twilio-CA1.wav"
+    digest = hashlib.sha256(b"CA1").hexdigest()[:12]
+    assert recording.paths.audio.name == f"110640-twilio-CA1-{digest}.wav"
     with wave.open(str(recording.paths.audio)) as wav:
         assert (wav.getnchannels(), wav.getframerate(), wav.getsampwidth()) == (2, 8_000, 2)
         frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
@@ -88,7 +90,7 @@ async def test_the_call_is_written_as_heard_and_its_transcript_as_heard(tmp_path
         "started_at": "2026-11-18T11:06:40.000+00:00",
         "duration_ms": 100.0,
         "end_reason": "carrier stop",
-        "audio": "110640-twilio-CA1.wav",
+        "audio": f"110640-twilio-CA1-{digest}.wav",
         "lines": [
             {"role": "caller", "at_ms": 900.0, "text": "When do you open?"},
             {

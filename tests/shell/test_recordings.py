@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import stat
@@ -125,6 +126,17 @@ def test_a_transcript_that_fails_leaves_no_part(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_transcript_with_a_lone_surrogate_is_written_with_a_replacement(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.json"
+    write_transcript(path, {"from": "+1555\ud800", "lines": [{"text": "caf\udce9"}]})
+    assert json.loads(path.read_bytes().decode("utf-8")) == {
+        "from": "+1555\ufffd",
+        "lines": [{"text": "caf\ufffd"}],
+    }
+
+
 # --- paths --------------------------------------------------------------------------------------
 
 
@@ -132,8 +144,9 @@ def test_paths_are_per_utc_day_with_time_carrier_and_call_id(tmp_path: Path, uma
     store = RecordingStore(tmp_path / "rec", retention_days=None)
     paths = store.paths("twilio", "CA0123abc", STARTED)
     day = tmp_path / "rec" / "2024-03-05"
-    assert paths.audio == day / "140709-twilio-CA0123abc.wav"
-    assert paths.transcript == day / "140709-twilio-CA0123abc.json"
+    digest = hashlib.sha256(b"CA0123abc").hexdigest()[:12]
+    assert paths.audio == day / f"140709-twilio-CA0123abc-{digest}.wav"
+    assert paths.transcript == day / f"140709-twilio-CA0123abc-{digest}.json"
     assert day.is_dir()
     assert mode(day) == 0o750
 
@@ -151,6 +164,29 @@ def test_a_call_id_cannot_escape_the_directory(tmp_path: Path, call_id: str) -> 
         assert len(path.name.encode()) < 255
     WavWriter(paths.audio, 8_000).close()
     assert paths.audio.exists()
+
+
+def test_call_ids_that_differ_only_in_punctuation_get_their_own_files(tmp_path: Path) -> None:
+    # Each of these ids is "a_b" once made safe; a long id is cut to its first 120 characters.
+    ids = ["a.b", "a/b", "a:b", "a b", "a_b", "x" * 130 + "1", "x" * 130 + "2"]
+    store = RecordingStore(tmp_path, retention_days=None)
+    paths = [store.paths("twilio", call_id, STARTED) for call_id in ids]
+    assert len({p.audio for p in paths}) == len({p.transcript for p in paths}) == len(ids)
+    assert paths[0].audio.name.startswith("140709-twilio-a_b-")
+    # The same id always gets the same name (so a sweep or a person can find it again).
+    assert store.paths("twilio", "a.b", STARTED) == paths[0]
+    # Four calls writing at once: four whole files, none truncating another's `.part`.
+    writers = [WavWriter(p.audio, 8_000, channels=1) for p in paths[:4]]
+    for index, writer in enumerate(writers):
+        writer.write(bytes([index + 1, 0]) * 80)
+    for writer in writers:
+        writer.close()
+    for index, p in enumerate(paths[:4]):
+        with wave.open(str(p.audio)) as wav:
+            assert wav.readframes(wav.getnframes()) == bytes([index + 1, 0]) * 80
+    assert sorted(tmp_path.glob("*/*.part")) == []
+    # The sweeper still knows these names as its own.
+    assert RecordingStore(tmp_path, retention_days=0.0).sweep() == 4
 
 
 # --- sweep --------------------------------------------------------------------------------------

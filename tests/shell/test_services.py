@@ -16,6 +16,8 @@ from gateway.shell.connector import LiveConnector
 from gateway.shell.runtime import StreamGrant
 from gateway.shell.services import GatewayServices
 from gateway.tools.config import ToolsFileError
+from tests.loopback import serve_app
+from tests.tools.probe import probe_app
 
 TOOLS = """
 [[tools]]
@@ -176,3 +178,52 @@ def test_a_stall_timeout_that_is_not_a_positive_number_stops_start_up(
 ) -> None:
     with pytest.raises(SettingsError, match="GATEWAY_LIVE_STALL_TIMEOUT_S"):
         _settings(tmp_path, None, GATEWAY_LIVE_STALL_TIMEOUT_S=value)
+
+
+async def test_the_tools_limits_reach_the_bridge_and_rest_has_its_own_client(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path, "[limits]\nmax_running_per_call = 3\nthreads = 2\n" + TOOLS)
+    services = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+    try:
+        assert services.bridge_options().max_running_tools == 3
+        assert services.toolbox is not None
+        assert services.toolbox.threads is not None
+        assert services.toolbox.threads.size == 2
+        # Tools and carrier REST requests do not share a connection pool (issue 22: a tool
+        # flood starved a hang-up): each call's tools get the tools' client.
+        context = services.for_call("twilio", None).tool_context
+        assert context is not None
+        assert context("CA1").http is services.http
+        assert services.control_http is not services.http
+    finally:
+        await services.aclose()
+    threads = services.toolbox.threads
+    with pytest.raises(RuntimeError):  # closed with the services
+        threads.submit(print)
+
+
+async def test_the_gateways_tools_client_does_not_follow_a_backends_redirect(
+    tmp_path: Path,
+) -> None:
+    probe = probe_app()
+    async with serve_app(probe) as base:
+        tool = f"""
+[[tools]]
+name = "moved"
+kind = "http"
+description = "A backend that redirects"
+url = "{base}/redirect?to=/echo/elsewhere"
+"""
+        settings = _settings(tmp_path, tool)
+        services = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+        try:
+            assert services.toolbox is not None
+            context = services.for_call("twilio", None).tool_context
+            assert context is not None
+            done = await services.toolbox.run(FunctionCall("c1", "moved", {}), context("CA1"))
+        finally:
+            await services.aclose()
+    assert done.outcome == "error"
+    assert done.response["error"] == "the backend answered HTTP 302 Found"
+    assert probe.state.hits == {"/redirect": 1}  # never followed to /echo/elsewhere

@@ -58,6 +58,18 @@ def probe_app() -> Starlette:
             }
         )
 
+    async def lone_surrogate(request: Request) -> Response:
+        """Valid JSON whose strings hold halves of a surrogate pair (a JavaScript backend that
+        cut a string in the middle of an emoji)."""
+        hits[request.url.path] += 1
+        raw = b'{"name": "caf\\ud83d", "items": ["\\ude00ok"], "\\ud800key": 1}'
+        return Response(raw, media_type="application/json")
+
+    async def redirect(request: Request) -> Response:
+        """Sends the client elsewhere (another path, or another host)."""
+        hits[request.url.path] += 1
+        return Response(status_code=302, headers={"location": request.query_params["to"]})
+
     app = Starlette(
         routes=[
             Route("/status/{code:int}", status, methods=ALL_METHODS),
@@ -66,6 +78,8 @@ def probe_app() -> Starlette:
             Route("/big", big),
             Route("/empty", empty, methods=ALL_METHODS),
             Route("/echo/{rest:path}", echo, methods=ALL_METHODS),
+            Route("/lone-surrogate", lone_surrogate),
+            Route("/redirect", redirect),
         ]
     )
     app.state.hits = hits

@@ -66,3 +66,19 @@ async def rendezvous() -> str:
 def reset_rendezvous() -> None:
     global arrived, both_arrived
     arrived, both_arrived = 0, None
+
+
+hang_release = threading.Event()
+hang_started: list[str] = []
+
+
+def hang(n: int = 0) -> str:
+    """Blocks its worker thread until the test sets `hang_release` (a tool that hangs)."""
+    hang_started.append(threading.current_thread().name)
+    hang_release.wait(60)
+    return "released"
+
+
+def reset_hang() -> None:
+    hang_release.clear()
+    hang_started.clear()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from urllib.parse import quote
 
 import httpx
 
 from gateway.examples.backend import RecordedRequest, build_app
 from gateway.live.events import FunctionCall
+from gateway.live.protocol import ToolResult, encode_tool_response
 from tests.loopback import closed_port_url, serve_app
 from tests.tools.helpers import Logs, call, context, toolbox
 from tests.tools.probe import probe_app
@@ -106,6 +109,66 @@ async def test_path_values_are_url_encoded() -> None:
     assert done.outcome == "ok"
     assert done.response["output"]["raw_path"] == "/echo/A%201%2F2%3Fx%3D%23"
     assert done.response["output"]["query"] == []
+
+
+DOTS_TOOL = """
+[[tools]]
+name = "details"
+kind = "http"
+description = "Details"
+url = "${BASE}/echo/tool/ok/{x}{y}/details?x={x}"
+[tools.parameters]
+type = "object"
+required = ["x", "y"]
+properties.x = { type = "string" }
+properties.y = { type = "string" }
+"""
+
+
+async def test_dot_segments_from_the_model_cannot_move_up_the_backend_path() -> None:
+    cases = {
+        ("..", ""): "/echo/tool/ok/%2E%2E/details?x=..",
+        (".", ""): "/echo/tool/ok/%2E/details?x=.",
+        (".", "."): "/echo/tool/ok/%2E%2E/details?x=.",  # two arguments make one `..`
+        ("a.b", ""): "/echo/tool/ok/a.b/details?x=a.b",  # dots inside a name stay as they are
+        ("...", ""): "/echo/tool/ok/.../details?x=...",  # not a dot segment
+        ("../..", ""): "/echo/tool/ok/..%2F../details?x=..%2F..",
+    }
+    probe = probe_app()
+    seen = {}
+    async with serve_app(probe) as base, httpx.AsyncClient() as http:
+        box = toolbox(DOTS_TOOL.replace("${BASE}", base))
+        for (x, y), _ in cases.items():
+            done = await box.run(call("details", x=x, y=y), context(http))
+            assert done.outcome == "ok", done.response
+            output = done.response["output"]
+            assert output["path"].startswith("/echo/tool/ok/")
+            assert output["path"].endswith("/details")
+            seen[(x, y)] = (
+                output["raw_path"]
+                + "?"
+                + "&".join(f"{k}={quote(v, safe='.')}" for k, v in output["query"])
+            )
+    # What the backend's server received on the wire (its raw path): the model's `..` is a
+    # name under /tool/ok/, never a step up to /tool/details.
+    assert seen == cases
+
+
+async def test_a_backend_answer_with_lone_surrogates_reaches_the_model_cleaned(
+    logs: Logs,
+) -> None:
+    probe = probe_app()
+    async with serve_app(probe) as base, httpx.AsyncClient() as http:
+        box = toolbox(probe_tool(base, "/lone-surrogate"))
+        done = await box.run(call("probe"), context(http))
+    assert done.outcome == "ok"
+    assert done.response == {"output": {"name": "caf\ufffd", "items": ["\ufffdok"], "\ufffdkey": 1}}
+    # It can be sent to Live and logged as UTF-8.
+    encode_tool_response([ToolResult(done.call_id, done.name, done.response)]).encode("utf-8")
+    [completed] = logs.events("tool.completed")
+    assert completed["result_bytes"] == len(
+        json.dumps(done.response, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    )
 
 
 async def test_query_arguments_are_encoded_as_the_docs_say() -> None:
