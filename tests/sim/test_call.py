@@ -249,9 +249,13 @@ async def test_clear_drops_queued_audio_and_flushes_pending_marks_in_order() -> 
     assert clear.dropped_ms > 2000  # most of the 4 s never played
     flushed = [m for m in report.marks if m.played is False]
     assert all(m.echoed_ms == m.due_ms == clear.at_ms for m in flushed)
-    # The caller's burst 2 started while the copies played, and the clear stopped them.
-    assert len(report.barge_ins) == 1
-    barge = report.barge_ins[0]
+    # The caller's burst 2 started while the copies played, and the clear stopped them. (Burst
+    # 1 starts 200 ms after burst 0's echo went quiet: it counts too when the fake's echoes
+    # happened to play back to back up to the clear, which depends on the machine's load.)
+    late = [b for b in report.barge_ins if b.at_ms >= 1500]
+    assert len(late) == 1
+    assert [b.text for b in report.barge_ins] in (["burst 2"], ["burst 1", "burst 2"])
+    barge = late[0]
     assert barge.at_ms == 2000
     assert barge.cleared
     assert barge.text == "burst 2"
