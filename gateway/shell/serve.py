@@ -19,9 +19,11 @@ them):
   installed (GATEWAY_EVENT_LOOP, `gateway.cli`), which carries every media frame;
 * keep-alive 65 s, longer than the 60 s idle timeout of common load balancers, so the proxy and
   not the gateway closes an idle connection (no 502 on a connection closed under a request);
-* `limit_concurrency` well above GATEWAY_MAX_CALLS (connections and requests, counted by uvicorn):
-  normal traffic always reaches admission and its polite fallback; a flood beyond it gets a cheap
-  503 from uvicorn instead of exhausting the process;
+* no `limit_concurrency`: uvicorn counts every connection against it, idle ones included, so a
+  few hundred bare connects made every webhook and `/healthz` a bare 503. Admission
+  (GATEWAY_MAX_CALLS) is the limit, and it answers each carrier with its fallback document;
+  connections that send no complete request are closed after a deadline, and the longest
+  waiting ones make room when too many wait (`gateway.shell.http_guard`);
 * SIGTERM drains (`GatewayServer`): readiness false and the fallback for new webhooks at once,
   running calls finish for up to GATEWAY_DRAIN_TIMEOUT_S, the rest are ended cleanly, then
   uvicorn shuts down with `timeout_graceful_shutdown` for what is left (idle HTTP connections).
@@ -45,6 +47,7 @@ from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.app import build_app
 from gateway.shell.connector import LiveConnector
+from gateway.shell.http_guard import ConnectionGuard, guarded_protocol
 from gateway.shell.runtime import GatewayRuntime
 
 __all__ = ["GatewayServer", "serve", "uvicorn_config"]
@@ -58,17 +61,15 @@ GRACEFUL_SHUTDOWN_S = 5.0
 BACKLOG = 2048
 
 
-def concurrency_limit(max_calls: int) -> int:
-    """uvicorn's `limit_concurrency`: two connections per admitted call and room for probes."""
-    return 2 * max_calls + 64
-
-
-def uvicorn_config(app: Starlette, host: str, port: int, *, max_calls: int = 100) -> uvicorn.Config:
+def uvicorn_config(
+    app: Starlette, host: str, port: int, *, guard: ConnectionGuard | None = None
+) -> uvicorn.Config:
+    """uvicorn's settings for the gateway; HTTP is h11 guarded by `guard` (a fresh one if None)."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="h11",
+        http=guarded_protocol(guard or ConnectionGuard()),
         ws="websockets-sansio",
         ws_max_size=MAX_CARRIER_MESSAGE_BYTES,
         ws_ping_interval=WS_PING_INTERVAL_S,
@@ -77,7 +78,6 @@ def uvicorn_config(app: Starlette, host: str, port: int, *, max_calls: int = 100
         proxy_headers=True,
         timeout_keep_alive=int(KEEP_ALIVE_S),
         timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_S),
-        limit_concurrency=concurrency_limit(max_calls),
         backlog=BACKLOG,
         log_config=None,
         access_log=False,
@@ -194,10 +194,9 @@ async def serve(settings: Settings) -> None:
         )
     _announce(settings)
     connector = LiveConnector.from_settings(settings, live_url=live_url)
-    app = build_app(settings, connector)
-    config = uvicorn_config(
-        app, settings.server.host, settings.server.port, max_calls=settings.server.max_calls
-    )
+    guard = ConnectionGuard()
+    app = build_app(settings, connector, guard=guard)
+    config = uvicorn_config(app, settings.server.host, settings.server.port, guard=guard)
     server = GatewayServer(config, settings.server.drain_timeout_s)
     _log.info(
         "gateway.starting",
