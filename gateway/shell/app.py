@@ -95,4 +95,6 @@ def build_app(
         Route("/metrics", metrics, methods=["GET"]),
         *carrier_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services  # before the lifespan too: start-up reports its agents
+    return app

@@ -34,7 +34,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import errno
 import signal
+import socket
+import typing
 from types import FrameType
 from typing import Any
 
@@ -49,8 +52,10 @@ from gateway.shell.app import build_app
 from gateway.shell.connector import LiveConnector
 from gateway.shell.http_guard import ConnectionGuard, guarded_protocol
 from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.services import GatewayServices
+from gateway.shell.startup_report import describe
 
-__all__ = ["GatewayServer", "serve", "uvicorn_config"]
+__all__ = ["EXIT_START_FAILED", "GatewayServer", "StartError", "serve", "uvicorn_config"]
 
 _log = get_logger(component="serve")
 WS_PING_INTERVAL_S = 20.0
@@ -59,6 +64,13 @@ KEEP_ALIVE_S = 65.0
 GRACEFUL_SHUTDOWN_S = 5.0
 """After the drain: how long uvicorn waits for the connections left before cancelling them."""
 BACKLOG = 2048
+EXIT_START_FAILED = 3
+"""`gateway serve`'s exit status when it cannot start serving (the port is in use, the address
+cannot be bound); configuration errors exit with 2 (docs/operations.md)."""
+
+
+class StartError(Exception):
+    """The server cannot start (it logged `gateway.start_failed` with the reason)."""
 
 
 def uvicorn_config(
@@ -136,8 +148,9 @@ class GatewayServer(uvicorn.Server):
             return
         self._hurried = hurry
         timeout_s = 0.0 if hurry else self.drain_timeout_s
-        _log.info("gateway.stopping", signal=signal_name, drain_timeout_s=timeout_s)
+        # The drain first: nothing after this line (a log line to a closed pipe) may stop it.
         self._drain = asyncio.create_task(self._drain_then_exit(runtime, timeout_s))
+        _log.info("gateway.stopping", signal=signal_name, drain_timeout_s=timeout_s)
 
     async def _drain_then_exit(self, runtime: GatewayRuntime, timeout_s: float) -> None:
         try:
@@ -178,8 +191,60 @@ def _announce(settings: Settings) -> None:
         )
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts; StartError (logged as
+    `gateway.start_failed`) when the address is in use or cannot be bound."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _name, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        _start_failed("cannot resolve the listen address", host, port, exc)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        reason = "port in use" if exc.errno == errno.EADDRINUSE else "cannot listen"
+        _start_failed(reason, host, port, exc)
+    sock.setblocking(False)
+    return sock
+
+
+def _start_failed(reason: str, host: str, port: int, exc: OSError) -> typing.NoReturn:
+    _log.error(
+        "gateway.start_failed",
+        reason=reason,
+        host=host,
+        port=port,
+        error=exc.strerror or str(exc),
+        exit_status=EXIT_START_FAILED,
+    )
+    raise StartError(reason) from exc
+
+
+def _report(settings: Settings, services: GatewayServices, emulator_url: str | None) -> None:
+    models = {name: profile.live.model for name, profile in services.agents.profiles.items()}
+    fields = describe(settings, models, emulator_url=emulator_url)
+    if "unknown_models" in fields:
+        _log.warning("gateway.configured", **fields)
+    else:
+        _log.info("gateway.configured", **fields)
+
+
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM (drain first) or SIGINT (end the calls now), then return."""
+    """Run until SIGTERM (drain first) or SIGINT (end the calls now), then return.
+
+    Raises StartError when the listen address cannot be bound (nothing else was started)."""
+    sock = listen(settings.server.host, settings.server.port)
+    try:
+        await _serve(settings, sock)
+    finally:
+        sock.close()
+
+
+async def _serve(settings: Settings, sock: socket.socket) -> None:
     emulator: LiveEmulator | None = None
     live_url: str | None = None
     if settings.use_embedded_emulator:
@@ -196,6 +261,7 @@ async def serve(settings: Settings) -> None:
     connector = LiveConnector.from_settings(settings, live_url=live_url)
     guard = ConnectionGuard()
     app = build_app(settings, connector, guard=guard)
+    _report(settings, app.state.services, live_url)
     config = uvicorn_config(app, settings.server.host, settings.server.port, guard=guard)
     server = GatewayServer(config, settings.server.drain_timeout_s)
     _log.info(
@@ -207,7 +273,7 @@ async def serve(settings: Settings) -> None:
         event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0],
     )
     try:
-        await server.serve()
+        await server.serve(sockets=[sock])
     finally:
         if emulator is not None:
             with contextlib.suppress(Exception):
