@@ -36,9 +36,7 @@ SECRET = "s3cr3t-value-0123456789"
         ),
     ],
 )
-def test_a_broken_line_is_refused_by_line_number_without_its_text(
-    text: str, message: str
-) -> None:
+def test_a_broken_line_is_refused_by_line_number_without_its_text(text: str, message: str) -> None:
     with pytest.raises(SettingsError) as error:
         parse_dotenv(text)
     assert str(error.value) == message
@@ -65,8 +63,7 @@ def test_a_misspelled_gateway_variable_is_named_with_the_close_match(tmp_path: P
     }
     fields = next(w for w in settings.env_warnings if w.name == "GATEWAY_MAX_CALL").fields()
     assert fields["message"] == (
-        "GATEWAY_MAX_CALL is not a gateway variable and is ignored; "
-        "did you mean GATEWAY_MAX_CALLS?"
+        "GATEWAY_MAX_CALL is not a gateway variable and is ignored; did you mean GATEWAY_MAX_CALLS?"
     )
     assert "10" not in str(fields)
 
