@@ -20,7 +20,6 @@ import os
 import re
 import sys
 import threading
-import warnings
 from collections.abc import MutableMapping
 from types import TracebackType
 from typing import Any, TextIO
@@ -193,7 +192,6 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root.addHandler(handler)
     root.setLevel(numeric)
     logging.captureWarnings(True)
-    warnings.simplefilter("default")  # each distinct warning once per location, as a log line
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_thread_exception
     sys.unraisablehook = _log_unraisable
