@@ -71,6 +71,7 @@ def build_app(
         for rate_hz in (8_000, 16_000, 24_000):
             UplinkPath(CarrierFormat(rate_hz=rate_hz))
             DownlinkPath(CarrierFormat(rate_hz=rate_hz))
+        await services.warm_up()  # the first call's tool and REST requests find a warm client
         runtime = GatewayRuntime(settings, connector, agents=services.agents)
         runtime.http_guard = guard
         app.state.gateway = runtime

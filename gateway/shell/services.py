@@ -138,5 +138,13 @@ class GatewayServices:
             return None
         return self.prices.estimate(profile.live.model, usage)
 
+    async def warm_up(self) -> None:
+        """Warm the HTTP client the first calls use (tools, carrier REST) and resolve their known
+        hosts: bounded, no request to any backend, never fails start-up (gateway.shell.warmup)."""
+        from gateway.shell.warmup import carrier_rest_origins, tool_origins, warm_up
+
+        origins = [*tool_origins(self.toolbox), *carrier_rest_origins(self.settings)]
+        await warm_up(self.http, origins)
+
     async def aclose(self) -> None:
         await self.http.aclose()
