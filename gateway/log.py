@@ -191,6 +191,11 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric)
+    # httpx logs every request at INFO; the gateway logs its own decisions about them (tool
+    # calls, call control), so its lines are kept for DEBUG.
+    logging.getLogger("httpx").setLevel(
+        logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING
+    )
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_thread_exception
