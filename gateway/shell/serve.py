@@ -37,9 +37,8 @@ import contextvars
 import errno
 import signal
 import socket
-import typing
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 from starlette.applications import Starlette
@@ -212,7 +211,7 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start_failed(reason: str, host: str, port: int, exc: OSError) -> typing.NoReturn:
+def _start_failed(reason: str, host: str, port: int, exc: OSError) -> NoReturn:
     _log.error(
         "gateway.start_failed",
         reason=reason,
@@ -267,7 +266,7 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
     _log.info(
         "gateway.starting",
         host=settings.server.host,
-        port=settings.server.port,
+        port=sock.getsockname()[1],
         max_calls=settings.server.max_calls,
         drain_timeout_s=settings.server.drain_timeout_s,
         event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0],
