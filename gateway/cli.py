@@ -158,9 +158,30 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_settings(env_file: str | None) -> tuple[str, str]:
+    """LOG_LEVEL and LOG_FORMAT from the environment, else from the command's `.env` file (a
+    broken file is reported by the settings, once logging is set up)."""
+    from pathlib import Path
+
+    from gateway.env_reader import SettingsError, parse_dotenv
+
+    dotenv: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        try:
+            dotenv = parse_dotenv(Path(env_file).read_text(encoding="utf-8"), source=env_file)
+        except (SettingsError, OSError, UnicodeDecodeError):
+            dotenv = {}
+
+    def value(name: str, default: str) -> str:
+        return os.environ.get(name) or dotenv.get(name) or default
+
+    return value("LOG_LEVEL", "INFO"), value("LOG_FORMAT", "json")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv` (default: sys.argv) and run the chosen command; returns the exit status."""
     args = _build_parser().parse_args(argv)
-    configure(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "json"))
+    level, fmt = _log_settings(getattr(args, "env_file", None))
+    configure(level, fmt)
     func: Command = args.func
     return func(args)
