@@ -92,7 +92,7 @@ async def _serve_gateway(emulator: LiveEmulator) -> tuple[uvicorn.Server, str, G
         env_file=None,
     )
     app = build_app(settings, LiveConnector.from_settings(settings))
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", 0, max_calls=1000))
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", 0))
     asyncio.get_running_loop().create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.02)

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     import asyncio
 
 Command = Callable[[argparse.Namespace], int]
+EXIT_CONFIG = 2
+"""`gateway serve`'s exit status for a configuration error (one `config.invalid` line); 3
+(`gateway.shell.serve.EXIT_START_FAILED`) when it cannot listen."""
 
 
 def _run_audio_report(args: argparse.Namespace) -> int:
@@ -40,13 +43,17 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     from gateway.log import get_logger
     from gateway.settings import SettingsError, load_settings
-    from gateway.shell.serve import serve
+    from gateway.shell.serve import EXIT_START_FAILED, StartError, serve
 
+    log = get_logger(component="serve")
     try:
         settings = load_settings(env_file=args.env_file)
+        loop_factory = _loop_factory(settings.server.event_loop)
     except SettingsError as exc:
-        get_logger(component="serve").error("config.invalid", error=str(exc))
-        return 2
+        log.error("config.invalid", error=str(exc), exit_status=EXIT_CONFIG)
+        return EXIT_CONFIG
+    for warning in settings.env_warnings:
+        log.warning("settings.suspicious", **warning.fields())
     if args.host or args.port is not None:
         from dataclasses import replace
 
@@ -67,13 +74,15 @@ def _run_serve(args: argparse.Namespace) -> int:
     try:
         with (
             contextlib.suppress(KeyboardInterrupt),
-            asyncio.Runner(loop_factory=_loop_factory(settings.server.event_loop)) as runner,
+            asyncio.Runner(loop_factory=loop_factory) as runner,
         ):
             runner.run(serve(settings))
     except (ToolsFileError, ProfilesFileError, PricesFileError) as exc:
         # A bad tools, profiles or prices file: one clear line naming the file, entry and field.
-        get_logger(component="serve").error("config.invalid", error=str(exc))
-        return 2
+        log.error("config.invalid", error=str(exc), exit_status=EXIT_CONFIG)
+        return EXIT_CONFIG
+    except StartError:  # already logged as gateway.start_failed
+        return EXIT_START_FAILED
     return 0
 
 
@@ -85,7 +94,9 @@ def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None
         import uvloop  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         if choice == "uvloop":
-            raise SystemExit("GATEWAY_EVENT_LOOP=uvloop but uvloop is not installed") from None
+            from gateway.settings import SettingsError
+
+            raise SettingsError("GATEWAY_EVENT_LOOP=uvloop but uvloop is not installed") from None
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory
@@ -158,9 +169,30 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_settings(env_file: str | None) -> tuple[str, str]:
+    """LOG_LEVEL and LOG_FORMAT from the environment, else from the command's `.env` file (a
+    broken file is reported by the settings, once logging is set up)."""
+    from pathlib import Path
+
+    from gateway.env_reader import SettingsError, parse_dotenv
+
+    dotenv: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        try:
+            dotenv = parse_dotenv(Path(env_file).read_text(encoding="utf-8"), source=env_file)
+        except (SettingsError, OSError, UnicodeDecodeError):
+            dotenv = {}
+
+    def value(name: str, default: str) -> str:
+        return os.environ.get(name) or dotenv.get(name) or default
+
+    return value("LOG_LEVEL", "INFO"), value("LOG_FORMAT", "json")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv` (default: sys.argv) and run the chosen command; returns the exit status."""
     args = _build_parser().parse_args(argv)
-    configure(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "json"))
+    level, fmt = _log_settings(getattr(args, "env_file", None))
+    configure(level, fmt)
     func: Command = args.func
     return func(args)

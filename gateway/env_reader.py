@@ -7,23 +7,52 @@ gateway.carrier_settings, gateway.agent_settings) all read through it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-__all__ = ["EnvReader", "SettingsError", "parse_dotenv"]
+__all__ = ["EnvReader", "EnvWarning", "SettingsError", "parse_dotenv", "unknown_variables"]
+
+OUR_PREFIX = "GATEWAY_"
+"""Names with this prefix are the gateway's own: one it does not read is a likely typo."""
 
 
 class SettingsError(ValueError):
     """A variable has a value the gateway cannot use (the message names the variable)."""
 
 
-def parse_dotenv(text: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class EnvWarning:
+    """A variable the gateway does not read, set where it looks for its own (a likely typo)."""
+
+    name: str
+    source: str
+    """`.env` (the file's path) or `environment`."""
+    suggestion: str | None
+    """The variable it probably means, if one is close."""
+
+    def fields(self) -> dict[str, str | None]:
+        """The log line's fields (never the value: it may be a secret)."""
+        return {
+            "variable": self.name,
+            "source": self.source,
+            "did_you_mean": self.suggestion,
+            "message": f"{self.name} is not a gateway variable and is ignored"
+            + (f"; did you mean {self.suggestion}?" if self.suggestion else ""),
+        }
+
+
+def parse_dotenv(text: str, source: str = ".env") -> dict[str, str]:
     """Parse `.env` text: `KEY=VALUE` lines, optional `export `, `#` comments, optional quotes.
 
     Values in double quotes understand `\\n`, `\\"` and `\\\\`; single quotes are literal; an
-    unquoted value ends at ` #`. Lines that are not assignments are skipped.
+    unquoted value ends at ` #`; a quoted value may be followed by a ` # comment`. A line that is
+    not an assignment, a name that is not a variable name, a quote that is not closed on its line
+    or text after a closing quote raise SettingsError naming `source` and the line number, never
+    the line's text (it may hold a secret).
     """
     result: dict[str, str] = {}
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -31,31 +60,58 @@ def parse_dotenv(text: str) -> dict[str, str]:
             line = line[len("export ") :].lstrip()
         key, sep, value = line.partition("=")
         key = key.strip()
-        if not sep or not key.isidentifier():
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            body = value[1:-1]
-            out: list[str] = []
-            i = 0
-            while i < len(body):
-                ch = body[i]
-                if ch == "\\" and i + 1 < len(body):
-                    nxt = body[i + 1]
-                    out.append({"n": "\n", '"': '"', "\\": "\\"}.get(nxt, "\\" + nxt))
-                    i += 2
-                    continue
-                out.append(ch)
-                i += 1
-            value = "".join(out)
-        elif len(value) >= 2 and value[0] == value[-1] == "'":
-            value = value[1:-1]
-        else:
-            hash_at = value.find(" #")
-            if hash_at >= 0:
-                value = value[:hash_at].rstrip()
-        result[key] = value
+        where = f"{source} line {number}"
+        if not sep:
+            raise SettingsError(f"{where} is not a NAME=VALUE assignment (no '=')")
+        if not key.isidentifier() or not key.isascii():
+            raise SettingsError(f"{where}: the name before '=' is not a valid variable name")
+        result[key] = _value(value.strip(), f"{where} ({key})")
     return result
+
+
+def _value(value: str, where: str) -> str:
+    if not value or value[0] not in "\"'":
+        hash_at = value.find(" #")
+        return value[:hash_at].rstrip() if hash_at >= 0 else value
+    quote = value[0]
+    out: list[str] = []
+    i = 1
+    while i < len(value):
+        ch = value[i]
+        if quote == '"' and ch == "\\" and i + 1 < len(value):
+            nxt = value[i + 1]
+            out.append({"n": "\n", '"': '"', "\\": "\\"}.get(nxt, "\\" + nxt))
+            i += 2
+            continue
+        if ch == quote:
+            rest = value[i + 1 :].strip()
+            if rest and not rest.startswith("#"):
+                raise SettingsError(f"{where}: text after the closing quote")
+            return "".join(out)
+        out.append(ch)
+        i += 1
+    raise SettingsError(
+        f"{where}: the value's opening {quote} is not closed on its line "
+        "(values cannot span lines; close the quote)"
+    )
+
+
+def unknown_variables(
+    sources: Iterable[tuple[str, Iterable[str]]], read: Iterable[str]
+) -> list[EnvWarning]:
+    """GATEWAY_ names set in `sources` ((source, names) pairs) that the settings never `read`,
+    each with the closest name read, if any is close."""
+    known = sorted({name for name in read if name.startswith(OUR_PREFIX)})
+    warnings: list[EnvWarning] = []
+    seen: set[str] = set()
+    for source, names in sources:
+        for name in sorted(names):
+            if not name.startswith(OUR_PREFIX) or name in known or name in seen:
+                continue
+            seen.add(name)
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+            warnings.append(EnvWarning(name, source, close[0] if close else None))
+    return warnings
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -67,8 +123,11 @@ class EnvReader:
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
+        self.read: set[str] = set()
+        """Every name asked for (what `unknown_variables` compares the environment with)."""
 
     def text(self, name: str) -> str | None:
+        self.read.add(name)
         value = self._env.get(name, "").strip()
         return value or None
 

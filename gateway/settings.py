@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gateway.agent_settings import read_agent_extras, read_live_config
@@ -37,7 +37,13 @@ from gateway.carrier_settings import (
     read_twilio,
     read_vonage,
 )
-from gateway.env_reader import EnvReader, SettingsError, parse_dotenv
+from gateway.env_reader import (
+    EnvReader,
+    EnvWarning,
+    SettingsError,
+    parse_dotenv,
+    unknown_variables,
+)
 from gateway.live.setup import LiveConfig
 from gateway.live.versions import VersionError, api_version_for
 from gateway.log import register_secret
@@ -140,6 +146,9 @@ class Settings:
     """GATEWAY_GREETING_PROMPT: what the model is told to make it speak first."""
     record: frozenset[str] = frozenset()
     """GATEWAY_RECORD: `transcript`, `audio` or both (comma-separated) for the single agent."""
+    env_warnings: tuple[EnvWarning, ...] = ()
+    """GATEWAY_ variables set (in `.env` or the environment) that the gateway does not read:
+    likely typos, logged at start-up by name with the closest real name."""
 
     @property
     def use_embedded_emulator(self) -> bool:
@@ -235,12 +244,29 @@ def load_settings(
 ) -> Settings:
     """Read the settings once: `environ` (default os.environ) over the `.env` file, if any."""
     merged: dict[str, str] = {}
+    sources: list[tuple[str, list[str]]] = []
     if env_file is not None:
         path = Path(env_file)
         if path.is_file():
-            merged.update(parse_dotenv(path.read_text(encoding="utf-8")))
-    merged.update(os.environ if environ is None else environ)
+            dotenv = parse_dotenv(path.read_text(encoding="utf-8"), source=str(env_file))
+            merged.update(dotenv)
+            sources.append((str(env_file), list(dotenv)))
+    process = os.environ if environ is None else environ
+    merged.update(process)
+    sources.append(("environment", list(process)))
     reader = EnvReader(merged)
+    settings = _read(reader)
+    return replace(settings, env_warnings=tuple(unknown_variables(sources, reader.read)))
+
+
+def _live_url(reader: EnvReader) -> str | None:
+    url = reader.text("GATEWAY_LIVE_URL")
+    if url is not None and not url.startswith(("ws://", "wss://")):
+        raise SettingsError("GATEWAY_LIVE_URL must be a ws:// or wss:// URL")
+    return url
+
+
+def _read(reader: EnvReader) -> Settings:
 
     vertex = reader.boolean("GOOGLE_GENAI_USE_VERTEXAI", False)
     project = reader.text("GOOGLE_CLOUD_PROJECT")
@@ -267,7 +293,7 @@ def load_settings(
     extras = read_agent_extras(reader)
     return Settings(
         gemini_api_key=api_key,
-        live_url=reader.text("GATEWAY_LIVE_URL"),
+        live_url=_live_url(reader),
         live_api_version=api_version,
         vertex=vertex,
         vertex_project=project,

@@ -17,8 +17,7 @@ export GEMINI_API_KEY=abc123
 GATEWAY_VOICE = Kore   # trailing comment
 GATEWAY_INSTRUCTIONS="Line one\\nSay \\"hi\\""
 SINGLE='kept # as is'
-not an assignment
-1BAD=x
+QUOTED="value" # a comment after the closing quote
 EMPTY=
 """
     assert parse_dotenv(text) == {
@@ -26,6 +25,7 @@ EMPTY=
         "GATEWAY_VOICE": "Kore",
         "GATEWAY_INSTRUCTIONS": 'Line one\nSay "hi"',
         "SINGLE": "kept # as is",
+        "QUOTED": "value",
         "EMPTY": "",
     }
 

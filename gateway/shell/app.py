@@ -16,6 +16,7 @@ from gateway.audio.paths import CarrierFormat, DownlinkPath, UplinkPath
 from gateway.settings import Settings
 from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
+from gateway.shell.http_guard import ConnectionGuard
 from gateway.shell.metrics import CONTENT_TYPE, GatewayMetrics
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.services import GatewayServices
@@ -52,11 +53,14 @@ async def metrics(request: Request) -> Response:
     return Response(registry.exposition(), media_type=CONTENT_TYPE)
 
 
-def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
+def build_app(
+    settings: Settings, connector: LiveConnector, *, guard: ConnectionGuard | None = None
+) -> Starlette:
     """The gateway's ASGI app; its runtime is `app.state.gateway` once the lifespan started.
 
     Raises ToolsFileError, ProfilesFileError or PricesFileError for a bad tools, profiles or
-    prices file (start-up stops with its message)."""
+    prices file (start-up stops with its message). `guard`: the server's connection guard, whose
+    counts the metrics show."""
     services = GatewayServices.load(settings, connector)
 
     @asynccontextmanager
@@ -67,7 +71,9 @@ def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
         for rate_hz in (8_000, 16_000, 24_000):
             UplinkPath(CarrierFormat(rate_hz=rate_hz))
             DownlinkPath(CarrierFormat(rate_hz=rate_hz))
+        await services.warm_up()  # the first call's tool and REST requests find a warm client
         runtime = GatewayRuntime(settings, connector, agents=services.agents)
+        runtime.http_guard = guard
         app.state.gateway = runtime
         app.state.services = services
         app.state.metrics = GatewayMetrics(runtime)
@@ -90,4 +96,6 @@ def build_app(settings: Settings, connector: LiveConnector) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         *carrier_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services  # before the lifespan too: start-up reports its agents
+    return app

@@ -366,6 +366,22 @@ class _RuntimeCollector(Collector):
             "Media streams refused (bad upgrade signature, missing/invalid/reused token)",
             runtime.streams_rejected,
         )
+        guard = runtime.http_guard
+        if guard is not None:
+            yield _gauge(
+                "gateway_http_connections_waiting",
+                "HTTP connections that have not sent a complete request yet",
+                guard.waiting,
+            )
+            closed = CounterMetricFamily(
+                "gateway_http_connections_closed",
+                "HTTP connections closed before a complete request: no request within the "
+                "deadline (timeout), or the longest waiting when too many waited (evicted)",
+                labels=["reason"],
+            )
+            closed.add_metric(["timeout"], guard.timed_out)
+            closed.add_metric(["evicted"], guard.evicted)
+            yield closed
         refused = CounterMetricFamily(
             "gateway_webhooks_refused",
             "Webhooks answered with the fallback instead of the agent, by reason",

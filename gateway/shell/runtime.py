@@ -37,6 +37,7 @@ from gateway.shell.prewarm import PrewarmPool
 
 if TYPE_CHECKING:
     from gateway.shell.call_runner import CallRunner
+    from gateway.shell.http_guard import ConnectionGuard
 
 __all__ = ["Admitted", "CallObserver", "CallRecord", "GatewayRuntime", "Refusal", "StreamGrant"]
 
@@ -128,6 +129,8 @@ class GatewayRuntime:
         """Webhooks answered with the fallback, by reason."""
         self.observers: list[CallObserver] = []
         """Called with each finished call (metrics, transcripts, tests); must not block."""
+        self.http_guard: ConnectionGuard | None = None
+        """The server's guard on connections waiting for a request (its counts are metrics)."""
 
     @asynccontextmanager
     async def call_slot(self, runner: CallRunner) -> AsyncIterator[None]:

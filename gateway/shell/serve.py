@@ -19,9 +19,11 @@ them):
   installed (GATEWAY_EVENT_LOOP, `gateway.cli`), which carries every media frame;
 * keep-alive 65 s, longer than the 60 s idle timeout of common load balancers, so the proxy and
   not the gateway closes an idle connection (no 502 on a connection closed under a request);
-* `limit_concurrency` well above GATEWAY_MAX_CALLS (connections and requests, counted by uvicorn):
-  normal traffic always reaches admission and its polite fallback; a flood beyond it gets a cheap
-  503 from uvicorn instead of exhausting the process;
+* no `limit_concurrency`: uvicorn counts every connection against it, idle ones included, so a
+  few hundred bare connects made every webhook and `/healthz` a bare 503. Admission
+  (GATEWAY_MAX_CALLS) is the limit, and it answers each carrier with its fallback document;
+  connections that send no complete request are closed after a deadline, and the longest
+  waiting ones make room when too many wait (`gateway.shell.http_guard`);
 * SIGTERM drains (`GatewayServer`): readiness false and the fallback for new webhooks at once,
   running calls finish for up to GATEWAY_DRAIN_TIMEOUT_S, the rest are ended cleanly, then
   uvicorn shuts down with `timeout_graceful_shutdown` for what is left (idle HTTP connections).
@@ -32,9 +34,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import errno
 import signal
+import socket
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 from starlette.applications import Starlette
@@ -45,9 +49,12 @@ from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.app import build_app
 from gateway.shell.connector import LiveConnector
+from gateway.shell.http_guard import ConnectionGuard, guarded_protocol
 from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.services import GatewayServices
+from gateway.shell.startup_report import describe
 
-__all__ = ["GatewayServer", "serve", "uvicorn_config"]
+__all__ = ["EXIT_START_FAILED", "GatewayServer", "StartError", "serve", "uvicorn_config"]
 
 _log = get_logger(component="serve")
 WS_PING_INTERVAL_S = 20.0
@@ -56,19 +63,24 @@ KEEP_ALIVE_S = 65.0
 GRACEFUL_SHUTDOWN_S = 5.0
 """After the drain: how long uvicorn waits for the connections left before cancelling them."""
 BACKLOG = 2048
+EXIT_START_FAILED = 3
+"""`gateway serve`'s exit status when it cannot start serving (the port is in use, the address
+cannot be bound); configuration errors exit with 2 (docs/operations.md)."""
 
 
-def concurrency_limit(max_calls: int) -> int:
-    """uvicorn's `limit_concurrency`: two connections per admitted call and room for probes."""
-    return 2 * max_calls + 64
+class StartError(Exception):
+    """The server cannot start (it logged `gateway.start_failed` with the reason)."""
 
 
-def uvicorn_config(app: Starlette, host: str, port: int, *, max_calls: int = 100) -> uvicorn.Config:
+def uvicorn_config(
+    app: Starlette, host: str, port: int, *, guard: ConnectionGuard | None = None
+) -> uvicorn.Config:
+    """uvicorn's settings for the gateway; HTTP is h11 guarded by `guard` (a fresh one if None)."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="h11",
+        http=guarded_protocol(guard or ConnectionGuard()),
         ws="websockets-sansio",
         ws_max_size=MAX_CARRIER_MESSAGE_BYTES,
         ws_ping_interval=WS_PING_INTERVAL_S,
@@ -77,7 +89,6 @@ def uvicorn_config(app: Starlette, host: str, port: int, *, max_calls: int = 100
         proxy_headers=True,
         timeout_keep_alive=int(KEEP_ALIVE_S),
         timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_S),
-        limit_concurrency=concurrency_limit(max_calls),
         backlog=BACKLOG,
         log_config=None,
         access_log=False,
@@ -136,8 +147,9 @@ class GatewayServer(uvicorn.Server):
             return
         self._hurried = hurry
         timeout_s = 0.0 if hurry else self.drain_timeout_s
-        _log.info("gateway.stopping", signal=signal_name, drain_timeout_s=timeout_s)
+        # The drain first: nothing after this line (a log line to a closed pipe) may stop it.
         self._drain = asyncio.create_task(self._drain_then_exit(runtime, timeout_s))
+        _log.info("gateway.stopping", signal=signal_name, drain_timeout_s=timeout_s)
 
     async def _drain_then_exit(self, runtime: GatewayRuntime, timeout_s: float) -> None:
         try:
@@ -178,8 +190,60 @@ def _announce(settings: Settings) -> None:
         )
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts; StartError (logged as
+    `gateway.start_failed`) when the address is in use or cannot be bound."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _name, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        _start_failed("cannot resolve the listen address", host, port, exc)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        reason = "port in use" if exc.errno == errno.EADDRINUSE else "cannot listen"
+        _start_failed(reason, host, port, exc)
+    sock.setblocking(False)
+    return sock
+
+
+def _start_failed(reason: str, host: str, port: int, exc: OSError) -> NoReturn:
+    _log.error(
+        "gateway.start_failed",
+        reason=reason,
+        host=host,
+        port=port,
+        error=exc.strerror or str(exc),
+        exit_status=EXIT_START_FAILED,
+    )
+    raise StartError(reason) from exc
+
+
+def _report(settings: Settings, services: GatewayServices, emulator_url: str | None) -> None:
+    models = {name: profile.live.model for name, profile in services.agents.profiles.items()}
+    fields = describe(settings, models, emulator_url=emulator_url)
+    if "unknown_models" in fields:
+        _log.warning("gateway.configured", **fields)
+    else:
+        _log.info("gateway.configured", **fields)
+
+
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM (drain first) or SIGINT (end the calls now), then return."""
+    """Run until SIGTERM (drain first) or SIGINT (end the calls now), then return.
+
+    Raises StartError when the listen address cannot be bound (nothing else was started)."""
+    sock = listen(settings.server.host, settings.server.port)
+    try:
+        await _serve(settings, sock)
+    finally:
+        sock.close()
+
+
+async def _serve(settings: Settings, sock: socket.socket) -> None:
     emulator: LiveEmulator | None = None
     live_url: str | None = None
     if settings.use_embedded_emulator:
@@ -194,21 +258,21 @@ async def serve(settings: Settings) -> None:
         )
     _announce(settings)
     connector = LiveConnector.from_settings(settings, live_url=live_url)
-    app = build_app(settings, connector)
-    config = uvicorn_config(
-        app, settings.server.host, settings.server.port, max_calls=settings.server.max_calls
-    )
+    guard = ConnectionGuard()
+    app = build_app(settings, connector, guard=guard)
+    _report(settings, app.state.services, live_url)
+    config = uvicorn_config(app, settings.server.host, settings.server.port, guard=guard)
     server = GatewayServer(config, settings.server.drain_timeout_s)
     _log.info(
         "gateway.starting",
         host=settings.server.host,
-        port=settings.server.port,
+        port=sock.getsockname()[1],
         max_calls=settings.server.max_calls,
         drain_timeout_s=settings.server.drain_timeout_s,
         event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0],
     )
     try:
-        await server.serve()
+        await server.serve(sockets=[sock])
     finally:
         if emulator is not None:
             with contextlib.suppress(Exception):

@@ -8,6 +8,7 @@ and reach its carrier's REST API; `bridge_options(profile)` the bridge's options
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -146,6 +147,18 @@ class GatewayServices:
         if self.prices is None or not isinstance(usage, dict):
             return None
         return self.prices.estimate(profile.live.model, usage)
+
+    async def warm_up(self) -> None:
+        """Warm the HTTP client the first calls use (tools, carrier REST) and resolve their known
+        hosts: bounded, no request to any backend, never fails start-up (gateway.shell.warmup)."""
+        from gateway.shell.warmup import carrier_rest_origins, tool_origins, warm_up
+
+        # Tools and carrier REST have separate clients (a tool flood must not starve a hang-up):
+        # each is warmed with the hosts it will talk to.
+        await asyncio.gather(
+            warm_up(self.http, tool_origins(self.toolbox), what="tools"),
+            warm_up(self.control_http, carrier_rest_origins(self.settings), what="carrier_rest"),
+        )
 
     async def aclose(self) -> None:
         if self.toolbox is not None:

@@ -50,7 +50,8 @@ def parse_dtmf(text: str) -> DtmfPress:
 
 
 def add_call_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `gateway call`."""
+    """The options of `gateway call`. Secrets and account ids default from the environment, then
+    from the `.env` file (`--env-file`), as `gateway serve` reads them."""
     parser.add_argument(
         "audio",
         metavar="AUDIO",
@@ -105,6 +106,12 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="list every mark received and echoed in the timeline (default: runs condensed)",
     )
+    parser.add_argument(
+        "--env-file",
+        default=".env",
+        help="dotenv file the secrets default from, after the environment (default .env, the "
+        "file `gateway serve` reads)",
+    )
     parser.add_argument("--cafile", help="CA certificate to trust for https:// and wss://")
     parser.add_argument(
         "--timeout-s", type=float, default=10.0, help="HTTP and WebSocket open timeout"
@@ -121,16 +128,61 @@ def _exit_status(report: CallReport) -> int:
     return EXIT_FAILED
 
 
-def _env(name: str | None) -> str | None:
-    return (os.environ.get(name) or None) if name else None
+GATEWAY_SECRETS = {
+    "twilio": "TWILIO_AUTH_TOKEN",
+    "telnyx": "TELNYX_PUBLIC_KEY",
+    "plivo": "PLIVO_AUTH_TOKEN",
+    "signalwire": "SIGNALWIRE_SIGNING_KEY",
+    "vonage": "VONAGE_SIGNATURE_SECRET",
+    "exotel": "EXOTEL_STREAM_USER and EXOTEL_STREAM_PASSWORD",
+}
+"""The gateway's variable that checks each carrier's webhooks (named when a webhook gets 403)."""
+
+
+def _dotenv(path: str | None) -> dict[str, str]:
+    """The `.env` file's variables (the same file `gateway serve` reads), if there is one."""
+    from gateway.env_reader import parse_dotenv
+
+    if not path or not Path(path).is_file():
+        return {}
+    return parse_dotenv(Path(path).read_text(encoding="utf-8"), source=path)
+
+
+def _env(name: str | None, dotenv: dict[str, str]) -> str | None:
+    """The process environment's value, else the `.env` file's (as `gateway serve` reads them)."""
+    if not name:
+        return None
+    return os.environ.get(name) or dotenv.get(name) or None
+
+
+def forbidden_hint(carrier: str, signed: bool) -> str:
+    """What to check when the gateway answered the webhook 403, naming the variables."""
+    variable = GATEWAY_SECRETS.get(carrier, "the carrier's secret")
+    sim = sim_carrier(carrier)
+    if signed:
+        cause = (
+            f"the signature did not verify: the gateway's {variable} must match the secret this "
+            f"command signs with (--auth-token or {sim.secret_env}), and the URL must be the one "
+            "the gateway sees (GATEWAY_PUBLIC_URL)"
+        )
+    else:
+        cause = f"this call was not signed ({sim.secret_env or '--auth-token'} is not set here)"
+    if carrier == "twilio":
+        return f"the gateway refused the webhook (HTTP 403): {cause}."
+    return (
+        f"the gateway refused the webhook (HTTP 403): {cause}. {carrier} webhooks are refused "
+        f"while the gateway has no {variable}, unless GATEWAY_UNSIGNED_CARRIERS names "
+        f"{carrier} (local tests only)."
+    )
 
 
 def _options(args: argparse.Namespace) -> SimOptions:
     ssl_context = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
     carrier = sim_carrier(args.carrier)
+    dotenv = _dotenv(args.env_file)
     return SimOptions(
-        account_sid=args.account_sid or _env(carrier.account_env) or DEFAULT_ACCOUNT_SID,
-        auth_token=args.auth_token or _env(carrier.secret_env),
+        account_sid=args.account_sid or _env(carrier.account_env, dotenv) or DEFAULT_ACCOUNT_SID,
+        auth_token=args.auth_token or _env(carrier.secret_env, dotenv),
         call_sid=args.call_sid or new_call_sid(),
         from_number=args.from_number,
         to_number=args.to_number,
@@ -154,7 +206,7 @@ def run_call(args: argparse.Namespace) -> int:
         dtmf = tuple(args.dtmf) if args.dtmf else None
         recording = load_recording(args.audio, tail_ms=tail_ms, dtmf=dtmf)
         options = _options(args)
-    except (RecordingError, ValueError, OSError) as exc:
+    except (RecordingError, ValueError, OSError) as exc:  # SettingsError (.env) is a ValueError
         print(f"gateway call: {exc}", file=sys.stderr)
         return EXIT_USAGE
     # The timeline already shows the webhook request; httpx's own INFO line is noise here.
@@ -163,6 +215,9 @@ def run_call(args: argparse.Namespace) -> int:
     report = asyncio.run(place_call(args.url, recording.script, options, dialect=dialect))
     timeline = format_timeline(report, every_message=args.every_message)
     print(timeline, end="")
+    if report.webhook_status == 403:
+        signed = options.auth_token is not None
+        print(f"gateway call: {forbidden_hint(args.carrier, signed)}", file=sys.stderr)
     try:
         if args.out:
             write_wav(report, args.out)

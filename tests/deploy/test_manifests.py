@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,39 @@ DEPLOYMENT = _one("Deployment")
 POD = DEPLOYMENT["spec"]["template"]["spec"]
 CONTAINER = POD["containers"][0]
 ENV = {item["name"]: item.get("value") for item in CONTAINER.get("env", [])}
+
+
+def _build_arg(dockerfile: str, text: str) -> str:
+    """`text` with `${NAME}` replaced by the Dockerfile's `ARG NAME=default`."""
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", dockerfile, re.M))
+    return re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], text)
+
+
+def _interpolate(text: str, values: dict[str, str]) -> str:
+    """Compose's `${NAME:-default}` / `${NAME-default}` / `${NAME:?error}` interpolation."""
+
+    def one(match: re.Match[str]) -> str:
+        name, operator, rest = match.group(1), match.group(2) or "", match.group(3) or ""
+        value = values.get(name)
+        if operator == ":?":
+            assert value, f"compose refuses to start without {name}: {rest}"
+            return value
+        if value is None or (operator == ":-" and value == ""):
+            return rest
+        return value
+
+    return re.sub(r"\$\{(\w+)(?:(:-|-|:\?)([^}]*))?\}", one, text)
+
+
+def _compose_duration_s(text: str) -> float:
+    """Compose's durations (`90s`, `1m30s`, `1h`): a sum of number-unit pairs, larger units
+    first; a bare number is refused (it would not be a duration)."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    pairs = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
+    assert "".join(number + unit for number, unit in pairs) == text, text
+    order = [list(units).index(unit) for _number, unit in pairs]
+    assert order == sorted(set(order)), f"units out of order or repeated: {text}"
+    return sum(float(number) * units[unit] for number, unit in pairs)
 
 
 def _container_port(ref: int | str) -> int:
@@ -130,7 +164,9 @@ def test_the_pod_runs_as_the_images_non_root_user_without_privileges() -> None:
 
 def test_dockerfile_is_slim_with_a_health_check_on_the_served_port() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
-    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
+    bases = [
+        _build_arg(dockerfile, base) for base in re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
+    ]
     assert bases
     assert all("slim" in base for base in bases)
     health = re.search(r"^HEALTHCHECK .*?CMD (.+?)$", dockerfile, re.M | re.S)
@@ -149,7 +185,13 @@ def test_the_image_installs_the_vertex_extra() -> None:
     """Without google-auth a Vertex configuration stops start-up (issue 22, item 13)."""
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     installs = re.findall(r"pip install [^\n]*", dockerfile)
-    assert installs == ['pip install --no-compile ".[vertex]"']
+    # The lock (dependencies, google-auth among them), then the gateway with its vertex extra.
+    assert installs == [
+        "pip install --no-compile --require-hashes --no-deps -r requirements.lock",
+        "pip install --no-compile --no-deps --no-build-isolation '.[vertex]' \\",
+    ]
+    lock = (DEPLOY / "requirements.lock").read_text()
+    assert re.search(r"^google-auth==", lock, re.M)
 
 
 def test_service_ingress_hpa_and_pdb_select_the_deployment() -> None:
@@ -209,9 +251,12 @@ def test_compose_runs_gateway_emulator_and_backend_together() -> None:
         source, target = volume.split(":")[:2]
         assert (DEPLOY / source).resolve().is_file(), source
         assert env["GATEWAY_TOOLS_FILE"] == target
-    grace_s = float(gateway["stop_grace_period"].rstrip("s"))
-    drain_s = float(re.sub(r"\$\{\w+:-(\d+)\}", r"\1", env["GATEWAY_DRAIN_TIMEOUT_S"]))
-    assert grace_s >= drain_s + DRAIN_END_GRACE_S + GRACEFUL_SHUTDOWN_S + MARGIN_S
+    # The grace period follows the drain timeout: the same variable, whatever its value.
+    for drain in (None, "0", "30", "300", "1800", "7.5"):
+        values = {} if drain is None else {"GATEWAY_DRAIN_TIMEOUT_S": drain}
+        drain_s = float(_interpolate(env["GATEWAY_DRAIN_TIMEOUT_S"], values))
+        grace_s = _compose_duration_s(_interpolate(gateway["stop_grace_period"], values))
+        assert grace_s >= drain_s + DRAIN_END_GRACE_S + GRACEFUL_SHUTDOWN_S + MARGIN_S, drain
     for name in ("emulator", "backend"):
         test = services[name]["healthcheck"]["test"]
         assert test[0] == "CMD"
@@ -230,3 +275,73 @@ def test_every_gateway_variable_is_a_documented_setting(source: str) -> None:
     ours = {n for n in names if n.startswith(("GATEWAY_", "TWILIO_", "GEMINI_", "LOG_"))}
     assert ours
     assert ours <= documented, ours - documented
+
+
+def test_compose_never_runs_the_gateway_unsigned() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    env = compose["services"]["gateway"]["environment"]
+    assert env["TWILIO_AUTH_TOKEN"].startswith("${TWILIO_AUTH_TOKEN:?")
+    with pytest.raises(AssertionError, match="compose refuses to start without TWILIO_AUTH_TOKEN"):
+        _interpolate(env["TWILIO_AUTH_TOKEN"], {})
+    assert _interpolate(env["TWILIO_AUTH_TOKEN"], {"TWILIO_AUTH_TOKEN": "t"}) == "t"
+    assert "GATEWAY_UNSIGNED_CARRIERS" not in env
+    settings = load_settings(
+        {name: _interpolate(str(value), {"TWILIO_AUTH_TOKEN": "token-0123456789"})
+         for name, value in env.items() if name.startswith(("GATEWAY_", "TWILIO_"))
+         and name not in {"GATEWAY_TOOLS_FILE"}},
+        env_file=None,
+    )  # fmt: skip
+    assert settings.twilio.auth_token == "token-0123456789"
+    carriers = (settings.telnyx, settings.plivo, settings.signalwire, settings.vonage)
+    assert [carrier for carrier in carriers if carrier.allow_unsigned] == []
+    assert not settings.exotel.allow_unsigned
+
+
+def test_the_image_pins_its_base_by_digest_and_installs_the_hashed_lock() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", dockerfile, re.M))
+    assert re.fullmatch(r"python:3\.12-slim@sha256:[0-9a-f]{64}", args["PYTHON_IMAGE"])
+    assert re.findall(r"^FROM\s+(\S+)", dockerfile, re.M) == ["${PYTHON_IMAGE}"] * 2
+    install = re.findall(r"pip install ([^\n]*)", dockerfile)
+    assert install[0] == "--no-compile --require-hashes --no-deps -r requirements.lock"
+    assert "--no-deps --no-build-isolation" in install[1]  # nothing unpinned is fetched
+    assert "COPY deploy/requirements.lock ./" in dockerfile
+    assert "deploy" not in (ROOT / ".dockerignore").read_text().split()
+
+
+def _lock() -> dict[str, tuple[str, list[str]]]:
+    entries: dict[str, tuple[str, list[str]]] = {}
+    text = (DEPLOY / "requirements.lock").read_text().replace("\\\n", " ")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        requirement, *options = line.split()
+        name, version = requirement.split("==")
+        hashes = [option.removeprefix("--hash=sha256:") for option in options]
+        assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in hashes), name
+        entries[name] = (version, hashes)
+    return entries
+
+
+def test_the_lock_pins_every_dependency_of_the_image_with_hashes() -> None:
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+
+    lock = _lock()
+    assert all(hashes for _version, hashes in lock.values())
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    image = {**default_environment(), "python_version": "3.12", "python_full_version": "3.12.0",
+             "sys_platform": "linux", "platform_system": "Linux",
+             "platform_python_implementation": "CPython", "extra": ""}  # fmt: skip
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["vertex"]]
+    wanted += pyproject["build-system"]["requires"]
+    for text in wanted:
+        requirement = Requirement(text)
+        if requirement.marker is not None and not requirement.marker.evaluate(image):
+            continue
+        name = requirement.name.lower().replace("_", "-")
+        if name == "wheel":  # setuptools builds wheels itself
+            continue
+        assert name in lock, f"{name} is not in deploy/requirements.lock"
+        assert requirement.specifier.contains(lock[name][0]), (name, lock[name][0])
