@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from gateway.audio.g711 import ulaw_decode, ulaw_encode
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
 from gateway.carriers.twilio_signature import compute_signature
+from gateway.core.states import CallState
 from gateway.emulator import LiveEmulator
 from gateway.shell.runtime import CallRecord
 from gateway.sim.exotel import basic_header
@@ -119,6 +120,12 @@ async def raw_call(gateway: Gateway, call_sid: str | None = None) -> AsyncIterat
         await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         message = {"event": "start", "sequenceNumber": "1", "streamSid": STREAM_SID}
         await ws.send(json.dumps({**message, "start": start}))
+        # Frames sent in a burst before the call's Live session is up are held, and a `stop`
+        # arriving first ends the call with them (the caller hung up): wait, as a paced
+        # carrier's first frames would.
+        await wait_for(
+            lambda: any(r.bridge.state is CallState.LIVE for r in gateway.runtime.calls), 15
+        )
         yield RawTwilio(ws, call_sid)
 
 
