@@ -17,7 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from gateway.carriers.twilio_signature import compute_signature
+from gateway.carriers.twilio.signature import compute_signature
 from gateway.emulator import EmulatorConfig, LiveEmulator
 from gateway.sim.call import place_call
 from gateway.sim.entries import CallOutcome

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from starlette.websockets import WebSocket
 
-from gateway.carriers.twilio import TwilioTranslator
+from gateway.carriers.twilio.translator import TwilioTranslator
 from gateway.core.bridge import CallBridge
 from gateway.core.events import CallStarted
 from gateway.live.closes import close_info
