@@ -18,6 +18,7 @@ pure folder never imports it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -246,34 +247,64 @@ class SimDialect:
 # -- the descriptor -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CarrierPlugin(Generic[S]):
-    """One carrier, everything the gateway and the simulator need from it."""
+class CarrierPlugin(ABC, Generic[S]):
+    """One carrier, everything the gateway and the simulator need from it (one instance each).
+
+    The class attributes describe it; the methods are pure functions of its settings and a
+    request the shell read. The shell owns the signature policy: `verify` is asked only when
+    `has_secret` holds, and an unset secret is refused unless the carrier may run unsigned.
+    """
 
     name: str
     """Short name: routes (`/<name>/voice`), logs, GATEWAY_UNSIGNED_CARRIERS."""
     variables: tuple[Variable, ...]
-    read_settings: Callable[[EnvReader, bool], S]
-    """Validate its variables (`SettingsError`), register its secrets; the bool: allowed
-    unsigned (named in GATEWAY_UNSIGNED_CARRIERS)."""
-    default_settings: Callable[[], S]
+    """Its environment variables, declared once (its `settings.py`)."""
     secret_name: str
     """The variable a refused unsigned webhook names (`TWILIO_AUTH_TOKEN`)."""
-    has_secret: Callable[[S], bool]
-    verify: Callable[[S, Webhook], str | None]
-    """With its secret set: None when the webhook's signature holds, else the reason to log."""
-    parse_call: Callable[[S, Webhook], VoiceWebhook | None]
     missing_call_id: str
     """The field whose absence refuses a voice webhook (`CallSid`): `no CallSid`, 400."""
-    answer: Callable[[S, Webhook, VoiceWebhook, str], Document]
-    """The document that streams the call, given its stream token."""
-    fallback: Callable[[S, VoiceWebhook, Refusal], Document]
-    """The document of a refused call (a goodbye, a transfer to the fallback number)."""
-    media: Callable[[S, MediaUpgrade, bool], MediaAccepted | MediaRefused]
-    """The stream's translator, or why the upgrade is refused; the bool: unsigned allowed."""
-    control: Callable[[S, ControlContext], CallControl | None]
-    """REST call control (transfer, hang-up), None without credentials; ValueError: the
-    credentials are malformed (logged, the call runs without control)."""
     sim: SimDialect
     callbacks: tuple[Callback[S], ...] = ()
+    """Its signed callbacks other than the voice webhook (stream status, events, ...)."""
     voice_methods: tuple[str, ...] = ("POST",)
+
+    @abstractmethod
+    def read_settings(self, reader: EnvReader, allow_unsigned: bool) -> S:
+        """Validate its variables (`SettingsError`) and register its secrets; `allow_unsigned`:
+        named in GATEWAY_UNSIGNED_CARRIERS."""
+
+    def default_settings(self) -> S:
+        """Its settings when none of its variables is set."""
+        return self.read_settings(EnvReader({}), False)
+
+    @abstractmethod
+    def has_secret(self, settings: S) -> bool:
+        """Whether the secret that checks its webhooks is set."""
+
+    @abstractmethod
+    def verify(self, settings: S, webhook: Webhook) -> str | None:
+        """None when the webhook's signature holds, else what failed (for the log)."""
+
+    @abstractmethod
+    def parse_call(self, settings: S, webhook: Webhook) -> VoiceWebhook | None:
+        """The call a voice webhook describes (None without its call id)."""
+
+    @abstractmethod
+    def answer(self, settings: S, webhook: Webhook, call: VoiceWebhook, token: str) -> Document:
+        """The document that streams the call, carrying its stream token."""
+
+    @abstractmethod
+    def fallback(self, settings: S, call: VoiceWebhook, refusal: Refusal) -> Document:
+        """The document of a refused call (a goodbye, a transfer to the fallback number)."""
+
+    @abstractmethod
+    def media(
+        self, settings: S, upgrade: MediaUpgrade, unsigned: bool
+    ) -> MediaAccepted | MediaRefused:
+        """The stream's translator, or why the upgrade is refused (`unsigned`: the carrier may
+        run without its secret)."""
+
+    def control(self, settings: S, context: ControlContext) -> CallControl | None:
+        """REST call control (transfer, hang-up), None without credentials (or without a REST
+        API); ValueError: malformed credentials (logged, the call runs without control)."""
+        return None

@@ -10,50 +10,27 @@
   query) decides whether it becomes a call.
 
 Exotel has no documented REST request that hangs up or transfers a call in progress (protocols.md
-C.4; docs/carriers/exotel.md). The stream runs without call control: a hang-up or transfer the
-agent asks for ends the stream, and Exotel runs the flow's next applet (a Hangup, or a Connect
-to the transfer number).
+C.4; docs/carriers/exotel.md), so it has no `control`: a hang-up or transfer the agent asks for
+ends the stream, and Exotel runs the flow's next applet (a Hangup, or a Connect to the transfer
+number).
 """
 
 from __future__ import annotations
 
 import json
 
-from gateway.carriers.control import CallControl
+from gateway.carriers import plugin
 from gateway.carriers.exotel.auth import check_basic, stream_url
 from gateway.carriers.exotel.settings import VARIABLES, ExotelSettings, read_settings
 from gateway.carriers.exotel.translator import RATE_PARAMETER, ExotelTranslator
-from gateway.carriers.plugin import (
-    CarrierPlugin,
-    ControlContext,
-    Document,
-    MediaAccepted,
-    MediaRefused,
-    MediaUpgrade,
-    Refusal,
-    SimDialect,
-    VoiceWebhook,
-    Webhook,
-)
 from gateway.carriers.urls import websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
+from gateway.env_reader import EnvReader
 
-__all__ = ["EXOTEL"]
-
-
-def _has_secret(settings: ExotelSettings) -> bool:
-    return settings.stream_user is not None and settings.stream_password is not None
+__all__ = ["EXOTEL", "ExotelPlugin"]
 
 
-def _verify(settings: ExotelSettings, webhook: Webhook) -> str | None:
-    assert settings.stream_user is not None
-    assert settings.stream_password is not None
-    authorization = webhook.header("authorization")  # Basic credentials: nothing is signed
-    valid = check_basic(authorization, settings.stream_user, settings.stream_password)
-    return None if valid else "bad signature"
-
-
-def _fields(webhook: Webhook) -> dict[str, str]:
+def _fields(webhook: plugin.Webhook) -> dict[str, str]:
     """The applet request's fields: the query, then a form body's (GET is documented)."""
     pairs = list(webhook.query)
     content_type = webhook.header("content-type") or ""
@@ -65,68 +42,75 @@ def _fields(webhook: Webhook) -> dict[str, str]:
     return fields
 
 
-def _call(settings: ExotelSettings, webhook: Webhook) -> VoiceWebhook | None:
-    fields = _fields(webhook)
-    call_id = fields.get("CallSid", "")
-    if not call_id:
-        return None
-    return VoiceWebhook(
-        call_id,
-        to_number=fields.get("CallTo", ""),
-        from_number=fields.get("CallFrom", ""),
-        direction=fields.get("Direction", ""),
-    )
-
-
-def _answer(settings: ExotelSettings, webhook: Webhook, call: VoiceWebhook, token: str) -> Document:
-    user, password = settings.stream_user, settings.stream_password
-    credentials = (user, password) if user is not None and password is not None else None
-    parameters = {RATE_PARAMETER: str(settings.audio_rate_hz), STREAM_TOKEN_PARAMETER: token}
-    url = stream_url(websocket_url(webhook.base_url, "/exotel/media"), parameters, credentials)
-    body = json.dumps({"url": url}, ensure_ascii=False, separators=(",", ":"))
-    return Document(body, "application/json")
-
-
-def _fallback(settings: ExotelSettings, call: VoiceWebhook, refusal: Refusal) -> Document:
-    # at capacity, draining, no agent: the flow goes on to the applet after the Voicebot
-    return Document(refusal.reason, "text/plain", 503)
-
-
-def _media(
-    settings: ExotelSettings, upgrade: MediaUpgrade, unsigned: bool
-) -> MediaAccepted | MediaRefused:
-    user, password = settings.stream_user, settings.stream_password
-    if user is None or password is None:
-        if not unsigned:
-            return MediaRefused("no EXOTEL_STREAM_USER configured")
-    elif not check_basic(upgrade.headers.get("authorization"), user, password):
-        return MediaRefused("bad credentials")
-    return MediaAccepted(ExotelTranslator(upgrade.query_parameters()))
-
-
-def _control(settings: ExotelSettings, context: ControlContext) -> CallControl | None:
-    return None  # no documented REST call control (protocols.md C.4)
-
-
-EXOTEL: CarrierPlugin[ExotelSettings] = CarrierPlugin(
-    name="exotel",
-    variables=VARIABLES,
-    read_settings=read_settings,
-    default_settings=ExotelSettings,
-    secret_name="EXOTEL_STREAM_USER",
-    has_secret=_has_secret,
-    verify=_verify,
-    parse_call=_call,
-    missing_call_id="CallSid",
-    answer=_answer,
-    fallback=_fallback,
-    media=_media,
-    control=_control,
-    sim=SimDialect(
+class ExotelPlugin(plugin.CarrierPlugin[ExotelSettings]):
+    name = "exotel"
+    variables = VARIABLES
+    secret_name = "EXOTEL_STREAM_USER"
+    missing_call_id = "CallSid"
+    sim = plugin.SimDialect(
         "gateway.sim.exotel:ExotelDialect",
         "EXOTEL_STREAM_PASSWORD",
         "EXOTEL_STREAM_USER",
         "Basic password (with --account-sid as the user) of the Voicebot applet's URL",
-    ),
-    voice_methods=("GET", "POST"),
-)
+    )
+    voice_methods = ("GET", "POST")
+
+    def read_settings(self, reader: EnvReader, allow_unsigned: bool) -> ExotelSettings:
+        return read_settings(reader, allow_unsigned)
+
+    def has_secret(self, settings: ExotelSettings) -> bool:
+        return settings.stream_user is not None and settings.stream_password is not None
+
+    def verify(self, settings: ExotelSettings, webhook: plugin.Webhook) -> str | None:
+        user, password = settings.stream_user, settings.stream_password
+        assert user is not None
+        assert password is not None
+        authorization = webhook.header("authorization")  # Basic credentials: nothing is signed
+        return None if check_basic(authorization, user, password) else "bad signature"
+
+    def parse_call(
+        self, settings: ExotelSettings, webhook: plugin.Webhook
+    ) -> plugin.VoiceWebhook | None:
+        fields = _fields(webhook)
+        call_id = fields.get("CallSid", "")
+        if not call_id:
+            return None
+        to_number, from_number = fields.get("CallTo", ""), fields.get("CallFrom", "")
+        direction = fields.get("Direction", "")
+        return plugin.VoiceWebhook(
+            call_id, to_number=to_number, from_number=from_number, direction=direction
+        )
+
+    def answer(
+        self,
+        settings: ExotelSettings,
+        webhook: plugin.Webhook,
+        call: plugin.VoiceWebhook,
+        token: str,
+    ) -> plugin.Document:
+        user, password = settings.stream_user, settings.stream_password
+        credentials = (user, password) if user is not None and password is not None else None
+        parameters = {RATE_PARAMETER: str(settings.audio_rate_hz), STREAM_TOKEN_PARAMETER: token}
+        url = stream_url(websocket_url(webhook.base_url, "/exotel/media"), parameters, credentials)
+        body = json.dumps({"url": url}, ensure_ascii=False, separators=(",", ":"))
+        return plugin.Document(body, "application/json")
+
+    def fallback(
+        self, settings: ExotelSettings, call: plugin.VoiceWebhook, refusal: plugin.Refusal
+    ) -> plugin.Document:
+        # at capacity, draining, no agent: the flow goes on to the applet after the Voicebot
+        return plugin.Document(refusal.reason, "text/plain", 503)
+
+    def media(
+        self, settings: ExotelSettings, upgrade: plugin.MediaUpgrade, unsigned: bool
+    ) -> plugin.MediaAccepted | plugin.MediaRefused:
+        user, password = settings.stream_user, settings.stream_password
+        if user is None or password is None:
+            if not unsigned:
+                return plugin.MediaRefused("no EXOTEL_STREAM_USER configured")
+        elif not check_basic(upgrade.headers.get("authorization"), user, password):
+            return plugin.MediaRefused("bad credentials")
+        return plugin.MediaAccepted(ExotelTranslator(upgrade.query_parameters()))
+
+
+EXOTEL = ExotelPlugin()

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from gateway.carriers import plugin
 from gateway.carriers.messages import bounded_id
 from gateway.carriers.plivo.rest import PlivoCallControl
 from gateway.carriers.plivo.settings import VARIABLES, PlivoSettings, read_settings
@@ -24,64 +25,20 @@ from gateway.carriers.plivo.xml import (
     stream_xml,
     token_from_header,
 )
-from gateway.carriers.plugin import (
-    Callback,
-    CarrierPlugin,
-    ControlContext,
-    Document,
-    LogLine,
-    MediaAccepted,
-    MediaRefused,
-    MediaUpgrade,
-    Refusal,
-    Rejected,
-    SimDialect,
-    VoiceWebhook,
-    Webhook,
-)
 from gateway.carriers.urls import request_url, websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
+from gateway.env_reader import EnvReader
 
-__all__ = ["PLIVO"]
+__all__ = ["PLIVO", "PlivoPlugin"]
 
 XML = "application/xml"
 
 
-def _verify(settings: PlivoSettings, webhook: Webhook) -> str | None:
-    valid = validate_signature(
-        "POST",
-        webhook.url,
-        webhook.form(),
-        webhook.header(NONCE_HEADER),
-        webhook.header(SIGNATURE_HEADER),
-        settings.auth_token or "",
-    )
-    return None if valid else "bad signature"
-
-
-def _call(settings: PlivoSettings, webhook: Webhook) -> VoiceWebhook | None:
-    return parse_webhook(webhook.form())
-
-
-def _answer(settings: PlivoSettings, webhook: Webhook, call: VoiceWebhook, token: str) -> Document:
-    base = webhook.base_url
-    document = stream_xml(
-        websocket_url(base, "/plivo/media"),
-        STREAM_TOKEN_PARAMETER,
-        token,
-        content_type=settings.content_type,
-        status_callback=f"{base}/plivo/status",
-    )
-    return Document(document, XML)
-
-
-def _fallback(settings: PlivoSettings, call: VoiceWebhook, refusal: Refusal) -> Document:
-    return Document(action_xml(refusal.message, refusal.transfer_to), XML)
-
-
-def _status(settings: PlivoSettings, webhook: Webhook) -> tuple[Document, LogLine]:
+def _status(
+    settings: PlivoSettings, webhook: plugin.Webhook
+) -> tuple[plugin.Document, plugin.LogLine]:
     fields = dict(webhook.form())
-    line = LogLine(
+    line = plugin.LogLine(
         "stream.status",
         {
             "call_sid": bounded_id(fields.get("CallUUID", "")),
@@ -90,22 +47,23 @@ def _status(settings: PlivoSettings, webhook: Webhook) -> tuple[Document, LogLin
             "stream_error": bounded_id(fields.get("Error", ""), 200),
         },
     )
-    return Document("", "", 204), line
+    return plugin.Document("", "", 204), line
 
 
-def _action(settings: PlivoSettings, webhook: Webhook) -> tuple[Document, LogLine] | Rejected:
+def _action(
+    settings: PlivoSettings, webhook: plugin.Webhook
+) -> tuple[plugin.Document, plugin.LogLine] | plugin.Rejected:
     query = dict(webhook.query)
     try:
         document = action_xml(query.get("say"), query.get("to"))
     except ValueError:
-        return Rejected("bad action", 400, "bad action")
+        return plugin.Rejected("bad action", 400, "bad action")
     call_sid = bounded_id(dict(webhook.form()).get("CallUUID", ""))
-    return Document(document, XML), LogLine(
-        "call.action", {"call_sid": call_sid, "transfer": "to" in query}
-    )
+    line = plugin.LogLine("call.action", {"call_sid": call_sid, "transfer": "to" in query})
+    return plugin.Document(document, XML), line
 
 
-def _presented(upgrade: MediaUpgrade) -> dict[str, str]:
+def _presented(upgrade: plugin.MediaUpgrade) -> dict[str, str]:
     """The stream token as the upgrade presents it: the query string, else an extra header."""
     token = upgrade.query_parameters().get(STREAM_TOKEN_PARAMETER) or None
     if token is None:
@@ -116,7 +74,7 @@ def _presented(upgrade: MediaUpgrade) -> dict[str, str]:
     return {} if token is None else {STREAM_TOKEN_PARAMETER: token}
 
 
-def _upgrade_signed(settings: PlivoSettings, upgrade: MediaUpgrade) -> bool:
+def _upgrade_signed(settings: PlivoSettings, upgrade: plugin.MediaUpgrade) -> bool:
     """Whether the upgrade may proceed: true without PLIVO_AUTH_TOKEN (nothing to check with;
     the stream token guards the stream), else only with Plivo's V3 signature of the stream URL
     as a GET. The URL is the one Plivo was given, `wss://` (or `ws://`) with its query; the same
@@ -134,46 +92,76 @@ def _upgrade_signed(settings: PlivoSettings, upgrade: MediaUpgrade) -> bool:
     return any(validate_signature("GET", u, None, nonce, signature, token) for u in candidates)
 
 
-def _media(
-    settings: PlivoSettings, upgrade: MediaUpgrade, unsigned: bool
-) -> MediaAccepted | MediaRefused:
-    if not _upgrade_signed(settings, upgrade):
-        return MediaRefused("bad upgrade signature")
-    expected = content_format(settings.content_type)
-    return MediaAccepted(PlivoTranslator(_presented(upgrade), expected=expected))
-
-
-def _control(settings: PlivoSettings, context: ControlContext) -> PlivoCallControl | None:
-    base = context.base_url
-    if settings.auth_id is None or settings.auth_token is None or base is None:
-        return None
-    return PlivoCallControl(
-        settings.auth_id,
-        settings.auth_token,
-        action_url=f"{base}/plivo/action",
-        api_base=settings.api_base,
-    )
-
-
-PLIVO: CarrierPlugin[PlivoSettings] = CarrierPlugin(
-    name="plivo",
-    variables=VARIABLES,
-    read_settings=read_settings,
-    default_settings=PlivoSettings,
-    secret_name="PLIVO_AUTH_TOKEN",
-    has_secret=lambda settings: settings.auth_token is not None,
-    verify=_verify,
-    parse_call=_call,
-    missing_call_id="CallUUID",
-    answer=_answer,
-    fallback=_fallback,
-    media=_media,
-    control=_control,
-    sim=SimDialect(
+class PlivoPlugin(plugin.CarrierPlugin[PlivoSettings]):
+    name = "plivo"
+    variables = VARIABLES
+    secret_name = "PLIVO_AUTH_TOKEN"
+    missing_call_id = "CallUUID"
+    sim = plugin.SimDialect(
         "gateway.sim.plivo:PlivoDialect",
         "PLIVO_AUTH_TOKEN",
         "PLIVO_AUTH_ID",
         "Auth Token (X-Plivo-Signature-V3)",
-    ),
-    callbacks=(Callback("status", _status), Callback("action", _action)),
-)
+    )
+    callbacks = (plugin.Callback("status", _status), plugin.Callback("action", _action))
+
+    def read_settings(self, reader: EnvReader, allow_unsigned: bool) -> PlivoSettings:
+        return read_settings(reader, allow_unsigned)
+
+    def has_secret(self, settings: PlivoSettings) -> bool:
+        return settings.auth_token is not None
+
+    def verify(self, settings: PlivoSettings, webhook: plugin.Webhook) -> str | None:
+        nonce, signature = webhook.header(NONCE_HEADER), webhook.header(SIGNATURE_HEADER)
+        token = settings.auth_token or ""
+        valid = validate_signature("POST", webhook.url, webhook.form(), nonce, signature, token)
+        return None if valid else "bad signature"
+
+    def parse_call(
+        self, settings: PlivoSettings, webhook: plugin.Webhook
+    ) -> plugin.VoiceWebhook | None:
+        return parse_webhook(webhook.form())
+
+    def answer(
+        self,
+        settings: PlivoSettings,
+        webhook: plugin.Webhook,
+        call: plugin.VoiceWebhook,
+        token: str,
+    ) -> plugin.Document:
+        base = webhook.base_url
+        document = stream_xml(
+            websocket_url(base, "/plivo/media"),
+            STREAM_TOKEN_PARAMETER,
+            token,
+            content_type=settings.content_type,
+            status_callback=f"{base}/plivo/status",
+        )
+        return plugin.Document(document, XML)
+
+    def fallback(
+        self, settings: PlivoSettings, call: plugin.VoiceWebhook, refusal: plugin.Refusal
+    ) -> plugin.Document:
+        return plugin.Document(action_xml(refusal.message, refusal.transfer_to), XML)
+
+    def media(
+        self, settings: PlivoSettings, upgrade: plugin.MediaUpgrade, unsigned: bool
+    ) -> plugin.MediaAccepted | plugin.MediaRefused:
+        if not _upgrade_signed(settings, upgrade):
+            return plugin.MediaRefused("bad upgrade signature")
+        expected = content_format(settings.content_type)
+        return plugin.MediaAccepted(PlivoTranslator(_presented(upgrade), expected=expected))
+
+    def control(
+        self, settings: PlivoSettings, context: plugin.ControlContext
+    ) -> PlivoCallControl | None:
+        base = context.base_url
+        if settings.auth_id is None or settings.auth_token is None or base is None:
+            return None
+        action_url = f"{base}/plivo/action"
+        return PlivoCallControl(
+            settings.auth_id, settings.auth_token, action_url=action_url, api_base=settings.api_base
+        )
+
+
+PLIVO = PlivoPlugin()

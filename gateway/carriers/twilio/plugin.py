@@ -12,21 +12,7 @@ Without TWILIO_AUTH_TOKEN, every webhook and upgrade is refused unless Twilio ma
 
 from __future__ import annotations
 
-from gateway.carriers import twiml
-from gateway.carriers.plugin import (
-    Callback,
-    CarrierPlugin,
-    ControlContext,
-    Document,
-    MediaAccepted,
-    MediaRefused,
-    MediaUpgrade,
-    Refusal,
-    SimDialect,
-    VoiceWebhook,
-    Webhook,
-    status_line,
-)
+from gateway.carriers import plugin, twiml
 from gateway.carriers.twilio.rest import TwilioCallControl
 from gateway.carriers.twilio.settings import VARIABLES, TwilioSettings, read_settings
 from gateway.carriers.twilio.signature import validate_signature
@@ -34,8 +20,9 @@ from gateway.carriers.twilio.translator import TwilioTranslator
 from gateway.carriers.twilio.webhook import parse_stream_status, parse_voice_webhook
 from gateway.carriers.urls import websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
+from gateway.env_reader import EnvReader
 
-__all__ = ["TWILIO", "twilio_call_control"]
+__all__ = ["TWILIO", "TwilioPlugin", "fallback_document", "twilio_call_control"]
 
 XML = "application/xml"
 SIGNATURE_HEADER = "x-twilio-signature"
@@ -48,70 +35,85 @@ def twilio_call_control(settings: TwilioSettings) -> TwilioCallControl | None:
     return TwilioCallControl(settings.account_sid, settings.auth_token, settings.api_base)
 
 
-def _verify(settings: TwilioSettings, webhook: Webhook) -> str | None:
-    signature = webhook.header(SIGNATURE_HEADER)
-    valid = validate_signature(webhook.url, webhook.form(), signature, settings.auth_token or "")
-    return None if valid else "bad signature"
-
-
-def _call(settings: TwilioSettings, webhook: Webhook) -> VoiceWebhook | None:
-    return parse_voice_webhook(webhook.form())
-
-
-def _answer(settings: TwilioSettings, webhook: Webhook, call: VoiceWebhook, token: str) -> Document:
-    base = webhook.base_url
-    document = twiml.connect_stream(
-        websocket_url(base, "/twilio/media"),
-        {STREAM_TOKEN_PARAMETER: token},
-        status_callback=f"{base}/twilio/status",
-    )
-    return Document(document, XML)
-
-
-def fallback_document(settings: object, call: VoiceWebhook, refusal: Refusal) -> Document:
+def fallback_document(refusal: plugin.Refusal) -> plugin.Document:
     """TwiML that says goodbye or dials the fallback number (Twilio, SignalWire, Telnyx)."""
-    return Document(twiml.fallback(refusal.message, refusal.transfer_to), XML)
+    return plugin.Document(twiml.fallback(refusal.message, refusal.transfer_to), XML)
 
 
-def _media(
-    settings: TwilioSettings, upgrade: MediaUpgrade, unsigned: bool
-) -> MediaAccepted | MediaRefused:
-    token = settings.auth_token
-    if token is None:
-        if unsigned:
-            return MediaAccepted(TwilioTranslator())
-        return MediaRefused("TWILIO_AUTH_TOKEN not set")
-    signature = upgrade.headers.get(SIGNATURE_HEADER)
-    if upgrade.url is None or not validate_signature(upgrade.url, None, signature, token):
-        return MediaRefused("bad upgrade signature")
-    return MediaAccepted(TwilioTranslator())
+def form_status(
+    settings: object, webhook: plugin.Webhook
+) -> tuple[plugin.Document, plugin.LogLine]:
+    """A Twilio-style stream status callback (a form), logged."""
+    return plugin.status_line(parse_stream_status(webhook.form()))
 
 
-def _control(settings: TwilioSettings, context: ControlContext) -> TwilioCallControl | None:
-    return twilio_call_control(settings)
-
-
-TWILIO: CarrierPlugin[TwilioSettings] = CarrierPlugin(
-    name="twilio",
-    variables=VARIABLES,
-    read_settings=read_settings,
-    default_settings=TwilioSettings,
-    secret_name="TWILIO_AUTH_TOKEN",
-    has_secret=lambda settings: settings.auth_token is not None,
-    verify=_verify,
-    parse_call=_call,
-    missing_call_id="CallSid",
-    answer=_answer,
-    fallback=fallback_document,
-    media=_media,
-    control=_control,
-    sim=SimDialect(
+class TwilioPlugin(plugin.CarrierPlugin[TwilioSettings]):
+    name = "twilio"
+    variables = VARIABLES
+    secret_name = "TWILIO_AUTH_TOKEN"
+    missing_call_id = "CallSid"
+    sim = plugin.SimDialect(
         "gateway.sim.twilio:TwilioDialect",
         "TWILIO_AUTH_TOKEN",
         "TWILIO_ACCOUNT_SID",
         "Auth Token (X-Twilio-Signature)",
-    ),
-    callbacks=(
-        Callback("status", lambda s, webhook: status_line(parse_stream_status(webhook.form()))),
-    ),
-)
+    )
+    callbacks = (plugin.Callback("status", form_status),)
+
+    def read_settings(self, reader: EnvReader, allow_unsigned: bool) -> TwilioSettings:
+        return read_settings(reader, allow_unsigned)
+
+    def has_secret(self, settings: TwilioSettings) -> bool:
+        return settings.auth_token is not None
+
+    def verify(self, settings: TwilioSettings, webhook: plugin.Webhook) -> str | None:
+        signature = webhook.header(SIGNATURE_HEADER)
+        token = settings.auth_token or ""
+        valid = validate_signature(webhook.url, webhook.form(), signature, token)
+        return None if valid else "bad signature"
+
+    def parse_call(
+        self, settings: TwilioSettings, webhook: plugin.Webhook
+    ) -> plugin.VoiceWebhook | None:
+        return parse_voice_webhook(webhook.form())
+
+    def answer(
+        self,
+        settings: TwilioSettings,
+        webhook: plugin.Webhook,
+        call: plugin.VoiceWebhook,
+        token: str,
+    ) -> plugin.Document:
+        base = webhook.base_url
+        document = twiml.connect_stream(
+            websocket_url(base, "/twilio/media"),
+            {STREAM_TOKEN_PARAMETER: token},
+            status_callback=f"{base}/twilio/status",
+        )
+        return plugin.Document(document, XML)
+
+    def fallback(
+        self, settings: TwilioSettings, call: plugin.VoiceWebhook, refusal: plugin.Refusal
+    ) -> plugin.Document:
+        return fallback_document(refusal)
+
+    def media(
+        self, settings: TwilioSettings, upgrade: plugin.MediaUpgrade, unsigned: bool
+    ) -> plugin.MediaAccepted | plugin.MediaRefused:
+        token = settings.auth_token
+        if token is None:
+            if unsigned:
+                return plugin.MediaAccepted(TwilioTranslator())
+            return plugin.MediaRefused("TWILIO_AUTH_TOKEN not set")
+        signature = upgrade.headers.get(SIGNATURE_HEADER)
+        if upgrade.url is None or not validate_signature(upgrade.url, None, signature, token):
+            return plugin.MediaRefused("bad upgrade signature")
+        return plugin.MediaAccepted(TwilioTranslator())
+
+    def control(
+        self, settings: TwilioSettings, context: plugin.ControlContext
+    ) -> TwilioCallControl | None:
+        return twilio_call_control(settings)
+
+
+TWILIO = TwilioPlugin()

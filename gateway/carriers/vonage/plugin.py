@@ -12,21 +12,8 @@ from __future__ import annotations
 
 import json
 
+from gateway.carriers import plugin
 from gateway.carriers.messages import bounded_id
-from gateway.carriers.plugin import (
-    Callback,
-    CarrierPlugin,
-    ControlContext,
-    Document,
-    LogLine,
-    MediaAccepted,
-    MediaRefused,
-    MediaUpgrade,
-    Refusal,
-    SimDialect,
-    VoiceWebhook,
-    Webhook,
-)
 from gateway.carriers.urls import websocket_url
 from gateway.carriers.vonage.ncco import action_ncco, answer_ncco
 from gateway.carriers.vonage.rest import VonageCallControl
@@ -36,94 +23,98 @@ from gateway.carriers.vonage.translator import CALL_ID_HEADER, VonageTranslator
 from gateway.carriers.vonage.webhook import parse_answer, parse_event
 from gateway.core.events import HangUp, Transfer
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
+from gateway.env_reader import EnvReader
 
-__all__ = ["VONAGE"]
+__all__ = ["VONAGE", "VonagePlugin"]
 
 NCCO = "application/json"
 
 
-def _verify(settings: VonageSettings, webhook: Webhook) -> str | None:
-    # The JWT covers the payload (payload_hash), not the URL; the refusal says what failed.
-    assert settings.signature_secret is not None
-    return verify_webhook(
-        webhook.header("authorization"),
-        settings.signature_secret,
-        webhook.now_s,
-        body=webhook.body,
-        query=list(webhook.query),
-    )
-
-
-def _call(settings: VonageSettings, webhook: Webhook) -> VoiceWebhook | None:
-    return parse_answer(webhook.query, webhook.body)
-
-
-def _answer(settings: VonageSettings, webhook: Webhook, call: VoiceWebhook, token: str) -> Document:
-    headers = {CALL_ID_HEADER: call.call_id, STREAM_TOKEN_PARAMETER: token}
-    stream_url = websocket_url(webhook.base_url, "/vonage/media")
-    return Document(answer_ncco(stream_url, settings.audio_rate_hz, headers), NCCO)
-
-
-def _fallback(settings: VonageSettings, call: VoiceWebhook, refusal: Refusal) -> Document:
-    """A goodbye, then a connect to the fallback number if any."""
-    message, transfer_to = refusal.message, refusal.transfer_to
-    action = HangUp(message) if transfer_to is None else Transfer(transfer_to, "fallback", message)
-    ncco = action_ncco(action, from_number=settings.from_number or call.to_number)
-    return Document(json.dumps(ncco, separators=(",", ":")), NCCO)
-
-
-def _event(settings: VonageSettings, webhook: Webhook) -> tuple[Document, LogLine]:
+def _event(
+    settings: VonageSettings, webhook: plugin.Webhook
+) -> tuple[plugin.Document, plugin.LogLine]:
     call = parse_event(webhook.query, webhook.body)
-    line = LogLine(
-        "call.event",
-        {
-            "call_sid": bounded_id(call.call_id),
-            "status": bounded_id(call.status),
-            "detail": bounded_id(call.detail, 200),
-        },
-    )
-    return Document("", "", 204), line
+    fields = {
+        "call_sid": bounded_id(call.call_id),
+        "status": bounded_id(call.status),
+        "detail": bounded_id(call.detail, 200),
+    }
+    return plugin.Document("", "", 204), plugin.LogLine("call.event", fields)
 
 
-def _media(
-    settings: VonageSettings, upgrade: MediaUpgrade, unsigned: bool
-) -> MediaAccepted | MediaRefused:
-    return MediaAccepted(VonageTranslator(stream_id="VS" + upgrade.nonce))
-
-
-def _control(settings: VonageSettings, context: ControlContext) -> VonageCallControl | None:
-    if settings.application_id is None or settings.private_key is None:
-        return None
-    return VonageCallControl(
-        settings.application_id,
-        settings.private_key,
-        clock_s=context.clock_s,
-        new_id=context.new_id,
-        api_base=settings.api_base,
-        from_number=settings.from_number,
-    )
-
-
-VONAGE: CarrierPlugin[VonageSettings] = CarrierPlugin(
-    name="vonage",
-    variables=VARIABLES,
-    read_settings=read_settings,
-    default_settings=VonageSettings,
-    secret_name="VONAGE_SIGNATURE_SECRET",
-    has_secret=lambda settings: settings.signature_secret is not None,
-    verify=_verify,
-    parse_call=_call,
-    missing_call_id="uuid",
-    answer=_answer,
-    fallback=_fallback,
-    media=_media,
-    control=_control,
-    sim=SimDialect(
+class VonagePlugin(plugin.CarrierPlugin[VonageSettings]):
+    name = "vonage"
+    variables = VARIABLES
+    secret_name = "VONAGE_SIGNATURE_SECRET"
+    missing_call_id = "uuid"
+    sim = plugin.SimDialect(
         "gateway.sim.vonage:VonageDialect",
         "VONAGE_SIGNATURE_SECRET",
         None,
         "signature secret (the signed webhooks' HS256 JWT)",
-    ),
-    callbacks=(Callback("event", _event),),
-    voice_methods=("GET", "POST"),
-)
+    )
+    callbacks = (plugin.Callback("event", _event),)
+    voice_methods = ("GET", "POST")
+
+    def read_settings(self, reader: EnvReader, allow_unsigned: bool) -> VonageSettings:
+        return read_settings(reader, allow_unsigned)
+
+    def has_secret(self, settings: VonageSettings) -> bool:
+        return settings.signature_secret is not None
+
+    def verify(self, settings: VonageSettings, webhook: plugin.Webhook) -> str | None:
+        # The JWT covers the payload (payload_hash), not the URL; the refusal says what failed.
+        assert settings.signature_secret is not None
+        authorization, query = webhook.header("authorization"), list(webhook.query)
+        secret, now_s, body = settings.signature_secret, webhook.now_s, webhook.body
+        return verify_webhook(authorization, secret, now_s, body=body, query=query)
+
+    def parse_call(
+        self, settings: VonageSettings, webhook: plugin.Webhook
+    ) -> plugin.VoiceWebhook | None:
+        return parse_answer(webhook.query, webhook.body)
+
+    def answer(
+        self,
+        settings: VonageSettings,
+        webhook: plugin.Webhook,
+        call: plugin.VoiceWebhook,
+        token: str,
+    ) -> plugin.Document:
+        headers = {CALL_ID_HEADER: call.call_id, STREAM_TOKEN_PARAMETER: token}
+        stream_url = websocket_url(webhook.base_url, "/vonage/media")
+        return plugin.Document(answer_ncco(stream_url, settings.audio_rate_hz, headers), NCCO)
+
+    def fallback(
+        self, settings: VonageSettings, call: plugin.VoiceWebhook, refusal: plugin.Refusal
+    ) -> plugin.Document:
+        """A goodbye, then a connect to the fallback number if any."""
+        message, transfer_to = refusal.message, refusal.transfer_to
+        if transfer_to is None:
+            action: HangUp | Transfer = HangUp(message)
+        else:
+            action = Transfer(transfer_to, "fallback", message)
+        ncco = action_ncco(action, from_number=settings.from_number or call.to_number)
+        return plugin.Document(json.dumps(ncco, separators=(",", ":")), NCCO)
+
+    def media(
+        self, settings: VonageSettings, upgrade: plugin.MediaUpgrade, unsigned: bool
+    ) -> plugin.MediaAccepted | plugin.MediaRefused:
+        return plugin.MediaAccepted(VonageTranslator(stream_id="VS" + upgrade.nonce))
+
+    def control(
+        self, settings: VonageSettings, context: plugin.ControlContext
+    ) -> VonageCallControl | None:
+        if settings.application_id is None or settings.private_key is None:
+            return None
+        return VonageCallControl(
+            settings.application_id,
+            settings.private_key,
+            clock_s=context.clock_s,
+            new_id=context.new_id,
+            api_base=settings.api_base,
+            from_number=settings.from_number,
+        )
+
+
+VONAGE = VonagePlugin()

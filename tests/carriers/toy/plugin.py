@@ -13,23 +13,8 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from gateway.carriers.control import CallControl
+from gateway.carriers import plugin
 from gateway.carriers.messages import bounded_id
-from gateway.carriers.plugin import (
-    Callback,
-    CarrierPlugin,
-    ControlContext,
-    Document,
-    LogLine,
-    MediaAccepted,
-    MediaRefused,
-    MediaUpgrade,
-    Refusal,
-    SimDialect,
-    Variable,
-    VoiceWebhook,
-    Webhook,
-)
 from gateway.carriers.urls import websocket_url
 from gateway.env_reader import EnvReader
 from gateway.log import register_secret
@@ -46,13 +31,7 @@ class ToySettings:
     allow_unsigned: bool = False
 
 
-def _read(reader: EnvReader, allow_unsigned: bool) -> ToySettings:
-    secret = reader.text("TOY_SECRET")
-    register_secret(secret)
-    return ToySettings(secret, allow_unsigned)
-
-
-def _fields(webhook: Webhook) -> dict[str, str]:
+def _fields(webhook: plugin.Webhook) -> dict[str, str]:
     try:
         decoded = json.loads(webhook.body)
     except ValueError:
@@ -62,64 +41,66 @@ def _fields(webhook: Webhook) -> dict[str, str]:
     return {key: value for key, value in decoded.items() if isinstance(value, str)}
 
 
-def _verify(settings: ToySettings, webhook: Webhook) -> str | None:
-    presented = webhook.header(SECRET_HEADER) or ""
-    assert settings.secret is not None
-    return None if hmac.compare_digest(presented, settings.secret) else "bad signature"
-
-
-def _call(settings: ToySettings, webhook: Webhook) -> VoiceWebhook | None:
+def _status(
+    settings: ToySettings, webhook: plugin.Webhook
+) -> tuple[plugin.Document, plugin.LogLine]:
     fields = _fields(webhook)
-    if not fields.get("call"):
-        return None
-    return VoiceWebhook(
-        fields["call"], to_number=fields.get("to", ""), from_number=fields.get("from", "")
-    )
-
-
-def _answer(settings: ToySettings, webhook: Webhook, call: VoiceWebhook, token: str) -> Document:
-    stream = websocket_url(webhook.base_url, "/toy/media")
-    return Document(json.dumps({"stream": stream, "token": token}), "application/json")
-
-
-def _fallback(settings: ToySettings, call: VoiceWebhook, refusal: Refusal) -> Document:
-    body = {"refused": refusal.message, "transfer": refusal.transfer_to}
-    return Document(json.dumps(body), "application/json")
-
-
-def _status(settings: ToySettings, webhook: Webhook) -> tuple[Document, LogLine]:
-    fields = _fields(webhook)
-    line = LogLine(
+    line = plugin.LogLine(
         "stream.status",
         {"call_sid": bounded_id(fields.get("call", "")), "stream_event": fields.get("event")},
     )
-    return Document("", "", 204), line
+    return plugin.Document("", "", 204), line
 
 
-def _media(
-    settings: ToySettings, upgrade: MediaUpgrade, unsigned: bool
-) -> MediaAccepted | MediaRefused:
-    return MediaAccepted(ToyTranslator())
+class ToyPlugin(plugin.CarrierPlugin[ToySettings]):
+    name = "toy"
+    variables = (plugin.Variable("TOY_SECRET", "secret", "", "the shared secret in X-Toy-Secret"),)
+    secret_name = "TOY_SECRET"
+    missing_call_id = "call"
+    sim = plugin.SimDialect(
+        "tests.carriers.toy.sim:ToyDialect", "TOY_SECRET", None, "the shared secret"
+    )
+    callbacks = (plugin.Callback("status", _status),)
+
+    def read_settings(self, reader: EnvReader, allow_unsigned: bool) -> ToySettings:
+        secret = reader.text("TOY_SECRET")
+        register_secret(secret)
+        return ToySettings(secret, allow_unsigned)
+
+    def has_secret(self, settings: ToySettings) -> bool:
+        return settings.secret is not None
+
+    def verify(self, settings: ToySettings, webhook: plugin.Webhook) -> str | None:
+        presented = webhook.header(SECRET_HEADER) or ""
+        assert settings.secret is not None
+        return None if hmac.compare_digest(presented, settings.secret) else "bad signature"
+
+    def parse_call(
+        self, settings: ToySettings, webhook: plugin.Webhook
+    ) -> plugin.VoiceWebhook | None:
+        fields = _fields(webhook)
+        if not fields.get("call"):
+            return None
+        return plugin.VoiceWebhook(
+            fields["call"], to_number=fields.get("to", ""), from_number=fields.get("from", "")
+        )
+
+    def answer(
+        self, settings: ToySettings, webhook: plugin.Webhook, call: plugin.VoiceWebhook, token: str
+    ) -> plugin.Document:
+        stream = websocket_url(webhook.base_url, "/toy/media")
+        return plugin.Document(json.dumps({"stream": stream, "token": token}), "application/json")
+
+    def fallback(
+        self, settings: ToySettings, call: plugin.VoiceWebhook, refusal: plugin.Refusal
+    ) -> plugin.Document:
+        body = {"refused": refusal.message, "transfer": refusal.transfer_to}
+        return plugin.Document(json.dumps(body), "application/json")
+
+    def media(
+        self, settings: ToySettings, upgrade: plugin.MediaUpgrade, unsigned: bool
+    ) -> plugin.MediaAccepted | plugin.MediaRefused:
+        return plugin.MediaAccepted(ToyTranslator())
 
 
-def _control(settings: ToySettings, context: ControlContext) -> CallControl | None:
-    return None
-
-
-TOY: CarrierPlugin[ToySettings] = CarrierPlugin(
-    name="toy",
-    variables=(Variable("TOY_SECRET", "secret", "", "the shared secret in X-Toy-Secret"),),
-    read_settings=_read,
-    default_settings=ToySettings,
-    secret_name="TOY_SECRET",
-    has_secret=lambda settings: settings.secret is not None,
-    verify=_verify,
-    parse_call=_call,
-    missing_call_id="call",
-    answer=_answer,
-    fallback=_fallback,
-    media=_media,
-    control=_control,
-    sim=SimDialect("tests.carriers.toy.sim:ToyDialect", "TOY_SECRET", None, "the shared secret"),
-    callbacks=(Callback("status", _status),),
-)
+TOY = ToyPlugin()
