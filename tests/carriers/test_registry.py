@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gateway.carriers import registry
 from gateway.carriers.plugin import CarrierPlugin
+from gateway.env_reader import EnvReader
 from gateway.settings import load_settings
 from gateway.shell.carrier_routes import carrier_routes
 
@@ -76,3 +78,22 @@ def test_the_checker_sees_a_vendor_field(tmp_path: Path) -> None:
     bad = tmp_path / "routes.py"
     bad.write_text('call_id = form.get("CallSid", "")\n')
     assert _strings(bad) & VENDOR_FIELDS == {"CallSid"}
+
+
+class _Recording(dict[str, str]):
+    """An empty environment that remembers every variable asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: object = None) -> Any:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize("plugin", registry.CARRIERS, ids=lambda p: p.name)
+def test_a_carrier_reads_exactly_the_variables_it_declares(plugin: CarrierPlugin[Any]) -> None:
+    environment = _Recording()
+    plugin.read_settings(EnvReader(environment), False)
+    assert environment.asked == {variable.name for variable in plugin.variables}
