@@ -106,7 +106,7 @@ class Settings:
     vertex_access_token: str | None = None
     """GOOGLE_OAUTH_ACCESS_TOKEN: a fixed Vertex bearer token (else Application Default
     Credentials through google-auth)."""
-    carriers: Mapping[str, Any] = field(default_factory=dict)
+    carriers: Mapping[str, Any] = field(default_factory=dict, hash=False)
     """Each registered carrier's settings by name (gateway/carriers/<name>/settings.py)."""
     tools_file: Path | None = None
     """GATEWAY_TOOLS_FILE: the tools (TOML, docs/tools.md), loaded by
