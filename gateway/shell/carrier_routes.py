@@ -70,7 +70,11 @@ def unsigned_allowed(runtime: GatewayRuntime, plugin: CarrierPlugin[Any]) -> boo
 
 
 def _headers(connection: HTTPConnection) -> dict[str, str]:
-    return {name.lower(): value for name, value in connection.headers.items()}
+    """The request's headers by lower-case name; a repeated header counts by its first value."""
+    headers: dict[str, str] = {}
+    for name, value in connection.headers.items():
+        headers.setdefault(name.lower(), value)
+    return headers
 
 
 def _response(document: Document) -> Response:
