@@ -2,7 +2,7 @@
 
 `EnvReader` turns the merged environment (process over `.env`) into typed values; every refusal
 is a `SettingsError` that names the variable. The settings modules (gateway.settings,
-gateway.carrier_settings, gateway.agent_settings) all read through it.
+gateway/carriers/<name>/settings.py, gateway.agent_settings) all read through it.
 """
 
 from __future__ import annotations

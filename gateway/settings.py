@@ -5,9 +5,9 @@ call server (listen address, public URL, stream tokens, playback) and one settin
 carrier account. Every variable is documented in `.env.example` and docs/configuration.md.
 
 `load_settings` reads them all; the parts live beside it: gateway.env_reader (`.env` parsing,
-typed reading, `SettingsError`), gateway.carrier_settings (`TwilioSettings`, `TelnyxSettings`,
-... and their variables) and gateway.agent_settings (the single agent's Live options, greeting
-and recordings). The names in `__all__` are re-exported from here so that existing
+typed reading, `SettingsError`), each registered carrier's folder
+(gateway/carriers/<name>/settings.py) and gateway.agent_settings (the single agent's Live
+options, greeting and recordings). The names in `__all__` are re-exported from here so that existing
 `from gateway.settings import ...` lines keep working.
 """
 
@@ -19,24 +19,19 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, cast
 
 from gateway.agent_settings import read_agent_extras, read_live_config
-from gateway.carrier_settings import (
-    ExotelSettings,
-    PlivoSettings,
-    SignalWireSettings,
-    TelnyxSettings,
-    TwilioSettings,
-    VonageSettings,
-    read_exotel,
-    read_plivo,
-    read_signalwire,
-    read_telnyx,
-    read_twilio,
-    read_vonage,
-)
+from gateway.carriers import registry
+from gateway.carriers.config import unsigned_carriers
+from gateway.carriers.exotel.settings import ExotelSettings
+from gateway.carriers.plivo.settings import PlivoSettings
+from gateway.carriers.signalwire.settings import SignalWireSettings
+from gateway.carriers.telnyx.settings import TelnyxSettings
+from gateway.carriers.twilio.settings import TwilioSettings
+from gateway.carriers.vonage.settings import VonageSettings
 from gateway.env_reader import (
     EnvReader,
     EnvWarning,
@@ -122,12 +117,8 @@ class Settings:
     vertex_access_token: str | None = None
     """GOOGLE_OAUTH_ACCESS_TOKEN: a fixed Vertex bearer token (else Application Default
     Credentials through google-auth)."""
-    twilio: TwilioSettings = TwilioSettings()
-    telnyx: TelnyxSettings = TelnyxSettings()
-    plivo: PlivoSettings = PlivoSettings()
-    signalwire: SignalWireSettings = SignalWireSettings()
-    vonage: VonageSettings = VonageSettings()
-    exotel: ExotelSettings = ExotelSettings()
+    carriers: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """Each registered carrier's settings by name (gateway/carriers/<name>/settings.py)."""
     tools_file: Path | None = None
     """GATEWAY_TOOLS_FILE: the tools (TOML, docs/tools.md), loaded by
     gateway.tools.load_toolbox_from_settings."""
@@ -149,6 +140,35 @@ class Settings:
     env_warnings: tuple[EnvWarning, ...] = ()
     """GATEWAY_ variables set (in `.env` or the environment) that the gateway does not read:
     likely typos, logged at start-up by name with the closest real name."""
+
+    def carrier(self, name: str) -> Any:
+        """The settings of the registered carrier `name` (its defaults when none were read)."""
+        settings = self.carriers.get(name)
+        return registry.carrier(name).default_settings() if settings is None else settings
+
+    @property
+    def twilio(self) -> TwilioSettings:
+        return cast(TwilioSettings, self.carrier("twilio"))
+
+    @property
+    def telnyx(self) -> TelnyxSettings:
+        return cast(TelnyxSettings, self.carrier("telnyx"))
+
+    @property
+    def plivo(self) -> PlivoSettings:
+        return cast(PlivoSettings, self.carrier("plivo"))
+
+    @property
+    def signalwire(self) -> SignalWireSettings:
+        return cast(SignalWireSettings, self.carrier("signalwire"))
+
+    @property
+    def vonage(self) -> VonageSettings:
+        return cast(VonageSettings, self.carrier("vonage"))
+
+    @property
+    def exotel(self) -> ExotelSettings:
+        return cast(ExotelSettings, self.carrier("exotel"))
 
     @property
     def use_embedded_emulator(self) -> bool:
@@ -239,6 +259,16 @@ def check_vertex_credentials_library() -> None:
         )
 
 
+def _carriers(reader: EnvReader) -> dict[str, Any]:
+    """Every registered carrier's settings, read from its declared variables."""
+    names = registry.carrier_names()
+    unsigned = unsigned_carriers(reader, names)
+    return {
+        plugin.name: plugin.read_settings(reader, plugin.name in unsigned)
+        for plugin in registry.carriers()
+    }
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
@@ -305,12 +335,7 @@ def _read(reader: EnvReader) -> Settings:
         live_api_version_explicit=explicit_version is not None,
         vertex_access_token=access_token if vertex else None,
         server=_server(reader),
-        twilio=read_twilio(reader),
-        telnyx=read_telnyx(reader),
-        plivo=read_plivo(reader),
-        signalwire=read_signalwire(reader),
-        vonage=read_vonage(reader),
-        exotel=read_exotel(reader),
+        carriers=_carriers(reader),
         tools_file=_file(reader, "GATEWAY_TOOLS_FILE"),
         agents_file=_file(reader, "GATEWAY_AGENTS_FILE"),
         prices_file=_file(reader, "GATEWAY_PRICES_FILE"),

@@ -73,7 +73,7 @@ def test_values_are_read() -> None:
         ({"SIGNALWIRE_CODEC": "OPUS"}, "SIGNALWIRE_CODEC"),
         ({"SIGNALWIRE_SPACE_URL": "example.signalwire.com"}, "SIGNALWIRE_SPACE_URL"),
         ({"SIGNALWIRE_L16_BYTE_ORDER": "middle"}, "SIGNALWIRE_L16_BYTE_ORDER"),
-        ({"GATEWAY_UNSIGNED_CARRIERS": "twilio"}, "GATEWAY_UNSIGNED_CARRIERS"),
+        ({"GATEWAY_UNSIGNED_CARRIERS": "pigeon"}, "GATEWAY_UNSIGNED_CARRIERS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:

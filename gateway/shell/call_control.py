@@ -18,23 +18,14 @@ from typing import Any, Final
 
 import httpx
 
-from gateway.carrier_settings import TwilioSettings
 from gateway.carriers.control import CallControl, ControlOutcome, RestRequest
-from gateway.carriers.twilio_rest import TwilioCallControl
 from gateway.core.events import CallAction, CallControlled, Transfer
 from gateway.log import get_logger
 
-__all__ = ["CallControlClient", "twilio_call_control"]
+__all__ = ["CallControlClient"]
 
 _log = get_logger(component="call_control")
 MAX_RETRY_AFTER_S: Final = 5.0
-
-
-def twilio_call_control(settings: TwilioSettings) -> TwilioCallControl | None:
-    """Twilio call control from the settings, or None without an account SID and auth token."""
-    if not settings.account_sid or not settings.auth_token:
-        return None
-    return TwilioCallControl(settings.account_sid, settings.auth_token, settings.api_base)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

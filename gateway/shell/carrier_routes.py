@@ -1,35 +1,236 @@
-"""Every carrier's HTTP and WebSocket routes, in one list the app mounts.
+"""Every registered carrier's HTTP and WebSocket routes, from its plug-in descriptor.
 
-Each carrier module in `gateway/shell/` exposes a `<carrier>_routes()` function returning its
-routes (`/<carrier>/voice`, `/<carrier>/media`, ...); adding a carrier is one import and one
-entry in `CARRIER_ROUTES` below.
+For each carrier in `gateway.carriers.registry` this mounts:
+
+* `/<name>/voice` (the plug-in's `voice_methods`): the body is read (at most
+  `MAX_WEBHOOK_BYTES`), the signature checked, the call parsed into a carrier-neutral
+  `VoiceWebhook`, admission asked, and the plug-in's answer (with the call's stream token) or
+  fallback document sent. A refused call gets no token and no Live session.
+* `/<name>/<path>` for each of its callbacks (stream status, events, ...), signed the same way.
+* `/<name>/media`: the plug-in checks the upgrade (refused before the socket is accepted: HTTP
+  403, `stream.rejected`) and gives the stream's translator; the stream runs as a call
+  (`run_media_stream`) with the carrier's REST call control when its credentials are set.
+
+The signature policy is the same for every carrier: a webhook is checked with the carrier's
+secret when it is set; without it, it is refused (403 naming the variable) unless the carrier is
+named in GATEWAY_UNSIGNED_CARRIERS or the gateway runs the embedded emulator (the development
+setup, which says so loudly at start-up). This module reads no vendor field name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
 
-from starlette.routing import BaseRoute
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
-from gateway.shell.exotel_routes import exotel_routes
-from gateway.shell.plivo_routes import plivo_routes
-from gateway.shell.signalwire_routes import signalwire_routes
-from gateway.shell.telnyx_routes import telnyx_routes
-from gateway.shell.twilio_routes import twilio_routes
-from gateway.shell.vonage_routes import vonage_routes
-
-__all__ = ["CARRIER_ROUTES", "carrier_routes"]
-
-CARRIER_ROUTES: tuple[Callable[[], list[BaseRoute]], ...] = (
-    twilio_routes,
-    vonage_routes,
-    telnyx_routes,
-    plivo_routes,
-    signalwire_routes,
-    exotel_routes,
+from gateway.carriers import registry
+from gateway.carriers.control import CallControl
+from gateway.carriers.messages import bounded_id
+from gateway.carriers.plugin import (
+    Callback,
+    CarrierPlugin,
+    ControlContext,
+    Document,
+    MediaRefused,
+    MediaUpgrade,
+    Refusal,
+    Rejected,
+    Webhook,
 )
+from gateway.carriers.urls import request_url, websocket_url
+from gateway.log import get_logger
+from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.runtime import Refusal as AdmissionRefusal
+from gateway.shell.streams import run_media_stream
+from gateway.shell.webhooks import (
+    MAX_WEBHOOK_BYTES,
+    base_url,
+    raw_path,
+    read_body,
+    refuse_absurd_id,
+    reject,
+    runtime_of,
+)
+
+__all__ = ["MAX_WEBHOOK_BYTES", "carrier_routes", "plugin_routes", "unsigned_allowed"]
+
+
+def unsigned_allowed(runtime: GatewayRuntime, plugin: CarrierPlugin[Any]) -> bool:
+    """Whether the carrier's webhooks are taken unsigned when its secret is unset."""
+    settings = runtime.settings
+    return bool(settings.carrier(plugin.name).allow_unsigned) or settings.use_embedded_emulator
+
+
+def _headers(connection: HTTPConnection) -> dict[str, str]:
+    """The request's headers by lower-case name; a repeated header counts by its first value."""
+    headers: dict[str, str] = {}
+    for name, value in connection.headers.items():
+        headers.setdefault(name.lower(), value)
+    return headers
+
+
+def _response(document: Document) -> Response:
+    return Response(
+        document.body or None,
+        status_code=document.status,
+        media_type=document.media_type or None,
+    )
+
+
+async def _checked(
+    request: Request, runtime: GatewayRuntime, plugin: CarrierPlugin[Any]
+) -> Webhook | Response:
+    """The webhook once its signature holds (or may be absent), else the refusal to send."""
+    path = request.url.path
+    body = await read_body(request)
+    if body is None:
+        return reject(runtime, path, "body too large", 413, "request too large")
+    try:
+        base = base_url(request, runtime)
+    except ValueError:
+        return reject(runtime, path, "no host", 400, "no host")
+    query = request.url.query
+    webhook = Webhook(
+        method=request.method,
+        url=request_url(base, raw_path(request), query),
+        base_url=base,
+        query=tuple(parse_qsl(query, keep_blank_values=True)),
+        headers=_headers(request),
+        body=body,
+        now_s=time.time(),
+    )
+    settings = runtime.settings.carrier(plugin.name)
+    if not plugin.has_secret(settings):
+        if unsigned_allowed(runtime, plugin):
+            return webhook
+        return reject(runtime, path, f"{plugin.secret_name} not set", 403, "invalid signature")
+    refusal = plugin.verify(settings, webhook)
+    if refusal is not None:
+        detail = None if refusal == "bad signature" else refusal
+        return reject(runtime, path, "bad signature", 403, "invalid signature", detail=detail)
+    return webhook
+
+
+def _voice(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[Response]]:
+    log = get_logger(component=plugin.name)
+
+    async def voice(request: Request) -> Response:
+        runtime = runtime_of(request)
+        checked = await _checked(request, runtime, plugin)
+        if isinstance(checked, Response):
+            return checked
+        settings = runtime.settings.carrier(plugin.name)
+        call = plugin.parse_call(settings, checked)
+        if call is None:
+            field = plugin.missing_call_id
+            return reject(runtime, request.url.path, f"no {field}", 400, f"{field} missing")
+        refused = refuse_absurd_id(runtime, call.call_id)
+        if refused is not None:
+            return refused
+        to_number = bounded_id(call.to_number)
+        taken = runtime.admit_call(
+            call.call_id, to_number=call.to_number, from_number=call.from_number
+        )
+        if isinstance(taken, AdmissionRefusal):  # no token, no Live session
+            log.warning("webhook.refused", call_sid=call.call_id, reason=taken.reason, to=to_number)
+            refusal = Refusal(taken.reason, taken.message, taken.transfer_to)
+            return _response(plugin.fallback(settings, call, refusal))
+        document = plugin.answer(settings, checked, call, taken.token)
+        log.info(
+            "webhook.answered",
+            call_sid=call.call_id,
+            to=to_number,
+            direction=bounded_id(call.direction),
+            profile=taken.profile,
+            prewarming=taken.prewarming,
+        )
+        return _response(document)
+
+    return voice
+
+
+def _callback(
+    plugin: CarrierPlugin[Any], callback: Callback[Any]
+) -> Callable[[Request], Awaitable[Response]]:
+    log = get_logger(component=plugin.name)
+
+    async def endpoint(request: Request) -> Response:
+        runtime = runtime_of(request)
+        checked = await _checked(request, runtime, plugin)
+        if isinstance(checked, Response):
+            return checked
+        result = callback.handle(runtime.settings.carrier(plugin.name), checked)
+        if isinstance(result, Rejected):
+            return reject(runtime, request.url.path, result.reason, result.status, result.text)
+        document, line = result
+        if line is not None:
+            log.info(line.event, **line.fields)
+        return _response(document)
+
+    return endpoint
+
+
+def _control(plugin: CarrierPlugin[Any], settings: Any, base: str | None) -> CallControl | None:
+    context = ControlContext(base, clock_s=time.time, new_id=lambda: str(uuid.uuid4()))
+    try:
+        return plugin.control(settings, context)
+    except ValueError as exc:
+        get_logger(component=plugin.name).warning("call_control.unavailable", reason=str(exc))
+        return None
+
+
+def _media(plugin: CarrierPlugin[Any]) -> Callable[[WebSocket], Awaitable[None]]:
+    log = get_logger(component=plugin.name)
+
+    async def media(ws: WebSocket) -> None:
+        runtime = runtime_of(ws)
+        settings = runtime.settings.carrier(plugin.name)
+        path = raw_path(ws)
+        base: str | None
+        try:
+            base = base_url(ws, runtime)
+            url: str | None = websocket_url(base, path)
+        except ValueError:
+            base = url = None
+        upgrade = MediaUpgrade(
+            url, base, path, ws.url.query, _headers(ws), nonce=secrets.token_hex(16)
+        )
+        decision = plugin.media(settings, upgrade, unsigned_allowed(runtime, plugin))
+        if isinstance(decision, MediaRefused):
+            runtime.streams_rejected += 1
+            log.warning("stream.rejected", reason=decision.reason)
+            await ws.close(code=1008)  # before accept: the client gets HTTP 403
+            return
+        for note in decision.notes:
+            log.info(note.event, **note.fields)
+        control = _control(plugin, settings, base)
+        await ws.accept()
+        await run_media_stream(ws, runtime, decision.translator, control=control)
+
+    return media
+
+
+def plugin_routes(plugin: CarrierPlugin[Any]) -> list[BaseRoute]:
+    """One carrier's routes: voice, its callbacks, media."""
+    name = plugin.name
+    routes: list[BaseRoute] = [
+        Route(f"/{name}/voice", _voice(plugin), methods=list(plugin.voice_methods))
+    ]
+    for callback in plugin.callbacks:
+        endpoint = _callback(plugin, callback)
+        routes.append(Route(f"/{name}/{callback.path}", endpoint, methods=list(callback.methods)))
+    routes.append(WebSocketRoute(f"/{name}/media", _media(plugin)))
+    return routes
 
 
 def carrier_routes() -> list[BaseRoute]:
-    """The routes of every carrier, in `CARRIER_ROUTES` order."""
-    return [route for routes in CARRIER_ROUTES for route in routes()]
+    """The routes of every registered carrier, in registry order."""
+    return [route for plugin in registry.carriers() for route in plugin_routes(plugin)]

@@ -43,6 +43,7 @@ from typing import Any, NoReturn
 import uvicorn
 from starlette.applications import Starlette
 
+from gateway.carriers import registry
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
 from gateway.emulator import EmulatorConfig, LiveEmulator
 from gateway.log import get_logger
@@ -161,24 +162,24 @@ class GatewayServer(uvicorn.Server):
 
 
 def _announce(settings: Settings) -> None:
-    if settings.twilio.auth_token is None:
-        _log.warning(
-            "twilio.signatures_unchecked",
-            message="TWILIO_AUTH_TOKEN is not set: X-Twilio-Signature is NOT checked on webhooks "
-            "or media streams; anyone who finds this URL can place calls. Set it in production.",
-        )
-    allowed = {
-        "telnyx": settings.telnyx.allow_unsigned,
-        "plivo": settings.plivo.allow_unsigned,
-        "signalwire": settings.signalwire.allow_unsigned,
-        "vonage": settings.vonage.allow_unsigned,
-        "exotel": settings.exotel.allow_unsigned,
-    }
-    unsigned = [name for name, allow in allowed.items() if allow]
-    if unsigned:
+    named = [
+        plugin.name
+        for plugin in registry.carriers()
+        if settings.carrier(plugin.name).allow_unsigned
+    ]
+    if settings.use_embedded_emulator:  # the development setup: every carrier without its secret
+        for plugin in registry.carriers():
+            if plugin.name not in named and not plugin.has_secret(settings.carrier(plugin.name)):
+                _log.warning(
+                    f"{plugin.name}.signatures_unchecked",
+                    message=f"{plugin.secret_name} is not set and the embedded emulator runs "
+                    f"(development setup): {plugin.name} webhooks and media streams are taken "
+                    "UNSIGNED; anyone who finds this URL can place calls. Never in production.",
+                )
+    if named:
         _log.warning(
             "carriers.signatures_unchecked",
-            carriers=unsigned,
+            carriers=named,
             message="GATEWAY_UNSIGNED_CARRIERS: these carriers' webhooks are taken without a "
             "signature when their key is unset; anyone who finds the URLs can place calls.",
         )

@@ -1,9 +1,10 @@
 """The carriers the simulator speaks, by name: `gateway call --carrier NAME`.
 
-Each entry names the module and class of the carrier's `CarrierDialect` (imported on first use,
-so `gateway --help` stays fast) and the environment variables `gateway call` reads for the
-carrier's signing secret and account id when the command line gives none. A new carrier is one
-`SimCarrier(...)` line in `SIM_CARRIERS`.
+Every registered carrier plug-in (`gateway.carriers.registry`) names its simulator dialect
+(`SimDialect`: the `module:Class` of its `CarrierDialect`, imported on first use so that
+`gateway --help` stays fast) and the environment variables `gateway call` reads for the
+carrier's signing secret and account id when the command line gives none. A carrier registered
+by a test (`registry.register`) is simulated the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from gateway.carriers import registry
 
 if TYPE_CHECKING:
     from gateway.sim.dialect import CarrierDialect
@@ -39,61 +42,32 @@ class SimCarrier:
         return dialect
 
 
-SIM_CARRIERS: tuple[SimCarrier, ...] = (
-    SimCarrier(
-        "twilio",
-        "gateway.sim.twilio:TwilioDialect",
-        "TWILIO_AUTH_TOKEN",
-        "TWILIO_ACCOUNT_SID",
-        "Auth Token (X-Twilio-Signature)",
-    ),
-    SimCarrier(
-        "telnyx",
-        "gateway.sim.telnyx:TelnyxDialect",
-        "TELNYX_SIM_PRIVATE_KEY",
-        None,
-        "base64 Ed25519 private key seed matching the gateway's TELNYX_PUBLIC_KEY",
-    ),
-    SimCarrier(
-        "plivo",
-        "gateway.sim.plivo:PlivoDialect",
-        "PLIVO_AUTH_TOKEN",
-        "PLIVO_AUTH_ID",
-        "Auth Token (X-Plivo-Signature-V3)",
-    ),
-    SimCarrier(
-        "signalwire",
-        "gateway.sim.signalwire:SignalWireDialect",
-        "SIGNALWIRE_SIGNING_KEY",
-        "SIGNALWIRE_PROJECT_ID",
-        "Signing Key (X-SignalWire-Signature)",
-    ),
-    SimCarrier(
-        "vonage",
-        "gateway.sim.vonage:VonageDialect",
-        "VONAGE_SIGNATURE_SECRET",
-        None,
-        "signature secret (the signed webhooks' HS256 JWT)",
-    ),
-    SimCarrier(
-        "exotel",
-        "gateway.sim.exotel:ExotelDialect",
-        "EXOTEL_STREAM_PASSWORD",
-        "EXOTEL_STREAM_USER",
-        "Basic password (with --account-sid as the user) of the Voicebot applet's URL",
-    ),
-)
+def _sim_carriers() -> tuple[SimCarrier, ...]:
+    return tuple(
+        SimCarrier(
+            plugin.name,
+            plugin.sim.path,
+            plugin.sim.secret_env,
+            plugin.sim.account_env,
+            plugin.sim.secret_help,
+        )
+        for plugin in registry.carriers()
+    )
+
+
+SIM_CARRIERS: tuple[SimCarrier, ...] = _sim_carriers()
+"""The built-in carriers' dialects (`registry.CARRIERS`)."""
 
 DEFAULT_CARRIER = "twilio"
 
 
 def carrier_names() -> list[str]:
-    return [carrier.name for carrier in SIM_CARRIERS]
+    return [carrier.name for carrier in _sim_carriers()]
 
 
 def sim_carrier(name: str) -> SimCarrier:
     """The registered carrier `name`; KeyError when there is none."""
-    for carrier in SIM_CARRIERS:
+    for carrier in _sim_carriers():
         if carrier.name == name:
             return carrier
     raise KeyError(f"no simulated carrier {name!r} (known: {', '.join(carrier_names())})")

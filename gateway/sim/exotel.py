@@ -16,8 +16,8 @@ import json
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from gateway.audio.paths import Encoding
-from gateway.carriers.exotel import RATE_PARAMETER, SUPPORTED_RATES_HZ
-from gateway.carriers.exotel_auth import MAX_PARAMETER_CHARS
+from gateway.carriers.exotel.auth import MAX_PARAMETER_CHARS
+from gateway.carriers.exotel.translator import RATE_PARAMETER, SUPPORTED_RATES_HZ
 from gateway.sim.codecs import StreamCodec
 from gateway.sim.dialect import AnswerRefusedError, StreamAnswer, WebhookRequest
 from gateway.sim.exotel_stream import ExotelStream

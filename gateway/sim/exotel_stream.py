@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gateway.carriers.exotel import CHUNK_MULTIPLE_BYTES, MIN_CHUNK_BYTES, RATE_PARAMETER
+from gateway.carriers.exotel.translator import CHUNK_MULTIPLE_BYTES, MIN_CHUNK_BYTES, RATE_PARAMETER
 from gateway.sim.checks import event_name
 from gateway.sim.codecs import StreamCodec, media_payload
 from gateway.sim.dialect import GatewayClear, GatewayCommand, GatewayMark, ProtocolViolation

@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
 from gateway.audio.paths import Encoding
-from gateway.carriers.plivo_signature import NONCE_HEADER, SIGNATURE_HEADER, compute_signature
+from gateway.carriers.plivo.signature import NONCE_HEADER, SIGNATURE_HEADER, compute_signature
 from gateway.sim.codecs import StreamCodec
 from gateway.sim.dialect import AnswerRefusedError, StreamAnswer, Verb, WebhookRequest
 from gateway.sim.plivo_stream import PlivoStream

@@ -13,8 +13,8 @@ SignalWire does is not verified; the gateway only logs it). Messages are `Twilio
 from __future__ import annotations
 
 from gateway.audio.paths import Encoding
-from gateway.carriers.signalwire import codec_format
-from gateway.carriers.signalwire_signature import compute_signature
+from gateway.carriers.signalwire.signature import compute_signature
+from gateway.carriers.signalwire.translator import codec_format
 from gateway.sim.codecs import StreamCodec
 from gateway.sim.dialect import AnswerRefusedError, StreamAnswer, WebhookRequest
 from gateway.sim.script import SimOptions

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from gateway.audio.paths import Encoding
-from gateway.carriers.telnyx_signature import (
+from gateway.carriers.telnyx.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     private_key_from_text,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from gateway.carriers.twilio_signature import compute_signature
+from gateway.carriers.twilio.signature import compute_signature
 from gateway.sim.dialect import StreamAnswer, WebhookRequest
 from gateway.sim.script import SimOptions
 from gateway.sim.twilio_stream import TwilioStream

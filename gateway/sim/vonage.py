@@ -20,9 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gateway.audio.paths import Encoding
-from gateway.carriers.vonage import rate_of_content_type
-from gateway.carriers.vonage_ncco import MAX_HEADER_BYTES
-from gateway.carriers.vonage_signature import sign_webhook
+from gateway.carriers.vonage.ncco import MAX_HEADER_BYTES
+from gateway.carriers.vonage.signature import sign_webhook
+from gateway.carriers.vonage.translator import rate_of_content_type
 from gateway.sim.codecs import StreamCodec
 from gateway.sim.dialect import AnswerRefusedError, StreamAnswer, Verb, WebhookRequest
 from gateway.sim.script import SimOptions

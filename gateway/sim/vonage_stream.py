@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gateway.carriers.vonage import CALL_ID_HEADER, content_type
+from gateway.carriers.vonage.translator import CALL_ID_HEADER, content_type
 from gateway.sim.codecs import StreamCodec
 from gateway.sim.dialect import (
     GatewayClear,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.audio.paths import CarrierFormat, DownlinkPath, Encoding
-from gateway.carriers.exotel import (
+from gateway.carriers.exotel.translator import (
     CHUNK_MULTIPLE_BYTES,
     MIN_CHUNK_BYTES,
     ExotelTranslator,

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from gateway.carriers.exotel_auth import basic_credentials, check_basic, stream_url
+from gateway.carriers.exotel.auth import basic_credentials, check_basic, stream_url
 
 
 def _basic(text: str) -> str:

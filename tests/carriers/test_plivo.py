@@ -11,8 +11,8 @@ import pytest
 
 from gateway.audio.paths import CarrierFormat, Encoding
 from gateway.carriers.base import CarrierTranslator
-from gateway.carriers.plivo import PlivoTranslator, content_format, extra_headers
-from gateway.carriers.plivo_xml import header_value
+from gateway.carriers.plivo.translator import PlivoTranslator, content_format, extra_headers
+from gateway.carriers.plivo.xml import header_value
 from gateway.core.events import (
     CallerAudio,
     CallStarted,

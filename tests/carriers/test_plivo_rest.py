@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from gateway.carriers.control import CallControl, ControlOutcome
-from gateway.carriers.plivo_rest import PlivoCallControl
+from gateway.carriers.plivo.rest import PlivoCallControl
 from gateway.core.events import HangUp, Transfer
 
 BASIC = "Basic " + base64.b64encode(b"MAID:secret-token").decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.carriers.plivo_signature import base_string, compute_signature, validate_signature
+from gateway.carriers.plivo.signature import base_string, compute_signature, validate_signature
 
 TOKEN = "MY_AUTH_TOKEN"
 NONCE = "12345678901234567890"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.carriers.plivo_xml import (
+from gateway.carriers.plivo.xml import (
     action_xml,
     header_value,
     parse_webhook,
     stream_xml,
     token_from_header,
 )
-from gateway.carriers.twilio_webhook import VoiceWebhook
+from gateway.carriers.twilio.webhook import VoiceWebhook
 
 TOKEN = "c3QxAAAA.ab-_Z9"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'

@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.signalwire import codec_attribute, codec_format, signalwire_translator
+from gateway.carriers.signalwire.translator import (
+    codec_attribute,
+    codec_format,
+    signalwire_translator,
+)
 from gateway.core.events import CallerAudio, CallStarted, MessageIgnored, PlayAudio
 
 SID = "MZ" + "a" * 32

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from gateway.carriers.signalwire_rest import signalwire_control
+from gateway.carriers.signalwire.rest import signalwire_control
 from gateway.core.events import HangUp, Transfer
 
 PROJECT = "b9c7ac8e-1a5d-4c3e-9f3a-3f1f0e6b2d10"

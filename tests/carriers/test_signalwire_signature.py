@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from gateway.carriers.signalwire_signature import compute_signature, validate_signature
-from gateway.carriers.twilio_signature import compute_signature as twilio_signature
+from gateway.carriers.signalwire.signature import compute_signature, validate_signature
+from gateway.carriers.twilio.signature import compute_signature as twilio_signature
 
 KEY = "PSKsigning-key-0123"
 URL = "https://gw.example.com/signalwire/voice"

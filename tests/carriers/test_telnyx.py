@@ -11,7 +11,7 @@ import pytest
 
 from gateway.audio.paths import CarrierFormat, Encoding
 from gateway.carriers.base import CarrierTranslator
-from gateway.carriers.telnyx import TelnyxTranslator, parameters_of
+from gateway.carriers.telnyx.translator import TelnyxTranslator, parameters_of
 from gateway.core.events import (
     CallerAudio,
     CallStarted,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.carriers.control import CallControl, ControlOutcome
-from gateway.carriers.telnyx_rest import TelnyxCallControl
+from gateway.carriers.telnyx.rest import TelnyxCallControl
 from gateway.core.events import HangUp, Transfer
 
 CALL = "v3:9X2vxPDFY2RHSJ1EdMS0RHRk"

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from gateway.carriers.telnyx_signature import (
+from gateway.carriers.telnyx.signature import (
     load_public_key,
     private_key_from_text,
     public_key_text,

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from gateway.carriers.telnyx_webhook import body_fields, parse_status, parse_webhook, texml_stream
-from gateway.carriers.twilio_webhook import VoiceWebhook
+from gateway.carriers.telnyx.webhook import body_fields, parse_status, parse_webhook, texml_stream
+from gateway.carriers.twilio.webhook import VoiceWebhook
 
 FORM = {
     "AccountSid": "acct-1",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gateway.audio.paths import CarrierFormat, Encoding
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES, CarrierTranslator
-from gateway.carriers.twilio import TwilioTranslator
+from gateway.carriers.twilio.translator import TwilioTranslator
 from gateway.core.events import (
     CallerAudio,
     CallStarted,

@@ -14,7 +14,7 @@ from twilio.rest import Client
 
 from gateway.carriers import twiml
 from gateway.carriers.control import CallControl, ControlOutcome
-from gateway.carriers.twilio_rest import TwilioCallControl
+from gateway.carriers.twilio.rest import TwilioCallControl
 from gateway.core.events import HangUp, Transfer
 
 SID = "AC" + "1" * 32

@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from gateway.carriers.twilio_signature import compute_signature, url_variants, validate_signature
+from gateway.carriers.twilio.signature import compute_signature, url_variants, validate_signature
 
 TOKEN = "12345"
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"

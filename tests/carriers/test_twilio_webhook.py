@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.carriers.twilio_webhook import (
+from gateway.carriers.twilio.webhook import (
     StreamStatus,
     VoiceWebhook,
     parse_stream_status,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.carriers.twilio_signature import compute_signature, validate_signature
+from gateway.carriers.twilio.signature import compute_signature, validate_signature
 from gateway.carriers.urls import public_base_url, request_url, websocket_url
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.vonage import VonageTranslator, content_type, rate_of_content_type
+from gateway.carriers.vonage.translator import VonageTranslator, content_type, rate_of_content_type
 from gateway.core.events import (
     CallerAudio,
     CallStarted,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gateway.carriers.vonage_ncco import action_ncco, answer_ncco, connect_endpoint
+from gateway.carriers.vonage.ncco import action_ncco, answer_ncco, connect_endpoint
 from gateway.core.events import HangUp, Transfer
 
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gateway.carriers.control import ControlOutcome
-from gateway.carriers.vonage_rest import TOKEN_TTL_S, VonageCallControl
+from gateway.carriers.vonage.rest import TOKEN_TTL_S, VonageCallControl
 from gateway.core.events import HangUp, Transfer
 
 APP_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"

@@ -8,7 +8,7 @@ import json
 import jwt
 import pytest
 
-from gateway.carriers.vonage_signature import payload_hashes, sign_webhook, verify_webhook
+from gateway.carriers.vonage.signature import payload_hashes, sign_webhook, verify_webhook
 
 SECRET = "vonage-signature-secret-0123456789abcdef"
 NOW = 1_700_000_000.0

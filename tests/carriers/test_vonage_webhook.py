@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gateway.carriers.vonage_webhook import CallEvent, parse_answer, parse_event
+from gateway.carriers.vonage.webhook import CallEvent, parse_answer, parse_event
 
 
 def test_a_get_answer() -> None:

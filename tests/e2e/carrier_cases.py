@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.audio.paths import Encoding
-from gateway.carriers.telnyx_signature import public_key_text
+from gateway.carriers.telnyx.signature import public_key_text
 from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario, SessionRecord
 from gateway.shell.runtime import CallRecord
 from gateway.sim.call import place_call

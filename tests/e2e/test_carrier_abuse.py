@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from gateway.audio.g711 import ulaw_decode, ulaw_encode
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
-from gateway.carriers.twilio_signature import compute_signature
+from gateway.carriers.twilio.signature import compute_signature
 from gateway.core.states import CallState
 from gateway.emulator import LiveEmulator
 from gateway.shell.runtime import CallRecord

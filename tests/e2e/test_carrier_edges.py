@@ -18,8 +18,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from gateway.carriers.plivo_signature import SIGNATURE_HEADER
-from gateway.carriers.plivo_xml import header_value
+from gateway.carriers.plivo.signature import SIGNATURE_HEADER
+from gateway.carriers.plivo.xml import header_value
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
 from gateway.emulator import LiveEmulator
 from gateway.sim.call import place_call

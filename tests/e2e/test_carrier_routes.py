@@ -10,10 +10,10 @@ import httpx
 import numpy as np
 import pytest
 
-from gateway.carriers.plivo_signature import NONCE_HEADER, SIGNATURE_HEADER
-from gateway.carriers.plivo_signature import compute_signature as plivo_signature
-from gateway.carriers.signalwire_signature import compute_signature as signalwire_signature
-from gateway.carriers.telnyx_signature import private_key_from_text, sign
+from gateway.carriers.plivo.signature import NONCE_HEADER, SIGNATURE_HEADER
+from gateway.carriers.plivo.signature import compute_signature as plivo_signature
+from gateway.carriers.signalwire.signature import compute_signature as signalwire_signature
+from gateway.carriers.telnyx.signature import private_key_from_text, sign
 from gateway.emulator import LiveEmulator
 from gateway.sim.call import place_call
 from gateway.sim.entries import CallOutcome

@@ -17,7 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from gateway.carriers.twilio_signature import compute_signature
+from gateway.carriers.twilio.signature import compute_signature
 from gateway.emulator import EmulatorConfig, LiveEmulator
 from gateway.sim.call import place_call
 from gateway.sim.entries import CallOutcome
@@ -144,10 +144,28 @@ async def test_an_unclaimed_prewarmed_session_is_closed() -> None:
 
 
 async def test_without_an_auth_token_signatures_are_not_required() -> None:
+    # Issue 16: one signature policy; Twilio without its token runs unsigned only when named.
+    unsigned = {"TWILIO_AUTH_TOKEN": "", "GATEWAY_UNSIGNED_CARRIERS": "twilio"}
+    async with (
+        LiveEmulator(EmulatorConfig()) as emulator,
+        running_gateway(emulator, unsigned) as gateway,
+    ):
+        report = await place_call(gateway.base_url, SILENCE, _options(sign_webhook=False))
+        assert report.outcome is CallOutcome.COMPLETED
+        assert len(emulator.recorder.sessions) == 1
+
+
+async def test_without_an_auth_token_twilio_is_refused_unless_named_unsigned() -> None:
     async with (
         LiveEmulator(EmulatorConfig()) as emulator,
         running_gateway(emulator, {"TWILIO_AUTH_TOKEN": ""}) as gateway,
     ):
         report = await place_call(gateway.base_url, SILENCE, _options(sign_webhook=False))
-        assert report.outcome is CallOutcome.COMPLETED
-        assert len(emulator.recorder.sessions) == 1
+        assert report.webhook_status == 403
+        assert emulator.recorder.sessions == []
+        assert gateway.runtime.webhooks_rejected == 1
+        with pytest.raises(InvalidStatus) as refused:  # the media upgrade is refused as well
+            async with connect(gateway.base_url.replace("http", "ws") + "/twilio/media"):
+                pass
+        assert refused.value.response.status_code == 403
+        assert gateway.runtime.streams_rejected == 1

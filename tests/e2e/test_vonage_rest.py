@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.carriers.vonage_rest import VonageCallControl
+from gateway.carriers.vonage.rest import VonageCallControl
 from gateway.core.events import HangUp
 from gateway.shell.call_control import CallControlClient
 from tests.carriers.test_vonage_rest import APP_ID, FROM, TRANSFER, TRANSFER_BODY, keys

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from gateway.carriers.vonage_signature import sign_webhook
+from gateway.carriers.vonage.signature import sign_webhook
 from gateway.emulator import LiveEmulator
 from tests.e2e.carrier_cases import CASES, VONAGE_SECRET
 from tests.e2e.harness import running_gateway

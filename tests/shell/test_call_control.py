@@ -10,10 +10,11 @@ import httpx
 import pytest
 
 from gateway.carriers import twiml
-from gateway.carriers.twilio_rest import TwilioCallControl
+from gateway.carriers.twilio.plugin import twilio_call_control
+from gateway.carriers.twilio.rest import TwilioCallControl
 from gateway.core.events import CallControlled, HangUp, Transfer
 from gateway.settings import TwilioSettings
-from gateway.shell.call_control import CallControlClient, twilio_call_control
+from gateway.shell.call_control import CallControlClient
 from tests.fake_twilio import Answer, Received, fake_twilio
 from tests.loopback import closed_port_url, serve_app
 from tests.tools.helpers import Logs, capture_logs

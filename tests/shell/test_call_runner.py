@@ -15,7 +15,7 @@ from typing import Any, cast
 import structlog
 from starlette.websockets import WebSocket
 
-from gateway.carriers.twilio import TwilioTranslator
+from gateway.carriers.twilio.translator import TwilioTranslator
 from gateway.core.bridge import CallBridge
 from gateway.core.events import (
     BridgeEvent,

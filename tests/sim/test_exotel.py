@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from gateway.carriers.exotel_auth import check_basic
+from gateway.carriers.exotel.auth import check_basic
 from gateway.sim.dialect import (
     AnswerRefusedError,
     GatewayClear,

@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl
 import numpy as np
 import pytest
 
-from gateway.carriers.plivo_signature import validate_signature
-from gateway.carriers.plivo_xml import action_xml, header_value, stream_xml
+from gateway.carriers.plivo.signature import validate_signature
+from gateway.carriers.plivo.xml import action_xml, header_value, stream_xml
 from gateway.sim.dialect import (
     AnswerRefusedError,
     GatewayClear,

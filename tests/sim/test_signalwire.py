@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 
-from gateway.carriers.signalwire_signature import validate_signature
+from gateway.carriers.signalwire.signature import validate_signature
 from gateway.carriers.twiml import connect_stream
 from gateway.sim.dialect import AnswerRefusedError, GatewayMedia
 from gateway.sim.script import SimOptions

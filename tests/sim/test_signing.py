@@ -7,7 +7,7 @@ import re
 import pytest
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from gateway.carriers.twilio_signature import validate_signature
+from gateway.carriers.twilio.signature import validate_signature
 from gateway.sim.script import SimOptions, new_call_sid
 from gateway.sim.twilio import TwilioDialect, corrupt, new_stream_sid, webhook_form
 

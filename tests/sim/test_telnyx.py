@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl
 import numpy as np
 import pytest
 
-from gateway.carriers.telnyx_signature import load_public_key, public_key_text, verify
-from gateway.carriers.telnyx_signature import private_key_from_text as private_key
-from gateway.carriers.telnyx_webhook import texml_stream
+from gateway.carriers.telnyx.signature import load_public_key, public_key_text, verify
+from gateway.carriers.telnyx.signature import private_key_from_text as private_key
+from gateway.carriers.telnyx.webhook import texml_stream
 from gateway.sim.dialect import (
     AnswerRefusedError,
     GatewayClear,

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from gateway.carriers.vonage_ncco import answer_ncco
-from gateway.carriers.vonage_signature import verify_webhook
+from gateway.carriers.vonage.ncco import answer_ncco
+from gateway.carriers.vonage.signature import verify_webhook
 from gateway.sim.dialect import (
     AnswerRefusedError,
     GatewayClear,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from gateway.carriers.twilio_rest import TwilioCallControl
+from gateway.carriers.twilio.rest import TwilioCallControl
 
 __all__ = ["LAML_PATH", "signalwire_control"]
 

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import jwt
 
 from gateway.carriers.control import ControlOutcome, RestRequest
-from gateway.carriers.vonage_ncco import action_ncco
+from gateway.carriers.vonage.ncco import action_ncco
 from gateway.core.events import CallAction, HangUp, Transfer
 
 __all__ = ["DEFAULT_API_BASE", "TOKEN_TTL_S", "VonageCallControl", "application_jwt"]

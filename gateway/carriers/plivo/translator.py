@@ -35,7 +35,7 @@ from gateway.carriers.messages import (
     malformed,
     stale_drop,
 )
-from gateway.carriers.plivo_xml import HEADER_TOKEN, token_from_header
+from gateway.carriers.plivo.xml import HEADER_TOKEN, token_from_header
 from gateway.carriers.reorder import Gap, Released, Reorder
 from gateway.core.events import (
     CallStarted,

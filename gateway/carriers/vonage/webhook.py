@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.carriers.twilio_webhook import VoiceWebhook
+from gateway.carriers.plugin import VoiceWebhook
 
 __all__ = ["CallEvent", "parse_answer", "parse_event", "webhook_fields"]
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from gateway.audio.paths import CarrierFormat, Encoding
-from gateway.carriers.twilio import MediaFormats, TwilioTranslator
+from gateway.carriers.twilio.translator import MediaFormats, TwilioTranslator
 
 __all__ = ["SIGNALWIRE_FORMATS", "codec_attribute", "codec_format", "signalwire_translator"]
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from gateway.carriers.vonage import content_type
+from gateway.carriers.vonage.translator import content_type
 from gateway.core.events import CallAction, Transfer
 
 __all__ = ["MAX_HEADER_BYTES", "action_ncco", "answer_ncco", "connect_endpoint", "talk"]

@@ -1,6 +1,6 @@
 """Vonage Voice API WebSockets: wire messages <-> bridge vocabulary.
 
-protocols.md C.3. The gateway's NCCO (`gateway.carriers.vonage_ncco`) connects the call to
+protocols.md C.3. The gateway's NCCO (`gateway.carriers.vonage.ncco`) connects the call to
 `/vonage/media` with `content-type: audio/l16;rate=N` and `headers` carrying the call's UUID and
 its stream token. Vonage then sends:
 

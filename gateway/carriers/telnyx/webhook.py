@@ -18,7 +18,7 @@ import json
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
-from gateway.carriers.twilio_webhook import (
+from gateway.carriers.twilio.webhook import (
     StreamStatus,
     VoiceWebhook,
     parse_stream_status,

@@ -7,31 +7,10 @@ routes see only these dataclasses. Parsing never raises: a webhook without a Cal
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from gateway.carriers.plugin import StreamStatus, VoiceWebhook
 
 __all__ = ["StreamStatus", "VoiceWebhook", "parse_stream_status", "parse_voice_webhook"]
-
-
-@dataclass(frozen=True)
-class VoiceWebhook:
-    """An incoming call Twilio asks us to answer."""
-
-    call_id: str
-    account_id: str = ""
-    to_number: str = ""
-    from_number: str = ""
-    direction: str = ""
-    status: str = ""
-
-
-@dataclass(frozen=True)
-class StreamStatus:
-    """A Media Stream status callback (`stream-started`, `stream-stopped`, `stream-error`)."""
-
-    call_id: str
-    stream_id: str
-    event: str
-    error: str = ""
 
 
 def _first(form: Iterable[tuple[str, str]]) -> dict[str, str]:

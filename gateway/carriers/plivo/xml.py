@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Final
 from urllib.parse import urlencode
 
-from gateway.carriers.twilio_webhook import VoiceWebhook
+from gateway.carriers.plugin import VoiceWebhook
 from gateway.carriers.twiml import check_url, xml_safe
 
 __all__ = [

@@ -1,0 +1,1 @@
+"""Exotel as a carrier plug-in: everything exotel-specific; `plugin.py` describes it."""

@@ -1,0 +1,1 @@
+"""Plivo as a carrier plug-in: everything plivo-specific; `plugin.py` describes it."""

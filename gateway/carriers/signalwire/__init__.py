@@ -1,0 +1,1 @@
+"""Signalwire as a carrier plug-in: everything signalwire-specific; `plugin.py` describes it."""

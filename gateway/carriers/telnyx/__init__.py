@@ -1,0 +1,1 @@
+"""Telnyx as a carrier plug-in: everything telnyx-specific; `plugin.py` describes it."""

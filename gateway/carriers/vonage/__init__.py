@@ -1,0 +1,1 @@
+"""Vonage as a carrier plug-in: everything vonage-specific; `plugin.py` describes it."""
