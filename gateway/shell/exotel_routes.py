@@ -114,7 +114,7 @@ async def media(ws: WebSocket) -> None:
     runtime = runtime_of(ws)
     refusal = _refusal(ws, runtime)
     if refusal is not None:
-        runtime.streams_rejected += 1
+        runtime.counters.stream_rejected()
         _log.warning("stream.rejected", reason=refusal)
         await ws.close(code=1008)  # before accept: the client gets HTTP 403
         return

@@ -182,7 +182,7 @@ async def media(ws: WebSocket) -> None:
     runtime = runtime_of(ws)
     settings = runtime.settings.plivo
     if not _upgrade_signed(ws, runtime):
-        runtime.streams_rejected += 1
+        runtime.counters.stream_rejected()
         _log.warning("stream.rejected", reason="bad upgrade signature")
         await ws.close(code=1008)  # before accept: the client gets HTTP 403
         return

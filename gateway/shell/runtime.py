@@ -1,13 +1,17 @@
-"""The gateway's process-wide state: stream tokens, pre-warmed sessions, active calls, admission.
+"""The gateway's process-wide state: the calls it holds (registry) and its lifecycle (drain).
 
 One `GatewayRuntime` lives on `app.state.gateway` for the life of the server. A carrier's voice
-webhook asks it whether to take a call (`admission`), then for the call's stream token
-(`issue_token`); its media route asks it to authorize the stream (`authorize`) and to hand the
-call its Live session (`claim_session`). `drain` stops taking calls and ends the running ones.
+webhook asks it to take a call (`admit_call`: the admission decision, the agent answering the
+dialed number, a stream token, a pre-warmed Live session); its media route asks it for the
+stream's grant (`grant`) and the call's Live session (`claim_session`), and holds a `call_slot`
+while the call runs. `drain` stops taking calls and ends the running ones.
 
-Admission counts the calls running now plus the calls answered at the webhook whose stream has
-not started yet (their token is neither redeemed nor expired): a burst of webhooks cannot admit
-more than GATEWAY_MAX_CALLS between the answer and the stream.
+What is decided elsewhere: whether a call is taken is `gateway.core.admission.decide` over the
+load measured here (the calls running now plus the calls answered at a webhook whose stream has
+not started yet, their token neither redeemed nor expired: a burst of webhooks cannot admit more
+than GATEWAY_MAX_CALLS between the answer and the stream) and the limits built from the settings
+and the drain; what a refused caller hears is `gateway.carriers.refusal`; what happened is
+counted by `gateway.shell.counters` (`counters`), which the metrics read.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
 from gateway.agents.loader import profile_from_settings
 from gateway.agents.profile import AgentDirectory, AgentProfile
+from gateway.carriers.refusal import FALLBACK_MESSAGE, FALLBACK_TRANSFER_MESSAGE, Refusal, refusal
+from gateway.core.admission import NO_AGENT, Limit, Load, MaxCalls, NotDraining, Refuse, decide
 from gateway.core.events import CallStarted
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER, StreamTokens, TokenCheck
 from gateway.core.transcript import TranscriptLine
@@ -31,21 +37,27 @@ from gateway.live.setup import LiveConfig
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.connector import LiveConnector
+from gateway.shell.counters import GatewayCounters
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveConnectError, LiveSession
 from gateway.shell.prewarm import PrewarmPool
 
 if TYPE_CHECKING:
-    from gateway.shell.call_runner import CallRunner
     from gateway.shell.http_guard import ConnectionGuard
 
-__all__ = ["Admitted", "CallObserver", "CallRecord", "GatewayRuntime", "Refusal", "StreamGrant"]
+__all__ = [
+    "FALLBACK_MESSAGE",
+    "FALLBACK_TRANSFER_MESSAGE",
+    "Admitted",
+    "CallObserver",
+    "CallRecord",
+    "GatewayRuntime",
+    "Refusal",
+    "RunningCall",
+    "StreamGrant",
+]
 
 _log = get_logger(component="gateway")
-FALLBACK_MESSAGE = "Sorry, our assistant cannot take your call right now."
-FALLBACK_TRANSFER_MESSAGE = (
-    "Sorry, our assistant cannot take your call right now. Connecting you to a colleague."
-)
 DRAIN_END_GRACE_S = 10.0
 """After `request_end("draining")`, how long the remaining calls get to close before shutdown
 goes on without them (their goodbye, the Live close, the carrier close: each bounded itself)."""
@@ -63,18 +75,6 @@ class CallRecord:
     """The gateway's added latency samples by direction (`uplink`, `downlink`, `clear`)."""
     profile: str = "default"
     """The agent profile that answered the call (docs/agents.md)."""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a webhook is not taking its call, and what the carrier should do with the caller."""
-
-    reason: str
-    """`at capacity`, `draining` or `no agent` (no profile answers the dialed number)."""
-    message: str
-    """What to say to the caller first."""
-    transfer_to: str | None
-    """GATEWAY_FALLBACK_NUMBER: dial it after the message; None: hang up after it."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,19 @@ class StreamGrant:
 CallObserver = Callable[[CallRecord], None]
 
 
+class RunningCall(Protocol):
+    """A media stream holding a call slot, as the drain sees it."""
+
+    @property
+    def call_id(self) -> str | None:
+        """The carrier's call id once the stream's `start` came (None before)."""
+        ...
+
+    def request_end(self, reason: str) -> None:
+        """End the call cleanly (or stop waiting for its start)."""
+        ...
+
+
 class GatewayRuntime:
     def __init__(
         self,
@@ -113,11 +126,8 @@ class GatewayRuntime:
         self._wall_clock_s = wall_clock_s
         self.tokens = StreamTokens(settings.server.secret, ttl_s=settings.server.stream_token_ttl_s)
         self.prewarm = PrewarmPool(connector.open, hold_s=settings.server.prewarm_hold_s)
-        self.active_calls = 0
-        self.calls_total = 0
-        self.webhooks_rejected = 0
-        self.streams_rejected = 0
-        self.calls: set[CallRunner] = set()
+        self.counters = GatewayCounters()
+        self.calls: set[RunningCall] = set()
         """The calls running now (each holds a `call_slot`)."""
         self._awaiting_stream: dict[str, float] = {}
         """Calls answered at the webhook whose stream has not started: call id -> token expiry."""
@@ -125,27 +135,46 @@ class GatewayRuntime:
         """Calls answered here whose stream has not started: call id -> (from, to) numbers."""
         self.draining = False
         self._hurry = False
-        self.refused: dict[str, int] = {}
-        """Webhooks answered with the fallback, by reason."""
         self.observers: list[CallObserver] = []
         """Called with each finished call (metrics, transcripts, tests); must not block."""
         self.http_guard: ConnectionGuard | None = None
         """The server's guard on connections waiting for a request (its counts are metrics)."""
 
+    @property
+    def active_calls(self) -> int:
+        """Media streams holding a call slot now (awaiting their start, or running)."""
+        return len(self.calls)
+
+    # Read-only views of the counters (kept for the callers that read them off the runtime).
+
+    @property
+    def calls_total(self) -> int:
+        return self.counters.calls_ended
+
+    @property
+    def webhooks_rejected(self) -> int:
+        return self.counters.webhooks_rejected
+
+    @property
+    def streams_rejected(self) -> int:
+        return self.counters.streams_rejected
+
+    @property
+    def refused(self) -> dict[str, int]:
+        return dict(self.counters.refused)
+
     @asynccontextmanager
-    async def call_slot(self, runner: CallRunner) -> AsyncIterator[None]:
-        """Count `runner` as an active call while the block runs."""
-        self.calls.add(runner)
-        self.active_calls += 1
+    async def call_slot(self, call: RunningCall) -> AsyncIterator[None]:
+        """Count `call` as an active call while the block runs (the drain may end it)."""
+        self.calls.add(call)
         try:
             yield
         finally:
-            self.active_calls -= 1
-            self.calls.discard(runner)
+            self.calls.discard(call)
 
     def call_ended(self, record: CallRecord) -> None:
         """Log the call's summary line and tell the observers."""
-        self.calls_total += 1
+        self.counters.call_ended()
         _log.info("call.ended", carrier=record.carrier, **record.summary)
         for observer in self.observers:
             try:
@@ -156,17 +185,25 @@ class GatewayRuntime:
     @property
     def load(self) -> int:
         """Calls counted against GATEWAY_MAX_CALLS: running, or answered and awaiting a stream."""
+        return self.current_load().calls
+
+    def current_load(self) -> Load:
+        """The load now (answered calls whose token expired unused no longer count)."""
         now = self._wall_clock_s()
         expired = [call for call, until in self._awaiting_stream.items() if until <= now]
         for call in expired:
             del self._awaiting_stream[call]
             self._parties.pop(call, None)
-        return len(self.calls) + len(self._awaiting_stream)
+        return Load(running=len(self.calls), awaiting_stream=len(self._awaiting_stream))
+
+    def limits(self) -> tuple[Limit, ...]:
+        """What a new call must meet now, in order (the first refusal names the reason)."""
+        return (NotDraining(self.draining), MaxCalls(self.settings.server.max_calls))
 
     @property
     def ready(self) -> bool:
         """Whether a new call would be admitted now (what `GET /readyz` answers)."""
-        return not self.draining and self.load < self.settings.server.max_calls
+        return not isinstance(decide(self.current_load(), self.limits()), Refuse)
 
     def admission(self) -> Refusal | None:
         """None when a webhook may take its call (then `issue_token`), else the fallback to answer.
@@ -174,17 +211,12 @@ class GatewayRuntime:
         A refused call opens no Live session and gets no token: the carrier plays the message and
         dials GATEWAY_FALLBACK_NUMBER when it is set, else hangs up.
         """
-        if self.draining:
-            return self._refusal("draining")
-        if self.load >= self.settings.server.max_calls:
-            return self._refusal("at capacity")
-        return None
+        decision = decide(self.current_load(), self.limits())
+        return self._refusal(decision.reason) if isinstance(decision, Refuse) else None
 
     def _refusal(self, reason: str) -> Refusal:
-        self.refused[reason] = self.refused.get(reason, 0) + 1
-        number = self.settings.server.fallback_number
-        message = FALLBACK_MESSAGE if number is None else FALLBACK_TRANSFER_MESSAGE
-        return Refusal(reason, message, number)
+        self.counters.call_refused(reason)
+        return refusal(reason, self.settings.server.fallback_number)
 
     def admit_call(
         self, call_id: str, *, to_number: str = "", from_number: str = ""
@@ -197,7 +229,7 @@ class GatewayRuntime:
             return refusal
         profile = self.agents.select(to_number)
         if profile is None:
-            return self._refusal("no agent")
+            return self._refusal(NO_AGENT)
         token = self.issue_token(
             call_id, profile=profile.name, parties=(from_number or None, to_number or None)
         )
@@ -234,7 +266,7 @@ class GatewayRuntime:
         token = started.custom_parameters.get(STREAM_TOKEN_PARAMETER)
         check, name = self.tokens.redeem_profile(token, started.call_id, self._wall_clock_s())
         if check is not TokenCheck.VALID:
-            self.streams_rejected += 1
+            self.counters.stream_rejected()
             return f"token {check.name.lower()}"
         self._awaiting_stream.pop(started.call_id, None)  # it is in `calls` now
         from_number, to_number = self._parties.pop(started.call_id, (None, None))
@@ -242,7 +274,7 @@ class GatewayRuntime:
         if profile is None:
             default = self.agents.select(None)
             if default is None:
-                self.streams_rejected += 1
+                self.counters.stream_rejected()
                 return f"unknown profile {name!r}"
             if name:  # a replica with another profiles file issued it
                 _log.warning("stream.unknown_profile", profile=name, using=default.name)

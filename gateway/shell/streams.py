@@ -45,7 +45,7 @@ async def run_media_stream(
 
     def authorize(started: CallStarted) -> str | CallPlan:
         if max(len(started.call_id), len(started.stream_id)) > MAX_ID_CHARS:
-            runtime.streams_rejected += 1
+            runtime.counters.stream_rejected()
             return "call id too long"  # no webhook answered such a call: no token either
         grant = runtime.grant(started)
         if isinstance(grant, str):

@@ -58,7 +58,7 @@ async def _checked_form(
 ) -> tuple[list[tuple[str, str]], str] | Response:
     form = await _read_form(request)
     if form is None:
-        runtime.webhooks_rejected += 1
+        runtime.counters.webhook_rejected()
         _log.warning("webhook.rejected", path=request.url.path, reason="body too large")
         return PlainTextResponse("request too large", status_code=413)
     try:
@@ -67,7 +67,7 @@ async def _checked_form(
         return PlainTextResponse("no host", status_code=400)
     url = request_url(base, _raw_path(request), request.url.query)
     if not _signed(runtime, url, form, request.headers.get("x-twilio-signature")):
-        runtime.webhooks_rejected += 1
+        runtime.counters.webhook_rejected()
         _log.warning("webhook.rejected", path=request.url.path, reason="bad signature")
         return PlainTextResponse("invalid signature", status_code=403)
     return form, base
@@ -81,7 +81,7 @@ async def voice(request: Request) -> Response:
     form, base = checked
     call = parse_voice_webhook(form)
     if call is None:
-        runtime.webhooks_rejected += 1
+        runtime.counters.webhook_rejected()
         _log.warning("webhook.rejected", reason="no CallSid")
         return PlainTextResponse("CallSid missing", status_code=400)
 
@@ -110,7 +110,7 @@ async def media(ws: WebSocket) -> None:
     except ValueError:
         url = ""
     if not url or not _signed(runtime, url, None, ws.headers.get("x-twilio-signature")):
-        runtime.streams_rejected += 1
+        runtime.counters.stream_rejected()
         _log.warning("stream.rejected", reason="bad upgrade signature")
         await ws.close(code=1008)  # before accept: the client gets HTTP 403
         return

@@ -81,7 +81,7 @@ def reject(
     runtime: GatewayRuntime, path: str, reason: str, status: int, text: str
 ) -> PlainTextResponse:
     """Count and log a refused webhook (`webhook.rejected` with `reason`); the answer to send."""
-    runtime.webhooks_rejected += 1
+    runtime.counters.webhook_rejected()
     _log.warning("webhook.rejected", path=path, reason=reason)
     return PlainTextResponse(text, status_code=status)
 
@@ -131,7 +131,7 @@ def refuse_absurd_id(runtime: GatewayRuntime, call_id: str) -> Response | None:
     """A 400 for a call id longer than `MAX_ID_CHARS` (counted and logged without it)."""
     if len(call_id) <= MAX_ID_CHARS:
         return None
-    runtime.webhooks_rejected += 1
+    runtime.counters.webhook_rejected()
     _log.warning("webhook.rejected", reason="call id too long", id_chars=len(call_id))
     return PlainTextResponse("call id too long", status_code=400)
 
