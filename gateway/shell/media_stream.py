@@ -65,6 +65,11 @@ class MediaStream:
         return self.runner.call_id if self.runner is not None else None
 
     @property
+    def bridge(self) -> CallBridge:
+        """The bridge deciding for the stream now: the call's, else the opening's."""
+        return self.runner.bridge if self.runner is not None else self._opening.bridge
+
+    @property
     def end_reason(self) -> str | None:
         return self.runner.end_reason if self.runner is not None else self._opening.end_reason
 

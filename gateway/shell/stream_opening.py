@@ -77,6 +77,11 @@ class StreamOpening:
         self.end_reason: str | None = None
 
     @property
+    def bridge(self) -> CallBridge:
+        """The opening's bridge (default options; in `WAITING_FOR_START` until it ends)."""
+        return self._bridge
+
+    @property
     def call_id(self) -> None:
         """No call yet (the drain's view: see `GatewayRuntime.calls`)."""
         return None

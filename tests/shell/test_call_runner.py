@@ -27,6 +27,7 @@ from gateway.core.events import (
     TimerFired,
 )
 from gateway.core.options import BridgeOptions
+from gateway.core.states import CallState
 from gateway.live.closes import close_info
 from gateway.live.events import LiveEvent, SetupComplete
 from gateway.shell.call_plan import CallPlan
@@ -379,7 +380,7 @@ async def test_a_drain_before_the_start_ends_the_wait() -> None:
     runner, claims = _runner(carrier, live, RunnerOptions())
     task = asyncio.ensure_future(_run(runner))
     await asyncio.sleep(0.05)
-    assert runner.call_id is None
+    assert (runner.call_id, runner.bridge.state) == (None, CallState.WAITING_FOR_START)
     runner.request_end("draining")
     assert await task is None
     assert (runner.end_reason, carrier.closed, claims) == ("draining", 1000, [])
