@@ -1,8 +1,10 @@
 """One call's I/O: the carrier socket and the Live session around a pure `CallBridge`.
 
-`CallRunner.run()` reads the carrier stream until its `start`, asks `authorize` whether the
-stream may become a call (stream token, known call), claims the call's Live session, and then
-runs four tasks in one `asyncio.TaskGroup`:
+A `CallRunner` is built once, after the stream's `start` came and was authorized
+(`gateway.shell.media_stream`), from the `OpenedStream` and the call's `CallPlan`: the bridge
+options, services, Live session claim and recording of the agent profile. Nothing of it changes
+after construction. `CallRunner.run()` feeds the bridge what came before the start, then the
+start, and runs four tasks in one `asyncio.TaskGroup`:
 
 * carrier reader: wire message -> translator -> bridge;
 * Live link (`LiveLink`): claims the session, sends the Live queue to it, replaces it when the
@@ -37,7 +39,7 @@ import asyncio
 import contextlib
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,17 +47,14 @@ import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.call_log import new_call_fields
-from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES, CarrierTranslator
-from gateway.carriers.messages import bounded_id, clip
+from gateway.carriers.base import CarrierTranslator
 from gateway.core.bridge import CallBridge, IllegalTransition
 from gateway.core.events import (
     BridgeEvent,
     CallerAudio,
-    CallStarted,
     CancelTimer,
     CancelTool,
     CarrierClosed,
-    CarrierEvent,
     ClearPlayback,
     CloseLive,
     Command,
@@ -75,26 +74,20 @@ from gateway.core.events import (
 )
 from gateway.live.events import AudioChunk, Interrupted
 from gateway.log import get_logger
-from gateway.shell.call_plan import CallPlan, ClaimSession
-from gateway.shell.call_recording import CallRecording
-from gateway.shell.call_tasks import CallServices, CallTasks
+from gateway.shell.call_plan import CallPlan, OpenedStream
+from gateway.shell.call_tasks import CallTasks
+from gateway.shell.carrier_socket import MESSAGE_TOO_BIG, CarrierSocket
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveSession
 from gateway.shell.live_link import CLOSE_LIVE, LiveLink
 from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS
 from gateway.shell.timers import TimerSet
 
-__all__ = ["CallRunner", "RunnerOptions"]
+__all__ = ["MESSAGE_TOO_BIG", "CallRunner", "RunnerOptions", "log_internal_error"]
 
 CARRIER_QUEUE_MAX = 1000
-MESSAGE_TOO_BIG = 1009
-"""The close code of a message over the server's `ws_max_size` (RFC 6455)."""
 _END = object()  # carrier-queue sentinel: close the socket after what is queued
 _NO_METRIC, _DOWNLINK, _CLEAR = 0, 1, 2
-
-Authorize = Callable[[CallStarted], "str | CallPlan | None"]
-"""A stream's `start` is accepted with a `CallPlan` (its agent profile's) or None (the runner's
-own options), else refused with the reason (logged)."""
 
 
 @dataclass(frozen=True)
@@ -112,26 +105,26 @@ class RunnerOptions:
 
 
 class CallRunner:
-    """Runs one carrier media stream as a call. Create per WebSocket, then `await run()`."""
+    """Runs one started, authorized stream as a call: build it, then `await run()` once."""
 
     def __init__(
         self,
         ws: WebSocket,
         translator: CarrierTranslator,
-        bridge: CallBridge,
+        opened: OpenedStream,
+        plan: CallPlan,
         *,
-        authorize: Authorize,
-        claim_session: ClaimSession,
+        bridge: CallBridge | None = None,
         options: RunnerOptions | None = None,
-        services: CallServices | None = None,
     ) -> None:
+        """`bridge`: a fresh bridge for the call (default: one with `plan.bridge_options`)."""
         self._ws = ws
         self._translator = translator
-        self.bridge = bridge
-        self._authorize = authorize
-        self._claim = claim_session
+        self._opened = opened
+        self.bridge = bridge if bridge is not None else CallBridge(plan.bridge_options)
+        self._claim = plan.claim_session
         self._options = options or RunnerOptions()
-        self._services = services or CallServices()
+        self._services = plan.services
         self._loop = asyncio.get_running_loop()
         self._carrier_out: asyncio.Queue[tuple[Any, float, int]] = asyncio.Queue(CARRIER_QUEUE_MAX)
         self._timers = TimerSet(self._loop, lambda name: self._handle(TimerFired(name)))
@@ -142,6 +135,9 @@ class CallRunner:
         self._carrier_done = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._log: Any = get_logger(component="call")
+        self._socket = CarrierSocket(
+            ws, idle_timeout_s=self._options.carrier_idle_timeout_s, log=self._log
+        )
         self.end_reason: str | None = None
         self.call_id: str | None = None
         self.downlink_ms = LatencySamples()
@@ -149,8 +145,8 @@ class CallRunner:
         self.illegal_events = 0
         self.internal_errors = 0
         self._broken = False  # a second internal error: the bridge is fed nothing more
-        self.profile: str | None = None
-        self.recording: CallRecording | None = None
+        self.profile = plan.profile
+        self.recording = plan.recording
 
     @property
     def uplink_ms(self) -> LatencySamples:
@@ -167,75 +163,29 @@ class CallRunner:
 
     # ------------------------------------------------------------------------------ run
 
-    async def run(self) -> dict[str, Any] | None:
-        """Run the stream to its end; returns the call summary (None if it never became a call)."""
-        self._execute(self.bridge.begin(self._now_ms()))
+    async def run(self) -> dict[str, Any]:
+        """Run the call to its end; returns the call summary."""
         try:
-            opening = await self._await_start()
-            if opening is None:
-                return None
-            started, rest = opening
-            verdict = self._authorize(started)
-            if isinstance(verdict, str):
-                call_sid = bounded_id(started.call_id)
-                self._log.warning("stream.rejected", reason=verdict, call_sid=call_sid)
-                await self._close_carrier(1008, "stream not authorized")
-                return None
-            if verdict is not None:
-                self._apply(verdict)
-            return await self._run_call(started, rest)
+            return await self._run_call()
         finally:
             self._timers.cancel_all()
             if self._live is not None:
                 await self._live.close()
             await self._close_carrier(1000, "")
 
-    def _apply(self, plan: CallPlan) -> None:
-        """Run the call as its agent profile says (before its `start` reaches the bridge)."""
-        self.profile = plan.profile
-        self.bridge.configure(plan.bridge_options)
-        self._services = plan.services
-        self._side = CallTasks(plan.services, self._handle)
-        if plan.claim_session is not None:
-            self._claim = plan.claim_session
-        self.recording = plan.recording
-
-    async def _await_start(self) -> tuple[CallStarted, list[CarrierEvent]] | None:
-        """Feed pre-start messages to the bridge until `start`; None if the stream ends first
-        (it closed, or the bridge ended the call: its start timer, or `request_end`)."""
-        ended = asyncio.ensure_future(self._end_requested.wait())
-        try:
-            while not self._end_requested.is_set():
-                receive = asyncio.ensure_future(self._receive())
-                await asyncio.wait((receive, ended), return_when=asyncio.FIRST_COMPLETED)
-                if not receive.done():
-                    receive.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await receive
-                    break
-                received = receive.result()
-                if isinstance(received, CarrierClosed):
-                    self._handle(received)
-                    return None
+    def _replay_before_start(self) -> None:
+        """Feed the bridge what the stream sent before its start. The opening's own bridge
+        already decided on it and logged it: only the counts are wanted here."""
+        now_ms = self._now_ms()
+        for event, times in self._opened.before:
+            for _ in range(times):
                 try:
-                    events = self._translator.parse(received)
-                except Exception as exc:  # a translator bug: as if a bridge step had raised
-                    self._internal_error(exc, "carrier_parse")
-                    continue
-                for index, event in enumerate(events):
-                    if isinstance(event, CallStarted):
-                        return event, events[index + 1 :]
-                    self._handle(event)
-        finally:
-            ended.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ended
-        if self.end_reason == "no start":
-            timeout_s = self.bridge.options.start_timeout_ms / 1000
-            self._log.warning("stream.no_start", timeout_s=timeout_s)
-        return None
+                    self.bridge.handle(event, now_ms)
+                except IllegalTransition:
+                    self.illegal_events += 1
 
-    async def _run_call(self, started: CallStarted, rest: list[CarrierEvent]) -> dict[str, Any]:
+    async def _run_call(self) -> dict[str, Any]:
+        started = self._opened.started
         self.call_id = started.call_id
         structlog.contextvars.bind_contextvars(
             call_sid=started.call_id, stream_sid=started.stream_id
@@ -260,8 +210,9 @@ class CallRunner:
             log=self._log,
             audio_limit_ms=held_ms + LIVE_QUEUE_MARGIN_MS,
         )
+        self._replay_before_start()
         self._handle(started)
-        for event in rest:
+        for event in self._opened.after:
             self._handle(event)
         try:
             async with asyncio.TaskGroup() as group:
@@ -283,7 +234,7 @@ class CallRunner:
     def request_end(self, reason: str) -> None:
         """End this call cleanly from outside (drain, shutdown): Live closes, the stream ends."""
         if self.call_id is None:
-            self._end(reason)  # not a call yet: just stop waiting for its start
+            self._end(reason)  # not running yet: it ends as soon as it runs
         else:
             self._handle(EndRequested(reason))
 
@@ -302,43 +253,9 @@ class CallRunner:
 
     # -------------------------------------------------------------------------- readers
 
-    async def _receive(self) -> str | bytes | CarrierClosed:
-        """One carrier message, or how the socket ended (closed, or silent too long)."""
-        try:
-            async with asyncio.timeout(self._options.carrier_idle_timeout_s):
-                message = await self._ws.receive()
-        except TimeoutError:
-            self._log.warning(
-                "carrier.idle_timeout", timeout_s=self._options.carrier_idle_timeout_s
-            )
-            return CarrierClosed()
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            return CarrierClosed()
-        if message["type"] == "websocket.disconnect":
-            return self._closed(message.get("code"), message.get("reason"))
-        text = message.get("text")
-        return text if text is not None else message.get("bytes") or b""
-
-    def _closed(self, code: object, reason: object) -> CarrierClosed:
-        """How the socket ended. 1009 comes from the server's own WebSocket layer: a carrier
-        message over `ws_max_size` (the carrier never has a reason to send it, the gateway's
-        messages being far below any carrier's limit); it is logged, and the call's end reason
-        says the gateway closed the stream and why."""
-        number = code if isinstance(code, int) else None
-        if number != MESSAGE_TOO_BIG:
-            return CarrierClosed(number)
-        detail = clip(reason) if isinstance(reason, str) else ""
-        self._log.warning(
-            "carrier.message_refused",
-            code=number,
-            limit_bytes=MAX_CARRIER_MESSAGE_BYTES,
-            detail=detail,
-        )
-        return CarrierClosed(number, "carrier message too big")
-
     async def _read_carrier(self) -> None:
         while True:
-            received = await self._receive()
+            received = await self._socket.receive()
             stamp = time.perf_counter()
             if isinstance(received, CarrierClosed):
                 self._handle(received)
@@ -421,13 +338,7 @@ class CallRunner:
 
     def _log_internal_error(self, exc: BaseException, during: str) -> None:
         self.internal_errors += 1
-        frames = traceback.extract_tb(exc.__traceback__)[-4:]
-        where = [
-            f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}" for frame in frames
-        ]
-        self._log.error(
-            "call.internal_error", error_type=type(exc).__name__, during=during, where=where
-        )
+        log_internal_error(self._log, exc, during)
 
     def _execute(self, commands: Iterable[Command], stamp: float = 0.0, metric: int = 0) -> None:
         for command in commands:
@@ -483,6 +394,12 @@ class CallRunner:
     # -------------------------------------------------------------------------- closing
 
     async def _close_carrier(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(self._options.close_timeout_s):
-                await self._ws.close(code, reason)
+        await self._socket.close(code, reason, timeout_s=self._options.close_timeout_s)
+
+
+def log_internal_error(log: Any, exc: BaseException, during: str) -> None:
+    """`call.internal_error`: the exception's type and where it was raised (never its message,
+    which could carry call data)."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    where = [f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}" for frame in frames]
+    log.error("call.internal_error", error_type=type(exc).__name__, during=during, where=where)

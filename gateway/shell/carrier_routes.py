@@ -205,7 +205,7 @@ def _media(plugin: CarrierPlugin[Any]) -> Callable[[WebSocket], Awaitable[None]]
         )
         decision = plugin.media(settings, upgrade, unsigned_allowed(runtime, plugin))
         if isinstance(decision, MediaRefused):
-            runtime.streams_rejected += 1
+            runtime.counters.stream_rejected()
             log.warning("stream.rejected", reason=decision.reason)
             await ws.close(code=1008)  # before accept: the client gets HTTP 403
             return

@@ -359,12 +359,12 @@ class _RuntimeCollector(Collector):
         yield _counter(
             "gateway_webhooks_rejected",
             "Webhooks refused with an HTTP error (bad signature, too large, no CallSid)",
-            runtime.webhooks_rejected,
+            runtime.counters.webhooks_rejected,
         )
         yield _counter(
             "gateway_streams_rejected",
             "Media streams refused (bad upgrade signature, missing/invalid/reused token)",
-            runtime.streams_rejected,
+            runtime.counters.streams_rejected,
         )
         guard = runtime.http_guard
         if guard is not None:
@@ -387,8 +387,8 @@ class _RuntimeCollector(Collector):
             "Webhooks answered with the fallback instead of the agent, by reason",
             labels=["reason"],
         )
-        for reason in ("at capacity", "draining", "no agent"):
-            refused.add_metric([label_value(reason)], runtime.refused.get(reason, 0))
+        for reason in runtime.counters.refusal_reasons():
+            refused.add_metric([label_value(reason)], runtime.counters.refused.get(reason, 0))
         yield refused
         yield self._latency.collect()
 

@@ -1,51 +1,65 @@
-"""The gateway's process-wide state: stream tokens, pre-warmed sessions, active calls, admission.
+"""The gateway's process-wide state: the calls it holds (registry) and its lifecycle (drain).
 
-One `GatewayRuntime` lives on `app.state.gateway` for the life of the server. A carrier's voice
-webhook asks it whether to take a call (`admission`), then for the call's stream token
-(`issue_token`); its media route asks it to authorize the stream (`authorize`) and to hand the
-call its Live session (`claim_session`). `drain` stops taking calls and ends the running ones.
+One `GatewayRuntime` lives on `app.state.gateway` for the life of the server. It holds the calls
+(`calls`: every accepted media stream, from its accept to its end, through `call_slot`; and the
+calls answered at a webhook whose stream has not started, `awaiting`), decides from them whether
+a new call is admitted (`admission`), reports finished calls to its observers (`call_ended`),
+and drains (`drain`: stop taking calls, end the running ones).
 
-Admission counts the calls running now plus the calls answered at the webhook whose stream has
-not started yet (their token is neither redeemed nor expired): a burst of webhooks cannot admit
-more than GATEWAY_MAX_CALLS between the answer and the stream.
+Decided or done elsewhere: whether a call is taken is `gateway.core.admission.decide` over the
+load measured here (running plus awaiting calls: a burst of webhooks cannot admit more than
+GATEWAY_MAX_CALLS between the answer and the stream) and the limits in `limits()` (the drain,
+GATEWAY_MAX_CALLS; a cluster-wide limit goes there too); what a refused caller hears is
+`gateway.carriers.refusal`; tokens, agent profiles and pre-warmed sessions are the routes' way
+in, `gateway.shell.reception` (reached through `admit_call`, `grant`, `claim_session`); what
+happened is counted by `gateway.shell.counters` (`counters`), which the metrics read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
 from gateway.agents.loader import profile_from_settings
-from gateway.agents.profile import AgentDirectory, AgentProfile
+from gateway.agents.profile import AgentDirectory
+from gateway.carriers.refusal import FALLBACK_MESSAGE, FALLBACK_TRANSFER_MESSAGE, Refusal, refusal
+from gateway.core.admission import Limit, Load, MaxCalls, NotDraining, Refuse, decide
 from gateway.core.events import CallStarted
-from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER, StreamTokens, TokenCheck
 from gateway.core.transcript import TranscriptLine
 from gateway.live.setup import LiveConfig
 from gateway.log import get_logger
 from gateway.settings import Settings
+from gateway.shell.awaiting_streams import AwaitingStreams
 from gateway.shell.connector import LiveConnector
+from gateway.shell.counters import GatewayCounters
 from gateway.shell.latency import LatencySamples
-from gateway.shell.live_client import LiveConnectError, LiveSession
+from gateway.shell.live_client import LiveSession
 from gateway.shell.prewarm import PrewarmPool
+from gateway.shell.reception import Admitted, Reception, StreamGrant
 
 if TYPE_CHECKING:
-    from gateway.shell.call_runner import CallRunner
     from gateway.shell.http_guard import ConnectionGuard
 
-__all__ = ["Admitted", "CallObserver", "CallRecord", "GatewayRuntime", "Refusal", "StreamGrant"]
+__all__ = [
+    "FALLBACK_MESSAGE",
+    "FALLBACK_TRANSFER_MESSAGE",
+    "Admitted",
+    "CallObserver",
+    "CallRecord",
+    "GatewayRuntime",
+    "Refusal",
+    "RunningCall",
+    "StreamGrant",
+]
 
 _log = get_logger(component="gateway")
-FALLBACK_MESSAGE = "Sorry, our assistant cannot take your call right now."
-FALLBACK_TRANSFER_MESSAGE = (
-    "Sorry, our assistant cannot take your call right now. Connecting you to a colleague."
-)
 DRAIN_END_GRACE_S = 10.0
 """After `request_end("draining")`, how long the remaining calls get to close before shutdown
 goes on without them (their goodbye, the Live close, the carrier close: each bounded itself)."""
@@ -65,37 +79,20 @@ class CallRecord:
     """The agent profile that answered the call (docs/agents.md)."""
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why a webhook is not taking its call, and what the carrier should do with the caller."""
-
-    reason: str
-    """`at capacity`, `draining` or `no agent` (no profile answers the dialed number)."""
-    message: str
-    """What to say to the caller first."""
-    transfer_to: str | None
-    """GATEWAY_FALLBACK_NUMBER: dial it after the message; None: hang up after it."""
-
-
-@dataclass(frozen=True)
-class Admitted:
-    """A webhook's call was taken: its stream token names the agent that answers it."""
-
-    token: str
-    profile: str
-    prewarming: bool
-
-
-@dataclass(frozen=True)
-class StreamGrant:
-    """A stream whose token held: the agent answering it, and who called whom (when known)."""
-
-    profile: AgentProfile
-    from_number: str | None = None
-    to_number: str | None = None
-
-
 CallObserver = Callable[[CallRecord], None]
+
+
+class RunningCall(Protocol):
+    """A media stream holding a call slot, as the drain sees it."""
+
+    @property
+    def call_id(self) -> str | None:
+        """The carrier's call id once the stream's `start` came (None before)."""
+        ...
+
+    def request_end(self, reason: str) -> None:
+        """End the call cleanly (or stop waiting for its start)."""
+        ...
 
 
 class GatewayRuntime:
@@ -110,42 +107,70 @@ class GatewayRuntime:
         self.settings = settings
         self.connector = connector
         self.agents = agents or AgentDirectory.single(profile_from_settings(settings, None))
-        self._wall_clock_s = wall_clock_s
-        self.tokens = StreamTokens(settings.server.secret, ttl_s=settings.server.stream_token_ttl_s)
+        self.awaiting = AwaitingStreams(
+            settings.server.secret,
+            ttl_s=settings.server.stream_token_ttl_s,
+            wall_clock_s=wall_clock_s,
+        )
+        """Calls answered here whose stream has not started: their tokens and numbers."""
         self.prewarm = PrewarmPool(connector.open, hold_s=settings.server.prewarm_hold_s)
-        self.active_calls = 0
-        self.calls_total = 0
-        self.webhooks_rejected = 0
-        self.streams_rejected = 0
-        self.calls: set[CallRunner] = set()
+        self.counters = GatewayCounters()
+        self.reception = Reception(
+            self.agents,
+            self.awaiting,
+            self.prewarm,
+            connector,
+            self.counters,
+            admission=self.admission,
+            refuse=self._refusal,
+        )
+        self.calls: set[RunningCall] = set()
         """The calls running now (each holds a `call_slot`)."""
-        self._awaiting_stream: dict[str, float] = {}
-        """Calls answered at the webhook whose stream has not started: call id -> token expiry."""
-        self._parties: dict[str, tuple[str | None, str | None]] = {}
-        """Calls answered here whose stream has not started: call id -> (from, to) numbers."""
         self.draining = False
         self._hurry = False
-        self.refused: dict[str, int] = {}
-        """Webhooks answered with the fallback, by reason."""
+        self._changed = asyncio.Event()
+        """Set when a call leaves `calls` or the drain is hurried (the drain's wait wakes)."""
         self.observers: list[CallObserver] = []
         """Called with each finished call (metrics, transcripts, tests); must not block."""
         self.http_guard: ConnectionGuard | None = None
         """The server's guard on connections waiting for a request (its counts are metrics)."""
 
+    @property
+    def active_calls(self) -> int:
+        """Media streams holding a call slot now (awaiting their start, or running)."""
+        return len(self.calls)
+
+    # Read-only views of the counters (kept for the callers that read them off the runtime).
+
+    @property
+    def calls_total(self) -> int:
+        return self.counters.calls_ended
+
+    @property
+    def webhooks_rejected(self) -> int:
+        return self.counters.webhooks_rejected
+
+    @property
+    def streams_rejected(self) -> int:
+        return self.counters.streams_rejected
+
+    @property
+    def refused(self) -> dict[str, int]:
+        return dict(self.counters.refused)
+
     @asynccontextmanager
-    async def call_slot(self, runner: CallRunner) -> AsyncIterator[None]:
-        """Count `runner` as an active call while the block runs."""
-        self.calls.add(runner)
-        self.active_calls += 1
+    async def call_slot(self, call: RunningCall) -> AsyncIterator[None]:
+        """Count `call` as an active call while the block runs (the drain may end it)."""
+        self.calls.add(call)
         try:
             yield
         finally:
-            self.active_calls -= 1
-            self.calls.discard(runner)
+            self.calls.discard(call)
+            self._changed.set()
 
     def call_ended(self, record: CallRecord) -> None:
         """Log the call's summary line and tell the observers."""
-        self.calls_total += 1
+        self.counters.call_ended()
         _log.info("call.ended", carrier=record.carrier, **record.summary)
         for observer in self.observers:
             try:
@@ -156,17 +181,20 @@ class GatewayRuntime:
     @property
     def load(self) -> int:
         """Calls counted against GATEWAY_MAX_CALLS: running, or answered and awaiting a stream."""
-        now = self._wall_clock_s()
-        expired = [call for call, until in self._awaiting_stream.items() if until <= now]
-        for call in expired:
-            del self._awaiting_stream[call]
-            self._parties.pop(call, None)
-        return len(self.calls) + len(self._awaiting_stream)
+        return self.current_load().calls
+
+    def current_load(self) -> Load:
+        """The load now (answered calls whose token expired unused no longer count)."""
+        return Load(running=len(self.calls), awaiting_stream=len(self.awaiting))
+
+    def limits(self) -> tuple[Limit, ...]:
+        """What a new call must meet now, in order (the first refusal names the reason)."""
+        return (NotDraining(self.draining), MaxCalls(self.settings.server.max_calls))
 
     @property
     def ready(self) -> bool:
         """Whether a new call would be admitted now (what `GET /readyz` answers)."""
-        return not self.draining and self.load < self.settings.server.max_calls
+        return not isinstance(decide(self.current_load(), self.limits()), Refuse)
 
     def admission(self) -> Refusal | None:
         """None when a webhook may take its call (then `issue_token`), else the fallback to answer.
@@ -174,40 +202,20 @@ class GatewayRuntime:
         A refused call opens no Live session and gets no token: the carrier plays the message and
         dials GATEWAY_FALLBACK_NUMBER when it is set, else hangs up.
         """
-        if self.draining:
-            return self._refusal("draining")
-        if self.load >= self.settings.server.max_calls:
-            return self._refusal("at capacity")
-        return None
+        decision = decide(self.current_load(), self.limits())
+        return self._refusal(decision.reason) if isinstance(decision, Refuse) else None
 
     def _refusal(self, reason: str) -> Refusal:
-        self.refused[reason] = self.refused.get(reason, 0) + 1
-        number = self.settings.server.fallback_number
-        message = FALLBACK_MESSAGE if number is None else FALLBACK_TRANSFER_MESSAGE
-        return Refusal(reason, message, number)
+        self.counters.call_refused(reason)
+        return refusal(reason, self.settings.server.fallback_number)
+
+    # The routes' way in (see `gateway.shell.reception`).
 
     def admit_call(
         self, call_id: str, *, to_number: str = "", from_number: str = ""
     ) -> Admitted | Refusal:
-        """Take a webhook's call or refuse it: `admission`, then the agent profile answering
-        `to_number` (none: refused as `no agent`), a stream token naming it, and its Live
-        session pre-warmed with that profile's setup."""
-        refusal = self.admission()
-        if refusal is not None:
-            return refusal
-        profile = self.agents.select(to_number)
-        if profile is None:
-            return self._refusal("no agent")
-        token = self.issue_token(
-            call_id, profile=profile.name, parties=(from_number or None, to_number or None)
-        )
-        live = profile.live
-
-        def open_session() -> Awaitable[LiveSession]:
-            return self.connector.open(config=live)
-
-        prewarming = self.prewarm.start(call_id, open_session)
-        return Admitted(token, profile.name, prewarming)
+        """Take a webhook's call or refuse it (`Reception.admit_call`)."""
+        return self.reception.admit_call(call_id, to_number=to_number, from_number=from_number)
 
     def issue_token(
         self,
@@ -217,49 +225,20 @@ class GatewayRuntime:
         parties: tuple[str | None, str | None] = (None, None),
     ) -> str:
         """A fresh single-use stream token for `call_id` (the call now counts as admitted)."""
-        now = self._wall_clock_s()
-        self._awaiting_stream[call_id] = now + self.settings.server.stream_token_ttl_s
-        self._parties[call_id] = parties
-        return self.tokens.issue(call_id, now, secrets.token_bytes(16), profile=profile)
+        return self.awaiting.issue(call_id, profile=profile, parties=parties)
 
     def authorize(self, started: CallStarted) -> str | None:
         """None when the stream's `start` carries a valid, unused token for its call."""
-        grant = self.grant(started)
+        grant = self.reception.grant(started)
         return grant if isinstance(grant, str) else None
 
     def grant(self, started: CallStarted) -> StreamGrant | str:
-        """The agent for a stream whose `start` carries a valid, unused token for its call, else
-        why the stream is refused. The profile comes from the signed token (any replica sharing
-        GATEWAY_SECRET agrees); the numbers only from this process's webhook, when it had it."""
-        token = started.custom_parameters.get(STREAM_TOKEN_PARAMETER)
-        check, name = self.tokens.redeem_profile(token, started.call_id, self._wall_clock_s())
-        if check is not TokenCheck.VALID:
-            self.streams_rejected += 1
-            return f"token {check.name.lower()}"
-        self._awaiting_stream.pop(started.call_id, None)  # it is in `calls` now
-        from_number, to_number = self._parties.pop(started.call_id, (None, None))
-        profile = self.agents.get(name) if name else None
-        if profile is None:
-            default = self.agents.select(None)
-            if default is None:
-                self.streams_rejected += 1
-                return f"unknown profile {name!r}"
-            if name:  # a replica with another profiles file issued it
-                _log.warning("stream.unknown_profile", profile=name, using=default.name)
-            profile = default
-        return StreamGrant(profile, from_number, to_number)
+        """The agent for an authorized stream, else why it is refused (`Reception.grant`)."""
+        return self.reception.grant(started)
 
     async def claim_session(self, call_id: str, config: LiveConfig | None = None) -> LiveSession:
-        """The pre-warmed session of `call_id`, else (or if its connect failed) a fresh one
-        (with `config`: the call's profile; default: the connector's)."""
-        try:
-            session = await self.prewarm.claim(call_id)
-        except LiveConnectError as exc:
-            _log.info("live.prewarm_unusable", code=exc.close.code, kind=exc.close.kind.value)
-            session = None
-        if session is not None:
-            return session
-        return await self.connector.open(config=config)
+        """The call's Live session (`Reception.claim_session`)."""
+        return await self.reception.claim_session(call_id, config)
 
     async def drain(self, timeout_s: float, *, end_grace_s: float = DRAIN_END_GRACE_S) -> int:
         """Stop taking calls, let the running ones finish for up to `timeout_s` (or until
@@ -292,18 +271,24 @@ class GatewayRuntime:
     def hurry_drain(self) -> None:
         """End the drain's wait now (a second signal): running calls are ended at once."""
         self._hurry = True
+        self._changed.set()
 
     async def _wait_idle(
         self, timeout_s: float, *, include_awaiting: bool, hurriable: bool
     ) -> bool:
-        """Poll until no call runs (nor, with `include_awaiting`, waits for its stream)."""
+        """Wait until no call runs (nor, with `include_awaiting`, waits for its stream): woken
+        when a call ends, when the first awaited token expires, or by `hurry_drain`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while self.calls or (include_awaiting and self.load > 0):
+        while self.calls or (include_awaiting and len(self.awaiting) > 0):
             left = deadline - loop.time()
             if left <= 0 or (hurriable and self._hurry):
                 return False
-            await asyncio.sleep(min(0.1, left))
+            expiry_s = self.awaiting.seconds_to_next_expiry() if include_awaiting else None
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(left if expiry_s is None else min(left, expiry_s)):
+                    await self._changed.wait()
         return True
 
     async def aclose(self) -> None:

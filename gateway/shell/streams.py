@@ -2,11 +2,12 @@
 
 A carrier's WebSocket route checks what is carrier-specific (the upgrade's signature), accepts
 the socket and hands it here with the carrier's translator and call control. `run_media_stream`
-builds the call's bridge and runner, authorizes the stream's `start` (its token names the agent
-profile the webhook chose: that profile's bridge options, Live setup, tools and recording make
-the call's `CallPlan`), holds a call slot in the runtime while it runs (so drain and metrics see
-it), and reports the finished call: its summary (with the estimated cost when prices are
-configured), its recording and transcript files when the profile asked for them.
+runs it as a `MediaStream`: it awaits the stream's `start`, authorizes it (its token names the
+agent profile the webhook chose: that profile's bridge options, Live setup, tools and recording
+make the call's `CallPlan`, resolved here), then builds the call's runner from the plan. It
+holds a call slot in the runtime throughout (so drain and metrics see it), and reports the
+finished call: its summary (with the estimated cost when prices are configured), its recording
+and transcript files when the profile asked for them.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from starlette.websockets import WebSocket
 from gateway.carriers.base import CarrierTranslator
 from gateway.carriers.control import CallControl
 from gateway.carriers.messages import MAX_ID_CHARS
-from gateway.core.bridge import CallBridge
 from gateway.core.events import CallStarted
 from gateway.shell.call_plan import CallPlan
 from gateway.shell.call_recording import CallRecording
 from gateway.shell.call_runner import CallRunner, RunnerOptions
 from gateway.shell.live_client import LiveSession
+from gateway.shell.media_stream import MediaStream
 from gateway.shell.runtime import CallRecord, GatewayRuntime
 from gateway.shell.services import GatewayServices
 
@@ -41,11 +42,10 @@ async def run_media_stream(
     """Run an accepted media stream to its end (never raises for bad input)."""
     services: GatewayServices = ws.app.state.services
     carrier = translator.carrier
-    plans: list[CallPlan] = []
 
     def authorize(started: CallStarted) -> str | CallPlan:
         if max(len(started.call_id), len(started.stream_id)) > MAX_ID_CHARS:
-            runtime.streams_rejected += 1
+            runtime.counters.stream_rejected()
             return "call id too long"  # no webhook answered such a call: no token either
         grant = runtime.grant(started)
         if isinstance(grant, str):
@@ -66,35 +66,33 @@ async def run_media_stream(
         async def claim(call_id: str) -> LiveSession:
             return await runtime.claim_session(call_id, live)
 
-        plan = CallPlan(
+        return CallPlan(
             profile=profile.name,
             bridge_options=services.bridge_options(profile),
             services=services.for_call(carrier, control, grant),
             claim_session=claim,
             recording=recording,
         )
-        plans.append(plan)
-        return plan
 
-    runner = CallRunner(
+    stream = MediaStream(
         ws,
         translator,
-        CallBridge(services.bridge_options()),
         authorize=authorize,
-        claim_session=runtime.claim_session,
+        opening_options=services.bridge_options(),
         options=RunnerOptions(),
-    )  # its services, tools and sessions come with the plan `authorize` returns
+    )
     summary: dict[str, Any] | None = None
     try:
-        async with runtime.call_slot(runner):
-            summary = await runner.run()
-        if summary is not None and runner.call_id is not None and plans:
-            _report(runtime, services, runner, carrier, plans[0], summary)
+        async with runtime.call_slot(stream):
+            summary = await stream.run()
+        runner, plan = stream.runner, stream.plan
+        if summary is not None and runner is not None and plan is not None:
+            _report(runtime, services, runner, carrier, plan, summary)
     finally:
-        recording = plans[0].recording if plans else None
+        recording = stream.plan.recording if stream.plan is not None else None
         if recording is not None:
-            if summary is not None:
-                await recording.finish(summary, runner.bridge.transcript())
+            if summary is not None and stream.runner is not None:
+                await recording.finish(summary, stream.runner.bridge.transcript())
             else:
                 await recording.abort()
         structlog.contextvars.clear_contextvars()

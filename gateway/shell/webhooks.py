@@ -76,7 +76,7 @@ def reject(
 ) -> PlainTextResponse:
     """Count and log a refused webhook (`webhook.rejected` with `reason`, and what failed in
     `detail` when the carrier says); the answer to send."""
-    runtime.webhooks_rejected += 1
+    runtime.counters.webhook_rejected()
     extra = {} if detail is None else {"detail": detail}
     _log.warning("webhook.rejected", path=path, reason=reason, **extra)
     return PlainTextResponse(text, status_code=status)
@@ -86,6 +86,6 @@ def refuse_absurd_id(runtime: GatewayRuntime, call_id: str) -> Response | None:
     """A 400 for a call id longer than `MAX_ID_CHARS` (counted and logged without it)."""
     if len(call_id) <= MAX_ID_CHARS:
         return None
-    runtime.webhooks_rejected += 1
+    runtime.counters.webhook_rejected()
     _log.warning("webhook.rejected", reason="call id too long", id_chars=len(call_id))
     return PlainTextResponse("call id too long", status_code=400)

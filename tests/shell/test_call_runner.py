@@ -1,4 +1,5 @@
-"""CallRunner with a fake carrier socket and a fake Live session: ends, stalls and overflows.
+"""A media stream (its opening, then its CallRunner) with a fake carrier socket and a fake Live
+session: ends, stalls and overflows.
 
 The happy paths run end to end in tests/e2e; here each failure the runner must survive is
 produced on purpose, and the test checks the call ends (or goes on) and that no task is left.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import structlog
@@ -26,11 +27,15 @@ from gateway.core.events import (
     TimerFired,
 )
 from gateway.core.options import BridgeOptions
+from gateway.core.states import CallState
 from gateway.live.closes import close_info
 from gateway.live.events import LiveEvent, SetupComplete
-from gateway.shell.call_runner import CallRunner, RunnerOptions
+from gateway.shell.call_plan import CallPlan
+from gateway.shell.call_runner import RunnerOptions
+from gateway.shell.call_tasks import CallServices
 from gateway.shell.live_client import LiveClosedError, LiveSession
 from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS
+from gateway.shell.media_stream import MediaStream
 
 SID = "MZ" + "a" * 32
 CALL = "CA" + "b" * 32
@@ -129,29 +134,34 @@ def _runner(
     options: RunnerOptions,
     *,
     authorize: str | None = None,
-    bridge: CallBridge | None = None,
-) -> tuple[CallRunner, list[str]]:
+    bridge: BridgeOptions | Callable[[BridgeOptions], CallBridge] | None = None,
+) -> tuple[MediaStream, list[str]]:
+    """A stream whose start is refused with `authorize` (None: accepted) and whose bridges
+    (the opening's and the call's) have the options `bridge` (or are built by it)."""
     claims: list[str] = []
+    bridge_options = bridge if isinstance(bridge, BridgeOptions) else BridgeOptions()
 
     async def claim(call_id: str) -> LiveSession:
         claims.append(call_id)
         return cast(LiveSession, live)
 
-    def check(_started: CallStarted) -> str | None:
-        return authorize
+    def check(_started: CallStarted) -> str | CallPlan:
+        if authorize is not None:
+            return authorize
+        return CallPlan("default", bridge_options, CallServices(), claim)
 
-    runner = CallRunner(
+    stream = MediaStream(
         cast(WebSocket, carrier),
         TwilioTranslator(),
-        bridge or CallBridge(),
         authorize=check,
-        claim_session=claim,
+        opening_options=bridge_options,
         options=options,
+        new_bridge=bridge if callable(bridge) else CallBridge,
     )
-    return runner, claims
+    return stream, claims
 
 
-async def _run(runner: CallRunner) -> dict[str, Any] | None:
+async def _run(runner: MediaStream) -> dict[str, Any] | None:
     before = asyncio.all_tasks()
     summary = await asyncio.wait_for(runner.run(), 20)
     await asyncio.sleep(0)
@@ -188,7 +198,7 @@ async def test_a_refused_start_claims_no_live_session() -> None:
 async def test_a_stream_that_never_starts_is_closed() -> None:
     carrier, live = FakeCarrier(), FakeLive()
     # The start timeout is the bridge's (its options come from the settings), not the runner's.
-    bridge = CallBridge(BridgeOptions(start_timeout_ms=100))
+    bridge = BridgeOptions(start_timeout_ms=100)
     runner, claims = _runner(carrier, live, RunnerOptions(), bridge=bridge)
     carrier.say(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
     assert await _run(runner) is None
@@ -210,7 +220,7 @@ async def test_a_silent_carrier_ends_the_call() -> None:
 async def test_a_stuck_live_socket_drops_oldest_audio_and_the_call_still_ends() -> None:
     carrier, live = FakeCarrier(), FakeLive(hang_sends=True)
     # No held audio: the Live queue holds its margin (10 s, 500 frames) of caller audio.
-    bridge = CallBridge(BridgeOptions(connect_buffer_ms=0, reconnect_buffer_ms=0))
+    bridge = BridgeOptions(connect_buffer_ms=0, reconnect_buffer_ms=0)
     runner, _ = _runner(carrier, live, RunnerOptions(), bridge=bridge)
     frames = round(LIVE_QUEUE_MARGIN_MS / 20)
     carrier.say(_start())
@@ -273,7 +283,9 @@ def _third_frame_fails(event: BridgeEvent, seen: int) -> bool:
 
 async def _faulty_call(fails_on: Callable[[BridgeEvent, int], bool]) -> dict[str, Any]:
     carrier, live = FakeCarrier(), FakeLive()
-    runner, _ = _runner(carrier, live, RunnerOptions(), bridge=FaultyBridge(fails_on))
+    runner, _ = _runner(
+        carrier, live, RunnerOptions(), bridge=lambda _options: FaultyBridge(fails_on)
+    )
     carrier.say(_start())
     for sequence in range(2, 7):
         carrier.say(_media(sequence))
@@ -324,3 +336,58 @@ async def test_a_bridge_that_keeps_raising_is_ended_at_once_and_fed_nothing_more
     assert len(errors) == 2
     assert summary["internal_errors"] == 2
     assert summary["end_reason"] == "internal error"
+
+
+# ------------------------------------------------------------------- opening, then the call
+
+
+async def test_what_came_before_the_start_is_counted_in_the_call_summary() -> None:
+    carrier, live = FakeCarrier(), FakeLive()
+    runner, _ = _runner(carrier, live, RunnerOptions())
+    carrier.say(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+    for _ in range(300):  # a run of them is one entry of the opening's memory
+        carrier.say(_media(2))
+    carrier.say(json.dumps({"event": "bogus"}))
+    carrier.say(_start())
+    carrier.hang_up()
+    summary = await _run(runner)
+    assert summary is not None
+    assert summary["messages_ignored"] == 301  # 300 frames before the start, one unknown event
+    assert summary["illegal_events"] == 0
+
+
+async def test_the_call_bridge_is_built_with_the_plan_options_not_the_opening_ones() -> None:
+    carrier, live = FakeCarrier(), FakeLive()
+    opening = BridgeOptions(start_timeout_ms=5_000)
+    plan = CallPlan("sales", BridgeOptions(connect_buffer_ms=0), CallServices(), _claim_from(live))
+    stream = MediaStream(
+        cast(WebSocket, carrier),
+        TwilioTranslator(),
+        authorize=lambda _started: plan,
+        opening_options=opening,
+    )
+    carrier.say(_start())
+    carrier.hang_up()
+    assert await _run(stream) is not None
+    assert stream.plan is plan
+    assert stream.runner is not None
+    assert stream.runner.bridge.options is plan.bridge_options
+    assert (stream.runner.profile, stream.call_id) == ("sales", CALL)
+
+
+async def test_a_drain_before_the_start_ends_the_wait() -> None:
+    carrier, live = FakeCarrier(), FakeLive()
+    runner, claims = _runner(carrier, live, RunnerOptions())
+    task = asyncio.ensure_future(_run(runner))
+    await asyncio.sleep(0.05)
+    assert (runner.call_id, runner.bridge.state) == (None, CallState.WAITING_FOR_START)
+    runner.request_end("draining")
+    assert await task is None
+    assert (runner.end_reason, carrier.closed, claims) == ("draining", 1000, [])
+
+
+def _claim_from(live: FakeLive) -> Callable[[str], Awaitable[LiveSession]]:
+    async def claim(_call_id: str) -> LiveSession:
+        return cast(LiveSession, live)
+
+    return claim

@@ -188,8 +188,9 @@ def test_runtime_state_is_read_at_scrape_time() -> None:
     runtime = _runtime(GATEWAY_MAX_CALLS="2")
     metrics = GatewayMetrics(runtime, standard_collectors=False)
     runtime.issue_token("CA1")
-    runtime.webhooks_rejected += 2
-    runtime.streams_rejected += 1
+    runtime.counters.webhook_rejected()
+    runtime.counters.webhook_rejected()
+    runtime.counters.stream_rejected()
     samples = _samples(metrics)
     assert samples[("gateway_calls_awaiting_stream", ())] == 1
     assert samples[("gateway_active_calls", ())] == 0

@@ -1,0 +1,128 @@
+"""The calls' way in: a webhook's call taken or refused, its stream granted its agent and session.
+
+`Reception` is what a carrier's routes reach through the runtime (`GatewayRuntime.admit_call`,
+`grant`, `claim_session`). A webhook's call is taken when the admission decision (the runtime's
+`admission`, over `gateway.core.admission`) admits it and an agent profile answers the dialed
+number; it then gets a stream token naming that profile and its Live session is pre-warmed with
+the profile's setup. The stream's `start` redeems the token for the agent (`grant`) and the call
+claims the pre-warmed session, else a fresh one (`claim_session`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from gateway.agents.profile import AgentDirectory, AgentProfile
+from gateway.carriers.refusal import Refusal
+from gateway.core.admission import NO_AGENT
+from gateway.core.events import CallStarted
+from gateway.live.setup import LiveConfig
+from gateway.log import get_logger
+from gateway.shell.awaiting_streams import AwaitingStreams
+from gateway.shell.connector import LiveConnector
+from gateway.shell.counters import GatewayCounters
+from gateway.shell.live_client import LiveConnectError, LiveSession
+from gateway.shell.prewarm import PrewarmPool
+
+__all__ = ["Admitted", "Reception", "StreamGrant"]
+
+_log = get_logger(component="gateway")
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A webhook's call was taken: its stream token names the agent that answers it."""
+
+    token: str
+    profile: str
+    prewarming: bool
+
+
+@dataclass(frozen=True)
+class StreamGrant:
+    """A stream whose token held: the agent answering it, and who called whom (when known)."""
+
+    profile: AgentProfile
+    from_number: str | None = None
+    to_number: str | None = None
+
+
+class Reception:
+    """Takes webhooks' calls and grants their streams (one per runtime)."""
+
+    def __init__(
+        self,
+        agents: AgentDirectory,
+        awaiting: AwaitingStreams,
+        prewarm: PrewarmPool,
+        connector: LiveConnector,
+        counters: GatewayCounters,
+        *,
+        admission: Callable[[], Refusal | None],
+        refuse: Callable[[str], Refusal],
+    ) -> None:
+        """`admission`: None when a new call may be taken now, else its refusal (counted);
+        `refuse`: the refusal (counted) for a reason decided here (`no agent`)."""
+        self._agents = agents
+        self._awaiting = awaiting
+        self._prewarm = prewarm
+        self._connector = connector
+        self._counters = counters
+        self._admission = admission
+        self._refuse = refuse
+
+    def admit_call(
+        self, call_id: str, *, to_number: str = "", from_number: str = ""
+    ) -> Admitted | Refusal:
+        """Take a webhook's call or refuse it: the admission, then the agent profile answering
+        `to_number` (none: refused as `no agent`), a stream token naming it, and its Live
+        session pre-warmed with that profile's setup."""
+        refusal = self._admission()
+        if refusal is not None:
+            return refusal
+        profile = self._agents.select(to_number)
+        if profile is None:
+            return self._refuse(NO_AGENT)
+        token = self._awaiting.issue(
+            call_id, profile=profile.name, parties=(from_number or None, to_number or None)
+        )
+        live = profile.live
+
+        def open_session() -> Awaitable[LiveSession]:
+            return self._connector.open(config=live)
+
+        prewarming = self._prewarm.start(call_id, open_session)
+        return Admitted(token, profile.name, prewarming)
+
+    def grant(self, started: CallStarted) -> StreamGrant | str:
+        """The agent for a stream whose `start` carries a valid, unused token for its call, else
+        why the stream is refused. The profile comes from the signed token (any replica sharing
+        GATEWAY_SECRET agrees); the numbers only from this process's webhook, when it had it."""
+        redeemed = self._awaiting.redeem(started)
+        if isinstance(redeemed, str):
+            self._counters.stream_rejected()
+            return redeemed
+        name = redeemed.profile
+        profile = self._agents.get(name) if name else None
+        if profile is None:
+            default = self._agents.select(None)
+            if default is None:
+                self._counters.stream_rejected()
+                return f"unknown profile {name!r}"
+            if name:  # a replica with another profiles file issued it
+                _log.warning("stream.unknown_profile", profile=name, using=default.name)
+            profile = default
+        return StreamGrant(profile, redeemed.from_number, redeemed.to_number)
+
+    async def claim_session(self, call_id: str, config: LiveConfig | None = None) -> LiveSession:
+        """The pre-warmed session of `call_id`, else (or if its connect failed) a fresh one
+        (with `config`: the call's profile; default: the connector's)."""
+        try:
+            session = await self._prewarm.claim(call_id)
+        except LiveConnectError as exc:
+            _log.info("live.prewarm_unusable", code=exc.close.code, kind=exc.close.kind.value)
+            session = None
+        if session is not None:
+            return session
+        return await self._connector.open(config=config)
