@@ -17,11 +17,12 @@ import importlib.util
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 from gateway.agent_settings import read_agent_extras, read_live_config
+from gateway.call_settings import read_call_policy
 from gateway.carrier_settings import (
     ExotelSettings,
     PlivoSettings,
@@ -36,6 +37,7 @@ from gateway.carrier_settings import (
     read_twilio,
     read_vonage,
 )
+from gateway.core.options import BridgeOptions
 from gateway.env_reader import (
     EnvReader,
     EnvWarning,
@@ -80,11 +82,6 @@ class ServerSettings:
     stream_token_ttl_s: float = 60.0
     prewarm_hold_s: float = 15.0
     """How long a Live session opened at the webhook waits for its media stream."""
-    stream_start_timeout_s: float = 10.0
-    """GATEWAY_STREAM_START_TIMEOUT_S: how long a media stream may take to send its `start`."""
-    live_stall_timeout_s: float = 20.0
-    """GATEWAY_LIVE_STALL_TIMEOUT_S: a Live session silent this long after the caller spoke is
-    replaced (resumed), then the call falls back."""
     playback_lead_ms: int = 400
     fallback_number: str | None = None
     """GATEWAY_FALLBACK_NUMBER: where callers go when the agent cannot take or keep the call
@@ -119,6 +116,9 @@ class Settings:
     live_ping_interval_s: float | None
     live_ping_timeout_s: float | None
     server: ServerSettings = ServerSettings()
+    call: BridgeOptions = field(default_factory=BridgeOptions)
+    """The call policy every call starts from (timeouts, buffers, reconnects: the core's own
+    options, read by gateway.call_settings); the shell adds each call's tools and greeting."""
     live_api_version_explicit: bool = False
     """GATEWAY_LIVE_API_VERSION was set (else `live_api_version` is the backend's default, and a
     Developer API session with affective dialog or proactive audio goes to v1alpha)."""
@@ -175,8 +175,6 @@ def _server(reader: EnvReader) -> ServerSettings:
         secret_generated=secret_text is None,
         stream_token_ttl_s=_required(reader.get_float(opt.STREAM_TOKEN_TTL_S)) or 60.0,
         prewarm_hold_s=_required(reader.get_float(opt.PREWARM_HOLD_S)),
-        stream_start_timeout_s=_required(reader.get_float(opt.STREAM_START_TIMEOUT_S)) or 10.0,
-        live_stall_timeout_s=_required(reader.get_float(opt.LIVE_STALL_TIMEOUT_S)),
         playback_lead_ms=_required(reader.get_int(opt.PLAYBACK_LEAD_MS)),
         fallback_number=reader.get_text(opt.FALLBACK_NUMBER),
         max_calls=_required(reader.get_int(opt.MAX_CALLS)),
@@ -276,6 +274,7 @@ def _read(reader: EnvReader) -> Settings:
         live_api_version_explicit=explicit_version is not None,
         vertex_access_token=access_token if vertex else None,
         server=_server(reader),
+        call=read_call_policy(reader),
         twilio=read_twilio(reader),
         telnyx=read_telnyx(reader),
         plivo=read_plivo(reader),

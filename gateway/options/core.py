@@ -20,6 +20,7 @@ LIVE: Final = "The Live connection"
 LOGGING: Final = "Logging"
 SERVER: Final = "The call server"
 CALL: Final = "Call policy"
+"""Set into the core's `BridgeOptions` (gateway.call_settings); more in gateway.options.call."""
 
 
 def _http_url(value: Any) -> str | None:
@@ -102,7 +103,7 @@ LIVE_STALL_TIMEOUT_S = Option(
     "after the caller spoke is stalled: it is replaced (resumed, as after an abrupt close), then "
     "the call falls back ([sessions.md](sessions.md#a-session-that-goes-silent)). Keep it above "
     "your callers' longest utterance when input transcription is off: Live is silent while the "
-    "caller speaks", LIVE, default=20.0, minimum=0, check=_positive,
+    "caller speaks", CALL, default=20.0, minimum=0, check=_positive,
 )  # fmt: skip
 LIVE_PING_INTERVAL_S = Option(
     "GATEWAY_LIVE_PING_INTERVAL_S", "number", "WebSocket keepalive towards Live: ping interval "
@@ -337,7 +338,7 @@ PREWARM_HOLD_S = Option(
 STREAM_START_TIMEOUT_S = Option(
     "GATEWAY_STREAM_START_TIMEOUT_S", "number", "how long an accepted stream may take to send "
     "`start` (the call bridge's start timer; the stream is then closed, `stream.no_start`)",
-    SERVER, default=10.0, minimum=0,
+    CALL, default=10.0, minimum=0,
 )  # fmt: skip
 PLAYBACK_LEAD_MS = Option(
     "GATEWAY_PLAYBACK_LEAD_MS", "int", "model audio queued at the carrier at most; the rest is "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from gateway.options.call import CALL_OPTIONS
 from gateway.options.carriers import CARRIERS
 from gateway.options.core import CORE
 from gateway.options.option import Option
@@ -29,8 +30,9 @@ def check_unique(options: Iterable[Option]) -> tuple[Option, ...]:
 
 
 def all_options(extra: Iterable[Option] = ()) -> tuple[Option, ...]:
-    """The core's options, then the carriers', then `extra` (a carrier registered at run time)."""
-    return check_unique((*CORE, *CARRIERS, *extra))
+    """The core's options, the call policy's, the carriers', then `extra` (a carrier
+    registered at run time)."""
+    return check_unique((*CORE, *CALL_OPTIONS, *CARRIERS, *extra))
 
 
 def by_env(options: Iterable[Option] | None = None) -> dict[str, Option]:
