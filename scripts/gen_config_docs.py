@@ -1,10 +1,11 @@
-"""Write the option tables of docs/configuration.md and `.env.example` from gateway/options.
+"""Write the option tables of the docs and `.env.example` from gateway/options.
 
     python scripts/gen_config_docs.py          # rewrite both files
     python scripts/gen_config_docs.py --check  # exit 1 when either is out of date
 
-The tables sit between `<!-- options:begin SECTION -->` and `<!-- options:end -->` in the docs
-(the prose around them is hand-written); `.env.example` is generated below its marker line.
+The tables of docs/configuration.md (one per section) and of docs/agents.md (the profile keys)
+sit between `<!-- options:begin NAME -->` and `<!-- options:end -->` (the prose around them is
+hand-written); `.env.example` is generated below its marker line.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.options.docs import env_example, fill_docs, split_env_example
+from gateway.options.docs import env_example, fill_docs, fill_profile_docs, split_env_example
 from gateway.options.registry import all_options
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "configuration.md"
+AGENTS = ROOT / "docs" / "agents.md"
 ENV_EXAMPLE = ROOT / ".env.example"
 
 
@@ -28,6 +30,7 @@ def generated() -> dict[Path, str]:
     env = ENV_EXAMPLE.read_text(encoding="utf-8")
     return {
         DOCS: fill_docs(docs, options),
+        AGENTS: fill_profile_docs(AGENTS.read_text(encoding="utf-8"), options),
         ENV_EXAMPLE: env_example(split_env_example(env), options),
     }
 

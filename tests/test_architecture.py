@@ -1,8 +1,9 @@
 """The pure rings stay pure: no asyncio, sockets, clocks, threads or `async def` in them.
 
 Audio (`gateway/audio`), protocol (`gateway/live`, `gateway/carriers`), decisions
-(`gateway/core`) and the options schema (`gateway/options`) are synchronous and clock-free; time comes in as an argument. Only the shells
-(`gateway/shell`, the emulator, the simulator, the CLI) may do I/O.
+(`gateway/core`) and the options schema (`gateway/options`) are synchronous and clock-free;
+time comes in as an argument. Only the shells (`gateway/shell`, the emulator, the simulator,
+the CLI) may do I/O.
 """
 
 from __future__ import annotations

@@ -128,6 +128,9 @@ MODEL = Option(
     "of the other backend stops start-up", AGENT, profile="model", live_field="model",
     default_doc="`gemini-2.5-flash-native-audio-preview-12-2025` (Vertex: "
     "`gemini-live-2.5-flash-native-audio`)",
+    profile_doc="Live model, bare or `models/…` (a Vertex path on Vertex); a model of the other"
+    " backend stops start-up ([configuration.md](configuration.md#vertex-ai-"
+    "credentials))",
 )  # fmt: skip
 VOICE = Option(
     "GATEWAY_VOICE", "text", "prebuilt voice, any case (`kore` is sent as `Kore`). Native-audio "
@@ -139,6 +142,8 @@ VOICE = Option(
     "Charon, Kore, Fenrir, Aoede, Leda, Orus, Zephyr). A model the gateway does not know gets "
     "the name as written", AGENT, profile="voice", live_field="voice",
     default_doc="model default (`Puck`)",
+    profile_doc="prebuilt voice, any case (`kore` → `Kore`); see [voices](#voices)",
+    profile_default_doc="the model's default",
 )  # fmt: skip
 LANGUAGE = Option(
     "GATEWAY_LANGUAGE", "text", "BCP-47 code of the agent's speech (`en-US`), sent as "
@@ -146,14 +151,19 @@ LANGUAGE = Option(
     "models choose the language from the conversation themselves, so also say it in the "
     "instructions (\"Always answer in German\")", AGENT, profile="language",
     live_field="language", default_doc="model decides",
+    profile_doc="BCP-47 code of the agent's speech (`en-US`)",
+    profile_default_doc="the model decides",
 )  # fmt: skip
 INSTRUCTIONS = Option(
     "GATEWAY_INSTRUCTIONS", "text", "system instruction, inline or from a file (not both)",
     AGENT, profile="instructions", live_field="instructions", default_doc="none",
+    profile_doc="the system instruction, inline (or `instructions_file`, not both)",
 )  # fmt: skip
 INSTRUCTIONS_FILE = Option(
     "GATEWAY_INSTRUCTIONS_FILE", "text", "the system instruction's file (UTF-8 text)", AGENT,
     profile="instructions_file", default_doc="none", own_row=False,
+    profile_doc="the system instruction from a UTF-8 file (relative paths are relative to the "
+    "profiles file; at most 256 KiB)",
 )  # fmt: skip
 TOOLS_FILE = Option(
     "GATEWAY_TOOLS_FILE", "text", "tools the agent may call (TOML): HTTP backends, Python "
@@ -177,54 +187,68 @@ THINKING = Option(
 THINKING_BUDGET = Option(
     None, "int", "thinking token budget (2.5 models)", AGENT, profile="thinking_budget",
     live_field="thinking_budget",
+    profile_doc="tokens of thinking per turn, `-1` lets the model decide, up to 24576 (2.5 only)",
+    profile_default_doc="2.5: `0`",
 )  # fmt: skip
 THINKING_LEVEL = Option(
     None, "choice", "thinking level (3.x models)", AGENT, profile="thinking_level",
     live_field="thinking_level", choices=("minimal", "low", "medium", "high"),
+    profile_doc="`minimal`, `low`, `medium`, `high` (3.x only)",
+    profile_default_doc="3.x: `minimal`",
 )  # fmt: skip
 BARGE_IN = Option(
     "GATEWAY_BARGE_IN", "bool", "caller speech interrupts the agent; `false` for disclosures "
     "that must play out", AGENT, default=True, profile="barge_in", live_field="barge_in",
+    profile_doc="`false`: caller speech does not interrupt the agent (`NO_INTERRUPTION`), for "
+    "disclosures that must play out",
 )  # fmt: skip
 VAD_START_SENSITIVITY = Option(
     "GATEWAY_VAD_START_SENSITIVITY", "choice", "how readily speech starts a turn: `high` or "
     "`low`", AGENT, choices=("high", "low"), profile="vad.start_sensitivity",
     live_field="vad.start_sensitivity", default_doc="server default",
+    profile_doc="`high` or `low`: how readily speech starts a turn",
 )  # fmt: skip
 VAD_END_SENSITIVITY = Option(
     "GATEWAY_VAD_END_SENSITIVITY", "choice", "how readily silence ends a turn: `high` or `low`",
     AGENT, choices=("high", "low"), profile="vad.end_sensitivity",
     live_field="vad.end_sensitivity", default_doc="server default",
+    profile_doc="`high` or `low`: how readily silence ends a turn",
 )  # fmt: skip
 VAD_PREFIX_PADDING_MS = Option(
     "GATEWAY_VAD_PREFIX_PADDING_MS", "int", "how long speech must last before a turn starts",
     AGENT, minimum=0, profile="vad.prefix_padding_ms", live_field="vad.prefix_padding_ms",
     default_doc="server default",
+    profile_doc="speech must last this long (0 to 10000 ms) before a turn starts",
 )  # fmt: skip
 VAD_SILENCE_MS = Option(
     "GATEWAY_VAD_SILENCE_MS", "int", "how long silence must last before a turn ends", AGENT,
     minimum=0, profile="vad.silence_duration_ms", live_field="vad.silence_duration_ms",
     default_doc="server default",
+    profile_doc="silence must last this long (0 to 10000 ms) before a turn ends",
 )  # fmt: skip
 CONTEXT_COMPRESSION = Option(
     "GATEWAY_CONTEXT_COMPRESSION", "bool", "sliding-window compression (without it, audio "
     "sessions end at 15 minutes)", AGENT, default=True, profile="compression.enabled",
     live_field="compression",
+    profile_doc="sliding-window context compression; without it, audio sessions end at 15 minutes",
 )  # fmt: skip
 COMPRESSION_TRIGGER_TOKENS = Option(
     "GATEWAY_COMPRESSION_TRIGGER_TOKENS", "int", "context size at which compression starts",
     AGENT, minimum=1, profile="compression.trigger_tokens",
     live_field="compression_trigger_tokens", default_doc="server default",
+    profile_doc="compress when the context exceeds this many tokens",
 )  # fmt: skip
 COMPRESSION_TARGET_TOKENS = Option(
     "GATEWAY_COMPRESSION_TARGET_TOKENS", "int", "context size kept after compression; needs "
     "`GATEWAY_COMPRESSION_TRIGGER_TOKENS` and must be below it", AGENT, minimum=1,
     profile="compression.target_tokens", live_field="compression_target_tokens",
     default_doc="server default (half the trigger)",
+    profile_doc="tokens kept after compression (below the trigger)",
 )  # fmt: skip
 TEMPERATURE = Option(
     "GATEWAY_TEMPERATURE", "number", "sampling temperature, `0` to `2`", AGENT,
     profile="temperature", live_field="temperature", default_doc="server default",
+    profile_doc="0.0 to 2.0",
 )  # fmt: skip
 TURN_COVERAGE = Option(
     "GATEWAY_TURN_COVERAGE", "choice", "what a user turn includes: `only_activity` (speech "
@@ -232,41 +256,56 @@ TURN_COVERAGE = Option(
     "only)", AGENT, choices=("only_activity", "all_input", "audio_activity_and_all_video"),
     profile="turn_coverage", live_field="turn_coverage",
     default_doc="server default (2.5: `only_activity`; 3.x: `audio_activity_and_all_video`)",
+    profile_doc="`only_activity`, `all_input`, or `audio_activity_and_all_video` (3.x only)",
+    profile_default_doc="server default",
 )  # fmt: skip
 AFFECTIVE_DIALOG = Option(
     "GATEWAY_AFFECTIVE_DIALOG", "flag", "`true`: the model adapts its tone to the caller's "
     "emotion. Native-audio 2.5 models only; on the Developer API only in `v1alpha`, which the "
     "gateway then picks (see `GATEWAY_LIVE_API_VERSION`)", AGENT, profile="affective_dialog",
     live_field="affective_dialog", default_doc="unset",
+    profile_doc="the model adapts its tone to the caller's (native-audio 2.5 only; on the "
+    "Developer API this profile's sessions then use `v1alpha`, see "
+    "[live.md](live.md#api-versions-affective-dialog-and-proactive-audio-"
+    "need-v1alpha))",
 )  # fmt: skip
 PROACTIVE_AUDIO = Option(
     "GATEWAY_PROACTIVE_AUDIO", "flag", "`true`: the model may stay silent on speech not meant "
     "for it (side talk, background voices). Native-audio 2.5 models only; on the Developer API "
     "only in `v1alpha`, as above", AGENT, profile="proactive_audio",
     live_field="proactive_audio", default_doc="unset",
+    profile_doc="the model may stay silent when speech is not meant for it (native-audio 2.5 "
+    "only; `v1alpha` as above)",
 )  # fmt: skip
 GOOGLE_SEARCH = Option(
     "GATEWAY_GOOGLE_SEARCH", "bool", "adds the built-in Google Search tool (grounded answers)",
     AGENT, default=False, profile="google_search", live_field="google_search",
+    profile_doc="grounding with Google Search",
 )  # fmt: skip
 INCLUDE_THOUGHTS = Option(
     "GATEWAY_INCLUDE_THOUGHTS", "flag", "`true`: the server adds the model's thought summaries "
     "to its answers as text; the gateway does not use them (they are never spoken)", AGENT,
     profile="include_thoughts", live_field="include_thoughts", default_doc="unset",
+    profile_doc="ask for thought summaries (they are never spoken)",
 )  # fmt: skip
 TRANSCRIBE_INPUT = Option(
     "GATEWAY_TRANSCRIBE_INPUT", "bool", "transcripts of the caller (input) and of the agent "
     "(output), from which the call's transcript is built", AGENT, default=True,
     profile="transcribe_input", live_field="transcribe_input",
+    profile_doc="transcript of the caller (needed for `record = [\"transcript\"]` and for "
+    "rebuilding a lost session)",
 )  # fmt: skip
 TRANSCRIBE_OUTPUT = Option(
     "GATEWAY_TRANSCRIBE_OUTPUT", "bool", "transcript of the agent (output)", AGENT,
     default=True, profile="transcribe_output", live_field="transcribe_output", own_row=False,
+    profile_doc="transcript of the agent (needed likewise)",
 )  # fmt: skip
 GREETING = Option(
     "GATEWAY_GREETING", "choice", "`agent`: the agent speaks first as soon as its session is "
     "ready; `caller`: it waits for the caller to speak", AGENT, default="caller",
     choices=("agent", "caller"), profile="greeting",
+    profile_doc="`agent`: the agent speaks first as soon as its session is ready; `caller`: it "
+    "waits for the caller",
 )  # fmt: skip
 GREETING_PROMPT = Option(
     "GATEWAY_GREETING_PROMPT", "text", "what the model is told to make it speak first", AGENT,
@@ -280,6 +319,8 @@ RECORD = Option(
     "left, agent right, as heard) to `GATEWAY_RECORDINGS_DIR`. See "
     "[agents.md](agents.md#transcripts-and-recordings)", AGENT, default=(), profile="record",
     check=_record, default_doc="none", example="transcript,audio",
+    profile_doc="`[\"transcript\"]`, `[\"audio\"]` or both; see [Transcripts and "
+    "recordings](#transcripts-and-recordings)",
 )  # fmt: skip
 RECORDINGS_DIR = Option(
     "GATEWAY_RECORDINGS_DIR", "text", "where transcripts and recordings go (by day, UTC); needed "
@@ -290,10 +331,17 @@ RECORDINGS_RETENTION_DAYS = Option(
     "GATEWAY_RECORDINGS_RETENTION_DAYS", "number", "recordings older than this are deleted (at "
     "start-up, then hourly); `0` keeps them forever", AGENT, default=30.0, minimum=0,
 )  # fmt: skip
-NUMBERS = Option(None, "list", "the dialed numbers a profile answers", AGENT, profile="numbers")
+NUMBERS = Option(
+    None, "list", "the dialed numbers a profile answers", AGENT, profile="numbers",
+    profile_doc="dialed numbers or SIP URIs this agent answers (not allowed in `[defaults]`)",
+    profile_default_doc="none",
+)  # fmt: skip
 TOOLS = Option(
     None, "list", "the tools (of the tools file) a profile may call", AGENT, profile="tools",
     live_field="tools",
+    profile_doc="tool names from `GATEWAY_TOOLS_FILE`; only these are declared to the model, "
+    "and a call to any other is refused",
+    profile_default_doc="none",
 )  # fmt: skip
 
 # -- Logging ---------------------------------------------------------------------------------
@@ -377,13 +425,14 @@ CORE: Final[tuple[Option, ...]] = (
     LIVE_API_VERSION, LIVE_SETUP_TIMEOUT_S, LIVE_STALL_TIMEOUT_S, LIVE_PING_INTERVAL_S,
     LIVE_PING_TIMEOUT_S,
     # the agent
-    AGENTS_FILE, MODEL, VOICE, LANGUAGE, INSTRUCTIONS, INSTRUCTIONS_FILE, TOOLS_FILE, PRICES_FILE,
+    AGENTS_FILE, NUMBERS, MODEL, VOICE, LANGUAGE, INSTRUCTIONS, INSTRUCTIONS_FILE, TOOLS,
+    TOOLS_FILE, PRICES_FILE,
     THINKING, THINKING_BUDGET, THINKING_LEVEL, BARGE_IN, VAD_START_SENSITIVITY,
     VAD_END_SENSITIVITY, VAD_PREFIX_PADDING_MS, VAD_SILENCE_MS, CONTEXT_COMPRESSION,
     COMPRESSION_TRIGGER_TOKENS, COMPRESSION_TARGET_TOKENS, TEMPERATURE, TURN_COVERAGE,
     AFFECTIVE_DIALOG, PROACTIVE_AUDIO, GOOGLE_SEARCH, INCLUDE_THOUGHTS, TRANSCRIBE_INPUT,
     TRANSCRIBE_OUTPUT, GREETING, GREETING_PROMPT, RECORD, RECORDINGS_DIR,
-    RECORDINGS_RETENTION_DAYS, NUMBERS, TOOLS,
+    RECORDINGS_RETENTION_DAYS,
     # logging
     LOG_FORMAT, LOG_LEVEL,
     # the call server

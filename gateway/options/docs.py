@@ -1,9 +1,10 @@
-"""The generated parts of docs/configuration.md and `.env.example`, from the declarations.
+"""The generated parts of the docs and `.env.example`, from the option declarations.
 
-Each section's table in docs/configuration.md sits between `<!-- options:begin SECTION -->`
-and `<!-- options:end -->`; the prose around the blocks is hand-written. `.env.example` is
-generated whole below its marker line. `scripts/gen_config_docs.py` writes both; a test fails
-when either has drifted from the options.
+docs/agents.md's table of profile keys sits between `<!-- options:begin profile keys -->` and
+`<!-- options:end -->`, each section's table in docs/configuration.md between
+`<!-- options:begin SECTION -->` and `<!-- options:end -->`; the prose around the blocks is
+hand-written. `.env.example` is generated whole below its marker line.
+`scripts/gen_config_docs.py` writes them; a test fails when one has drifted from the options.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ __all__ = [
     "DocsError",
     "env_example",
     "fill_docs",
+    "fill_profile_docs",
+    "profile_table",
     "sections",
     "split_env_example",
     "table",
@@ -63,6 +66,39 @@ def table(options: Iterable[Option]) -> str:
         default = defaults[0] if len(set(defaults)) == 1 else ", ".join(defaults)
         lines.append(f"| {', '.join(names)} | {default} | {doc} |")
     return "\n".join(lines)
+
+
+PROFILES = "profile keys"
+"""The block name of docs/agents.md's table of profile keys."""
+
+
+def profile_table(options: Iterable[Option]) -> str:
+    """The Markdown table of every key an agent profile may set."""
+    lines = ["| field | default | meaning |", "|---|---|---|"]
+    for option in options:
+        if option.profile is None:
+            continue
+        default = option.profile_default_doc or _default_cell(option)
+        lines.append(f"| `{option.profile}` | {default} | {option.profile_doc or option.doc} |")
+    return "\n".join(lines)
+
+
+def fill_profile_docs(text: str, options: Iterable[Option]) -> str:
+    """`text` (docs/agents.md) with its table of profile keys regenerated."""
+    rows = profile_table(options)
+    found = False
+
+    def block(match: re.Match[str]) -> str:
+        nonlocal found
+        if match["section"] != PROFILES:
+            raise DocsError(f"docs/agents.md has a block for {match['section']!r}")
+        found = True
+        return f"<!-- options:begin {PROFILES} -->\n{rows}\n<!-- options:end -->"
+
+    result = BEGIN.sub(block, text)
+    if not found:
+        raise DocsError(f"no <!-- options:begin {PROFILES} --> block")
+    return result
 
 
 def fill_docs(text: str, options: Iterable[Option]) -> str:

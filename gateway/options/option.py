@@ -76,6 +76,10 @@ class Option:
     """The docs' default column, when the default needs words (`server default`)."""
     example: str | None = None
     """`.env.example` shows this, commented out (`# NAME=example`), instead of `NAME=default`."""
+    profile_doc: str | None = None
+    """The profiles table's meaning, when it differs from `doc` (docs/agents.md)."""
+    profile_default_doc: str | None = None
+    """The profiles table's default, when it differs from the variable's."""
     own_row: bool = True
     """False: the docs' table lists it in the previous option's row (`GATEWAY_HOST`,
     `GATEWAY_PORT`), whose meaning covers both."""

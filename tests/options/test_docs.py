@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from gateway.options.docs import DocsError, env_example, fill_docs, table
+from gateway.options.docs import DocsError, env_example, fill_docs, profile_table, table
 from gateway.options.option import Option
 from gateway.options.registry import all_options
 from gateway.settings import load_settings, parse_dotenv
@@ -26,7 +26,7 @@ def _script() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("name", ["docs/configuration.md", ".env.example"])
+@pytest.mark.parametrize("name", ["docs/configuration.md", "docs/agents.md", ".env.example"])
 def test_the_generated_file_is_up_to_date(name: str) -> None:
     expected = _script().generated()[ROOT / name]
     assert (ROOT / name).read_text(encoding="utf-8") == expected, (
@@ -60,6 +60,28 @@ def test_every_variable_is_in_both_files() -> None:
         if option.env is not None:
             assert f"`{option.env}`" in docs
             assert f"{option.env}=" in env
+
+
+def test_every_profile_key_is_in_the_agents_table() -> None:
+    agents = (ROOT / "docs" / "agents.md").read_text()
+    keys = [option.profile for option in all_options() if option.profile]
+    assert len(keys) == 28
+    for key in keys:
+        assert f"| `{key}` |" in agents
+
+
+def test_the_agents_table_takes_the_profile_wording() -> None:
+    toy = (
+        Option("TOY_X", "int", "x for the environment", "Toy", default=3, profile="x"),
+        Option(None, "flag", "y", "Toy", profile="y.z", profile_doc="y, per profile"),
+        Option("TOY_ONLY", "text", "not a profile key", "Toy"),
+    )
+    assert profile_table(toy).splitlines() == [
+        "| field | default | meaning |",
+        "|---|---|---|",
+        "| `x` | `3` | x for the environment |",
+        "| `y.z` | none | y, per profile |",
+    ]
 
 
 def test_the_example_is_a_valid_configuration_with_every_default() -> None:
