@@ -65,7 +65,10 @@ def _thinking(reader: EnvReader, model: str) -> tuple[int | None, str | None]:
     raise SettingsError(f"GATEWAY_THINKING is not supported for model {model!r}")
 
 
-_LIVE_OPTION_VARIABLES = {o.live_field: o.env for o in CORE if o.live_field and o.env}
+_LIVE_OPTION_VARIABLES = {
+    **{o.live_field: o.env for o in CORE if o.live_field and o.env},
+    "thinking_level": str(opt.THINKING.env),  # one variable sets either thinking field
+}
 """The variable behind each LiveConfig option, so a refused option names what to change."""
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.agent_settings import _LIVE_OPTION_VARIABLES
 from gateway.agents.loader import ProfilesFileError, parse_agents
 from gateway.env_reader import EnvReader, SettingsError
 from gateway.live.setup import LiveConfig, VadConfig
@@ -37,6 +38,7 @@ def test_every_live_option_has_a_declaration() -> None:
     fields.discard("vad.disabled")  # the gateway's own choice (manual activity), not a setting
     declared = {o.live_field for o in CORE if o.live_field}
     assert fields == declared
+    assert set(_LIVE_OPTION_VARIABLES) == fields  # each has a variable too
 
 
 @pytest.mark.parametrize(
