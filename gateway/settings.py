@@ -4,10 +4,12 @@ The process environment wins over `.env`. `Settings` holds the Live side, `Serve
 call server (listen address, public URL, stream tokens, playback) and one settings object per
 carrier account. Every variable is documented in `.env.example` and docs/configuration.md.
 
-`load_settings` reads them all; the parts live beside it: gateway.env_reader (`.env` parsing,
-typed reading, `SettingsError`), gateway.carrier_settings (`TwilioSettings`, `TelnyxSettings`,
-... and their variables) and gateway.agent_settings (the single agent's Live options, greeting
-and recordings). The names in `__all__` are re-exported from here so that existing
+Every variable is declared once in gateway.options (name, type, default, bounds, doc) and read
+through its declaration. `load_settings` reads them all; the parts live beside it:
+gateway.env_reader (`.env` parsing, typed reading, `SettingsError`), gateway.carrier_settings
+(`TwilioSettings`, `TelnyxSettings`, ... and their variables), gateway.agent_settings (the single
+agent's Live options, greeting and recordings) and gateway.call_settings (the call policy: the
+core's `BridgeOptions`). The names in `__all__` are re-exported from here so that existing
 `from gateway.settings import ...` lines keep working.
 """
 
