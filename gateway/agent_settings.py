@@ -22,13 +22,15 @@ from gateway.live.setup import (
     model_family,
     normalise_model,
 )
+from gateway.options import core as opt
+from gateway.options.core import CORE
 
 __all__ = ["AgentExtras", "read_agent_extras", "read_live_config"]
 
 
 def _instructions(reader: EnvReader) -> str | None:
-    inline = reader.text("GATEWAY_INSTRUCTIONS")
-    path = reader.text("GATEWAY_INSTRUCTIONS_FILE")
+    inline = reader.get_text(opt.INSTRUCTIONS)
+    path = reader.get_text(opt.INSTRUCTIONS_FILE)
     if inline and path:
         raise SettingsError("set GATEWAY_INSTRUCTIONS or GATEWAY_INSTRUCTIONS_FILE, not both")
     if path:
@@ -40,7 +42,7 @@ def _instructions(reader: EnvReader) -> str | None:
 
 
 def _thinking(reader: EnvReader, model: str) -> tuple[int | None, str | None]:
-    value = reader.text("GATEWAY_THINKING")
+    value = reader.get_text(opt.THINKING)
     family = model_family(model)
     if value is None:
         return default_thinking(model)
@@ -64,29 +66,8 @@ def _thinking(reader: EnvReader, model: str) -> tuple[int | None, str | None]:
 
 
 _LIVE_OPTION_VARIABLES = {
-    "model": "GATEWAY_MODEL",
-    "voice": "GATEWAY_VOICE",
-    "language": "GATEWAY_LANGUAGE",
-    "instructions": "GATEWAY_INSTRUCTIONS",
-    "tools": "GATEWAY_TOOLS_FILE",
-    "vad.start_sensitivity": "GATEWAY_VAD_START_SENSITIVITY",
-    "vad.end_sensitivity": "GATEWAY_VAD_END_SENSITIVITY",
-    "vad.prefix_padding_ms": "GATEWAY_VAD_PREFIX_PADDING_MS",
-    "vad.silence_duration_ms": "GATEWAY_VAD_SILENCE_MS",
-    "barge_in": "GATEWAY_BARGE_IN",
-    "thinking_budget": "GATEWAY_THINKING",
-    "thinking_level": "GATEWAY_THINKING",
-    "include_thoughts": "GATEWAY_INCLUDE_THOUGHTS",
-    "temperature": "GATEWAY_TEMPERATURE",
-    "compression": "GATEWAY_CONTEXT_COMPRESSION",
-    "compression_trigger_tokens": "GATEWAY_COMPRESSION_TRIGGER_TOKENS",
-    "compression_target_tokens": "GATEWAY_COMPRESSION_TARGET_TOKENS",
-    "transcribe_input": "GATEWAY_TRANSCRIBE_INPUT",
-    "transcribe_output": "GATEWAY_TRANSCRIBE_OUTPUT",
-    "turn_coverage": "GATEWAY_TURN_COVERAGE",
-    "affective_dialog": "GATEWAY_AFFECTIVE_DIALOG",
-    "proactive_audio": "GATEWAY_PROACTIVE_AUDIO",
-    "google_search": "GATEWAY_GOOGLE_SEARCH",
+    **{o.live_field: o.env for o in CORE if o.live_field and o.env},
+    "thinking_level": str(opt.THINKING.env),  # one variable sets either thinking field
 }
 """The variable behind each LiveConfig option, so a refused option names what to change."""
 
@@ -95,23 +76,8 @@ def _live_option_error(exc: LiveOptionError) -> SettingsError:
     return SettingsError(f"{_LIVE_OPTION_VARIABLES.get(exc.option, exc.option)}: {exc}")
 
 
-def _optional_flag(reader: EnvReader, name: str) -> bool | None:
-    """True/False when set, None when unset (the option is then left off the wire)."""
-    return None if reader.text(name) is None else reader.boolean(name, False)
-
-
-def _temperature(reader: EnvReader) -> float | None:
-    value = reader.text("GATEWAY_TEMPERATURE")
-    if value is None:
-        return None
-    try:
-        return float(value)  # the range (0-2) is LiveConfig's check
-    except ValueError:
-        raise SettingsError(f"GATEWAY_TEMPERATURE must be a number, not {value!r}") from None
-
-
 def _voice(reader: EnvReader, model: str) -> str | None:
-    value = reader.text("GATEWAY_VOICE")
+    value = reader.get_text(opt.VOICE)
     return None if value is None else canonical_voice(model, value)
 
 
@@ -120,47 +86,41 @@ def read_live_config(
 ) -> LiveConfig:
     """The agent's LiveConfig; `vertex_project` is set when the model is reached through Vertex."""
     model = normalise_model(
-        reader.text("GATEWAY_MODEL") or default_model(vertex=vertex_project is not None),
+        reader.get_text(opt.MODEL) or default_model(vertex=vertex_project is not None),
         vertex_project=vertex_project,
         vertex_location=vertex_location,
     )
     budget, level = _thinking(reader, model)
-    start = reader.choice("GATEWAY_VAD_START_SENSITIVITY", ("high", "low"))
-    end = reader.choice("GATEWAY_VAD_END_SENSITIVITY", ("high", "low"))
-    compression = reader.boolean("GATEWAY_CONTEXT_COMPRESSION", True)
-    coverage = reader.choice(
-        "GATEWAY_TURN_COVERAGE", ("only_activity", "all_input", "audio_activity_and_all_video")
-    )
+    start = reader.get_text(opt.VAD_START_SENSITIVITY)
+    end = reader.get_text(opt.VAD_END_SENSITIVITY)
+    compression = reader.get_bool(opt.CONTEXT_COMPRESSION)
+    coverage = reader.get_text(opt.TURN_COVERAGE)
     try:
         return LiveConfig(
             model=model,
             voice=_voice(reader, model),
-            language=reader.text("GATEWAY_LANGUAGE"),
+            language=reader.get_text(opt.LANGUAGE),
             instructions=_instructions(reader),
             vad=VadConfig(
                 start_sensitivity=start.upper() if start else None,
                 end_sensitivity=end.upper() if end else None,
-                prefix_padding_ms=reader.integer("GATEWAY_VAD_PREFIX_PADDING_MS", None),
-                silence_duration_ms=reader.integer("GATEWAY_VAD_SILENCE_MS", None),
+                prefix_padding_ms=reader.get_int(opt.VAD_PREFIX_PADDING_MS),
+                silence_duration_ms=reader.get_int(opt.VAD_SILENCE_MS),
             ),
-            barge_in=reader.boolean("GATEWAY_BARGE_IN", True),
+            barge_in=reader.get_bool(opt.BARGE_IN),
             thinking_budget=budget,
             thinking_level=level,
-            include_thoughts=_optional_flag(reader, "GATEWAY_INCLUDE_THOUGHTS"),
-            temperature=_temperature(reader),
+            include_thoughts=reader.get_flag(opt.INCLUDE_THOUGHTS),
+            temperature=reader.get_float(opt.TEMPERATURE),
             compression=compression,
-            compression_trigger_tokens=reader.integer(
-                "GATEWAY_COMPRESSION_TRIGGER_TOKENS", None, minimum=1
-            ),
-            compression_target_tokens=reader.integer(
-                "GATEWAY_COMPRESSION_TARGET_TOKENS", None, minimum=1
-            ),
-            transcribe_input=reader.boolean("GATEWAY_TRANSCRIBE_INPUT", True),
-            transcribe_output=reader.boolean("GATEWAY_TRANSCRIBE_OUTPUT", True),
+            compression_trigger_tokens=reader.get_int(opt.COMPRESSION_TRIGGER_TOKENS),
+            compression_target_tokens=reader.get_int(opt.COMPRESSION_TARGET_TOKENS),
+            transcribe_input=reader.get_bool(opt.TRANSCRIBE_INPUT),
+            transcribe_output=reader.get_bool(opt.TRANSCRIBE_OUTPUT),
             turn_coverage=coverage.upper() if coverage else None,
-            affective_dialog=_optional_flag(reader, "GATEWAY_AFFECTIVE_DIALOG"),
-            proactive_audio=_optional_flag(reader, "GATEWAY_PROACTIVE_AUDIO"),
-            google_search=reader.boolean("GATEWAY_GOOGLE_SEARCH", False),
+            affective_dialog=reader.get_flag(opt.AFFECTIVE_DIALOG),
+            proactive_audio=reader.get_flag(opt.PROACTIVE_AUDIO),
+            google_search=reader.get_bool(opt.GOOGLE_SEARCH),
         )
     except LiveOptionError as exc:
         raise _live_option_error(exc) from None
@@ -180,21 +140,18 @@ class AgentExtras:
 
 
 def read_agent_extras(reader: EnvReader) -> AgentExtras:
-    directory = reader.text("GATEWAY_RECORDINGS_DIR")
+    directory = reader.get_text(opt.RECORDINGS_DIR)
     if directory is not None and Path(directory).exists() and not Path(directory).is_dir():
         raise SettingsError(f"GATEWAY_RECORDINGS_DIR is not a directory: {directory}")
-    retention = reader.number("GATEWAY_RECORDINGS_RETENTION_DAYS", 30.0)
-    record = {part.strip().lower() for part in (reader.text("GATEWAY_RECORD") or "").split(",")}
-    record.discard("")
-    if record - {"transcript", "audio"}:
-        raise SettingsError("GATEWAY_RECORD must name transcript, audio or both")
+    retention = reader.get_float(opt.RECORDINGS_RETENTION_DAYS)
+    record = {part.lower() for part in reader.get_strings(opt.RECORD)}
     if record and directory is None:
         raise SettingsError("GATEWAY_RECORD needs GATEWAY_RECORDINGS_DIR (where files go)")
-    greeting = reader.choice("GATEWAY_GREETING", ("agent", "caller")) or "caller"
+    greeting = reader.get_text(opt.GREETING) or "caller"
     return AgentExtras(
         recordings_dir=Path(directory) if directory else None,
         recordings_retention_days=retention or None,
         record=frozenset(record),
         greeting_agent=greeting == "agent",
-        greeting_prompt=reader.text("GATEWAY_GREETING_PROMPT"),
+        greeting_prompt=reader.get_text(opt.GREETING_PROMPT),
     )

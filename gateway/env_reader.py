@@ -1,8 +1,10 @@
 """Reading the environment: `.env` parsing and typed, validated variable access.
 
-`EnvReader` turns the merged environment (process over `.env`) into typed values; every refusal
-is a `SettingsError` that names the variable. The settings modules (gateway.settings,
-gateway/carriers/<name>/settings.py, gateway.agent_settings) all read through it.
+`EnvReader` turns the merged environment (process over `.env`) into typed values through the
+options schema (gateway.options); every refusal is a `SettingsError` that names the variable.
+The settings modules (gateway.settings,
+gateway/carriers/<name>/settings.py, gateway.agent_settings) all
+read through it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from gateway.options.option import (
+    Option,
+    OptionValueError,
+    Value,
+    as_bool,
+    as_float,
+    as_int,
+    as_strings,
+    as_text,
+    from_text,
+)
 
 __all__ = ["EnvReader", "EnvWarning", "SettingsError", "parse_dotenv", "unknown_variables"]
 
@@ -114,12 +128,13 @@ def unknown_variables(
     return warnings
 
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
 class EnvReader:
-    """Typed access to one merged environment; blank values count as unset."""
+    """Typed access to one merged environment; blank values count as unset.
+
+    Every value goes through its `Option` (gateway.options): `get` for a declared option; the
+    name-based methods (`text`, `boolean`, `integer`, `number`, `choice`) build the option on
+    the spot, so both take the one coercion path and refuse alike.
+    """
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
@@ -131,44 +146,42 @@ class EnvReader:
         value = self._env.get(name, "").strip()
         return value or None
 
+    def get(self, option: Option) -> Value:
+        """The option's typed value; SettingsError names the variable."""
+        if option.env is None:
+            raise ValueError(f"{option.name} is not an environment variable")
+        try:
+            return from_text(option, self.text(option.env))
+        except OptionValueError as exc:
+            raise SettingsError(f"{option.env} {exc}") from None
+
+    def get_text(self, option: Option) -> str | None:
+        return as_text(self.get(option))
+
+    def get_bool(self, option: Option) -> bool:
+        return bool(as_bool(self.get(option)))
+
+    def get_flag(self, option: Option) -> bool | None:
+        return as_bool(self.get(option))
+
+    def get_int(self, option: Option) -> int | None:
+        return as_int(self.get(option))
+
+    def get_float(self, option: Option) -> float | None:
+        return as_float(self.get(option))
+
+    def get_strings(self, option: Option) -> tuple[str, ...]:
+        return as_strings(self.get(option))
+
     def boolean(self, name: str, default: bool) -> bool:
-        value = self.text(name)
-        if value is None:
-            return default
-        if value.lower() in _TRUE:
-            return True
-        if value.lower() in _FALSE:
-            return False
-        raise SettingsError(f"{name} must be true or false, not {value!r}")
+        return self.get_bool(Option(name, "bool", "", "", default=default))
 
     def integer(self, name: str, default: int | None, *, minimum: int = 0) -> int | None:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise SettingsError(f"{name} must be an integer, not {value!r}") from None
-        if number < minimum:
-            raise SettingsError(f"{name} must be at least {minimum}")
-        return number
+        return self.get_int(Option(name, "int", "", "", default=default, minimum=minimum))
 
     def number(self, name: str, default: float) -> float:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            raise SettingsError(f"{name} must be a number, not {value!r}") from None
-        if number < 0:
-            raise SettingsError(f"{name} must not be negative")
-        return number
+        value = self.get_float(Option(name, "number", "", "", default=default, minimum=0))
+        return default if value is None else value
 
     def choice(self, name: str, choices: tuple[str, ...]) -> str | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        if value.lower() not in choices:
-            raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-        return value.lower()
+        return self.get_text(Option(name, "choice", "", "", choices=choices))

@@ -4,26 +4,27 @@ The process environment wins over `.env`. `Settings` holds the Live side, `Serve
 call server (listen address, public URL, stream tokens, playback) and one settings object per
 carrier account. Every variable is documented in `.env.example` and docs/configuration.md.
 
-`load_settings` reads them all; the parts live beside it: gateway.env_reader (`.env` parsing,
-typed reading, `SettingsError`), each registered carrier's folder
-(gateway/carriers/<name>/settings.py) and gateway.agent_settings (the single agent's Live
-options, greeting and recordings). The names in `__all__` are re-exported from here so that existing
+Every variable is declared once in gateway.options (name, type, default, bounds, doc) and read
+through its declaration. `load_settings` reads them all; the parts live beside it:
+gateway.env_reader (`.env` parsing, typed reading, `SettingsError`), each registered carrier's
+folder (gateway/carriers/<name>/settings.py), gateway.agent_settings (the single
+agent's Live options, greeting and recordings) and gateway.call_settings (the call policy: the
+core's `BridgeOptions`). The names in `__all__` are re-exported from here so that existing
 `from gateway.settings import ...` lines keep working.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from gateway.agent_settings import read_agent_extras, read_live_config
+from gateway.call_settings import read_call_policy
 from gateway.carriers import registry
 from gateway.carriers.config import unsigned_carriers
 from gateway.carriers.exotel.settings import ExotelSettings
@@ -32,6 +33,7 @@ from gateway.carriers.signalwire.settings import SignalWireSettings
 from gateway.carriers.telnyx.settings import TelnyxSettings
 from gateway.carriers.twilio.settings import TwilioSettings
 from gateway.carriers.vonage.settings import VonageSettings
+from gateway.core.options import BridgeOptions
 from gateway.env_reader import (
     EnvReader,
     EnvWarning,
@@ -42,6 +44,10 @@ from gateway.env_reader import (
 from gateway.live.setup import LiveConfig
 from gateway.live.versions import VersionError, api_version_for
 from gateway.log import register_secret
+from gateway.options import core as opt
+from gateway.options.option import Option
+
+T = TypeVar("T")
 
 __all__ = [
     "ExotelSettings",
@@ -72,11 +78,6 @@ class ServerSettings:
     stream_token_ttl_s: float = 60.0
     prewarm_hold_s: float = 15.0
     """How long a Live session opened at the webhook waits for its media stream."""
-    stream_start_timeout_s: float = 10.0
-    """GATEWAY_STREAM_START_TIMEOUT_S: how long a media stream may take to send its `start`."""
-    live_stall_timeout_s: float = 20.0
-    """GATEWAY_LIVE_STALL_TIMEOUT_S: a Live session silent this long after the caller spoke is
-    replaced (resumed), then the call falls back."""
     playback_lead_ms: int = 400
     fallback_number: str | None = None
     """GATEWAY_FALLBACK_NUMBER: where callers go when the agent cannot take or keep the call
@@ -111,6 +112,9 @@ class Settings:
     live_ping_interval_s: float | None
     live_ping_timeout_s: float | None
     server: ServerSettings = ServerSettings()
+    call: BridgeOptions = field(default_factory=BridgeOptions)
+    """The call policy every call starts from (timeouts, buffers, reconnects: the core's own
+    options, read by gateway.call_settings); the shell adds each call's tools and greeting."""
     live_api_version_explicit: bool = False
     """GATEWAY_LIVE_API_VERSION was set (else `live_api_version` is the backend's default, and a
     Developer API session with affective dialog or proactive audio goes to v1alpha)."""
@@ -181,65 +185,38 @@ class Settings:
 
 
 def _server(reader: EnvReader) -> ServerSettings:
-    secret_text = reader.text("GATEWAY_SECRET")
-    if secret_text is not None and len(secret_text) < 16:
-        raise SettingsError("GATEWAY_SECRET must be at least 16 characters")
+    secret_text = reader.get_text(opt.SECRET)
     register_secret(secret_text)
-    public_url = reader.text("GATEWAY_PUBLIC_URL")
-    if public_url is not None:
-        if not public_url.startswith(("https://", "http://")) or "?" in public_url:
-            raise SettingsError("GATEWAY_PUBLIC_URL must be an http(s):// URL without a query")
-        public_url = public_url.rstrip("/")
-    port = reader.integer("GATEWAY_PORT", 8080)
-    assert port is not None
-    if port > 65535:
-        raise SettingsError("GATEWAY_PORT must be at most 65535")
-    lead = reader.integer("GATEWAY_PLAYBACK_LEAD_MS", 400, minimum=20)
-    assert lead is not None
-    max_calls = reader.integer("GATEWAY_MAX_CALLS", 100, minimum=1)
-    assert max_calls is not None
+    public_url = reader.get_text(opt.PUBLIC_URL)
     return ServerSettings(
-        host=reader.text("GATEWAY_HOST") or "0.0.0.0",
-        port=port,
-        public_url=public_url,
+        host=reader.get_text(opt.HOST) or "0.0.0.0",
+        port=_required(reader.get_int(opt.PORT)),
+        public_url=public_url.rstrip("/") if public_url else None,
         secret=secret_text.encode() if secret_text else secrets.token_bytes(32),
         secret_generated=secret_text is None,
-        stream_token_ttl_s=reader.number("GATEWAY_STREAM_TOKEN_TTL_S", 60.0) or 60.0,
-        prewarm_hold_s=reader.number("GATEWAY_PREWARM_HOLD_S", 15.0),
-        stream_start_timeout_s=reader.number("GATEWAY_STREAM_START_TIMEOUT_S", 10.0) or 10.0,
-        live_stall_timeout_s=_positive_seconds(reader, "GATEWAY_LIVE_STALL_TIMEOUT_S", 20.0),
-        playback_lead_ms=lead,
-        fallback_number=_fallback_number(reader),
-        max_calls=max_calls,
-        drain_timeout_s=reader.number("GATEWAY_DRAIN_TIMEOUT_S", 300.0),
-        event_loop=reader.choice("GATEWAY_EVENT_LOOP", ("auto", "uvloop", "asyncio")) or "auto",
+        stream_token_ttl_s=_required(reader.get_float(opt.STREAM_TOKEN_TTL_S)) or 60.0,
+        prewarm_hold_s=_required(reader.get_float(opt.PREWARM_HOLD_S)),
+        playback_lead_ms=_required(reader.get_int(opt.PLAYBACK_LEAD_MS)),
+        fallback_number=reader.get_text(opt.FALLBACK_NUMBER),
+        max_calls=_required(reader.get_int(opt.MAX_CALLS)),
+        drain_timeout_s=_required(reader.get_float(opt.DRAIN_TIMEOUT_S)),
+        event_loop=reader.get_text(opt.EVENT_LOOP) or "auto",
     )
 
 
-def _positive_seconds(reader: EnvReader, name: str, default: float) -> float:
-    value = reader.number(name, default)
-    if not 0 < value < math.inf:
-        raise SettingsError(f"{name} must be a positive number of seconds")
+def _required(value: T | None) -> T:
+    """A value whose option has a default (so it is never None)."""
+    if value is None:
+        raise ValueError("an option with a default read as unset")
     return value
 
 
-def _fallback_number(reader: EnvReader) -> str | None:
-    number = reader.text("GATEWAY_FALLBACK_NUMBER")
-    if number is None:
-        return None
-    if not (re.fullmatch(r"\+[1-9][0-9]{6,14}", number) or number.startswith(("sip:", "sips:"))):
-        raise SettingsError(
-            "GATEWAY_FALLBACK_NUMBER must be an E.164 number (+15551234567) or a sip: URI"
-        )
-    return number
-
-
-def _file(reader: EnvReader, name: str) -> Path | None:
-    path = reader.text(name)
+def _file(reader: EnvReader, option: Option) -> Path | None:
+    path = reader.get_text(option)
     if path is None:
         return None
     if not Path(path).is_file():
-        raise SettingsError(f"{name} is not a file: {path}")
+        raise SettingsError(f"{option.env} is not a file: {path}")
     return Path(path)
 
 
@@ -289,56 +266,50 @@ def load_settings(
     return replace(settings, env_warnings=tuple(unknown_variables(sources, reader.read)))
 
 
-def _live_url(reader: EnvReader) -> str | None:
-    url = reader.text("GATEWAY_LIVE_URL")
-    if url is not None and not url.startswith(("ws://", "wss://")):
-        raise SettingsError("GATEWAY_LIVE_URL must be a ws:// or wss:// URL")
-    return url
-
-
 def _read(reader: EnvReader) -> Settings:
 
-    vertex = reader.boolean("GOOGLE_GENAI_USE_VERTEXAI", False)
-    project = reader.text("GOOGLE_CLOUD_PROJECT")
-    location = reader.text("GOOGLE_CLOUD_LOCATION") or "us-central1"
+    vertex = reader.get_bool(opt.VERTEX)
+    project = reader.get_text(opt.CLOUD_PROJECT)
+    location = reader.get_text(opt.CLOUD_LOCATION) or "us-central1"
     if vertex and project is None:
         raise SettingsError("GOOGLE_GENAI_USE_VERTEXAI needs GOOGLE_CLOUD_PROJECT")
     live = read_live_config(
         reader, vertex_project=project if vertex else None, vertex_location=location
     )
-    ping_interval = reader.number("GATEWAY_LIVE_PING_INTERVAL_S", 30.0)
-    ping_timeout = reader.number("GATEWAY_LIVE_PING_TIMEOUT_S", 60.0)
-    explicit_version = reader.text("GATEWAY_LIVE_API_VERSION")
+    ping_interval = reader.get_float(opt.LIVE_PING_INTERVAL_S)
+    ping_timeout = reader.get_float(opt.LIVE_PING_TIMEOUT_S)
+    explicit_version = reader.get_text(opt.LIVE_API_VERSION)
     api_version = explicit_version or ("v1beta1" if vertex else "v1beta")
     try:
         api_version_for(live, api_version, explicit=explicit_version is not None, vertex=vertex)
     except VersionError as exc:
         raise SettingsError(f"GATEWAY_LIVE_API_VERSION: {exc}") from None
-    api_key = reader.text("GEMINI_API_KEY")
+    api_key = reader.get_text(opt.GEMINI_API_KEY)
     register_secret(api_key)
-    access_token = reader.text("GOOGLE_OAUTH_ACCESS_TOKEN")
+    access_token = reader.get_text(opt.OAUTH_ACCESS_TOKEN)
     register_secret(access_token)
     if vertex and access_token is None:
         check_vertex_credentials_library()
     extras = read_agent_extras(reader)
     return Settings(
         gemini_api_key=api_key,
-        live_url=_live_url(reader),
+        live_url=reader.get_text(opt.LIVE_URL),
         live_api_version=api_version,
         vertex=vertex,
         vertex_project=project,
         vertex_location=location,
         live=live,
-        live_setup_timeout_s=reader.number("GATEWAY_LIVE_SETUP_TIMEOUT_S", 10.0),
+        live_setup_timeout_s=_required(reader.get_float(opt.LIVE_SETUP_TIMEOUT_S)),
         live_ping_interval_s=ping_interval or None,
         live_ping_timeout_s=ping_timeout or None,
         live_api_version_explicit=explicit_version is not None,
         vertex_access_token=access_token if vertex else None,
         server=_server(reader),
+        call=read_call_policy(reader),
         carriers=_carriers(reader),
-        tools_file=_file(reader, "GATEWAY_TOOLS_FILE"),
-        agents_file=_file(reader, "GATEWAY_AGENTS_FILE"),
-        prices_file=_file(reader, "GATEWAY_PRICES_FILE"),
+        tools_file=_file(reader, opt.TOOLS_FILE),
+        agents_file=_file(reader, opt.AGENTS_FILE),
+        prices_file=_file(reader, opt.PRICES_FILE),
         recordings_dir=extras.recordings_dir,
         recordings_retention_days=extras.recordings_retention_days,
         record=extras.record,

@@ -1,8 +1,9 @@
 """The pure rings stay pure: no asyncio, sockets, clocks, threads or `async def` in them.
 
-Audio (`gateway/audio`), protocol (`gateway/live`, `gateway/carriers`) and decisions
-(`gateway/core`) are synchronous and clock-free; time comes in as an argument. Only the shells
-(`gateway/shell`, the emulator, the simulator, the CLI) may do I/O.
+Audio (`gateway/audio`), protocol (`gateway/live`, `gateway/carriers`), decisions
+(`gateway/core`) and the options schema (`gateway/options`) are synchronous and clock-free;
+time comes in as an argument. Only the shells (`gateway/shell`, the emulator, the simulator,
+the CLI) may do I/O.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gateway"
-PURE_RINGS = ["audio", "live", "core", "carriers"]
+PURE_RINGS = ["audio", "live", "core", "carriers", "options"]
 FORBIDDEN_MODULES = {
     "asyncio", "socket", "ssl", "selectors", "threading", "multiprocessing", "concurrent",
     "time", "datetime", "subprocess", "websockets", "starlette", "uvicorn", "httpx",

@@ -34,33 +34,38 @@ from gateway.live.setup import (
     normalise_model,
 )
 from gateway.live.versions import VersionError, api_version_for
+from gateway.options import core as opt
+from gateway.options.core import CORE
+from gateway.options.option import (
+    Option,
+    OptionValueError,
+    Value,
+    as_bool,
+    as_float,
+    as_int,
+    as_strings,
+    as_text,
+    from_toml,
+)
 from gateway.settings import Settings
 from gateway.tools.toolbox import Toolbox
 
 __all__ = ["ProfilesFileError", "load_agents", "profile_from_settings"]
 
 _TOP: Final = frozenset({"default", "defaults", "profiles"})
-_PROFILE_KEYS: Final = frozenset(
-    {
-        "numbers", "model", "voice", "language", "instructions", "instructions_file", "tools",
-        "greeting", "greeting_prompt", "record", "temperature", "barge_in", "turn_coverage",
-        "transcribe_input", "transcribe_output", "affective_dialog", "proactive_audio",
-        "thinking_budget", "thinking_level", "include_thoughts", "google_search", "vad",
-        "compression",
-    }
-)  # fmt: skip
+_PROFILE_OPTIONS: Final = tuple(o for o in CORE if o.profile)
+_PROFILE_KEYS: Final = frozenset(str(o.profile).split(".")[0] for o in _PROFILE_OPTIONS)
 _VAD_KEYS: Final = frozenset(
-    {"start_sensitivity", "end_sensitivity", "prefix_padding_ms", "silence_duration_ms"}
+    str(o.profile).split(".", 1)[1] for o in _PROFILE_OPTIONS if str(o.profile).startswith("vad.")
 )
-_COMPRESSION_KEYS: Final = frozenset({"enabled", "trigger_tokens", "target_tokens"})
+_COMPRESSION_KEYS: Final = frozenset(
+    str(o.profile).split(".", 1)[1]
+    for o in _PROFILE_OPTIONS
+    if str(o.profile).startswith("compression.")
+)
 _RECORD: Final = frozenset({"transcript", "audio"})
-_TURN_COVERAGE: Final = ("only_activity", "all_input", "audio_activity_and_all_video")
-_OPTION_KEYS: Final = {
-    "compression": "compression.enabled",
-    "compression_trigger_tokens": "compression.trigger_tokens",
-    "compression_target_tokens": "compression.target_tokens",
-}
-"""LiveConfig fields spelled differently in the profiles file (the rest are spelled alike)."""
+_OPTION_KEYS: Final = {o.live_field: str(o.profile) for o in _PROFILE_OPTIONS if o.live_field}
+"""The profile key behind each LiveConfig option, so a refused option names what to change."""
 MAX_INSTRUCTIONS_BYTES: Final = 256 * 1024
 
 
@@ -79,39 +84,16 @@ class _Profile:
     def fail(self, key: str, message: str) -> NoReturn:
         raise ProfilesFileError(f'{self.where}: profile "{self.name}": {key}: {message}')
 
-    def text(self, key: str) -> str | None:
-        value = self.table.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, "must be a non-empty string")
-        return value.strip()
-
-    def flag(self, key: str, default: bool | None = None) -> bool | None:
-        value = self.table.get(key, default)
-        if value is not None and not isinstance(value, bool):
-            self.fail(key, "must be true or false")
-        return value
-
-    def whole(self, key: str, value: Any) -> int | None:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            self.fail(key, "must be a whole number")
-        return value
-
-    def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or value.lower() not in choices:
-            self.fail(key, f"must be one of {', '.join(choices)}")
-        return value.lower()
-
-    def strings(self, key: str) -> tuple[str, ...] | None:
-        value = self.table.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.fail(key, "must be a list of non-empty strings")
-        return tuple(value)
+    def get(self, option: Option) -> Value:
+        """The option's typed value from its key (`vad.silence_duration_ms`: in `[vad]`)."""
+        key = str(option.profile)
+        table: Any = self.table
+        for part in key.split(".")[:-1]:
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        try:
+            return from_toml(option, table.get(key.rsplit(".", 1)[-1]))
+        except OptionValueError as exc:
+            self.fail(key, str(exc))
 
     def subtable(self, key: str, allowed: frozenset[str]) -> Mapping[str, Any]:
         value = self.table.get(key, {})
@@ -124,8 +106,8 @@ class _Profile:
 
 
 def _instructions(fields: _Profile, base_dir: Path) -> str | None:
-    inline = fields.text("instructions")
-    path_text = fields.text("instructions_file")
+    inline = as_text(fields.get(opt.INSTRUCTIONS))
+    path_text = as_text(fields.get(opt.INSTRUCTIONS_FILE))
     if inline and path_text:
         fields.fail("instructions_file", "set instructions or instructions_file, not both")
     if path_text is None:
@@ -150,70 +132,52 @@ def _live(
 ) -> LiveConfig:
     try:
         model = normalise_model(
-            fields.text("model") or default_model(vertex=settings.vertex),
+            as_text(fields.get(opt.MODEL)) or default_model(vertex=settings.vertex),
             vertex_project=settings.vertex_project if settings.vertex else None,
             vertex_location=settings.vertex_location,
         )
     except ValueError as exc:
         fields.fail("model", str(exc))
     tools = _tools(fields, toolbox)
-    vad = fields.subtable("vad", _VAD_KEYS)
-    compression = fields.subtable("compression", _COMPRESSION_KEYS)
-    budget = fields.whole("thinking_budget", fields.table.get("thinking_budget"))
-    level = fields.choice(
-        "thinking_level", fields.table.get("thinking_level"), ("minimal", "low", "medium", "high")
-    )
+    fields.subtable("vad", _VAD_KEYS)  # a table of known keys (its values: fields.get)
+    fields.subtable("compression", _COMPRESSION_KEYS)
+    budget = as_int(fields.get(opt.THINKING_BUDGET))
+    level = as_text(fields.get(opt.THINKING_LEVEL))
     if budget is None and level is None:
         budget, level_default = default_thinking(model)
         level = level_default.lower() if level_default else None
-    temperature = fields.table.get("temperature")
-    if temperature is not None and (
-        isinstance(temperature, bool) or not isinstance(temperature, int | float)
-    ):
-        fields.fail("temperature", "must be a number")
-    coverage = fields.choice("turn_coverage", fields.table.get("turn_coverage"), _TURN_COVERAGE)
-    voice = fields.text("voice")
+    temperature = as_float(fields.get(opt.TEMPERATURE))
+    coverage = as_text(fields.get(opt.TURN_COVERAGE))
+    voice = as_text(fields.get(opt.VOICE))
     try:
         if voice is not None:
             voice = canonical_voice(model, voice)
         config = LiveConfig(
             model=model,
             voice=voice,
-            language=fields.text("language"),
+            language=as_text(fields.get(opt.LANGUAGE)),
             instructions=_instructions(fields, base_dir),
             tools=toolbox_declarations(toolbox, tools),
             vad=VadConfig(
-                start_sensitivity=_upper(
-                    fields.choice("vad.start_sensitivity", vad.get("start_sensitivity"), _HL)
-                ),
-                end_sensitivity=_upper(
-                    fields.choice("vad.end_sensitivity", vad.get("end_sensitivity"), _HL)
-                ),
-                prefix_padding_ms=fields.whole(
-                    "vad.prefix_padding_ms", vad.get("prefix_padding_ms")
-                ),
-                silence_duration_ms=fields.whole(
-                    "vad.silence_duration_ms", vad.get("silence_duration_ms")
-                ),
+                start_sensitivity=_upper(as_text(fields.get(opt.VAD_START_SENSITIVITY))),
+                end_sensitivity=_upper(as_text(fields.get(opt.VAD_END_SENSITIVITY))),
+                prefix_padding_ms=as_int(fields.get(opt.VAD_PREFIX_PADDING_MS)),
+                silence_duration_ms=as_int(fields.get(opt.VAD_SILENCE_MS)),
             ),
-            barge_in=bool(fields.flag("barge_in", True)),
+            barge_in=bool(fields.get(opt.BARGE_IN)),
             turn_coverage=_upper(coverage),
             thinking_budget=budget,
             thinking_level=_upper(level),
-            include_thoughts=fields.flag("include_thoughts"),
-            temperature=None if temperature is None else float(temperature),
-            compression=bool(_compression_flag(fields, compression)),
-            compression_trigger_tokens=fields.whole(
-                "compression.trigger_tokens", compression.get("trigger_tokens")
-            ),
-            compression_target_tokens=fields.whole(
-                "compression.target_tokens", compression.get("target_tokens")
-            ),
-            transcribe_input=bool(fields.flag("transcribe_input", True)),
-            transcribe_output=bool(fields.flag("transcribe_output", True)),
-            affective_dialog=fields.flag("affective_dialog"),
-            proactive_audio=fields.flag("proactive_audio"),
-            google_search=bool(fields.flag("google_search", False)),
+            include_thoughts=as_bool(fields.get(opt.INCLUDE_THOUGHTS)),
+            temperature=temperature,
+            compression=bool(fields.get(opt.CONTEXT_COMPRESSION)),
+            compression_trigger_tokens=as_int(fields.get(opt.COMPRESSION_TRIGGER_TOKENS)),
+            compression_target_tokens=as_int(fields.get(opt.COMPRESSION_TARGET_TOKENS)),
+            transcribe_input=bool(fields.get(opt.TRANSCRIBE_INPUT)),
+            transcribe_output=bool(fields.get(opt.TRANSCRIBE_OUTPUT)),
+            affective_dialog=as_bool(fields.get(opt.AFFECTIVE_DIALOG)),
+            proactive_audio=as_bool(fields.get(opt.PROACTIVE_AUDIO)),
+            google_search=bool(fields.get(opt.GOOGLE_SEARCH)),
         )
     except LiveOptionError as exc:
         fields.fail(_OPTION_KEYS.get(exc.option, exc.option), str(exc))
@@ -229,22 +193,12 @@ def _live(
     return config
 
 
-_HL: Final = ("high", "low")
-
-
 def _upper(value: str | None) -> str | None:
     return value.upper() if value is not None else None
 
 
-def _compression_flag(fields: _Profile, table: Mapping[str, Any]) -> bool:
-    value = table.get("enabled", True)
-    if not isinstance(value, bool):
-        fields.fail("compression.enabled", "must be true or false")
-    return value
-
-
 def _tools(fields: _Profile, toolbox: Toolbox | None) -> tuple[str, ...]:
-    names = fields.strings("tools") or ()
+    names = as_strings(fields.get(opt.TOOLS))
     known = toolbox.names if toolbox is not None else ()
     for name in names:
         if name not in known:
@@ -283,22 +237,22 @@ def _profile(
     if unknown:
         fields.fail(unknown[0], "unknown field (see docs/agents.md)")
     live = _live(fields, settings, toolbox, base_dir)
-    greeting = fields.choice("greeting", table.get("greeting"), ("agent", "caller")) or "caller"
-    record = set(fields.strings("record") or ())
+    greeting = as_text(fields.get(opt.GREETING)) or "caller"
+    record = set(as_strings(fields.get(opt.RECORD)))
     if record - _RECORD:
         fields.fail("record", f"may hold {' and '.join(sorted(_RECORD))} only")
     if record and settings.recordings_dir is None:
         fields.fail("record", "recording needs GATEWAY_RECORDINGS_DIR (where files go)")
     if "transcript" in record and not (live.transcribe_input and live.transcribe_output):
         fields.fail("record", "a transcript needs transcribe_input and transcribe_output on")
-    numbers = fields.strings("numbers") or ()
+    numbers = as_strings(fields.get(opt.NUMBERS))
     return AgentProfile(
         name=name,
         live=live,
         tool_names=tuple(d.name for d in live.tools),
         numbers=numbers,
         speaks_first=greeting == "agent",
-        greeting_prompt=fields.text("greeting_prompt") or DEFAULT_GREETING_PROMPT,
+        greeting_prompt=as_text(fields.get(opt.GREETING_PROMPT)) or DEFAULT_GREETING_PROMPT,
         record_transcript="transcript" in record,
         record_audio="audio" in record,
     )

@@ -9,6 +9,7 @@ and reach its carrier's REST API; `bridge_options(profile)` the bridge's options
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -96,18 +97,14 @@ class GatewayServices:
 
     def bridge_options(self, profile: AgentProfile | None = None) -> BridgeOptions:
         """The bridge's options for a call answered by `profile` (default: the default agent)."""
-        server = self.settings.server
         profile = profile or self.agents.select(None)
         names = frozenset(profile.tool_names) if profile is not None else frozenset()
         greeting = profile.greeting_prompt if profile is not None and profile.speaks_first else None
         limits = self.toolbox.limits if self.toolbox is not None else ToolLimits()
-        return BridgeOptions(  # the call's policy timeouts come from here, and only here
-            playback_lead_ms=server.playback_lead_ms,
-            start_timeout_ms=server.stream_start_timeout_s * 1000,
-            live_stall_timeout_ms=server.live_stall_timeout_s * 1000,
+        return replace(  # the call policy (timeouts, buffers, reconnects) is the settings'
+            self.settings.call,
             tool_names=names,
             max_running_tools=limits.max_running_per_call,
-            fallback_number=server.fallback_number,
             greeting_text=greeting,
         )
 

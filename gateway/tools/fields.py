@@ -6,6 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from gateway.options.option import (
+    Kind,
+    Option,
+    OptionValueError,
+    Value,
+    as_bool,
+    as_float,
+    as_int,
+    as_text,
+    from_toml,
+)
 from gateway.tools.env import MissingVariableError, expand
 
 __all__ = ["Fields", "ToolsFileError"]
@@ -29,22 +40,25 @@ class Fields:
     def value(self, key: str) -> Any:
         return self.table.get(key, self.defaults.get(key))
 
+    def typed(self, key: str, kind: Kind) -> Value:
+        """The key's value coerced like every option (gateway.options): one path for TOML."""
+        try:
+            return from_toml(Option(None, kind, "", "", profile=key), self.value(key))
+        except OptionValueError as exc:
+            self.fail(f"{key} {exc}")
+
     def text(self, key: str, default: str | None = None) -> str:
-        value = self.value(key)
+        value = as_text(self.typed(key, "text"))
         if value is None:
             if default is None:
                 self.fail(f"{key} is required")
             return default
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"{key} must be a non-empty string")
-        return value.strip()
+        return value
 
     def number(self, key: str, default: float, maximum: float, *, positive: bool) -> float:
-        value = self.value(key)
+        value = as_float(self.typed(key, "number"))
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(f"{key} must be a number")
         if positive and value <= 0:
             self.fail(f"{key} must be > 0")
         if value < 0:
@@ -54,22 +68,15 @@ class Fields:
         return float(value)
 
     def whole(self, key: str, default: int, minimum: int, maximum: int) -> int:
-        value = self.value(key)
+        value = as_int(self.typed(key, "int"))
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"{key} must be a whole number")
         if not minimum <= value <= maximum:
             self.fail(f"{key} must be between {minimum} and {maximum}")
         return value
 
     def flag(self, key: str) -> bool:
-        value = self.value(key)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            self.fail(f"{key} must be true or false")
-        return value
+        return bool(as_bool(self.typed(key, "bool")))
 
     def expanded(
         self, key: str, text: str, environ: Mapping[str, str]
