@@ -39,6 +39,7 @@ from gateway.carrier_settings import (
 from gateway.env_reader import EnvReader, SettingsError, parse_dotenv
 from gateway.live.setup import LiveConfig
 from gateway.live.versions import VersionError, api_version_for
+from gateway.live_trust import CA_FILE_VARIABLE, live_ssl_context
 from gateway.log import register_secret
 
 __all__ = [
@@ -135,6 +136,9 @@ class Settings:
     """GATEWAY_GREETING_PROMPT: what the model is told to make it speak first."""
     record: frozenset[str] = frozenset()
     """GATEWAY_RECORD: `transcript`, `audio` or both (comma-separated) for the single agent."""
+    live_ca_file: Path | None = None
+    """GATEWAY_LIVE_CA_FILE: CA certificates (PEM) the Live leg trusts besides the system's
+    (gateway.live_trust); checked at start-up."""
 
     @property
     def use_embedded_emulator(self) -> bool:
@@ -198,6 +202,15 @@ def _file(reader: EnvReader, name: str) -> Path | None:
         return None
     if not Path(path).is_file():
         raise SettingsError(f"{name} is not a file: {path}")
+    return Path(path)
+
+
+def _live_ca_file(reader: EnvReader) -> Path | None:
+    """GATEWAY_LIVE_CA_FILE, loaded once here so that a bad file stops start-up."""
+    path = reader.text(CA_FILE_VARIABLE)
+    if path is None:
+        return None
+    live_ssl_context(Path(path))
     return Path(path)
 
 
@@ -280,4 +293,5 @@ def load_settings(
         record=extras.record,
         greeting_agent=extras.greeting_agent,
         greeting_prompt=extras.greeting_prompt,
+        live_ca_file=_live_ca_file(reader),
     )
