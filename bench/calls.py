@@ -6,7 +6,8 @@ Three kinds of process, so that the one being measured is alone in its own:
   what is measured. Its CPU time (utime + stime from /proc/<pid>/stat) over the window from the
   first call's start to the last call's end is divided by the call-minutes placed, and its run
   delay (/proc/<pid>/schedstat) says how long it was runnable but had no CPU;
-* the Live emulator (`gateway emulator --mode echo`), one process: the load table shows its
+* the Live emulator (`gateway emulator`, echo mode for the recorded profile, stream mode for
+  the heavy one; `--tls` for a wss:// Live leg), one process: the load table shows its
   share of a core (about 0.6 % per session here, so one process carries 100 sessions; on a
   2-core machine a second one would only compete for the same cores);
 * the simulated callers (`gateway.sim.place_call`, speed 1: latency only means something in real
@@ -24,15 +25,20 @@ Live frame out, Live audio in -> carrier frame out, `interrupted` in -> `clear` 
 reports its own p50 and p99, and the table gives the median of the per-call p50s, the median of
 the per-call p99s and the largest per-call p99.
 
-Callers replay tests/recordings/*.wav (with their sidecars) back to back up to `--duration-s`;
-a share of the calls (`--interrupt-share`) starts with the `interrupt` recording so barge-ins
-happen. Without recordings the script falls back to synthetic speech-like bursts and says so.
+In the recorded profile (the default) callers replay tests/recordings/*.wav (with their
+sidecars) back to back up to `--duration-s`, pausing after each; a share of the calls
+(`--interrupt-share`) starts with the `interrupt` recording so barge-ins happen. Without
+recordings the script falls back to synthetic speech-like bursts and says so. The heavy profile
+(`--profiles heavy`) has both parties talk all the time; `--tls on|both` runs the Live leg over
+TLS (bench/call_profiles.py).
 
     python bench/calls.py                       # N = 10, 50, 100; 20 s calls
     python bench/calls.py --calls 100 --duration-s 30 --profile /tmp/gw   # py-spy the gateway
+    python bench/calls.py --calls 10,25 --profiles recorded,heavy --tls both
 
-Prints machine facts, one line per N as it finishes, then two tables (gateway; load and pacing).
-Medians and ratios from one run; nothing is asserted.
+Prints machine facts, one line per N and variant as it finishes, then three tables (gateway;
+load and pacing; messages and syscalls per call-second, bench/traffic.py). Medians and ratios
+from one run; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -1237,8 +1243,9 @@ def main() -> None:
         "--profile",
         type=Path,
         metavar="STEM",
-        help="sample the gateway with py-spy over each window into STEM-N<calls>.txt (collapsed "
-        "stacks; py-spy is not a project dependency: pip install it yourself)",
+        help="sample the gateway with py-spy over each window into "
+        "STEM-N<calls>-<profile>-<ws|wss>.txt (collapsed stacks; py-spy is not a project "
+        "dependency: pip install it yourself)",
     )
     parser.add_argument("--json", type=Path, help="also write every call's raw facts here")
     parser.add_argument(
