@@ -993,8 +993,8 @@ def traffic_row(level: Level) -> list[str]:
     else:
         sample_call_s = float(sample["calls"]) * float(sample["seconds"])
         keys = ("carrier_in", "carrier_out", "live_in", "live_out", "epoll")
-        other = float(sample["all"]) - sum(float(sample[k]) for k in keys)
-        syscalls = [rate(float(sample[k]), sample_call_s) for k in keys]
+        other = float(sample["all"]) - sum(float(sample.get(k, 0)) for k in keys)
+        syscalls = [rate(sample.get(k), sample_call_s) for k in keys]
         syscalls += [rate(other, sample_call_s), rate(float(sample["all"]), sample_call_s)]
     io = level.proc_io
     proc = (
@@ -1146,7 +1146,12 @@ async def _main(args: argparse.Namespace) -> None:
             named = ", ".join(
                 f"{name} {_per_call_second(level.syscalls, name)}" for name in traffic.OTHERS
             )
-            print(f"  of the other syscalls, per call-second: {named}", flush=True)
+            print(
+                f"  of the other syscalls, per call-second: {named} (sampled "
+                f"{level.syscalls['seconds']:g} s with {level.syscalls['calls']} carrier and "
+                f"{level.syscalls['live_sockets']} Live sockets open)",
+                flush=True,
+            )
         for note in problems(level):
             print(f"  {note}", flush=True)
         if args.json:
