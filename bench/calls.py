@@ -6,7 +6,8 @@ Three kinds of process, so that the one being measured is alone in its own:
   what is measured. Its CPU time (utime + stime from /proc/<pid>/stat) over the window from the
   first call's start to the last call's end is divided by the call-minutes placed, and its run
   delay (/proc/<pid>/schedstat) says how long it was runnable but had no CPU;
-* the Live emulator (`gateway emulator --mode echo`), one process: the load table shows its
+* the Live emulator (`gateway emulator`, echo mode for the recorded profile, stream mode for
+  the heavy one; `--tls` for a wss:// Live leg), one process: the load table shows its
   share of a core (about 0.6 % per session here, so one process carries 100 sessions; on a
   2-core machine a second one would only compete for the same cores);
 * the simulated callers (`gateway.sim.place_call`, speed 1: latency only means something in real
@@ -24,15 +25,20 @@ Live frame out, Live audio in -> carrier frame out, `interrupted` in -> `clear` 
 reports its own p50 and p99, and the table gives the median of the per-call p50s, the median of
 the per-call p99s and the largest per-call p99.
 
-Callers replay tests/recordings/*.wav (with their sidecars) back to back up to `--duration-s`;
-a share of the calls (`--interrupt-share`) starts with the `interrupt` recording so barge-ins
-happen. Without recordings the script falls back to synthetic speech-like bursts and says so.
+In the recorded profile (the default) callers replay tests/recordings/*.wav (with their
+sidecars) back to back up to `--duration-s`, pausing after each; a share of the calls
+(`--interrupt-share`) starts with the `interrupt` recording so barge-ins happen. Without
+recordings the script falls back to synthetic speech-like bursts and says so. The heavy profile
+(`--profiles heavy`) has both parties talk all the time; `--tls on|both` runs the Live leg over
+TLS (bench/call_profiles.py).
 
     python bench/calls.py                       # N = 10, 50, 100; 20 s calls
     python bench/calls.py --calls 100 --duration-s 30 --profile /tmp/gw   # py-spy the gateway
+    python bench/calls.py --calls 10,25 --profiles recorded,heavy --tls both
 
-Prints machine facts, one line per N as it finishes, then two tables (gateway; load and pacing).
-Medians and ratios from one run; nothing is asserted.
+Prints machine facts, one line per N and variant as it finishes, then three tables (gateway;
+load and pacing; messages and syscalls per call-second, bench/traffic.py). Medians and ratios
+from one run; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -52,16 +58,20 @@ import signal
 import socket
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
 import numpy.typing as npt
+import traffic
+from call_profiles import PROFILES, Variant, compose_continuous, parse_profiles, parse_tls, variants
 
 from gateway.sim import schedule as sim_schedule
 from gateway.sim.analysis import speech_segments
@@ -303,8 +313,18 @@ async def _worker(job: dict[str, Any]) -> None:
     pieces, _ = load_pieces(Path(job["recordings"]))
     lags_ms: list[float] = []
     probe = _install_pacing_probe(lags_ms)
+    messages: dict[str, int] = {}
+    traffic.install_message_probe(messages)
+    continuous = PROFILES[job.get("profile", "recorded")].continuous
     calls = [
-        (index, barge, offset, compose(pieces, index, job["duration_ms"], barge))
+        (
+            index,
+            barge,
+            offset,
+            compose_continuous(pieces, index, job["duration_ms"])
+            if continuous
+            else compose(pieces, index, job["duration_ms"], barge),
+        )
         for index, barge, offset in job["calls"]
     ]
     _emit("ready", probe=probe)
@@ -326,7 +346,7 @@ async def _worker(job: dict[str, Any]) -> None:
     async with asyncio.TaskGroup() as group:
         for index, barge, offset, script in calls:
             group.create_task(one(index, barge, offset, script))
-    _emit("done", probe=probe, frames=len(lags_ms), **_percentiles(lags_ms))
+    _emit("done", probe=probe, frames=len(lags_ms), messages=messages, **_percentiles(lags_ms))
 
 
 def worker_main() -> None:
@@ -524,12 +544,12 @@ async def wait_healthy(base_url: str, child: Child, timeout_s: float = 60.0) -> 
             await asyncio.sleep(0.1)
 
 
-async def start_profiler(stem: Path, n: int, pid: int, env: dict[str, str], nice: int) -> Child:
+async def start_profiler(stem: Path, tag: str, pid: int, env: dict[str, str], nice: int) -> Child:
     """py-spy (from the venv or PATH) sampling the gateway without pausing it, for the window."""
     found = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}")
     if found is None:
         raise RuntimeError("--profile needs py-spy (pip install py-spy; not a project dependency)")
-    out = stem.with_name(f"{stem.name}-N{n}.txt")
+    out = stem.with_name(f"{stem.name}-{tag}.txt")
     argv = [
         found,
         "record",
@@ -571,6 +591,14 @@ class Level:
     """The gateway's `GET /metrics` once every call had ended (Prometheus text format)."""
     gateway_peak_rss_mib: float = math.nan
     """The gateway's peak resident memory (VmHWM) over its life, read after the calls."""
+    variant: Variant = field(default_factory=Variant)
+    """The call profile and whether the Live leg was TLS."""
+    live_messages: dict[str, int] = field(default_factory=dict)
+    """The emulator's WebSocket message counts (received, sent) over the level."""
+    syscalls: dict[str, Any] = field(default_factory=dict)
+    """The gateway's syscalls per leg over a sample while every call was up (bench/traffic)."""
+    proc_io: dict[str, int] = field(default_factory=dict)
+    """The gateway's /proc/<pid>/io syscr and syscw over the window."""
 
 
 def _clean_env() -> dict[str, str]:
@@ -587,19 +615,27 @@ def _is_barge(index: int, share: float) -> bool:
     )
 
 
-async def run_level(n: int, args: argparse.Namespace) -> Level:
+async def run_level(n: int, args: argparse.Namespace, variant: Variant | None = None) -> Level:
+    variant = variant or Variant()
     workers_n = max(1, math.ceil(n / args.callers_per_worker))
-    level = Level(n, workers_n)
+    level = Level(n, workers_n, variant=variant)
     env = _clean_env()
     token = secrets.token_hex(16)
     children: list[Child] = []
+    certificates = tempfile.TemporaryDirectory(prefix="bench-live-tls-")
+    sampler: asyncio.Task[dict[str, Any]] | None = None
     try:
-        # The Live emulator.
+        # The Live emulator (TLS: a generated certificate, written for the gateway to trust).
         live_urls: list[str] = []
 
         def on_emulator(record: dict[str, Any]) -> None:
             if record.get("event") == "emulator.ready":
                 live_urls.append(str(record["plain_url"]))
+            elif record.get("event") == "emulator.stopped":
+                level.live_messages = {
+                    "received": int(record.get("messages_received", 0)),
+                    "sent": int(record.get("messages_sent", 0)),
+                }
 
         argv = [
             sys.executable,
@@ -611,8 +647,10 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
             "--port",
             "0",
             "--mode",
-            "echo",
+            variant.profile.emulator_mode,
         ]
+        ca_file = Path(certificates.name) / "emulator.pem"
+        argv += ["--tls", "--cert-out", str(ca_file)] if variant.tls else []
         emulator = await spawn("emulator", argv, env, on_emulator, nice=args.nice)
         children.append(emulator)
         await until(lambda: bool(live_urls), 60, "it was ready", [emulator])
@@ -634,6 +672,7 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
             "GATEWAY_SECRET": secrets.token_hex(16),
             "TWILIO_AUTH_TOKEN": token,
             "GATEWAY_MAX_CALLS": str(max(100, 2 * n)),  # admission is not what is measured
+            **({"GATEWAY_LIVE_CA_FILE": str(ca_file)} if variant.tls else {}),
             **dict(getattr(args, "gateway_env", None) or []),
         }
         gateway_argv = [sys.executable, "-m", "gateway", "serve", "--env-file", os.devnull]
@@ -656,7 +695,8 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
             elif kind == "ready":
                 ready.append(record)
 
-        specs = [(i, _is_barge(i, args.interrupt_share), RAMP_S * i / n) for i in range(n)]
+        share = 0.0 if variant.profile.continuous else args.interrupt_share
+        specs = [(i, _is_barge(i, share), RAMP_S * i / n) for i in range(n)]
         worker_argv = [sys.executable, str(SCRIPT), "--worker"]
         workers = [
             await spawn(
@@ -678,6 +718,7 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
                     "duration_ms": args.duration_s * 1000,
                     "token": token,
                     "url": base_url,
+                    "profile": variant.profile.name,
                     "calls": specs[k::workers_n],
                 }
             )
@@ -694,16 +735,37 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
         busy_before, total_before = machine_jiffies()
         interrupts_before = interrupt_jiffies()
         waited_before = run_delay_s(gateway.pid)
+        io_before = traffic.proc_io(gateway.pid)
         bench_before, wall_before = time.process_time(), time.perf_counter()
+        tag = f"N{n}-{variant.profile.name}-{'wss' if variant.tls else 'ws'}"
         profiler = (
-            await start_profiler(args.profile, n, gateway.pid, env, args.nice)
+            await start_profiler(args.profile, tag, gateway.pid, env, args.nice)
             if args.profile
             else None
         )
+        sample_s = min(getattr(args, "syscall_sample_s", 0.0), args.duration_s - RAMP_S - 4.0)
+        if sample_s >= 1.0:
+            live_port = urlsplit(live_urls[0]).port or 0
+            sampler = asyncio.create_task(
+                _sample_later(
+                    start_at + RAMP_S + 1.5,
+                    gateway.pid,
+                    gateway_port,
+                    live_port,
+                    sample_s,
+                    args.nice,
+                )
+            )
+        elif getattr(args, "syscall_sample_s", 0.0) > 0:
+            level.syscalls = {"error": "calls too short to sample (--duration-s >= 7.5 needed)"}
         children += [profiler] if profiler else []
         limit_s = args.duration_s + RAMP_S + 120
         await until(lambda: len(level.pacing) == workers_n, limit_s, "its calls ended", workers)
         level.window_s = time.perf_counter() - wall_before
+        io_after = traffic.proc_io(gateway.pid)
+        level.proc_io = {k: io_after[k] - io_before[k] for k in io_after if k in io_before}
+        if sampler is not None:
+            level.syscalls = await sampler
         if profiler is not None:
             await profiler.stop(signal.SIGINT)  # py-spy writes its profile on SIGINT
         level.cpu_s = {
@@ -734,9 +796,22 @@ async def run_level(n: int, args: argparse.Namespace) -> Level:
                 level.metrics = (await client.get(f"{base_url}/metrics")).text
         level.gateway_peak_rss_mib = peak_rss_mib(gateway.pid)
     finally:  # callers first, then the gateway, then what it talks to
+        if sampler is not None and not sampler.done():
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
         for prefix in ("py-spy", "callers", "gateway", "emulator"):
             await asyncio.gather(*(c.stop() for c in children if c.name.startswith(prefix)))
+        certificates.cleanup()
     return level
+
+
+async def _sample_later(
+    at: float, pid: int, gateway_port: int, live_port: int, seconds: float, nice: int
+) -> dict[str, Any]:
+    """The gateway's syscalls per leg for `seconds` from `at` (time.time(): every call up)."""
+    await asyncio.sleep(max(0.0, at - time.time()))
+    return await traffic.sample_syscalls(pid, gateway_port, live_port, seconds, nice)
 
 
 # ------------------------------------------------------------------------------ reporting
@@ -773,12 +848,26 @@ def gateway_row(level: Level) -> list[str]:
     cpu = level.cpu_s.get("gateway", math.nan)
     per_minute = cpu / level.call_minutes if level.call_minutes else math.nan
     per_core = 60 / per_minute if per_minute > 0 else math.nan
+    if level.variant.profile.continuous:  # no turns: how much of the caller's audio came back
+        sent = sum(int(c.get("frames_sent") or 0) for c in placed)
+        back = sum(int(c.get("frames_received") or 0) for c in placed)
+        echoed = sum(
+            1
+            for c in placed
+            if c.get("frames_sent") and c.get("frames_received", 0) >= 0.9 * c["frames_sent"]
+        )
+        share = _ms(100 * back / sent if sent else math.nan, 0)
+        answered_cell = f"echo >= 90%: {echoed}/{level.calls} ({share}% of frames)"
+        barge_cell = "- (none)"
+    else:
+        answered_cell = f"{every}/{level.calls} ({heard}/{utterances})"
+        barge_cell = f"{cleared}/{barges} ({planned})"
     return [
-        str(level.calls),
+        *variant_cells(level),
         f"{ok}/{level.calls}",
         str(errors),
-        f"{every}/{level.calls} ({heard}/{utterances})",
-        f"{cleared}/{barges} ({planned})",
+        answered_cell,
+        barge_cell,
         _ms(per_minute, 3),
         _ms(per_core, 0),
         latency_cell(level.ended, "uplink"),
@@ -804,7 +893,7 @@ def load_row(level: Level) -> list[str]:
     )
     other = level.cpu_s.get("machine", math.nan) - own
     return [
-        str(level.calls),
+        *variant_cells(level),
         f"{level.window_s:.1f}",
         f"{level.load_1m:.2f}",
         share("gateway"),
@@ -817,8 +906,13 @@ def load_row(level: Level) -> list[str]:
     ]
 
 
+def variant_cells(level: Level) -> list[str]:
+    return [str(level.calls), level.variant.profile.name, "wss" if level.variant.tls else "ws"]
+
+
+VARIANT_HEADER = ["N", "profile", "Live leg"]
 GATEWAY_HEADER = [
-    "N",
+    *VARIANT_HEADER,
     "calls ok",
     "errors",
     "every utterance answered: calls (utterances)",
@@ -830,7 +924,7 @@ GATEWAY_HEADER = [
     "interrupted->clear ms",
 ]
 LOAD_HEADER = [
-    "N",
+    *VARIANT_HEADER,
     "window s",
     "load 1m at start",
     "gateway CPU",
@@ -841,6 +935,74 @@ LOAD_HEADER = [
     "other work",
     "sim pacing lag ms p50 / p99 / max",
 ]
+
+
+TRAFFIC_HEADER = [
+    *VARIANT_HEADER,
+    "msg carrier in",
+    "msg carrier out",
+    "msg Live in",
+    "msg Live out",
+    "msg all",
+    "sys carrier in",
+    "sys carrier out",
+    "sys Live in",
+    "sys Live out",
+    "sys epoll",
+    "sys other",
+    "sys all",
+    "/proc io r / w",
+]
+
+
+def _per_call_second(sample: dict[str, Any], key: str) -> str:
+    return f"{float(sample[key]) / (float(sample['calls']) * float(sample['seconds'])):.1f}"
+
+
+TRAFFIC_LEGEND = """\
+Per call-second, from the gateway's side: carrier in = carrier -> gateway, carrier out =
+gateway -> carrier, Live in = Live -> gateway, Live out = gateway -> Live. msg: WebSocket
+messages, counted by the simulated carriers and the emulator over the whole level. sys: the
+gateway's reads (in) and writes (out) on each leg's sockets, its epoll waits, the rest (other)
+and all its syscalls, counted by `perf stat` in the kernel over {sample_s:g} s while every call
+was up, divided by the calls up then ('-': not measured). /proc io r / w: the read- and
+write-class syscalls the kernel accounts over the window (read(v)/write(v), so the socket I/O
+under uvloop; asyncio's recv/send are not in them)."""
+
+
+def traffic_row(level: Level) -> list[str]:
+    """Messages and syscalls per call-second, per direction (bench/traffic.py)."""
+    call_s = level.call_minutes * 60
+    carrier_in = sum(int(p.get("messages", {}).get("sent", 0)) for p in level.pacing)
+    carrier_out = sum(int(p.get("messages", {}).get("received", 0)) for p in level.pacing)
+    live = level.live_messages
+    counts = [carrier_in, carrier_out, live.get("sent"), live.get("received")]
+
+    def rate(count: float | None, seconds: float) -> str:
+        if count is None or not seconds or math.isnan(seconds):
+            return "-"
+        return f"{count / seconds:.1f}"
+
+    known = [c for c in counts if c is not None]
+    messages = [rate(c, call_s) for c in counts] + [
+        rate(sum(known), call_s) if len(known) == 4 else "-"
+    ]
+    sample = level.syscalls
+    if "error" in sample or not sample:
+        syscalls = ["-"] * 7
+    else:
+        sample_call_s = float(sample["calls"]) * float(sample["seconds"])
+        keys = ("carrier_in", "carrier_out", "live_in", "live_out", "epoll")
+        other = float(sample["all"]) - sum(float(sample.get(k, 0)) for k in keys)
+        syscalls = [rate(sample.get(k), sample_call_s) for k in keys]
+        syscalls += [rate(other, sample_call_s), rate(float(sample["all"]), sample_call_s)]
+    io = level.proc_io
+    proc = (
+        f"{rate(io['syscr'], call_s)} / {rate(io['syscw'], call_s)}"
+        if "syscr" in io and "syscw" in io
+        else "-"
+    )
+    return [*variant_cells(level), *messages, *syscalls, proc]
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -903,24 +1065,25 @@ def closing_notes(levels: Sequence[Level], nice: int) -> list[str]:
         lags = [float(p["p99"]) for p in level.pacing if p.get("p99") is not None]
         if lags and max(lags) > 1000:
             notes.append(
-                f"At N={level.calls} the callers fell behind real time (pacing lag p99 "
-                f"{max(lags):.0f} ms): the gateway was offered less than {level.calls} real-time "
-                "calls, in bursts, so that row's CPU per call-minute reads low and its latency "
-                "is not a real-time measurement."
+                f"At N={level.calls} {level.variant.label} the callers fell behind real time "
+                f"(pacing lag p99 {max(lags):.0f} ms): the gateway was offered less than "
+                f"{level.calls} real-time calls, in bursts, so that row's CPU per call-minute "
+                "reads low and its latency is not a real-time measurement."
             )
         elif lags and max(lags) > 50:
             notes.append(
-                f"At N={level.calls} the callers sent some frames late (pacing lag p99 "
-                f"{max(lags):.0f} ms): the gateway got part of its input in bursts, which adds "
-                "queueing to that row's p99."
+                f"At N={level.calls} {level.variant.label} the callers sent some frames late "
+                f"(pacing lag p99 {max(lags):.0f} ms): the gateway got part of its input in "
+                "bursts, which adds queueing to that row's p99."
             )
         utterances = sum(int(c.get("utterances", 0)) for c in level.placed)
         heard = sum(int(c.get("answered", 0)) for c in level.placed)
-        if utterances and heard < 0.9 * utterances:
+        if utterances and heard < 0.9 * utterances and not level.variant.profile.continuous:
             notes.append(
-                f"At N={level.calls} only {heard}/{utterances} utterances were answered before the "
-                "caller spoke again: the answers came late (the emulator and callers, at lower "
-                "priority, fell behind), not necessarily lost by the gateway."
+                f"At N={level.calls} {level.variant.label} only {heard}/{utterances} utterances "
+                "were answered before the caller spoke again: the answers came late (the "
+                "emulator and callers, at lower priority, fell behind), not necessarily lost by "
+                "the gateway."
             )
     saturated = " (saturated)" if busy > 0.9 * cores else ""
     if emulator > 0.85:
@@ -961,13 +1124,34 @@ async def _main(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored
         loop.add_signal_handler(signum, task.cancel)
     levels: list[Level] = []
-    for n in args.calls:
-        level = await run_level(n, args)
+    runs = [(n, variant) for n in args.calls for variant in variants(args.profiles, args.tls)]
+    for n, variant in runs:
+        level = await run_level(n, args, variant)
         levels.append(level)
         row = dict(zip(GATEWAY_HEADER, gateway_row(level), strict=True))
         load = dict(zip(LOAD_HEADER, load_row(level), strict=True))
-        print(f"N={n}: " + "; ".join(f"{k} {v}" for k, v in list(row.items())[1:]))
-        print("  load: " + "; ".join(f"{k} {v}" for k, v in list(load.items())[1:]), flush=True)
+        wire = dict(zip(TRAFFIC_HEADER, traffic_row(level), strict=True))
+        skip = len(VARIANT_HEADER)
+        print(
+            f"N={n} {variant.label}: " + "; ".join(f"{k} {v}" for k, v in list(row.items())[skip:])
+        )
+        print("  load: " + "; ".join(f"{k} {v}" for k, v in list(load.items())[skip:]))
+        print(
+            "  per call-second: " + "; ".join(f"{k} {v}" for k, v in list(wire.items())[skip:]),
+            flush=True,
+        )
+        if "error" in level.syscalls:
+            print(f"  syscalls per leg not measured: {level.syscalls['error']}", flush=True)
+        elif level.syscalls:
+            named = ", ".join(
+                f"{name} {_per_call_second(level.syscalls, name)}" for name in traffic.OTHERS
+            )
+            print(
+                f"  of the other syscalls, per call-second: {named} (sampled "
+                f"{level.syscalls['seconds']:g} s with {level.syscalls['calls']} carrier and "
+                f"{level.syscalls['live_sockets']} Live sockets open)",
+                flush=True,
+            )
         for note in problems(level):
             print(f"  {note}", flush=True)
         if args.json:
@@ -988,6 +1172,18 @@ async def _main(args: argparse.Namespace) -> None:
     print("running (/proc/<pid>/schedstat run delay): time that shows up as latency.")
     print(table(LOAD_HEADER, [load_row(level) for level in levels]))
     print()
+    for line in TRAFFIC_LEGEND.format(sample_s=args.syscall_sample_s).splitlines():
+        print(line)
+    print(table(TRAFFIC_HEADER, [traffic_row(level) for level in levels]))
+    sampled = [level for level in levels if level.syscalls and "error" not in level.syscalls]
+    if sampled:
+        print("Of the other syscalls, per call-second (perf stat, same sample):")
+        for level in sampled:
+            named = ", ".join(
+                f"{name} {_per_call_second(level.syscalls, name)}" for name in traffic.OTHERS
+            )
+            print(f"  N={level.calls} {level.variant.label}: {named}")
+    print()
     for line in closing_notes(levels, args.nice):
         print(line)
 
@@ -1001,6 +1197,29 @@ def main() -> None:
         help="concurrent calls per level (repeatable; default 10,50,100)",
     )
     parser.add_argument("--duration-s", type=float, default=20.0, help="length of every call")
+    parser.add_argument(
+        "--profiles",
+        type=parse_profiles,
+        default=parse_profiles("recorded"),
+        metavar="NAME[,NAME]",
+        help="call profiles (bench/call_profiles.py): recorded (default: pauses, turn-taking, "
+        "barge-ins) and/or heavy (both parties talk all the time)",
+    )
+    parser.add_argument(
+        "--tls",
+        type=parse_tls,
+        default=parse_tls("off"),
+        metavar="off|on|both",
+        help="Live leg over TLS (the emulator's --tls, trusted via GATEWAY_LIVE_CA_FILE); both: "
+        "one row each",
+    )
+    parser.add_argument(
+        "--syscall-sample-s",
+        type=float,
+        default=5.0,
+        help="count the gateway's syscalls per leg with perf stat for this long while every "
+        "call is up (0: not at all)",
+    )
     parser.add_argument(
         "--interrupt-share",
         type=float,
@@ -1029,8 +1248,9 @@ def main() -> None:
         "--profile",
         type=Path,
         metavar="STEM",
-        help="sample the gateway with py-spy over each window into STEM-N<calls>.txt (collapsed "
-        "stacks; py-spy is not a project dependency: pip install it yourself)",
+        help="sample the gateway with py-spy over each window into "
+        "STEM-N<calls>-<profile>-<ws|wss>.txt (collapsed stacks; py-spy is not a project "
+        "dependency: pip install it yourself)",
     )
     parser.add_argument("--json", type=Path, help="also write every call's raw facts here")
     parser.add_argument(
@@ -1051,10 +1271,16 @@ def main() -> None:
         print(fact)
     print(
         f"calls: {args.duration_s:.0f} s each at real time, starts spread over {RAMP_S:.0f} s; "
-        f"{args.interrupt_share:.0%} start with the interrupt recording; caller audio: {source}"
+        f"{args.interrupt_share:.0%} of recorded-profile calls start with the interrupt "
+        f"recording; caller audio: {source}"
+    )
+    modes = ", ".join(f"{p.name}: {p.emulator_mode} mode" for p in args.profiles)
+    print(
+        f"profiles: {', '.join(p.name for p in args.profiles)}; Live leg: "
+        f"{' and '.join('wss (TLS)' if tls else 'ws' for tls in args.tls)}",
     )
     print(
-        "processes: gateway x1, emulator x1 (echo mode), "
+        f"processes: gateway x1, emulator x1 ({modes}), "
         f"callers in workers of {args.callers_per_worker} calls, all on this machine; "
         f"emulator and callers at nice {args.nice}, the gateway at nice 0",
         flush=True,

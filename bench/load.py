@@ -27,6 +27,10 @@ the gateway's share of a core there, and the calls per core that implies (level 
 
     python bench/load.py                          # 25, 50, 75, 100, 150, 200, 250, 300 calls
     python bench/load.py --levels 50,100 --duration-s 30
+    python bench/load.py --profiles heavy --tls on    # both parties talking, TLS Live leg
+
+With several profiles or `--tls both`, one ramp runs per variant (bench/call_profiles.py), each
+with its own conclusion.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import calls
+from call_profiles import Variant, parse_profiles, parse_tls, variants
 from prometheus_client.parser import text_string_to_metric_families
 
 BAR_MS = 5.0
@@ -57,6 +62,7 @@ DIRECTIONS = ("uplink", "downlink")
 @dataclass
 class Verdict:
     calls: int
+    variant: Variant
     within_bar: bool
     p99_ms: dict[str, str]
     """Per direction, the histogram bucket holding the p99 of all frames ('<= 0.5', '5-10')."""
@@ -142,6 +148,7 @@ def judge(level: calls.Level) -> Verdict:
     cost = level.cpu_s.get("gateway", math.nan) / level.call_minutes
     return Verdict(
         level.calls,
+        level.variant,
         ok,
         p99,
         within,
@@ -165,7 +172,8 @@ def describe(v: Verdict) -> str:
         for d in DIRECTIONS
     )
     return (
-        f"N={v.calls}: {'WITHIN' if v.within_bar else 'BREAKS'} the bar; {latency}; "
+        f"N={v.calls} {v.variant.label}: {'WITHIN' if v.within_bar else 'BREAKS'} the bar; "
+        f"{latency}; "
         f"gateway {100 * v.gateway_core:.0f}% of a core (waited for a CPU "
         f"{100 * v.waited:.0f}%), emulator {100 * v.emulator_core:.0f}%, machine "
         f"{100 * v.machine_busy:.0f}% busy, caller pacing lag p99 {v.lag_p99_ms:.1f} ms, "
@@ -179,14 +187,16 @@ def describe(v: Verdict) -> str:
 def conclusion(verdicts: list[Verdict]) -> list[str]:
     passing = [v for v in verdicts if v.within_bar]
     lines: list[str] = []
+    label = verdicts[0].variant.label if verdicts else ""
     if not passing:
-        return ["No level kept the gateway's added latency within the bar."]
+        return [f"No level kept the gateway's added latency within the bar ({label})."]
     best = max(passing, key=lambda v: v.calls)
     per_core = best.calls / best.gateway_core if best.gateway_core > 0 else math.nan
     per_core_cost = 60 / best.cpu_s_per_call_minute if best.cpu_s_per_call_minute > 0 else math.nan
     lines.append(
-        f"Sustained: {best.calls} concurrent real-time calls within p99 <= {BAR_MS:g} ms "
-        f"(both directions, all frames), the gateway at {100 * best.gateway_core:.0f}% of one core."
+        f"Sustained ({label}): {best.calls} concurrent real-time calls within p99 <= "
+        f"{BAR_MS:g} ms (both directions, all frames), the gateway at "
+        f"{100 * best.gateway_core:.0f}% of one core."
     )
     lines.append(
         f"Calls per core: {per_core:.0f} (calls / gateway core share at that level); "
@@ -234,18 +244,25 @@ def _levels(text: str) -> list[int]:
     return values
 
 
-async def _ramp(args: argparse.Namespace) -> list[Verdict]:
+async def _ramps(args: argparse.Namespace) -> list[list[Verdict]]:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
+    return [await _ramp(args, variant) for variant in variants(args.profiles, args.tls)]
+
+
+async def _ramp(args: argparse.Namespace, variant: Variant) -> list[Verdict]:
     verdicts: list[Verdict] = []
+    skip = len(calls.VARIANT_HEADER)
     for n in args.levels:
         for attempt in range(1 + args.retries):
-            level = await calls.run_level(n, args)
+            level = await calls.run_level(n, args, variant)
             verdict = judge(level)
             print(describe(verdict), flush=True)
+            wire = zip(calls.TRAFFIC_HEADER[skip:], calls.traffic_row(level)[skip:], strict=True)
+            print("  per call-second: " + "; ".join(f"{k} {v}" for k, v in wire), flush=True)
             for note in calls.problems(level):
                 print(f"  {note}", flush=True)
             if verdict.within_bar or verdict.limit != "other work":
@@ -266,6 +283,26 @@ def main() -> None:
         "--levels", type=_levels, default=_levels("25,50,75,100,150,200,250,300"), metavar="N,..."
     )
     parser.add_argument("--duration-s", type=float, default=20.0, help="length of every call")
+    parser.add_argument(
+        "--profiles",
+        type=parse_profiles,
+        default=parse_profiles("recorded"),
+        metavar="NAME[,NAME]",
+        help="call profiles: recorded (default) and/or heavy (both parties talk all the time)",
+    )
+    parser.add_argument(
+        "--tls",
+        type=parse_tls,
+        default=parse_tls("off"),
+        metavar="off|on|both",
+        help="Live leg over TLS (the emulator's --tls, trusted via GATEWAY_LIVE_CA_FILE)",
+    )
+    parser.add_argument(
+        "--syscall-sample-s",
+        type=float,
+        default=5.0,
+        help="count the gateway's syscalls per leg with perf stat this long (0: not at all)",
+    )
     parser.add_argument("--interrupt-share", type=float, default=0.25)
     parser.add_argument("--callers-per-worker", type=int, default=50)
     parser.add_argument("--recordings", type=Path, default=calls.RECORDINGS)
@@ -292,18 +329,21 @@ def main() -> None:
         print(fact)
     print(
         f"bar: gateway added latency p99 <= {BAR_MS:g} ms per direction over all frames; "
-        f"levels {args.levels}, calls of {args.duration_s:.0f} s; gateway at nice "
+        f"levels {args.levels}, calls of {args.duration_s:.0f} s; profiles "
+        f"{', '.join(p.name for p in args.profiles)}, Live leg "
+        f"{' and '.join('wss' if tls else 'ws' for tls in args.tls)}; gateway at nice "
         f"{args.gateway_nice}, emulator and callers at nice {args.nice}; caller audio: {source}",
         flush=True,
     )
     try:
-        verdicts = asyncio.run(_ramp(args))
+        ramps = asyncio.run(_ramps(args))
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("interrupted: every child process was stopped", file=sys.stderr)
         sys.exit(130)
-    print()
-    for line in conclusion(verdicts):
-        print(line)
+    for verdicts in ramps:
+        print()
+        for line in conclusion(verdicts):
+            print(line)
 
 
 if __name__ == "__main__":

@@ -151,7 +151,12 @@ def _build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--lifetime-s", type=float, default=600.0, help="connection lifetime")
     emulator.add_argument("--go-away-lead-s", type=float, default=50.0, help="goAway lead time")
     emulator.add_argument("--speed", type=float, default=1.0, help="emulated seconds per second")
-    emulator.add_argument("--mode", choices=["echo", "tone"], default="echo", help="how it answers")
+    emulator.add_argument(
+        "--mode",
+        choices=["echo", "tone", "stream"],
+        default="echo",
+        help="how it answers (stream: every audio chunk echoed at once, no turn-taking)",
+    )
     emulator.add_argument("--scenario", help="scenario file (TOML or JSON)")
     emulator.add_argument("--api-key", action="append", help="accept only this key (repeatable)")
     emulator.add_argument(

@@ -43,6 +43,7 @@ from gateway.env_reader import (
 )
 from gateway.live.setup import LiveConfig
 from gateway.live.versions import VersionError, api_version_for
+from gateway.live_trust import CA_FILE_VARIABLE, live_ssl_context
 from gateway.log import register_secret
 from gateway.options import core as opt
 from gateway.options.option import Option
@@ -141,6 +142,10 @@ class Settings:
     """GATEWAY_GREETING_PROMPT: what the model is told to make it speak first."""
     record: frozenset[str] = frozenset()
     """GATEWAY_RECORD: `transcript`, `audio` or both (comma-separated) for the single agent."""
+    live_ca_file: Path | None = None
+    """GATEWAY_LIVE_CA_FILE: CA certificates (PEM) the Live leg trusts besides the system's
+    (gateway.live_trust); checked at start-up."""
+
     env_warnings: tuple[EnvWarning, ...] = ()
     """GATEWAY_ variables set (in `.env` or the environment) that the gateway does not read:
     likely typos, logged at start-up by name with the closest real name."""
@@ -217,6 +222,15 @@ def _file(reader: EnvReader, option: Option) -> Path | None:
         return None
     if not Path(path).is_file():
         raise SettingsError(f"{option.env} is not a file: {path}")
+    return Path(path)
+
+
+def _live_ca_file(reader: EnvReader) -> Path | None:
+    """GATEWAY_LIVE_CA_FILE, loaded once here so that a bad file stops start-up."""
+    path = reader.text(CA_FILE_VARIABLE)
+    if path is None:
+        return None
+    live_ssl_context(Path(path))
     return Path(path)
 
 
@@ -315,4 +329,5 @@ def _read(reader: EnvReader) -> Settings:
         record=extras.record,
         greeting_agent=extras.greeting_agent,
         greeting_prompt=extras.greeting_prompt,
+        live_ca_file=_live_ca_file(reader),
     )

@@ -16,6 +16,10 @@ class ReplyMode(StrEnum):
     """Answer with the caller's own words, resampled 16 -> 24 kHz (a person hears the path)."""
     TONE = "tone"
     """Answer with a sine tone as long as the caller's utterance (for measurements)."""
+    STREAM = "stream"
+    """Echo every piece of caller audio as it arrives, resampled to 24 kHz: a continuous answer
+    as long as the caller's audio, with no turn-taking (no VAD, no `interrupted`). For load
+    measurements where the model talks as much as the caller (gateway.emulator.stream)."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ caller speech (energy VAD) -> end of speech -> `inputTranscription` -> after `re
 answer's audio chunks with `outputTranscription` words -> `generationComplete` -> at the end of
 real-time playback `turnComplete` (+ `usageMetadata`) -> a fresh resumption handle.
 Caller speech during an answer: `interrupted`, then `turnComplete` (no `generationComplete`).
+Stream mode has no turn-taking: every audio chunk is echoed at once (gateway.emulator.stream) and
+the turn ends when the audio stops (`audioStreamEnd`, or no audio for the silence duration).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from gateway.emulator.config import Backend, EmulatorConfig, ReplyMode
 from gateway.emulator.lifetime import Lifetime
 from gateway.emulator.outputs import Close, Memory, Output, Send
 from gateway.emulator.recorder import SessionRecord
-from gateway.emulator.replies import echo_audio, tone_audio
+from gateway.emulator.replies import OUTPUT_RATE_HZ, echo_audio, tone_audio
 from gateway.emulator.scenario import Scenario
 from gateway.emulator.speaker import Finished, Speaker, Started, usage_metadata
+from gateway.emulator.stream import EchoStream
 from gateway.emulator.tools import Resolution, ToolCalls
 from gateway.emulator.uplink import AudioWindow
 from gateway.emulator.vad import EnergyVad, VadChange, vad_settings_for
@@ -76,6 +79,11 @@ class Conversation:
         self._carry: npt.NDArray[np.int16] | None = None
         self._last_audio_s = now_s
         self._speaker = Speaker(config)
+        self._stream = (
+            EchoStream(OUTPUT_RATE_HZ * config.chunk_ms // 1000)
+            if config.mode is ReplyMode.STREAM
+            else None
+        )
         send_ids = config.backend is not Backend.VERTEX or config.vertex_call_ids
         self._tools = ToolCalls(
             f"function-call-{record.session_id[:8]}-{connection}", send_ids=send_ids
@@ -117,10 +125,10 @@ class Conversation:
         if out and isinstance(out[-1], Close):
             self.closed = True
             return self._unless_silenced(out)
-        if (
-            self._vad.speaking
-            and now_s - self._last_audio_s >= self._vad_settings.silence_ms / 1000
-        ):
+        silent = now_s - self._last_audio_s >= self._vad_settings.silence_ms / 1000
+        if self._stream is not None and self._stream.in_turn and silent:
+            out.extend(self._end_stream_turn())
+        if self._vad.speaking and silent:
             change = self._vad.force_end()
             if change is not None:
                 out.extend(self._speech_ended(change.at_sample, now_s))
@@ -140,7 +148,7 @@ class Conversation:
     def next_wakeup_s(self) -> float | None:
         """The next time `tick` has something to do (None: nothing scheduled)."""
         times = [self._lifetime.next_s()]
-        if self._vad.speaking:
+        if self._vad.speaking or (self._stream is not None and self._stream.in_turn):
             times.append(self._last_audio_s + self._vad_settings.silence_ms / 1000)
         tool_s = self._tools.next_s()
         if tool_s is not None:
@@ -154,6 +162,7 @@ class Conversation:
     def resumable(self) -> bool:
         """True at a turn boundary: no answer in flight and no tool call pending."""
         speaking = self._vad.speaking or self._manual_speaking
+        speaking = speaking or (self._stream is not None and self._stream.in_turn)
         return self._speaker.current is None and self._tools.pending is None and not speaking
 
     # ------------------------------------------------------------------------- realtime
@@ -168,6 +177,8 @@ class Conversation:
         if field == "text" and isinstance(value, str):
             return self._text(value, now_s)
         if field == "audioStreamEnd" and value is True:
+            if self._stream is not None:
+                return self._end_stream_turn() if self._stream.in_turn else []
             change = self._vad.force_end()
             return [] if change is None else self._speech_ended(change.at_sample, now_s)
         if field in {"activityStart", "activityEnd"}:
@@ -177,6 +188,8 @@ class Conversation:
                     "Explicit activity control is not supported when automatic activity "
                     "detection is enabled.",
                 )
+            if self._stream is not None:  # no turn-taking: the audio itself is the turn
+                return []
             if field == "activityStart" and not self._manual_speaking:
                 self._manual_speaking = True
                 return self._speech_started(self._window.end, now_s)
@@ -200,6 +213,8 @@ class Conversation:
         if pending is not None and pending.issued and self.scenario.abort_audio_during_tool_call:
             return self._close(1008, "The operation was aborted.")
         self._last_audio_s = now_s
+        if self._stream is not None:
+            return self._stream_audio(samples, rate)
         if rate != self._vad.rate_hz:  # a rate change starts a fresh stream
             self._vad = EnergyVad(self._vad_settings, rate)
             self._window = self._new_window(rate)
@@ -370,6 +385,36 @@ class Conversation:
                     out.extend(self._resumption_update(resumable=True))
             else:
                 out.append(Send(step))
+        return out
+
+    # ---------------------------------------------------------------------------- stream
+
+    def _stream_audio(self, samples: npt.NDArray[np.int16], rate_hz: int) -> list[Output]:
+        """Stream mode: the echo of these samples, in whole chunks, at once."""
+        assert self._stream is not None
+        out: list[Output] = []
+        if not self._stream.in_turn:
+            out.extend(self._resumption_update(resumable=False))
+        out.extend(Send(message) for message in self._stream.feed(samples, rate_hz))
+        return out
+
+    def _end_stream_turn(self) -> list[Output]:
+        """Stream mode: the rest of the echo, `generationComplete`, `turnComplete` with usage."""
+        assert self._stream is not None
+        out: list[Output] = [Send(message) for message in self._stream.end_turn()]
+        heard_s, said_s = self._stream.reset_turn_counts()
+        self.record.model_audio_samples += round(said_s * OUTPUT_RATE_HZ)
+        self.memory = replace(
+            self.memory,
+            caller_turns=self.memory.caller_turns + 1,
+            model_turns=self.memory.model_turns + 1,
+            heard=(*self.memory.heard, f"caller stream: {heard_s:.2f} s of audio"),
+        )
+        usage = usage_metadata(heard_s, said_s)
+        out.append(Send({"serverContent": {"generationComplete": True}}))
+        out.append(Send({"serverContent": {"turnComplete": True}, "usageMetadata": usage}))
+        if self._tools.pending is None:
+            out.extend(self._resumption_update(resumable=True))
         return out
 
     # ------------------------------------------------------------------------- session

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from gateway.live.wire import b64encode
 
-__all__ = ["OUTPUT_RATE_HZ", "Reply", "echo_audio", "tone_audio"]
+__all__ = ["OUTPUT_RATE_HZ", "Reply", "audio_message", "echo_audio", "tone_audio"]
 
 OUTPUT_RATE_HZ = 24_000
 _FADE_S = 0.005
@@ -57,7 +57,8 @@ def tone_audio(duration_s: float, frequency_hz: float, level_dbfs: float) -> npt
     return np.round(wave).astype(np.int16)
 
 
-def _audio_message(pcm: bytes) -> dict[str, object]:
+def audio_message(pcm: bytes) -> dict[str, object]:
+    """A `serverContent.modelTurn` message carrying 24 kHz PCM."""
     part = {"inlineData": {"mimeType": f"audio/pcm;rate={OUTPUT_RATE_HZ}", "data": b64encode(pcm)}}
     return {"serverContent": {"modelTurn": {"parts": [part]}}}
 
@@ -115,7 +116,7 @@ class Reply:
         while self.next_chunk < count and self.due_s(self.next_chunk) <= now_s:
             index = self.next_chunk
             chunk = self.samples[index * self.chunk_samples : (index + 1) * self.chunk_samples]
-            messages.append(_audio_message(chunk.astype("<i2").tobytes()))
+            messages.append(audio_message(chunk.astype("<i2").tobytes()))
             words_due = len(self._words) * (index + 1) // count
             if words_due > self._words_sent:
                 text = "".join(self._words[self._words_sent : words_due])

@@ -81,6 +81,10 @@ class LiveEmulator:
             self.config, self.scenario, self.recorder, is_open=_socket_open
         )
         self._server: Server | None = None
+        self.messages_received = 0
+        """WebSocket messages received from clients, every connection (setup included)."""
+        self.messages_sent = 0
+        """WebSocket messages sent to clients, every connection (close frames not included)."""
         self._t0 = 0.0
         self._port = 0
 
@@ -114,7 +118,12 @@ class LiveEmulator:
             return
         server.close()
         await server.wait_closed()
-        _log.info("emulator.stopped", sessions=len(self.recorder.sessions))
+        _log.info(
+            "emulator.stopped",
+            sessions=len(self.recorder.sessions),
+            messages_received=self.messages_received,
+            messages_sent=self.messages_sent,
+        )
 
     async def __aenter__(self) -> LiveEmulator:
         await self.start()
@@ -242,6 +251,7 @@ class LiveEmulator:
         try:
             async with asyncio.timeout(self.config.setup_timeout_s / self.config.speed):
                 first = await connection.recv()
+            self.messages_received += 1
         except TimeoutError:
             await self._close(connection, None, 1007, "Setup message was not received in time.")
             return
@@ -303,6 +313,7 @@ class LiveEmulator:
         ticker = asyncio.create_task(self._tick(connection, session, conversation, wake))
         try:
             async for raw in connection:
+                self.messages_received += 1
                 if conversation.closed:
                     break
                 try:
@@ -378,6 +389,7 @@ class LiveEmulator:
             frame = json.dumps(output.message, separators=(",", ":")).encode()
             async with asyncio.timeout(_SEND_TIMEOUT_S):
                 await connection.send(frame)  # binary, as production
+            self.messages_sent += 1
 
     async def _close(
         self,

@@ -114,6 +114,14 @@ LIVE_PING_TIMEOUT_S = Option(
     "GATEWAY_LIVE_PING_TIMEOUT_S", "number", "the pong timeout of the keepalive above", LIVE,
     default=60.0, minimum=0, own_row=False,
 )  # fmt: skip
+LIVE_CA_FILE = Option(
+    "GATEWAY_LIVE_CA_FILE", "text", "a PEM file of CA certificates the Live leg (`wss://`) "
+    "trusts besides the system's store: a TLS-inspecting egress proxy, a private Live endpoint, "
+    "or `gateway emulator --tls --cert-out FILE` in a bench. Applies to the Live leg only "
+    "(OpenSSL's `SSL_CERT_FILE` would replace the whole process's trust store instead). Loaded "
+    "at start-up: a missing file or one without a certificate stops it", LIVE,
+    default_doc="unset",
+)  # fmt: skip
 
 # -- The agent -------------------------------------------------------------------------------
 
@@ -423,7 +431,7 @@ CORE: Final[tuple[Option, ...]] = (
     # Live
     GEMINI_API_KEY, LIVE_URL, VERTEX, CLOUD_PROJECT, CLOUD_LOCATION, OAUTH_ACCESS_TOKEN,
     LIVE_API_VERSION, LIVE_SETUP_TIMEOUT_S, LIVE_STALL_TIMEOUT_S, LIVE_PING_INTERVAL_S,
-    LIVE_PING_TIMEOUT_S,
+    LIVE_PING_TIMEOUT_S, LIVE_CA_FILE,
     # the agent
     AGENTS_FILE, NUMBERS, MODEL, VOICE, LANGUAGE, INSTRUCTIONS, INSTRUCTIONS_FILE, TOOLS,
     TOOLS_FILE, PRICES_FILE,

@@ -55,6 +55,7 @@ from gateway.live.protocol import (
     parse_server_message,
 )
 from gateway.live.setup import LiveConfig
+from gateway.live_trust import live_ssl_context
 from gateway.log import get_logger, redact_text, register_secret
 from gateway.settings import Settings
 
@@ -91,6 +92,7 @@ class ClientOptions:
             setup_timeout_s=settings.live_setup_timeout_s,
             ping_interval_s=settings.live_ping_interval_s,
             ping_timeout_s=settings.live_ping_timeout_s,
+            ssl_context=live_ssl_context(settings.live_ca_file) if settings.live_ca_file else None,
         )
 
 
