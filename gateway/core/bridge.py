@@ -15,19 +15,12 @@ here. Hot paths (a carrier frame, a model chunk) are one dict lookup and a handl
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.audio.paths import UplinkPath
 from gateway.core.bridge_model import ModelSide
-from gateway.core.bridge_state import (
-    CONNECT_TIMER,
-    ENDING_TIMER,
-    HANDOFF_TIMER,
-    HANDOVER_TIMER,
-    STALL_TIMER,
-    START_TIMER,
-    WRAP_UP_TIMER,
-)
+from gateway.core.bridge_state import CONNECT_TIMER, ENDING_TIMER, START_TIMER
 from gateway.core.connect_buffer import ConnectBuffer
 from gateway.core.dtmf import DTMF_TIMER, DtmfGate, DtmfOut
 from gateway.core.events import (
@@ -51,23 +44,23 @@ from gateway.core.events import (
 )
 from gateway.core.log_budget import LogBudget
 from gateway.core.options import BridgeOptions
-from gateway.core.playout import PLAYBACK_TIMER
 from gateway.core.speech import AgentSpeech
-from gateway.core.states import IGNORE, LIVE_EVENT_TYPES, TABLE, CallState, IllegalTransition
+from gateway.core.states import IGNORE, TABLE, CallState, IllegalTransition, Key, Step
 
 __all__ = ["BridgeOptions", "CallBridge", "CallState", "IllegalTransition"]
 
-_Handler = Callable[["CallBridge", Any, float], list[Command]]
+_Handler = Callable[["CallBridge", Any, float], "list[Command] | Step"]
 # Lines a carrier can repeat at will: a few per call are written, the rest counted.
 UNKNOWN, GAP, IGNORED = "bridge.unknown_mark", "carrier.sequence_gap", "carrier.message_ignored"
-_TIMERS: Final = (
-    START_TIMER,
-    CONNECT_TIMER,
-    ENDING_TIMER,
-    HANDOVER_TIMER,
-    WRAP_UP_TIMER,
-    STALL_TIMER,
-)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """A `Move` with its handler resolved to the method."""
+
+    handler: _Handler
+    to: tuple[CallState, ...]
+    heard: bool
 
 
 class CallBridge(ModelSide):
@@ -86,16 +79,27 @@ class CallBridge(ModelSide):
     def handle(self, event: BridgeEvent, now_ms: float) -> list[Command]:
         """Feed one event; returns the commands to execute, in order."""
         kind = type(event)
-        handler = self._row.get(kind)
-        if handler is None:
-            raise IllegalTransition(self._state, kind)
+        row = self._row
+        move = row.get(event.name) if kind is TimerFired else None  # type: ignore[union-attr]
+        if move is None:
+            move = row.get(kind)
+            if move is None:
+                raise IllegalTransition(self._state, kind)
         # The stall watch: only while a caller's speech awaits an answer, or the session has
         # not answered yet (two attribute reads otherwise).
-        if (self._stall_from_ms is not None or not self._session_answered) and (
-            kind in LIVE_EVENT_TYPES and self._state is CallState.LIVE
-        ):
+        if move.heard and (self._stall_from_ms is not None or not self._session_answered):
             self._heard_from_live(kind)
-        return handler(self, event, now_ms)
+        done = move.handler(self, event, now_ms)
+        if type(done) is list:
+            state = move.to[0]
+        else:
+            assert isinstance(done, Step)
+            state, done = done.state, done.commands
+            if state not in move.to:  # a handler that disagrees with the table is a bug
+                raise RuntimeError(f"{kind.__name__} led {self._state} to {state}, not {move.to}")
+        if state is not self._state:
+            self._enter(state)
+        return done
 
     def _enter(self, state: CallState) -> None:
         self._state = state
@@ -111,7 +115,7 @@ class CallBridge(ModelSide):
 
     # ------------------------------------------------------------------ call start/end
 
-    def _on_call_started(self, event: CallStarted, now_ms: float) -> list[Command]:
+    def _on_call_started(self, event: CallStarted, now_ms: float) -> list[Command] | Step:
         fmt = event.media_format
         try:
             uplink = UplinkPath(fmt)
@@ -128,11 +132,11 @@ class CallBridge(ModelSide):
             return self._end("unsupported media format", now_ms, [note])
         self._format, self._uplink, self._speech = fmt, uplink, speech
         self._held = ConnectBuffer(self.options.connect_buffer_ms, uplink.out_rate_hz)
+        self._held_on_connect = True
         self.call_id, self.stream_id = event.call_id, event.stream_id
         self._keeper.seed(event.call_id)
         self.stats.started_at_ms = now_ms
         self._live_session = True
-        self._enter(CallState.CONNECTING_MODEL)
         started = {
             "call_id": event.call_id,
             "stream_id": event.stream_id,
@@ -146,70 +150,79 @@ class CallBridge(ModelSide):
             StartTimer(CONNECT_TIMER, now_ms + self.options.connect_timeout_ms),
         ]
 
-    def _play_out_and_end(self, now_ms: float, out: list[Command]) -> list[Command]:
+    def _play_out_and_end(self, now_ms: float, out: list[Command]) -> Step:
         """The model closed normally: what is queued plays out, then the call ends."""
         speech = self._speech
         assert speech is not None
         out.extend(speech.release_all(now_ms))
         if self.ledger.all_settled:
             return self._end("live closed", now_ms, out)
-        self._enter(CallState.ENDING)
         end_ms = max(speech.playout.playout_end_ms, now_ms)
         out.append(StartTimer(ENDING_TIMER, end_ms + self.options.ending_grace_ms))
         pending = {"pending_ms": self.ledger.pending_ms, "last_mark": self.ledger.last_mark_name}
         out.append(Note("bridge.ending", pending))
-        return out
+        return Step(CallState.ENDING, out)
 
-    def _on_carrier_ended(self, event: CallStopped | CarrierClosed, now_ms: float) -> list[Command]:
+    def _on_carrier_ended(self, event: CallStopped | CarrierClosed, now_ms: float) -> Step:
         if isinstance(event, CallStopped):
             reason = event.reason
         else:
             reason = f"gateway closed: {event.refused}" if event.refused else "carrier closed"
-        if self._state is CallState.HANDING_OFF and self._action is not None:
-            reason = f"handed off ({self.stats.call_action})"
+        return self._carrier_ended(reason, now_ms)
+
+    def _on_handed_off(self, event: CallStopped | CarrierClosed, now_ms: float) -> Step:
+        """HANDING_OFF: the carrier ends the stream of the call it moved or hung up."""
+        return self._carrier_ended(f"handed off ({self.stats.call_action})", now_ms)
+
+    def _carrier_ended(self, reason: str, now_ms: float) -> Step:
         out: list[Command] = []
         if self._live_session:
             self._live_session = False
             out.append(CloseLive(reason))
         return self._end(reason, now_ms, out)
 
-    def _on_timer_fired(self, event: TimerFired, now_ms: float) -> list[Command]:
-        # A timer may fire after the state it was meant for has gone (the shell had it queued
-        # before it saw the cancel): such a stale timer changes nothing.
-        name, state = event.name, self._state
-        if name == DTMF_TIMER:
-            return self._dtmf_out(self._dtmf.timer_fired(now_ms))
-        if name == PLAYBACK_TIMER:
-            if self._speech is None:
-                return []
-            # Until the model is gone for good its audio keeps flowing under the lead limit; the
-            # last words of a transfer or hang-up too (the hand-off waits for their final mark).
-            release = state in (CallState.LIVE, CallState.RECONNECTING, CallState.WRAPPING_UP)
-            return self._speech.timer_fired(now_ms, release=release)
-        if name == START_TIMER and state is CallState.WAITING_FOR_START:
-            return self._end("no start", now_ms, [])
-        if name == CONNECT_TIMER and state is CallState.CONNECTING_MODEL:
-            return self._fall_back("live connect timeout", now_ms, [])
-        if name == STALL_TIMER:
-            return self._on_stall_timer(now_ms)
-        if name == HANDOVER_TIMER and state is CallState.LIVE and self._keeper.handover_due:
-            out: list[Command] = []
-            self._hand_over("go_away", now_ms, out, forced=True)
-            return out
-        if name == ENDING_TIMER and state is CallState.ENDING:
-            late = {"pending_ms": self.ledger.pending_ms, "last_mark": self.ledger.last_mark_name}
-            return self._end(
-                "live closed", now_ms, [Note("bridge.ending_timeout", late, "warning")]
-            )
-        if name == WRAP_UP_TIMER and state is CallState.WRAPPING_UP:
-            late = {"pending_ms": round(self.ledger.pending_ms, 1)}
-            return self._hand_off(now_ms, [Note("call.wrap_up_timeout", late, "warning")])
-        if name == HANDOFF_TIMER and state is CallState.HANDING_OFF:
-            note = Note("call.handoff_timeout", {"action": self.stats.call_action}, "warning")
-            return self._end(f"handed off ({self.stats.call_action})", now_ms, [note])
-        if name in _TIMERS or name == HANDOFF_TIMER:
-            return []
-        return [Note("bridge.unknown_timer", {"name": name}, "warning")]
+    # ---------------------------------------------------------------------------- timers
+    # Which timer means what in which state is the table's (`gateway.core.states`); a stale
+    # one (its state has gone, the shell had it queued before it saw the cancel) is ignored.
+
+    def _on_unknown_timer(self, event: TimerFired, now_ms: float) -> list[Command]:
+        return [Note("bridge.unknown_timer", {"name": event.name}, "warning")]
+
+    def _on_start_timeout(self, event: TimerFired, now_ms: float) -> Step:
+        return self._end("no start", now_ms, [])
+
+    def _on_connect_timeout(self, event: TimerFired, now_ms: float) -> Step:
+        return self._fall_back("live connect timeout", now_ms, [], connecting=True)
+
+    def _on_handover_timer(self, event: TimerFired, now_ms: float) -> list[Command] | Step:
+        """LIVE: the `goAway` handover found no turn boundary before its deadline."""
+        if not self._keeper.handover_due:
+            return []  # it started meanwhile, or was overtaken by a close
+        out: list[Command] = []
+        return Step(self._hand_over("go_away", now_ms, out, forced=True), out)
+
+    def _on_ending_timeout(self, event: TimerFired, now_ms: float) -> Step:
+        late = {"pending_ms": self.ledger.pending_ms, "last_mark": self.ledger.last_mark_name}
+        return self._end("live closed", now_ms, [Note("bridge.ending_timeout", late, "warning")])
+
+    def _on_wrap_up_timeout(self, event: TimerFired, now_ms: float) -> Step:
+        late = {"pending_ms": round(self.ledger.pending_ms, 1)}
+        out: list[Command] = [Note("call.wrap_up_timeout", late, "warning")]
+        return self._hand_off(now_ms, out, wrapping_up=True)
+
+    def _on_handoff_timeout(self, event: TimerFired, now_ms: float) -> Step:
+        note = Note("call.handoff_timeout", {"action": self.stats.call_action}, "warning")
+        return self._end(f"handed off ({self.stats.call_action})", now_ms, [note])
+
+    def _on_playback_timer(self, event: TimerFired, now_ms: float) -> list[Command]:
+        """Until the model is gone for good its audio keeps flowing under the lead limit; the
+        last words of a transfer or hang-up too (the hand-off waits for their final mark)."""
+        assert self._speech is not None
+        return self._speech.timer_fired(now_ms, release=True)
+
+    def _on_held_playback_timer(self, event: TimerFired, now_ms: float) -> list[Command]:
+        assert self._speech is not None
+        return self._speech.timer_fired(now_ms, release=False)
 
     # --------------------------------------------------------------------------- carrier
 
@@ -247,39 +260,64 @@ class CallBridge(ModelSide):
         )
         return []
 
+    # DTMF: through the gate (`core.dtmf`), which coalesces and rate-limits presses so that a
+    # flood never crowds out the caller's audio. What it lets through goes to the open session
+    # (LIVE), is held for the next one (connecting, reconnecting), or is dropped.
+
     def _on_dtmf(self, event: DtmfPressed, now_ms: float) -> list[Command]:
-        """Live, connecting or reconnecting: through the gate (`core.dtmf`), which coalesces
-        and rate-limits presses so that a flood never crowds out the caller's audio."""
         self.stats.dtmf_digits += 1
-        return self._dtmf_out(self._dtmf.press(event.digit, now_ms))
+        return self._send_dtmf(self._dtmf.press(event.digit, now_ms))
 
-    _on_held_dtmf = _on_dtmf
+    def _on_held_dtmf(self, event: DtmfPressed, now_ms: float) -> list[Command]:
+        self.stats.dtmf_digits += 1
+        return self._hold_dtmf(self._dtmf.press(event.digit, now_ms))
 
-    def _dtmf_out(self, decided: DtmfOut) -> list[Command]:
-        out: list[Command] = []
-        if decided.send:
-            texts = [self.options.dtmf_text.format(digit=digits) for digits in decided.send]
-            if self._state is CallState.LIVE:
-                out += [SendText(text) for text in texts]
-            elif self._held is not None:  # no session yet: sent once it is open
-                for text in texts:
-                    self._held.add_text(text)
-            else:  # the call no longer takes keys (ending, handing off)
-                self.stats.dtmf_dropped += sum(len(digits) for digits in decided.send)
-        if decided.timer_at_ms is not None:
-            out.append(StartTimer(DTMF_TIMER, decided.timer_at_ms))
+    def _on_dtmf_timer(self, event: TimerFired, now_ms: float) -> list[Command]:
+        return self._send_dtmf(self._dtmf.timer_fired(now_ms))
+
+    def _on_held_dtmf_timer(self, event: TimerFired, now_ms: float) -> list[Command]:
+        return self._hold_dtmf(self._dtmf.timer_fired(now_ms))
+
+    def _on_dropped_dtmf_timer(self, event: TimerFired, now_ms: float) -> list[Command]:
+        """The call no longer takes keys (ending, handing off): what the gate lets go is lost."""
+        decided = self._dtmf.timer_fired(now_ms)
+        self.stats.dtmf_dropped += sum(len(digits) for digits in decided.send)
+        return _dtmf_timer(decided)
+
+    def _send_dtmf(self, decided: DtmfOut) -> list[Command]:
+        out: list[Command] = [SendText(self._dtmf_text(digits)) for digits in decided.send]
+        out += _dtmf_timer(decided)
         return out
+
+    def _hold_dtmf(self, decided: DtmfOut) -> list[Command]:
+        """No session yet: the texts are sent once it is open."""
+        held = self._held
+        assert held is not None
+        for digits in decided.send:
+            held.add_text(self._dtmf_text(digits))
+        return _dtmf_timer(decided)
+
+    def _dtmf_text(self, digits: str) -> str:
+        return self.options.dtmf_text.format(digit=digits)
+
+    # ----------------------------------------------------------------------------- marks
 
     def _on_playback_marked(self, event: PlaybackMarked, now_ms: float) -> list[Command]:
         ledger = self.ledger
-        out: list[Command] = []
         if not ledger.echoed(event.name) and self._logs.allow(UNKNOWN):
-            out.append(Note(UNKNOWN, self._last({"name": event.name[:64]}, UNKNOWN), "warning"))
-        if ledger.all_settled:
-            if self._state is CallState.ENDING:
-                self._end("live closed", now_ms, out)
-            elif self._state is CallState.WRAPPING_UP:
-                self._hand_off(now_ms, out)
+            return [Note(UNKNOWN, self._last({"name": event.name[:64]}, UNKNOWN), "warning")]
+        return []
+
+    def _on_final_mark(self, event: PlaybackMarked, now_ms: float) -> list[Command] | Step:
+        """ENDING: the call ends once everything queued has been played."""
+        out = self._on_playback_marked(event, now_ms)
+        return self._end("live closed", now_ms, out) if self.ledger.all_settled else out
+
+    def _on_last_words_mark(self, event: PlaybackMarked, now_ms: float) -> list[Command] | Step:
+        """WRAPPING_UP: the action follows once the agent's last words have been played."""
+        out = self._on_playback_marked(event, now_ms)
+        if self.ledger.all_settled:
+            return self._hand_off(now_ms, out, wrapping_up=True)
         return out
 
     def _on_messages_missed(self, event: MessagesMissed, now_ms: float) -> list[Command]:
@@ -303,13 +341,17 @@ class CallBridge(ModelSide):
         return {**fields, "more_counted_only": True} if self._logs.last(event) else dict(fields)
 
 
+def _dtmf_timer(decided: DtmfOut) -> list[Command]:
+    return [] if decided.timer_at_ms is None else [StartTimer(DTMF_TIMER, decided.timer_at_ms)]
+
+
 def _handler(name: str) -> _Handler:
     handler: _Handler = getattr(CallBridge, "_ignore" if name == IGNORE else f"_on_{name}")
     return handler
 
 
 # Resolved once at import: a handler name in the table without a method fails here, not mid-call.
-_DISPATCH: Final[dict[CallState, dict[type, _Handler]]] = {
-    state: {event_type: _handler(name) for event_type, name in row.items()}
+_DISPATCH: Final[dict[CallState, dict[Key, _Bound]]] = {
+    state: {key: _Bound(_handler(move.handler), move.to, move.heard) for key, move in row.items()}
     for state, row in TABLE.items()
 }

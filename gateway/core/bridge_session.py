@@ -49,9 +49,10 @@ from gateway.core.events import (
     ReconnectLive,
     SendText,
     StartTimer,
+    TimerFired,
     Transfer,
 )
-from gateway.core.states import CallState
+from gateway.core.states import CallState, Step
 from gateway.live.closes import CloseKind
 from gateway.live.events import (
     AudioChunk,
@@ -70,7 +71,6 @@ from gateway.live.events import (
 __all__ = ["ANSWER_TYPES", "SessionSide", "action_name", "conversation_context"]
 
 _CONTEXT_MAX_CHARS: Final = 6_000
-_FALLBACK_STATES: Final = (CallState.CONNECTING_MODEL, CallState.LIVE, CallState.RECONNECTING)
 
 ANSWER_TYPES: Final = frozenset(
     {
@@ -137,7 +137,6 @@ class SessionSide(BridgeState):
         else:
             self._keeper.session_opened_ms = now_ms
         self._stall_from_ms, self._session_answered = None, False
-        self._enter(CallState.LIVE)
         out.append(CancelTimer(CONNECT_TIMER))
         opened = {
             "session_id": event.session_id,
@@ -148,7 +147,7 @@ class SessionSide(BridgeState):
         out.append(Note("live.opened", opened))
         return out
 
-    def _on_connect_failed(self, event: LiveClosed, now_ms: float) -> list[Command]:
+    def _on_connect_failed(self, event: LiveClosed, now_ms: float) -> list[Command] | Step:
         close = event.close
         self.stats.live_close = close
         keeper = self._keeper
@@ -158,23 +157,24 @@ class SessionSide(BridgeState):
         if retry is None:
             keeper.gave_up()
             self._live_session = False
-            return self._fall_back(f"live unavailable ({close.kind.value})", now_ms, [])
+            reason = f"live unavailable ({close.kind.value})"
+            return self._fall_back(reason, now_ms, [], connecting=True)
         return [retry, self._retry_note(retry, close.code, close.kind)]
 
     # -------------------------------------------------------------------- handovers
 
-    def _maybe_hand_over(self, now_ms: float, out: list[Command]) -> None:
-        """Start the due `goAway` handover if this is a turn boundary."""
+    def _maybe_hand_over(self, now_ms: float, out: list[Command]) -> Step:
+        """LIVE: start the due `goAway` handover if this is a turn boundary."""
         keeper = self._keeper
         if (
-            self._state is CallState.LIVE
-            and keeper.handover_due
+            keeper.handover_due
             and keeper.handle_fresh
             and not self._model_turn_open
             and not self._tools.pending
             and now_ms - self._caller_loud_ms >= self.options.handover_quiet_ms
         ):
-            self._hand_over("go_away", now_ms, out, forced=False)
+            return Step(self._hand_over("go_away", now_ms, out, forced=False), out)
+        return Step(CallState.LIVE, out)
 
     def _is_speech(self, pcm: bytes) -> bool:
         """Caller audio at or above `caller_speech_dbfs`."""
@@ -206,11 +206,16 @@ class SessionSide(BridgeState):
         if event_type in ANSWER_TYPES:
             self._session_answered = True
 
-    def _on_stall_timer(self, now_ms: float) -> list[Command]:
+    def _on_stall_timer_disarmed(self, event: TimerFired, now_ms: float) -> list[Command]:
+        """The stall timer outside LIVE: the session is being replaced or gone."""
+        self._stall_armed = False
+        return []
+
+    def _on_stall_timer(self, event: TimerFired, now_ms: float) -> list[Command] | Step:
         self._stall_armed = False
         since = self._stall_from_ms
-        if self._state is not CallState.LIVE or since is None:
-            return []  # answered meanwhile, or the session is already being replaced
+        if since is None:
+            return []  # answered meanwhile
         due_ms = since + self.options.live_stall_timeout_ms
         if now_ms < due_ms:  # the clock restarted after the timer was set: wait for its end
             self._stall_armed = True
@@ -219,8 +224,8 @@ class SessionSide(BridgeState):
         answered = self._session_answered
         fields = {"silent_ms": round(now_ms - since), "answered_before": answered}
         out: list[Command] = [Note("live.stalled", fields, "warning")]
-        self._hand_over("stalled", now_ms, out, forced=True, abrupt=True, answered=answered)
-        return out
+        state = self._hand_over("stalled", now_ms, out, forced=True, abrupt=True, answered=answered)
+        return Step(state, out)
 
     def _hand_over(
         self,
@@ -231,7 +236,8 @@ class SessionSide(BridgeState):
         forced: bool,
         abrupt: bool = False,
         answered: bool = True,
-    ) -> None:
+    ) -> CallState:
+        """Replace the session: RECONNECTING, or the fallback when attempts are exhausted."""
         speech = self._speech
         assert speech is not None
         assert self._uplink is not None
@@ -244,11 +250,10 @@ class SessionSide(BridgeState):
         first = self._keeper.begin(reason, now_ms, forced=forced, abrupt=abrupt, answered=answered)
         if first is None:  # a session still open (goAway, stalled) is closed by the fallback
             self._keeper.gave_up()
-            self._fall_back("live session keeps failing", now_ms, out)
-            return
+            return self._fall_back("live session keeps failing", now_ms, out).state
         self._live_session = True
         self._held = ConnectBuffer(self.options.reconnect_buffer_ms, self._uplink.out_rate_hz)
-        self._enter(CallState.RECONNECTING)
+        self._held_on_connect = False
         out.append(self._with_context(first))
         age = self._keeper.handle_at_ms
         started = {
@@ -259,6 +264,7 @@ class SessionSide(BridgeState):
             "delay_ms": round(first.delay_ms),
         }
         out.append(Note("live.handover_started", started))
+        return CallState.RECONNECTING
 
     def _with_context(self, command: ReconnectLive) -> ReconnectLive:
         if command.handle is not None:
@@ -283,13 +289,12 @@ class SessionSide(BridgeState):
         record = self._keeper.opened(now_ms)
         self._session_no += 1
         self._stall_from_ms, self._session_answered = None, False
-        self._enter(CallState.LIVE)
         rounded = {name: round(ms, 1) for name, ms in held.items()}
         done = record.as_dict() | {"session_id": event.session_id, **rounded}
         out.append(Note("live.handover", done))
         return out
 
-    def _on_reconnect_failed(self, event: LiveClosed, now_ms: float) -> list[Command]:
+    def _on_reconnect_failed(self, event: LiveClosed, now_ms: float) -> list[Command] | Step:
         close = event.close
         self.stats.live_close = close
         retry = self._keeper.attempt_failed(close)
@@ -300,27 +305,29 @@ class SessionSide(BridgeState):
             return self._fall_back(f"live lost ({close.kind.value})", now_ms, out)
         return [self._with_context(retry), self._retry_note(retry, close.code, close.kind)]
 
-    def _on_live_closed(self, event: LiveClosed, now_ms: float) -> list[Command]:
+    def _on_live_closed(self, event: LiveClosed, now_ms: float) -> Step:
         close = event.close
         self.stats.live_close = close
         self._live_session = False
         out: list[Command] = []
         if close.kind is CloseKind.RESUMABLE:
             reason = f"close {close.code}"
-            self._hand_over(reason, now_ms, out, forced=True, abrupt=not close.go_away_seen)
-            return out
+            abrupt = not close.go_away_seen
+            return Step(self._hand_over(reason, now_ms, out, forced=True, abrupt=abrupt), out)
         if close.kind is not CloseKind.NORMAL:
             return self._fall_back(f"live failed ({close.kind.value})", now_ms, out)
         return self._play_out_and_end(now_ms, out)
 
-    def _play_out_and_end(self, now_ms: float, out: list[Command]) -> list[Command]:
+    def _play_out_and_end(self, now_ms: float, out: list[Command]) -> Step:
         raise NotImplementedError  # CallBridge: the ENDING state
 
     # ------------------------------------------------------------ fallback, transfers
 
-    def _fall_back(self, reason: str, now_ms: float, out: list[Command]) -> list[Command]:
+    def _fall_back(
+        self, reason: str, now_ms: float, out: list[Command], *, connecting: bool = False
+    ) -> Step:
         """Live is gone for good: the caller hears an apology and goes to the fallback number,
-        or a goodbye (never silence)."""
+        or a goodbye (never silence). `connecting`: the first session never opened."""
         options = self.options
         self.stats.fallback = reason
         self._drop_held()
@@ -340,9 +347,11 @@ class SessionSide(BridgeState):
         out.append(
             Note("call.fallback", {"reason": reason, "action": action_name(action)}, "error")
         )
-        return self._wrap_up(action, now_ms, out)
+        return self._wrap_up(action, now_ms, out, connecting=connecting)
 
-    def _wrap_up(self, action: CallAction, now_ms: float, out: list[Command]) -> list[Command]:
+    def _wrap_up(
+        self, action: CallAction, now_ms: float, out: list[Command], *, connecting: bool = False
+    ) -> Step:
         """Let what the agent is saying be heard, then perform `action`."""
         self._action = action
         self.stats.call_action = action_name(action)
@@ -353,46 +362,45 @@ class SessionSide(BridgeState):
         if self._keeper.handover_due:
             self._keeper.go_away_deadline_ms = None
             out.append(CancelTimer(HANDOVER_TIMER))
-        if self._state is CallState.CONNECTING_MODEL:
+        if connecting:
             out.append(CancelTimer(CONNECT_TIMER))
         if self.ledger.all_settled:
-            return self._hand_off(now_ms, out)
-        self._enter(CallState.WRAPPING_UP)
+            return self._hand_off(now_ms, out, wrapping_up=False)
         end_ms = now_ms if speech is None else max(speech.playout.playout_end_ms, now_ms)
         wait_ms = min(end_ms + self.options.ending_grace_ms, now_ms + self.options.wrap_up_max_ms)
         out.append(StartTimer(WRAP_UP_TIMER, wait_ms))
         pending = {"action": action_name(action), "pending_ms": round(self.ledger.pending_ms, 1)}
         out.append(Note("call.wrap_up", pending))
-        return out
+        return Step(CallState.WRAPPING_UP, out)
 
-    def _hand_off(self, now_ms: float, out: list[Command]) -> list[Command]:
+    def _hand_off(self, now_ms: float, out: list[Command], *, wrapping_up: bool) -> Step:
+        """Ask the carrier to perform the action; `wrapping_up`: its timer is pending."""
         action = self._action
         assert action is not None
-        if self._state is CallState.WRAPPING_UP:
+        if wrapping_up:
             out.append(CancelTimer(WRAP_UP_TIMER))
         if self._live_session:
             self._live_session = False
             out.append(CloseLive("handing off"))
         out.append(ControlCall(action))
         out.append(StartTimer(HANDOFF_TIMER, now_ms + self.options.handoff_timeout_ms))
-        self._enter(CallState.HANDING_OFF)
-        return out
+        return Step(CallState.HANDING_OFF, out)
 
-    def _on_last_words_live_closed(self, event: LiveClosed, now_ms: float) -> list[Command]:
+    def _on_last_words_live_closed(self, event: LiveClosed, now_ms: float) -> list[Command] | Step:
         self._live_session = False
         out: list[Command] = []
         speech = self._speech
         if speech is not None:
             out.extend(speech.release_all(now_ms))
         if self.ledger.all_settled:
-            return self._hand_off(now_ms, out)
+            return self._hand_off(now_ms, out, wrapping_up=True)
         return out
 
     def _on_unwanted_live_opened(self, event: LiveOpened, now_ms: float) -> list[Command]:
         # A connect that was under way when the call moved on: close what it opened.
         return [CloseLive("not needed")]
 
-    def _on_call_controlled(self, event: CallControlled, now_ms: float) -> list[Command]:
+    def _on_call_controlled(self, event: CallControlled, now_ms: float) -> list[Command] | Step:
         fields: dict[str, object] = {"action": action_name(event.action), "ok": event.ok}
         if event.ok:
             # The carrier now ends the stream (Twilio sends `stop`); the handoff timer bounds it.
@@ -401,9 +409,18 @@ class SessionSide(BridgeState):
         note = Note("call.control_failed", fields, "warning")
         return self._end("call control failed", now_ms, [note])
 
-    def _on_end_requested(self, event: EndRequested, now_ms: float) -> list[Command]:
-        if event.fallback and self._state in _FALLBACK_STATES:
+    def _on_end_requested_connecting(self, event: EndRequested, now_ms: float) -> Step:
+        if event.fallback:
+            return self._fall_back(event.reason, now_ms, [], connecting=True)
+        return self._on_end_requested(event, now_ms)
+
+    def _on_end_requested_fallback(self, event: EndRequested, now_ms: float) -> Step:
+        """A session is open or being replaced: an internal error goes to the fallback."""
+        if event.fallback:
             return self._fall_back(event.reason, now_ms, [])
+        return self._on_end_requested(event, now_ms)
+
+    def _on_end_requested(self, event: EndRequested, now_ms: float) -> Step:
         out: list[Command] = []
         if self._live_session:
             self._live_session = False

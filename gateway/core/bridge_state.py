@@ -8,8 +8,7 @@ and asks for) -> `CallBridge` (the carrier side, timers, and the dispatch table)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from gateway.audio.paths import CarrierFormat, UplinkPath
 from gateway.core.connect_buffer import ConnectBuffer
@@ -18,28 +17,38 @@ from gateway.core.handover import SessionKeeper
 from gateway.core.options import BridgeOptions
 from gateway.core.playback import PlaybackLedger
 from gateway.core.speech import AgentSpeech
-from gateway.core.states import CallState
+from gateway.core.states import (
+    CONNECT_TIMER,
+    ENDING_TIMER,
+    HANDOFF_TIMER,
+    HANDOVER_TIMER,
+    STALL_TIMER,
+    START_TIMER,
+    WRAP_UP_TIMER,
+    CallState,
+    Step,
+)
 from gateway.core.summary import CallStats, summarize
 from gateway.core.tool_calls import ToolCalls
 from gateway.core.transcript import Transcript, TranscriptLine
 from gateway.core.usage import CallUsage
 
-__all__ = ["BridgeState"]
-
-START_TIMER: Final = "start"
-CONNECT_TIMER: Final = "connect"
-ENDING_TIMER: Final = "ending"
-HANDOVER_TIMER: Final = "handover"
-WRAP_UP_TIMER: Final = "wrap_up"
-HANDOFF_TIMER: Final = "handoff"
-STALL_TIMER: Final = "live_stall"
+__all__ = [
+    "CONNECT_TIMER",
+    "ENDING_TIMER",
+    "HANDOFF_TIMER",
+    "HANDOVER_TIMER",
+    "STALL_TIMER",
+    "START_TIMER",
+    "WRAP_UP_TIMER",
+    "BridgeState",
+]
 
 
 class BridgeState:
     def __init__(self, options: BridgeOptions) -> None:
         self.options = options
         self._state = CallState.WAITING_FOR_START
-        self._row: Mapping[type, Callable[[Any, Any, float], list[Command]]] = {}
         self.ledger = PlaybackLedger()
         self._transcript = Transcript(self.ledger)
         self.stats = CallStats()
@@ -53,6 +62,7 @@ class BridgeState:
         self._speech: AgentSpeech | None = None
         self._held: ConnectBuffer | None = None
         """Caller audio and keys held while no session is ready (connect, reconnect)."""
+        self._held_on_connect = True  # whether `_held` serves the first connect (its figures)
         self._live_session = False  # a session is open or being connected: close it at the end
         self._session_no = 0  # sessions opened so far (tool calls remember theirs)
         self._keeper = SessionKeeper(options.reconnect)
@@ -119,24 +129,20 @@ class BridgeState:
 
     # ----------------------------------------------------------------------- transitions
 
-    def _enter(self, state: CallState) -> None:
-        raise NotImplementedError  # CallBridge binds the dispatch table
-
     def _drop_held(self) -> None:
         """Forget held caller audio (the call is not going back to a model), counting it."""
         held = self._held
         if held is None:
             return
-        if self._state is CallState.CONNECTING_MODEL:
+        if self._held_on_connect:
             self.stats.connect_buffer_dropped_ms += held.dropped_ms + held.audio_ms
         else:
             self.stats.reconnect_buffer_dropped_ms += held.dropped_ms + held.audio_ms
         self._held = None
 
-    def _end(self, reason: str, now_ms: float, out: list[Command]) -> list[Command]:
+    def _end(self, reason: str, now_ms: float, out: list[Command]) -> Step:
         out.append(EndCall(reason))
         self._drop_held()
         self.stats.end_reason = reason
         self.stats.ended_at_ms = now_ms
-        self._enter(CallState.ENDED)
-        return out
+        return Step(CallState.ENDED, out)
