@@ -32,10 +32,10 @@ from gateway.live.events import (
     SessionResumptionUpdate,
     ToolCall,
     ToolCallCancellation,
+    ToolResult,
     TurnComplete,
     UsageMetadata,
 )
-from gateway.live.protocol import ToolResult
 
 __all__ = ["ModelSide"]
 
