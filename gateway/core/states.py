@@ -2,8 +2,8 @@
 
 Like h11's `_state.py`: `TABLE[state][key]` is the `Move` for that pair, where `key` is an
 event type, or a timer's name (a `str`) for `TimerFired`. A move names its handler
-(`CallBridge._on_<name>`, or `IGNORE`: no commands, nothing changes) and the states the call may
-be in after it, `to`.
+(`on_<name>` in `on_carrier`, `on_session` or `on_model`, or `IGNORE`: no commands, nothing
+changes) and the states the call may be in after it, `to`.
 Handlers return commands and never set the state: the dispatcher (`CallBridge.handle`) moves the
 call to `to[0]`, or, where the outcome decides, to the one of `to` that the handler names by
 returning `Step(state, commands)`. A pair missing from the table is an illegal transition:
@@ -42,6 +42,7 @@ from gateway.core.events import (
     ToolFinished,
 )
 from gateway.core.playout import PLAYBACK_TIMER
+from gateway.core.stall import STALL_TIMER
 from gateway.live.events import (
     AudioChunk,
     GenerationComplete,
@@ -121,7 +122,7 @@ class Move:
     to: tuple[CallState, ...]
     """The states after the move: `to[0]` unless the handler returns a `Step` naming another."""
     heard: bool = False
-    """A message from the open Live session: the stall watch notes it (see `bridge_session`)."""
+    """A message from the open Live session: the stall watch notes it (`gateway.core.stall`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,6 @@ ENDING_TIMER: Final = "ending"
 HANDOVER_TIMER: Final = "handover"
 WRAP_UP_TIMER: Final = "wrap_up"
 HANDOFF_TIMER: Final = "handoff"
-STALL_TIMER: Final = "live_stall"
 TIMERS: Final = (
     START_TIMER,
     CONNECT_TIMER,

@@ -11,7 +11,8 @@ from enum import Enum
 import numpy as np
 import pytest
 
-from gateway.core.bridge import _DISPATCH, CallBridge
+from gateway.core import on_carrier, on_model, on_session
+from gateway.core.bridge import _DISPATCH, HANDLERS, CallBridge, ignore
 from gateway.core.events import (
     BridgeEvent,
     CallControlled,
@@ -222,11 +223,21 @@ def test_the_table_declares_every_state_and_ended_ignores_everything() -> None:
         assert set(row) <= set(EVENT_TYPES) | set(TIMERS)
 
 
-def test_every_handler_name_resolves_to_a_method() -> None:
+def test_every_handler_name_resolves_to_a_handler() -> None:
+    modules = (on_carrier, on_session, on_model)
     for state, row in TABLE.items():
         for key, move in row.items():
-            method = "_ignore" if move.handler == IGNORE else f"_on_{move.handler}"
-            assert _DISPATCH[state][key].handler is getattr(CallBridge, method)
+            if move.handler == IGNORE:
+                assert _DISPATCH[state][key].handler is ignore
+            else:
+                [found] = [
+                    vars(m)[f"on_{move.handler}"]
+                    for m in modules
+                    if f"on_{move.handler}" in vars(m)
+                ]
+                assert _DISPATCH[state][key].handler is found
+    used = {move.handler for row in TABLE.values() for move in row.values()}
+    assert used == set(HANDLERS)  # no handler that the table never names
 
 
 @pytest.mark.parametrize(
