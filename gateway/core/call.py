@@ -102,7 +102,7 @@ class Call:
         self.session_no = 0  # sessions opened so far (tool calls remember theirs)
         self.keeper = SessionKeeper(options.reconnect)
         self.stall = StallWatch(options.live_stall_timeout_ms)
-        self.tools = ToolDesk(options.tool_names)
+        self.tools = ToolDesk(options.tool_names, options.max_running_tools, self.stats)
         self.model_turn_open = False  # the model has spoken since its last turnComplete
         self.caller_loud_ms = 0.0  # last caller speech seen while a handover is due
         self.action: CallAction | None = None  # the transfer or hang-up being wrapped up
@@ -111,7 +111,7 @@ class Call:
         self.options = options
         self.keeper = SessionKeeper(options.reconnect)
         self.stall = StallWatch(options.live_stall_timeout_ms)
-        self.tools = ToolDesk(options.tool_names)
+        self.tools = ToolDesk(options.tool_names, options.max_running_tools, self.stats)
 
     def call_time_ms(self, now_ms: float) -> float:
         """`now_ms` as ms since the call started (transcript times)."""

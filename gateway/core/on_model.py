@@ -1,5 +1,5 @@
 """The call's handlers for what Live says (audio, transcripts, turns, `goAway`, resumption
-updates, usage) and asks for (tools: `gateway.core.tool_desk`).
+updates, usage) and asks for (tools, capped per call: `gateway.core.tool_desk`).
 
 In LIVE a turn boundary, a fresh handle or a finished tool call may be the moment a due `goAway`
 handover waits for (`Call.maybe_hand_over`); the session being replaced (RECONNECTING) and the
@@ -135,8 +135,9 @@ def on_tool_finished(call: Call, event: ToolFinished, now_ms: float) -> list[Com
     pending = call.tools.finished(event)
     if pending is None:
         return [call.tools.late(event)]
-    if event.action is not None:
-        return call.wrap_up(event.action, now_ms, [])
+    if event.action is not None:  # answered (every function call is), then wrapped up
+        out = call.tools.answer_action(event, pending, call.session_no)
+        return call.wrap_up(event.action, now_ms, out)
     return call.maybe_hand_over(now_ms, [call.tools.answer(event, pending, call.session_no)])
 
 
@@ -145,7 +146,7 @@ def on_held_tool_finished(call: Call, event: ToolFinished, now_ms: float) -> lis
     pending = call.tools.finished(event)
     if pending is None:
         return [call.tools.late(event)]
-    if event.action is not None:
+    if event.action is not None:  # the session that asked is gone: no response
         return call.wrap_up(event.action, now_ms, [])
     call.tools.hold(event)
     return []

@@ -48,6 +48,9 @@ class BridgeOptions:
     """Caller audio at or above this level counts as speech for the handover."""
     tool_names: frozenset[str] = frozenset()
     """The configured tools; a call to any other name is answered with an error at once."""
+    max_running_tools: int = 8
+    """Tool calls one phone call may have running at once; the model's calls beyond it are
+    answered with an error at once (the tools file's `[limits] max_running_per_call`)."""
     fallback_number: str | None = None
     """Where callers go when the agent fails for good; None: a polite goodbye."""
     fallback_transfer_text: str = APOLOGY_TRANSFER
@@ -80,6 +83,8 @@ class BridgeOptions:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.max_running_tools < 1:
+            raise ValueError(f"max_running_tools must be >= 1, got {self.max_running_tools}")
         for name in ("connect_buffer_ms", "reconnect_buffer_ms", "handover_quiet_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")

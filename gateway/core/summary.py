@@ -44,6 +44,8 @@ class CallStats:
     messages_missed: int = 0
     messages_ignored: int = 0
     tool_calls: int = 0
+    tool_calls_refused: int = 0
+    """The model's tool calls answered with an error unrun: too many running at once."""
     resumption_updates: int = 0
     live_close: CloseInfo | None = None
     reconnect_buffer_dropped_ms: float = 0.0
@@ -114,6 +116,7 @@ def summarize(
         "messages_ignored": stats.messages_ignored,
         "logs_suppressed": dict(stats.logs_suppressed),
         "tool_calls": stats.tool_calls,
+        "tool_calls_refused": stats.tool_calls_refused,
         "resumption_updates": stats.resumption_updates,
         "prompt_tokens": usage.get("prompt_tokens", 0),
         "response_tokens": usage.get("response_tokens", 0),

@@ -694,6 +694,7 @@ def test_summary_of_a_whole_call() -> None:
         "messages_ignored": 0,
         "logs_suppressed": {},
         "tool_calls": 1,
+        "tool_calls_refused": 0,
         "resumption_updates": 1,
         "prompt_tokens": 4,
         "response_tokens": 6,

@@ -970,8 +970,12 @@ def test_a_transfer_tool_lets_the_last_words_play_then_transfers() -> None:
     sales = Transfer("+15550199", "sales")
     finished = ToolFinished("t1", "transfer", {"output": "transferring"}, action=sales)
     commands = bridge.handle(finished, 1_010)
-    assert _kinds(commands) == ["PlayAudio", "PlaceMark", "StartTimer", "Note"]
-    assert commands[1:] == [
+    assert _kinds(commands) == ["SendToolResponse", "PlayAudio", "PlaceMark", "StartTimer", "Note"]
+    # The model hears what happens (every function call gets its response), then the wrap-up.
+    assert commands[0] == SendToolResponse(
+        (ToolResult("t1", "transfer", {"output": "transferring"}),)
+    )
+    assert commands[2:] == [
         PlaceMark("m2"),  # the ring-out, until 1 060
         StartTimer("wrap_up", 1_060 + 2_000),
         Note("call.wrap_up", {"action": "transfer:sales", "pending_ms": 60.0}),
@@ -998,6 +1002,7 @@ def test_a_hang_up_tool_with_nothing_pending_hangs_up_at_once() -> None:
     bridge.handle(ToolCall((FunctionCall("h1", "hang_up"),)), 1_000)
     finished = ToolFinished("h1", "hang_up", {"output": "bye"}, duration_ms=2, action=HangUp())
     assert bridge.handle(finished, 1_010) == [
+        SendToolResponse((ToolResult("h1", "hang_up", {"output": "bye"}),)),  # sent, then closed
         CloseLive("handing off"),
         ControlCall(HangUp()),
         StartTimer("handoff", 11_010),
@@ -1047,7 +1052,8 @@ def test_a_transfer_while_a_handover_is_due_cancels_the_handover_timer() -> None
     bridge.handle(ToolCall((FunctionCall("t1", "transfer"),)), 1_005)
     sales = Transfer("+15550199", "sales")
     commands = bridge.handle(ToolFinished("t1", "transfer", {}, action=sales), 1_010)
-    assert commands[1:] == [
+    assert commands[0] == SendToolResponse((ToolResult("t1", "transfer", {}),))
+    assert commands[2:] == [
         PlaceMark("m2"),
         CancelTimer("handover"),
         StartTimer("wrap_up", 3_060),
