@@ -2,314 +2,196 @@
 
 The shell feeds every carrier event, every Live event and its own facts to
 `handle(event, now_ms)` and executes the returned commands in order. The bridge never awaits and
-reads no clock; timers are `StartTimer` / `CancelTimer` commands answered by `TimerFired`. Which
-events each state accepts is the table in `gateway.core.states`; anything else raises
-`IllegalTransition` and changes nothing. After `EndCall` the shell drops the call's timers.
+reads no clock; timers are `StartTimer` / `CancelTimer` commands answered by `TimerFired`.
 
-The handlers live in layers (see `gateway.core.bridge_state`): Live sessions in
-`bridge_session`, the model's speech and tools in `bridge_model`, the carrier side and timers
-here. Hot paths (a carrier frame, a model chunk) are one dict lookup and a handler each, with no
+What the call does is one table (`gateway.core.states.TABLE`): for every state, every event type
+and every timer name, the handler and the states it may lead to. `handle` looks the pair up
+(an illegal one raises `IllegalTransition` and changes nothing), runs the handler on the call's
+parts (`gateway.core.call.Call`: speech, session keeper, stall watch, tool desk, DTMF gate,
+held input, figures), and moves the call to the next state the table gives, or to the one the
+handler names where the outcome decides. Handlers never set the state. The handlers are grouped
+by concern: `on_carrier` (the carrier side and the call's timers), `on_session` (Live sessions,
+fallback, hand-off), `on_model` (what the model says and asks). After `EndCall` the shell drops
+the call's timers.
+
+Hot paths (a carrier frame, a model chunk) are one dict lookup and a handler each, with no
 `Note` and no per-frame allocation beyond the commands themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Final
 
-from gateway.audio.paths import UplinkPath
-from gateway.core.bridge_model import ModelSide
-from gateway.core.bridge_state import (
-    CONNECT_TIMER,
-    ENDING_TIMER,
-    HANDOFF_TIMER,
-    HANDOVER_TIMER,
-    STALL_TIMER,
-    START_TIMER,
-    WRAP_UP_TIMER,
-)
-from gateway.core.connect_buffer import ConnectBuffer
-from gateway.core.dtmf import DTMF_TIMER, DtmfGate, DtmfOut
-from gateway.core.events import (
-    BridgeEvent,
-    CallerAudio,
-    CallStarted,
-    CallStopped,
-    CancelTimer,
-    CarrierClosed,
-    CloseLive,
-    Command,
-    DtmfPressed,
-    MessageIgnored,
-    MessagesMissed,
-    Note,
-    PlaybackMarked,
-    SendAudio,
-    SendText,
-    StartTimer,
-    TimerFired,
-)
-from gateway.core.log_budget import LogBudget
+from gateway.core import on_carrier, on_model, on_session
+from gateway.core.call import Call
+from gateway.core.events import BridgeEvent, Command, StartTimer, TimerFired
 from gateway.core.options import BridgeOptions
-from gateway.core.playout import PLAYBACK_TIMER
-from gateway.core.speech import AgentSpeech
-from gateway.core.states import IGNORE, LIVE_EVENT_TYPES, TABLE, CallState, IllegalTransition
-
-__all__ = ["BridgeOptions", "CallBridge", "CallState", "IllegalTransition"]
-
-_Handler = Callable[["CallBridge", Any, float], list[Command]]
-# Lines a carrier can repeat at will: a few per call are written, the rest counted.
-UNKNOWN, GAP, IGNORED = "bridge.unknown_mark", "carrier.sequence_gap", "carrier.message_ignored"
-_TIMERS: Final = (
+from gateway.core.playback import PlaybackLedger
+from gateway.core.states import (
+    IGNORE,
     START_TIMER,
-    CONNECT_TIMER,
-    ENDING_TIMER,
-    HANDOVER_TIMER,
-    WRAP_UP_TIMER,
-    STALL_TIMER,
+    TABLE,
+    CallState,
+    IllegalTransition,
+    Key,
+    Step,
 )
+from gateway.core.summary import CallStats, summarize
+from gateway.core.transcript import TranscriptLine
+from gateway.core.usage import CallUsage
+
+__all__ = ["HANDLERS", "BridgeOptions", "CallBridge", "CallState", "IllegalTransition"]
+
+Handler = Callable[[Call, Any, float], "list[Command] | Step"]
 
 
-class CallBridge(ModelSide):
+def ignore(call: Call, event: BridgeEvent, now_ms: float) -> list[Command]:
+    """A legal pair that needs nothing: no commands, nothing changes."""
+    return []
+
+
+def _handlers(*modules: ModuleType) -> dict[str, Handler]:
+    found: dict[str, Handler] = {IGNORE: ignore}
+    for module in modules:
+        for name, value in vars(module).items():
+            if name.startswith("on_") and callable(value):
+                if name[3:] in found:
+                    raise ValueError(f"two handlers named {name}")
+                found[name[3:]] = value
+    return found
+
+
+HANDLERS: Final = _handlers(on_carrier, on_session, on_model)
+"""Every handler by the name the table gives it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """A `Move` with its handler resolved."""
+
+    handler: Handler
+    to: tuple[CallState, ...]
+    heard: bool
+
+
+# Resolved once at import: a handler name in the table without a function fails here.
+_DISPATCH: Final[dict[CallState, dict[Key, _Bound]]] = {
+    state: {key: _Bound(HANDLERS[move.handler], move.to, move.heard) for key, move in row.items()}
+    for state, row in TABLE.items()
+}
+
+
+class CallBridge:
     """One call between a carrier stream and a Live session (see the module doc)."""
 
     def __init__(self, options: BridgeOptions = BridgeOptions()) -> None:  # noqa: B008 (frozen)
-        super().__init__(options)
+        self.call = Call(options)
+        """The call's parts (read them; only handlers change them)."""
+        self._state = CallState.WAITING_FOR_START
         self._row = _DISPATCH[self._state]
-        self._dtmf = DtmfGate(self.stats)
-        self._logs = LogBudget(self.stats.logs_suppressed)
+
+    # ------------------------------------------------------------------------------ API
+
+    def configure(self, options: BridgeOptions) -> None:
+        """Use `options` for this call: the agent profile is known once the stream's `start`
+        was authorized, before it is handled. Only before `CallStarted` (ValueError after)."""
+        if self._state is not CallState.WAITING_FOR_START:
+            raise ValueError(f"a call is configured before it starts, not in {self._state}")
+        self.call.configure(options)
 
     def begin(self, now_ms: float) -> list[Command]:
         """The carrier stream opened: the `start` must come within `start_timeout_ms`."""
-        return [StartTimer(START_TIMER, now_ms + self.options.start_timeout_ms)]
+        return [StartTimer(START_TIMER, now_ms + self.call.options.start_timeout_ms)]
 
     def handle(self, event: BridgeEvent, now_ms: float) -> list[Command]:
         """Feed one event; returns the commands to execute, in order."""
         kind = type(event)
-        handler = self._row.get(kind)
-        if handler is None:
-            raise IllegalTransition(self._state, kind)
+        row = self._row
+        move = row.get(event.name) if kind is TimerFired else None  # type: ignore[union-attr]
+        if move is None:
+            move = row.get(kind)
+            if move is None:
+                raise IllegalTransition(self._state, kind)
+        call = self.call
         # The stall watch: only while a caller's speech awaits an answer, or the session has
         # not answered yet (two attribute reads otherwise).
-        if (self._stall_from_ms is not None or not self._session_answered) and (
-            kind in LIVE_EVENT_TYPES and self._state is CallState.LIVE
-        ):
-            self._heard_from_live(kind)
-        return handler(self, event, now_ms)
-
-    def _enter(self, state: CallState) -> None:
-        self._state = state
-        self._row = _DISPATCH[state]
-        if state is CallState.ENDED:
-            self._dtmf.drop_held()  # keys still waiting are not sent: counted as dropped
-
-    def _ignore(self, event: BridgeEvent, now_ms: float) -> list[Command]:
-        return []
-
-    def _on_live_message(self, event: BridgeEvent, now_ms: float) -> list[Command]:
-        return []  # the stall watch in `handle` noted it
-
-    # ------------------------------------------------------------------ call start/end
-
-    def _on_call_started(self, event: CallStarted, now_ms: float) -> list[Command]:
-        fmt = event.media_format
-        try:
-            uplink = UplinkPath(fmt)
-            speech = AgentSpeech(
-                fmt,
-                lead_ms=self.options.playback_lead_ms,
-                ahead_max_ms=self.options.model_audio_ahead_max_ms,
-                ledger=self.ledger,
-                transcript=self._transcript,
-                stats=self.stats,
-            )
-        except (ValueError, KeyError) as exc:
-            note = Note("call.bad_format", {"format": repr(fmt), "error": str(exc)}, "warning")
-            return self._end("unsupported media format", now_ms, [note])
-        self._format, self._uplink, self._speech = fmt, uplink, speech
-        self._held = ConnectBuffer(self.options.connect_buffer_ms, uplink.out_rate_hz)
-        self.call_id, self.stream_id = event.call_id, event.stream_id
-        self._keeper.seed(event.call_id)
-        self.stats.started_at_ms = now_ms
-        self._live_session = True
-        self._enter(CallState.CONNECTING_MODEL)
-        started = {
-            "call_id": event.call_id,
-            "stream_id": event.stream_id,
-            "encoding": fmt.encoding.value,
-            "rate_hz": fmt.rate_hz,
-            "frame_ms": fmt.frame_ms,
-        }
-        return [
-            CancelTimer(START_TIMER),
-            Note("call.started", started),
-            StartTimer(CONNECT_TIMER, now_ms + self.options.connect_timeout_ms),
-        ]
-
-    def _play_out_and_end(self, now_ms: float, out: list[Command]) -> list[Command]:
-        """The model closed normally: what is queued plays out, then the call ends."""
-        speech = self._speech
-        assert speech is not None
-        out.extend(speech.release_all(now_ms))
-        if self.ledger.all_settled:
-            return self._end("live closed", now_ms, out)
-        self._enter(CallState.ENDING)
-        end_ms = max(speech.playout.playout_end_ms, now_ms)
-        out.append(StartTimer(ENDING_TIMER, end_ms + self.options.ending_grace_ms))
-        pending = {"pending_ms": self.ledger.pending_ms, "last_mark": self.ledger.last_mark_name}
-        out.append(Note("bridge.ending", pending))
-        return out
-
-    def _on_carrier_ended(self, event: CallStopped | CarrierClosed, now_ms: float) -> list[Command]:
-        if isinstance(event, CallStopped):
-            reason = event.reason
+        if move.heard and (call.stall.since_ms is not None or not call.stall.answered):
+            call.stall.heard(kind)
+        done = move.handler(call, event, now_ms)
+        if type(done) is list:
+            state = move.to[0]
         else:
-            reason = f"gateway closed: {event.refused}" if event.refused else "carrier closed"
-        if self._state is CallState.HANDING_OFF and self._action is not None:
-            reason = f"handed off ({self.stats.call_action})"
-        out: list[Command] = []
-        if self._live_session:
-            self._live_session = False
-            out.append(CloseLive(reason))
-        return self._end(reason, now_ms, out)
+            assert isinstance(done, Step)
+            state, done = done.state, done.commands
+            if state not in move.to:  # a handler that disagrees with the table is a bug
+                raise RuntimeError(f"{kind.__name__} led {self._state} to {state}, not {move.to}")
+        if state is not self._state:
+            self._state = state
+            self._row = _DISPATCH[state]
+            if state is CallState.ENDED:
+                call.dtmf.drop_held()  # keys still waiting are not sent: counted as dropped
+        return done
 
-    def _on_timer_fired(self, event: TimerFired, now_ms: float) -> list[Command]:
-        # A timer may fire after the state it was meant for has gone (the shell had it queued
-        # before it saw the cancel): such a stale timer changes nothing.
-        name, state = event.name, self._state
-        if name == DTMF_TIMER:
-            return self._dtmf_out(self._dtmf.timer_fired(now_ms))
-        if name == PLAYBACK_TIMER:
-            if self._speech is None:
-                return []
-            # Until the model is gone for good its audio keeps flowing under the lead limit; the
-            # last words of a transfer or hang-up too (the hand-off waits for their final mark).
-            release = state in (CallState.LIVE, CallState.RECONNECTING, CallState.WRAPPING_UP)
-            return self._speech.timer_fired(now_ms, release=release)
-        if name == START_TIMER and state is CallState.WAITING_FOR_START:
-            return self._end("no start", now_ms, [])
-        if name == CONNECT_TIMER and state is CallState.CONNECTING_MODEL:
-            return self._fall_back("live connect timeout", now_ms, [])
-        if name == STALL_TIMER:
-            return self._on_stall_timer(now_ms)
-        if name == HANDOVER_TIMER and state is CallState.LIVE and self._keeper.handover_due:
-            out: list[Command] = []
-            self._hand_over("go_away", now_ms, out, forced=True)
-            return out
-        if name == ENDING_TIMER and state is CallState.ENDING:
-            late = {"pending_ms": self.ledger.pending_ms, "last_mark": self.ledger.last_mark_name}
-            return self._end(
-                "live closed", now_ms, [Note("bridge.ending_timeout", late, "warning")]
-            )
-        if name == WRAP_UP_TIMER and state is CallState.WRAPPING_UP:
-            late = {"pending_ms": round(self.ledger.pending_ms, 1)}
-            return self._hand_off(now_ms, [Note("call.wrap_up_timeout", late, "warning")])
-        if name == HANDOFF_TIMER and state is CallState.HANDING_OFF:
-            note = Note("call.handoff_timeout", {"action": self.stats.call_action}, "warning")
-            return self._end(f"handed off ({self.stats.call_action})", now_ms, [note])
-        if name in _TIMERS or name == HANDOFF_TIMER:
-            return []
-        return [Note("bridge.unknown_timer", {"name": name}, "warning")]
+    @property
+    def state(self) -> CallState:
+        return self._state
 
-    # --------------------------------------------------------------------------- carrier
+    @property
+    def options(self) -> BridgeOptions:
+        return self.call.options
 
-    def _on_early_audio(self, event: CallerAudio, now_ms: float) -> list[Command]:
-        self.stats.caller_frames_before_start += 1
-        return []
+    @property
+    def ledger(self) -> PlaybackLedger:
+        return self.call.ledger
 
-    def _on_held_audio(self, event: CallerAudio, now_ms: float) -> list[Command]:
-        assert self._uplink is not None
-        assert self._held is not None
-        pcm = self._uplink.process(event.payload)
-        if pcm:
-            self._held.add_audio(pcm)
-        return []
+    @property
+    def stats(self) -> CallStats:
+        return self.call.stats
 
-    def _on_caller_audio(self, event: CallerAudio, now_ms: float) -> list[Command]:
-        uplink = self._uplink
-        assert uplink is not None
-        pcm = uplink.process(event.payload)
-        if not pcm:
-            return []
-        out: list[Command] = [SendAudio(pcm, uplink.out_rate_hz)]
-        if self._stall_from_ms is None:  # no answer awaited: does this speech await one?
-            self._watch_for_stall(pcm, now_ms, out)
-        if self._keeper.handover_due:
-            self._caller_spoke(pcm, now_ms)
-            self._maybe_hand_over(now_ms, out)
-        return out
+    @property
+    def usage(self) -> CallUsage:
+        """Live token usage, summed over the call's sessions."""
+        return self.call.usage
 
-    def _on_dropped_audio(self, event: CallerAudio, now_ms: float) -> list[Command]:
-        fmt = self._format
-        assert fmt is not None
-        self.stats.caller_dropped_ms += (
-            1000 * len(event.payload) / (fmt.rate_hz * fmt.bytes_per_sample)
+    @property
+    def call_id(self) -> str | None:
+        return self.call.call_id
+
+    @property
+    def stream_id(self) -> str | None:
+        return self.call.stream_id
+
+    @property
+    def resume_handle(self) -> str | None:
+        """The latest resumable Live session handle, if any."""
+        return self.call.keeper.handle
+
+    def transcript(self) -> list[TranscriptLine]:
+        """Every line so far, caller and agent, each with what of it was heard."""
+        return self.call.transcript.lines()
+
+    def heard_transcript(self) -> list[tuple[str, str]]:
+        """(role, text) of what the caller actually heard (agent text of played marks only)."""
+        return self.call.transcript.heard()
+
+    def summary(self) -> dict[str, Any]:
+        call = self.call
+        uplink = call.uplink
+        caller_ms = 0.0 if uplink is None else 1000 * uplink.input_samples / uplink.carrier.rate_hz
+        log = call.keeper.log
+        stats = call.stats
+        stats.handovers = call.keeper.summary()
+        stats.handovers_total = log.total
+        stats.handovers_omitted = log.omitted
+        stats.handover_counts = log.counts()
+        stats.tools = list(call.tools.records)
+        return summarize(
+            stats,
+            call.ledger,
+            state=self._state.value,
+            caller_audio_ms=caller_ms,
+            usage=call.usage.summary(),
         )
-        return []
-
-    def _on_dtmf(self, event: DtmfPressed, now_ms: float) -> list[Command]:
-        """Live, connecting or reconnecting: through the gate (`core.dtmf`), which coalesces
-        and rate-limits presses so that a flood never crowds out the caller's audio."""
-        self.stats.dtmf_digits += 1
-        return self._dtmf_out(self._dtmf.press(event.digit, now_ms))
-
-    _on_held_dtmf = _on_dtmf
-
-    def _dtmf_out(self, decided: DtmfOut) -> list[Command]:
-        out: list[Command] = []
-        if decided.send:
-            texts = [self.options.dtmf_text.format(digit=digits) for digits in decided.send]
-            if self._state is CallState.LIVE:
-                out += [SendText(text) for text in texts]
-            elif self._held is not None:  # no session yet: sent once it is open
-                for text in texts:
-                    self._held.add_text(text)
-            else:  # the call no longer takes keys (ending, handing off)
-                self.stats.dtmf_dropped += sum(len(digits) for digits in decided.send)
-        if decided.timer_at_ms is not None:
-            out.append(StartTimer(DTMF_TIMER, decided.timer_at_ms))
-        return out
-
-    def _on_playback_marked(self, event: PlaybackMarked, now_ms: float) -> list[Command]:
-        ledger = self.ledger
-        out: list[Command] = []
-        if not ledger.echoed(event.name) and self._logs.allow(UNKNOWN):
-            out.append(Note(UNKNOWN, self._last({"name": event.name[:64]}, UNKNOWN), "warning"))
-        if ledger.all_settled:
-            if self._state is CallState.ENDING:
-                self._end("live closed", now_ms, out)
-            elif self._state is CallState.WRAPPING_UP:
-                self._hand_off(now_ms, out)
-        return out
-
-    def _on_messages_missed(self, event: MessagesMissed, now_ms: float) -> list[Command]:
-        missed = max(0, event.count)
-        self.stats.messages_missed += missed
-        if not self._logs.allow(GAP):
-            return []
-        gap = {"expected": event.expected, "received": event.received, "missed": missed}
-        return [Note(GAP, self._last(gap, GAP), "warning")]
-
-    def _on_message_ignored(self, event: MessageIgnored, now_ms: float) -> list[Command]:
-        self.stats.messages_ignored += 1
-        if not self._logs.allow(IGNORED):
-            return []
-        ignored = {"reason": event.reason, "detail": event.detail[:200]}
-        return [Note(IGNORED, self._last(ignored, IGNORED), "debug")]
-
-    def _last(self, fields: Mapping[str, object], event: str) -> dict[str, object]:
-        """`fields`, saying so when this is the call's last line of `event` (more are counted
-        in `logs_suppressed`, not written)."""
-        return {**fields, "more_counted_only": True} if self._logs.last(event) else dict(fields)
-
-
-def _handler(name: str) -> _Handler:
-    handler: _Handler = getattr(CallBridge, "_ignore" if name == IGNORE else f"_on_{name}")
-    return handler
-
-
-# Resolved once at import: a handler name in the table without a method fails here, not mid-call.
-_DISPATCH: Final[dict[CallState, dict[type, _Handler]]] = {
-    state: {event_type: _handler(name) for event_type, name in row.items()}
-    for state, row in TABLE.items()
-}

@@ -18,8 +18,7 @@ from typing import Any
 
 from gateway.audio.paths import CarrierFormat
 from gateway.live.closes import CloseInfo
-from gateway.live.events import FunctionCall, LiveEvent
-from gateway.live.protocol import Scheduling, ToolResult
+from gateway.live.events import FunctionCall, LiveEvent, Scheduling, ToolResult
 
 # --------------------------------------------------------------------------- carrier events
 

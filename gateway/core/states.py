@@ -1,29 +1,27 @@
-"""The call's states and the one table that says what each state does with each event.
+"""The call's states and the one table of what each state does with each event and timer.
 
-`TABLE[state][event type]` names the `CallBridge` handler for that pair (`_on_<name>`), or
-`IGNORE` (no commands, nothing changes). A pair missing from the table is an illegal transition:
-`CallBridge.handle` raises `IllegalTransition` before touching anything, and the shell logs it
-and goes on. In `ENDED` every event is ignored: late frames during shutdown are normal.
+Like h11's `_state.py`: `TABLE[state][key]` is the `Move` for that pair, where `key` is an
+event type, or a timer's name (a `str`) for `TimerFired`. A move names its handler
+(`on_<name>` in `on_carrier`, `on_session` or `on_model`, or `IGNORE`: no commands, nothing
+changes) and the states the call may be in after it, `to`.
+Handlers return commands and never set the state: the dispatcher (`CallBridge.handle`) moves the
+call to `to[0]`, or, where the outcome decides, to the one of `to` that the handler names by
+returning `Step(state, commands)`. A pair missing from the table is an illegal transition:
+`handle` raises `IllegalTransition` before touching anything, and the shell logs it and goes on.
+`TimerFired` itself is the key for a timer whose name has no entry of its own (an unknown timer:
+a warning). In `ENDED` every event is ignored: late frames during shutdown are normal.
 
-Where the handlers lead:
-
-    WAITING_FOR_START --CallStarted--> CONNECTING_MODEL --LiveOpened--> LIVE
-    LIVE --goAway at a turn boundary (or its deadline) / resumable close--> RECONNECTING
-    RECONNECTING --LiveOpened--> LIVE
-    LIVE --normal close--> ENDING --final mark echoed / "ending" timer--> ENDED
-    LIVE --transfer or hang-up tool--> WRAPPING_UP
-    CONNECTING_MODEL / LIVE / RECONNECTING --fatal failure, attempts exhausted--> WRAPPING_UP
-    WRAPPING_UP --final mark echoed / "wrap_up" timer--> HANDING_OFF (ControlCall)
-    HANDING_OFF --carrier stop / control failed / "handoff" timer--> ENDED
-    any state but ENDED --CallStopped / CarrierClosed / EndRequested / a fatal timer--> ENDED
+The state diagram in docs/architecture.md is drawn from this table (`scripts/state_diagram.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, get_args
 
+from gateway.core.dtmf import DTMF_TIMER
 from gateway.core.events import (
     BridgeEvent,
     CallControlled,
@@ -31,6 +29,7 @@ from gateway.core.events import (
     CallStarted,
     CallStopped,
     CarrierClosed,
+    Command,
     DtmfPressed,
     EndRequested,
     LiveClosed,
@@ -42,6 +41,8 @@ from gateway.core.events import (
     TimerFired,
     ToolFinished,
 )
+from gateway.core.playout import PLAYBACK_TIMER
+from gateway.core.stall import STALL_TIMER
 from gateway.live.events import (
     AudioChunk,
     GenerationComplete,
@@ -62,7 +63,18 @@ from gateway.live.events import (
     WaitingForInput,
 )
 
-__all__ = ["EVENT_TYPES", "IGNORE", "LIVE_EVENT_TYPES", "TABLE", "CallState", "IllegalTransition"]
+__all__ = [
+    "EVENT_TYPES",
+    "IGNORE",
+    "LIVE_EVENT_TYPES",
+    "TABLE",
+    "TIMERS",
+    "CallState",
+    "IllegalTransition",
+    "Key",
+    "Move",
+    "Step",
+]
 
 
 class CallState(StrEnum):
@@ -98,125 +110,226 @@ class IllegalTransition(Exception):  # noqa: N818 (a transition, not an error va
 IGNORE: Final = "ignore"
 """Handler name of a pair that is legal but needs nothing (no commands, no state change)."""
 
+Key = type[BridgeEvent] | str
+"""A table key: an event type, or a timer's name (the `TimerFired` of that name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """What one (state, event or timer) pair does: its handler and the states it may lead to."""
+
+    handler: str
+    to: tuple[CallState, ...]
+    """The states after the move: `to[0]` unless the handler returns a `Step` naming another."""
+    heard: bool = False
+    """A message from the open Live session: the stall watch notes it (`gateway.core.stall`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A handler's commands and its next state, where the move allows more than one."""
+
+    state: CallState
+    commands: list[Command]
+
+
+START_TIMER: Final = "start"
+CONNECT_TIMER: Final = "connect"
+ENDING_TIMER: Final = "ending"
+HANDOVER_TIMER: Final = "handover"
+WRAP_UP_TIMER: Final = "wrap_up"
+HANDOFF_TIMER: Final = "handoff"
+TIMERS: Final = (
+    START_TIMER,
+    CONNECT_TIMER,
+    ENDING_TIMER,
+    HANDOVER_TIMER,
+    WRAP_UP_TIMER,
+    HANDOFF_TIMER,
+    STALL_TIMER,
+    DTMF_TIMER,
+    PLAYBACK_TIMER,
+)
+"""Every timer the bridge sets. A timer may fire after the state it was meant for has gone (the
+shell had it queued before it saw the cancel): such a stale timer is ignored."""
+
 EVENT_TYPES: Final[tuple[type[BridgeEvent], ...]] = get_args(BridgeEvent)
 """Every event type the bridge can be fed."""
 
 LIVE_EVENT_TYPES: Final = frozenset(get_args(LiveEvent))
 """Every event parsed from a Live server message."""
-_LIVE_EVENT_TYPES: Final = LIVE_EVENT_TYPES
 
-# Carrier housekeeping and the end of the carrier leg mean the same in every state but ENDED.
-_EVERY_STATE: Final[Mapping[type[BridgeEvent], str]] = {
-    StreamConnected: IGNORE,
-    PlaybackMarked: "playback_marked",
-    CallStopped: "carrier_ended",
-    CarrierClosed: "carrier_ended",
-    MessagesMissed: "messages_missed",
-    MessageIgnored: "message_ignored",
-    TimerFired: "timer_fired",
-    EndRequested: "end_requested",
-    CallControlled: IGNORE,
-    ToolFinished: IGNORE,
+_S = CallState
+_HANDOVER: Final = (_S.LIVE, _S.RECONNECTING, _S.WRAPPING_UP, _S.HANDING_OFF)
+"""Where a move that may start a `goAway` handover leads (a failed start goes to the fallback)."""
+_FALLBACK: Final = (_S.WRAPPING_UP, _S.HANDING_OFF)
+"""Where the fallback, a transfer or a hang-up leads (straight to the hand-off when nothing is
+left to play)."""
+
+STAY: Final = None
+"""In a row as written below: the state itself."""
+_Row = dict[Key, tuple[str, tuple[CallState | None, ...]]]
+"""A row as written below: key -> (handler, next states); `()` means the state stays."""
+
+
+def _every_state(ended: tuple[CallState, ...] = (_S.ENDED,)) -> _Row:
+    """Carrier housekeeping, the end of the carrier leg, and timers that mean the same in every
+    state but ENDED; a state's own row overrides what differs."""
+    return {
+        StreamConnected: (IGNORE, ()),
+        PlaybackMarked: ("playback_marked", ()),
+        CallStopped: ("carrier_ended", ended),
+        CarrierClosed: ("carrier_ended", ended),
+        MessagesMissed: ("messages_missed", ()),
+        MessageIgnored: ("message_ignored", ()),
+        EndRequested: ("end_requested", ended),
+        CallControlled: (IGNORE, ()),
+        ToolFinished: (IGNORE, ()),
+        TimerFired: ("unknown_timer", ()),
+        **{name: (IGNORE, ()) for name in TIMERS},
+        STALL_TIMER: ("stall_timer_disarmed", ()),
+        DTMF_TIMER: ("dropped_dtmf_timer", ()),
+        PLAYBACK_TIMER: ("held_playback_timer", ()),
+    }
+
+
+_MODEL_EVENTS: Final[_Row] = {
+    SetupComplete: ("live_message", ()),
+    AudioChunk: ("audio_chunk", ()),
+    ModelText: ("live_message", ()),
+    InputTranscript: ("input_transcript", ()),
+    OutputTranscript: ("output_transcript", ()),
+    Interrupted: ("interrupted", ()),
+    GenerationComplete: ("generation_complete", ()),
+    TurnComplete: ("turn_complete", _HANDOVER),
+    WaitingForInput: ("live_message", ()),
+    ToolCall: ("tool_call", ()),
+    ToolCallCancellation: ("tool_call_cancellation", _HANDOVER),
+    GoAway: ("go_away", _HANDOVER),
+    SessionResumptionUpdate: ("resumption_update", _HANDOVER),
+    UsageMetadata: ("usage", ()),
+    VoiceActivity: ("live_message", ()),
+    Ignored: ("live_message", ()),
 }
+"""The open session's messages (LIVE): every one also tells the stall watch it was heard."""
 
-_MODEL_EVENTS: Final[Mapping[type[BridgeEvent], str]] = {
-    SetupComplete: IGNORE,
-    AudioChunk: "audio_chunk",
-    ModelText: IGNORE,
-    InputTranscript: "input_transcript",
-    OutputTranscript: "output_transcript",
-    Interrupted: "interrupted",
-    GenerationComplete: "generation_complete",
-    TurnComplete: "turn_complete",
-    WaitingForInput: IGNORE,
-    ToolCall: "tool_call",
-    ToolCallCancellation: "tool_call_cancellation",
-    GoAway: "go_away",
-    SessionResumptionUpdate: "resumption_update",
-    UsageMetadata: "usage",
-    VoiceActivity: IGNORE,
-    Ignored: IGNORE,
+_IGNORE_LIVE: Final[_Row] = {kind: (IGNORE, ()) for kind in LIVE_EVENT_TYPES}
+
+# Wrapping up: what the agent is still saying plays; nothing new is asked of the model.
+_LAST_WORDS: Final[_Row] = {
+    **_IGNORE_LIVE,
+    AudioChunk: ("audio_chunk", ()),
+    GenerationComplete: ("generation_complete", ()),
+    TurnComplete: ("turn_ended", ()),
+    Interrupted: ("interrupted", ()),
+    InputTranscript: ("input_transcript", ()),
+    OutputTranscript: ("output_transcript", ()),
+    UsageMetadata: ("usage", ()),
 }
 
 # Events of the session being replaced still arrive while the new one connects (the old socket
 # is read until it closes): its audio still plays, its tool calls still run.
-_OLD_SESSION_EVENTS: Final[Mapping[type[BridgeEvent], str]] = {
-    **_MODEL_EVENTS,
-    GoAway: IGNORE,
-    SessionResumptionUpdate: IGNORE,
+_OLD_SESSION_EVENTS: Final[_Row] = {
+    **_LAST_WORDS,
+    ToolCall: ("old_session_tool_call", ()),
+    ToolCallCancellation: ("old_session_tool_call_cancellation", ()),
 }
 
-# Wrapping up: what the agent is still saying plays; nothing new is asked of the model.
-_LAST_WORDS: Final[Mapping[type[BridgeEvent], str]] = {
-    **dict.fromkeys(_LIVE_EVENT_TYPES, IGNORE),
-    AudioChunk: "audio_chunk",
-    GenerationComplete: "generation_complete",
-    TurnComplete: "turn_complete",
-    Interrupted: "interrupted",
-    InputTranscript: "input_transcript",
-    OutputTranscript: "output_transcript",
-    UsageMetadata: "usage",
-}
-
-TABLE: Final[Mapping[CallState, Mapping[type[BridgeEvent], str]]] = {
+_ROWS: Final[dict[CallState, _Row]] = {
     # No Live session exists before LIVE: model events there are illegal.
-    CallState.WAITING_FOR_START: {
-        **_EVERY_STATE,
-        CallStarted: "call_started",
-        CallerAudio: "early_audio",
-        DtmfPressed: IGNORE,
+    _S.WAITING_FOR_START: {
+        **_every_state(),
+        CallStarted: ("call_started", (_S.CONNECTING_MODEL, _S.ENDED)),
+        CallerAudio: ("early_audio", ()),
+        DtmfPressed: (IGNORE, ()),
+        PLAYBACK_TIMER: (IGNORE, ()),  # nothing plays before the call starts
+        START_TIMER: ("start_timeout", (_S.ENDED,)),
     },
-    CallState.CONNECTING_MODEL: {
-        **_EVERY_STATE,
-        CallerAudio: "held_audio",
-        DtmfPressed: "held_dtmf",
-        LiveOpened: "live_opened",
-        LiveClosed: "connect_failed",
+    _S.CONNECTING_MODEL: {
+        **_every_state(),
+        EndRequested: ("end_requested_connecting", (_S.ENDED, *_FALLBACK)),
+        CallerAudio: ("held_audio", ()),
+        DtmfPressed: ("held_dtmf", ()),
+        LiveOpened: ("live_opened", (_S.LIVE,)),
+        LiveClosed: ("connect_failed", (STAY, *_FALLBACK)),
+        DTMF_TIMER: ("held_dtmf_timer", ()),
+        CONNECT_TIMER: ("connect_timeout", _FALLBACK),
     },
-    CallState.LIVE: {
-        **_EVERY_STATE,
+    _S.LIVE: {
+        **_every_state(),
         **_MODEL_EVENTS,
-        # Nothing to do, but the session is heard from (it is not stalled, see bridge_session).
-        **{kind: "live_message" for kind, name in _MODEL_EVENTS.items() if name == IGNORE},
-        CallerAudio: "caller_audio",
-        DtmfPressed: "dtmf",
-        LiveClosed: "live_closed",
-        ToolFinished: "tool_finished",
+        EndRequested: ("end_requested_fallback", (_S.ENDED, *_FALLBACK)),
+        CallerAudio: ("caller_audio", _HANDOVER),
+        DtmfPressed: ("dtmf", ()),
+        LiveClosed: ("live_closed", (_S.ENDING, _S.ENDED, _S.RECONNECTING, *_FALLBACK)),
+        ToolFinished: ("tool_finished", _HANDOVER),
+        DTMF_TIMER: ("dtmf_timer", ()),
+        PLAYBACK_TIMER: ("playback_timer", ()),
+        STALL_TIMER: ("stall_timer", _HANDOVER),
+        HANDOVER_TIMER: ("handover_timer", _HANDOVER),
     },
-    CallState.RECONNECTING: {
-        **_EVERY_STATE,
+    _S.RECONNECTING: {
+        **_every_state(),
         **_OLD_SESSION_EVENTS,
-        CallerAudio: "held_audio",
-        DtmfPressed: "held_dtmf",
-        LiveOpened: "live_reopened",
-        LiveClosed: "reconnect_failed",
-        ToolFinished: "tool_finished",
+        EndRequested: ("end_requested_fallback", (_S.ENDED, *_FALLBACK)),
+        CallerAudio: ("held_audio", ()),
+        DtmfPressed: ("held_dtmf", ()),
+        LiveOpened: ("live_reopened", (_S.LIVE,)),
+        LiveClosed: ("reconnect_failed", (STAY, *_FALLBACK)),
+        ToolFinished: ("held_tool_finished", (STAY, *_FALLBACK)),
+        DTMF_TIMER: ("held_dtmf_timer", ()),
+        PLAYBACK_TIMER: ("playback_timer", ()),
     },
     # The model has closed: whatever it still sent, and whatever the caller says or presses, has
     # nowhere to go.
-    CallState.ENDING: {
-        **_EVERY_STATE,
-        **dict.fromkeys(_LIVE_EVENT_TYPES, IGNORE),
-        CallerAudio: "dropped_audio",
-        DtmfPressed: IGNORE,
-        LiveClosed: IGNORE,
+    _S.ENDING: {
+        **_every_state(),
+        **_IGNORE_LIVE,
+        PlaybackMarked: ("final_mark", (STAY, _S.ENDED)),
+        CallerAudio: ("dropped_audio", ()),
+        DtmfPressed: (IGNORE, ()),
+        LiveClosed: (IGNORE, ()),
+        ENDING_TIMER: ("ending_timeout", (_S.ENDED,)),
     },
-    CallState.WRAPPING_UP: {
-        **_EVERY_STATE,
+    _S.WRAPPING_UP: {
+        **_every_state(),
         **_LAST_WORDS,
-        CallerAudio: "dropped_audio",
-        DtmfPressed: IGNORE,
-        LiveOpened: "unwanted_live_opened",
-        LiveClosed: "last_words_live_closed",
+        PlaybackMarked: ("last_words_mark", (STAY, _S.HANDING_OFF)),
+        CallerAudio: ("dropped_audio", ()),
+        DtmfPressed: (IGNORE, ()),
+        LiveOpened: ("unwanted_live_opened", ()),
+        LiveClosed: ("last_words_live_closed", (STAY, _S.HANDING_OFF)),
+        PLAYBACK_TIMER: ("playback_timer", ()),
+        WRAP_UP_TIMER: ("wrap_up_timeout", (_S.HANDING_OFF,)),
     },
-    CallState.HANDING_OFF: {
-        **_EVERY_STATE,
-        **dict.fromkeys(_LIVE_EVENT_TYPES, IGNORE),
-        CallerAudio: "dropped_audio",
-        DtmfPressed: IGNORE,
-        LiveOpened: "unwanted_live_opened",
-        LiveClosed: IGNORE,
-        CallControlled: "call_controlled",
+    _S.HANDING_OFF: {
+        **_every_state(),
+        **_IGNORE_LIVE,
+        CallStopped: ("handed_off", (_S.ENDED,)),
+        CarrierClosed: ("handed_off", (_S.ENDED,)),
+        CallerAudio: ("dropped_audio", ()),
+        DtmfPressed: (IGNORE, ()),
+        LiveOpened: ("unwanted_live_opened", ()),
+        LiveClosed: (IGNORE, ()),
+        CallControlled: ("call_controlled", (STAY, _S.ENDED)),
+        HANDOFF_TIMER: ("handoff_timeout", (_S.ENDED,)),
     },
-    CallState.ENDED: dict.fromkeys(EVENT_TYPES, IGNORE),
+    _S.ENDED: {**dict.fromkeys(EVENT_TYPES, (IGNORE, ())), **dict.fromkeys(TIMERS, (IGNORE, ()))},
 }
+
+
+def _resolve(state: CallState, row: _Row) -> dict[Key, Move]:
+    moves: dict[Key, Move] = {}
+    for key, (handler, targets) in row.items():
+        to = tuple(state if target is STAY else target for target in targets) or (state,)
+        if handler == IGNORE and to != (state,):
+            raise ValueError(f"{state}: an ignored {key!r} cannot change the state")
+        heard = state is CallState.LIVE and key in LIVE_EVENT_TYPES
+        moves[key] = Move(handler, to, heard)
+    return moves
+
+
+TABLE: Final[Mapping[CallState, Mapping[Key, Move]]] = {
+    state: _resolve(state, row) for state, row in _ROWS.items()
+}
+"""Every (state, event type) and (state, timer name) pair the call knows, and its move."""

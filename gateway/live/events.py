@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 __all__ = [
@@ -22,10 +23,12 @@ __all__ = [
     "LiveEvent",
     "ModelText",
     "OutputTranscript",
+    "Scheduling",
     "SessionResumptionUpdate",
     "SetupComplete",
     "ToolCall",
     "ToolCallCancellation",
+    "ToolResult",
     "TurnComplete",
     "UsageMetadata",
     "VoiceActivity",
@@ -192,3 +195,28 @@ LiveEvent = (
     | VoiceActivity
     | Ignored
 )
+
+
+# ------------------------------------------------------------------ what the client answers
+
+
+class Scheduling(StrEnum):
+    """How a NON_BLOCKING tool's result is taken (A.5.4)."""
+
+    INTERRUPT = "INTERRUPT"
+    WHEN_IDLE = "WHEN_IDLE"
+    SILENT = "SILENT"
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The answer to one function call. `response` is a JSON object (`output` or `error` key).
+
+    `call_id` is the call's id as the server sent it; None for a call that came without one
+    (Vertex may send those, A.11): the response then carries no `id` either."""
+
+    call_id: str | None
+    name: str
+    response: Mapping[str, Any]
+    scheduling: Scheduling | None = None
+    will_continue: bool | None = None

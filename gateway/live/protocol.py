@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from gateway.live.events import (
@@ -25,10 +23,12 @@ from gateway.live.events import (
     LiveEvent,
     ModelText,
     OutputTranscript,
+    Scheduling,
     SessionResumptionUpdate,
     SetupComplete,
     ToolCall,
     ToolCallCancellation,
+    ToolResult,
     TurnComplete,
     UsageMetadata,
     VoiceActivity,
@@ -304,28 +304,6 @@ def parse_server_message(frame: bytes | str) -> list[LiveEvent]:
 
 
 # -------------------------------------------------------------------------------------- encoder
-
-
-class Scheduling(StrEnum):
-    """How a NON_BLOCKING tool's result is taken (A.5.4)."""
-
-    INTERRUPT = "INTERRUPT"
-    WHEN_IDLE = "WHEN_IDLE"
-    SILENT = "SILENT"
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    """The answer to one function call. `response` is a JSON object (`output` or `error` key).
-
-    `call_id` is the call's id as the server sent it; None for a call that came without one
-    (Vertex may send those, A.11): the response then carries no `id` either."""
-
-    call_id: str | None
-    name: str
-    response: Mapping[str, Any]
-    scheduling: Scheduling | None = None
-    will_continue: bool | None = None
 
 
 def _dump(message: Mapping[str, Any]) -> str:

@@ -163,7 +163,7 @@ def test_playback_invariants_hold_for_any_interleaving(
         settled = ledger.marks_played + ledger.marks_flushed
         assert settled + ledger.marks_outstanding + ledger.marks_queued == ledger.marks_created
         # Never more than the lead queued at the carrier.
-        speech = bridge._speech
+        speech = bridge.call.speech
         assert speech is not None
         assert speech.playout.carrier_ms(now) <= max(lead_ms, FRAME_MS)
 

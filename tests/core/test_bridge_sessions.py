@@ -1014,6 +1014,23 @@ def test_a_hang_up_tool_with_nothing_pending_hangs_up_at_once() -> None:
     assert summary["tools"] == [{"name": "hang_up", "outcome": "ok", "duration_ms": 2.0}]
 
 
+def test_a_hang_up_call_without_an_id_is_answered_without_one() -> None:
+    """Vertex: the hang-up tool's own response carries the call's (absent) id, not the local
+    key it ran under."""
+    bridge = _live(_options(tool_names=frozenset({"hang_up"})))
+    assert bridge.handle(ToolCall((FunctionCall(None, "hang_up"),)), 1_000) == [
+        Note("tool.without_id", {"name": "hang_up", "key": "local-1"}),
+        RunTool(FunctionCall("local-1", "hang_up")),
+    ]
+    finished = ToolFinished("local-1", "hang_up", {"output": "bye"}, action=HangUp())
+    assert bridge.handle(finished, 1_010) == [
+        SendToolResponse((ToolResult(None, "hang_up", {"output": "bye"}),)),
+        CloseLive("handing off"),
+        ControlCall(HangUp()),
+        StartTimer("handoff", 11_010),
+    ]
+
+
 def test_agent_audio_after_a_transfer_is_all_played_before_the_transfer() -> None:
     """FAILS (bug in gateway/core/bridge.py, `_on_timer_fired`: the playback timer releases
     only in LIVE and RECONNECTING). The last words that arrive while wrapping up must reach the

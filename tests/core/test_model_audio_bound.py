@@ -35,7 +35,7 @@ def _live(ahead_max_ms: float) -> CallBridge:
 
 
 def _speech(bridge: CallBridge) -> AgentSpeech:
-    speech = bridge._speech  # the playout's own figures, to check the bound at every step
+    speech = bridge.call.speech  # the playout's own figures, to check the bound at every step
     assert speech is not None
     return speech
 

@@ -4,12 +4,15 @@ exactly as declared, and an illegal pair changes nothing."""
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import Callable
+from enum import Enum
 
 import numpy as np
 import pytest
 
-from gateway.core.bridge import _DISPATCH, CallBridge
+from gateway.core import on_carrier, on_model, on_session
+from gateway.core.bridge import _DISPATCH, HANDLERS, CallBridge, ignore
 from gateway.core.events import (
     BridgeEvent,
     CallControlled,
@@ -24,12 +27,27 @@ from gateway.core.events import (
     LiveOpened,
     MessageIgnored,
     MessagesMissed,
+    Note,
     PlaybackMarked,
     StreamConnected,
     TimerFired,
     ToolFinished,
 )
-from gateway.core.states import EVENT_TYPES, IGNORE, TABLE, CallState, IllegalTransition
+from gateway.core.states import (
+    CONNECT_TIMER,
+    ENDING_TIMER,
+    EVENT_TYPES,
+    HANDOFF_TIMER,
+    HANDOVER_TIMER,
+    IGNORE,
+    LIVE_EVENT_TYPES,
+    START_TIMER,
+    TABLE,
+    TIMERS,
+    WRAP_UP_TIMER,
+    CallState,
+    IllegalTransition,
+)
 from gateway.live.closes import close_info
 from gateway.live.events import (
     AudioChunk,
@@ -198,16 +216,28 @@ def test_builders_reach_their_states() -> None:
 
 def test_the_table_declares_every_state_and_ended_ignores_everything() -> None:
     assert set(TABLE) == set(CallState)
-    assert dict(TABLE[CallState.ENDED]) == dict.fromkeys(EVENT_TYPES, IGNORE)
+    ended = TABLE[CallState.ENDED]
+    assert set(ended) == set(EVENT_TYPES) | set(TIMERS)
+    assert {move.handler for move in ended.values()} == {IGNORE}
     for row in TABLE.values():
-        assert set(row) <= set(EVENT_TYPES)
+        assert set(row) <= set(EVENT_TYPES) | set(TIMERS)
 
 
-def test_every_handler_name_resolves_to_a_method() -> None:
+def test_every_handler_name_resolves_to_a_handler() -> None:
+    modules = (on_carrier, on_session, on_model)
     for state, row in TABLE.items():
-        for event_type, name in row.items():
-            method = "_ignore" if name == IGNORE else f"_on_{name}"
-            assert _DISPATCH[state][event_type] is getattr(CallBridge, method)
+        for key, move in row.items():
+            if move.handler == IGNORE:
+                assert _DISPATCH[state][key].handler is ignore
+            else:
+                [found] = [
+                    vars(m)[f"on_{move.handler}"]
+                    for m in modules
+                    if f"on_{move.handler}" in vars(m)
+                ]
+                assert _DISPATCH[state][key].handler is found
+    used = {move.handler for row in TABLE.values() for move in row.values()}
+    assert used == set(HANDLERS)  # no handler that the table never names
 
 
 @pytest.mark.parametrize(
@@ -216,18 +246,105 @@ def test_every_handler_name_resolves_to_a_method() -> None:
 def test_pair_is_handled_ignored_or_illegal_as_declared(state: CallState, event_type: type) -> None:
     bridge = BUILDERS[state]()
     event = SAMPLES[event_type]
-    declared = TABLE[state].get(event_type)
+    move = TABLE[state].get(event_type)
+    declared = None if move is None else move.handler
     assert (declared is None) == (event_type in ILLEGAL[state])
     before = (bridge.state, bridge.summary(), copy.copy(bridge.__dict__))
+    deep = _snapshot(bridge)
     if declared is None:
         with pytest.raises(IllegalTransition) as raised:
             bridge.handle(event, 50)
         assert (raised.value.state, raised.value.event_type) == (state, event_type)
         assert event_type.__name__ in str(raised.value)
         assert (bridge.state, bridge.summary(), bridge.__dict__) == before
+        assert _snapshot(bridge) == deep
     elif declared == IGNORE:
         assert bridge.handle(event, 50) == []
         assert (bridge.state, bridge.summary(), bridge.__dict__) == before
+        assert _snapshot(bridge) == deep
     else:
         commands = bridge.handle(event, 50)
         assert isinstance(commands, list)
+        assert move is not None
+        assert bridge.state in move.to
+
+
+TIMER_PAIRS = [(state, name) for state in CallState for name in TIMERS]
+
+
+@pytest.mark.parametrize(
+    ("state", "name"), TIMER_PAIRS, ids=[f"{s.value}-{n}" for s, n in TIMER_PAIRS]
+)
+def test_timer_is_handled_or_ignored_as_declared(state: CallState, name: str) -> None:
+    bridge = BUILDERS[state]()
+    move = TABLE[state][name]
+    deep = _snapshot(bridge)
+    commands = bridge.handle(TimerFired(name), 50)
+    if move.handler == IGNORE:
+        assert commands == []
+        assert _snapshot(bridge) == deep
+    assert bridge.state in move.to
+
+
+@pytest.mark.parametrize("state", list(CallState), ids=lambda s: s.value)
+def test_an_unknown_timer_is_a_warning_and_changes_no_state(state: CallState) -> None:
+    bridge = BUILDERS[state]()
+    commands = bridge.handle(TimerFired("no_such_timer"), 50)
+    assert bridge.state is state
+    if state is CallState.ENDED:
+        assert commands == []
+    else:
+        assert commands == [Note("bridge.unknown_timer", {"name": "no_such_timer"}, "warning")]
+
+
+def test_the_timer_ladder_is_in_the_table() -> None:
+    """Each policy timer does something in exactly the state it was set for (it is stale, so
+    ignored, in every other); the keypad, playback and stall timers work in several."""
+    own = {
+        START_TIMER: CallState.WAITING_FOR_START,
+        CONNECT_TIMER: CallState.CONNECTING_MODEL,
+        HANDOVER_TIMER: CallState.LIVE,
+        ENDING_TIMER: CallState.ENDING,
+        WRAP_UP_TIMER: CallState.WRAPPING_UP,
+        HANDOFF_TIMER: CallState.HANDING_OFF,
+    }
+    for name, state in own.items():
+        handled = {s for s in CallState if TABLE[s][name].handler != IGNORE}
+        assert handled == {state}, name
+
+
+def test_only_the_open_session_is_heard_by_the_stall_watch() -> None:
+    for state, row in TABLE.items():
+        heard = {key for key, move in row.items() if move.heard}
+        assert heard == (set(LIVE_EVENT_TYPES) if state is CallState.LIVE else set()), state
+
+
+def test_the_snapshot_sees_a_change_deep_inside_a_part() -> None:
+    bridge = _live()
+    deep = _snapshot(bridge)
+    bridge.handle(AudioChunk(_PCM_40MS, 24_000), 30)  # the speech's playout and the ledger
+    assert _snapshot(bridge) != deep
+
+
+def _snapshot(value: object, path: frozenset[int] = frozenset()) -> object:
+    """Everything reachable from `value`, as plain comparable data (cycles cut)."""
+    if id(value) in path:
+        return "<cycle>"
+    if isinstance(value, str | bytes | int | float | bool | type(None) | type | Enum):
+        return value
+    inner = path | {id(value)}
+    if isinstance(value, dict):
+        return {repr(k): _snapshot(v, inner) for k, v in value.items()}
+    if isinstance(value, list | tuple | deque | set | frozenset):
+        items = [_snapshot(v, inner) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if callable(value) and not hasattr(value, "__dict__"):
+        return repr(value)
+    fields: dict[str, object] = {}
+    for klass in type(value).__mro__:
+        for name in getattr(klass, "__slots__", ()):
+            if hasattr(value, name):
+                fields[name] = _snapshot(getattr(value, name), inner)
+    for name, item in getattr(value, "__dict__", {}).items():
+        fields[name] = _snapshot(item, inner)
+    return (type(value).__name__, fields)
