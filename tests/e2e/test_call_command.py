@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from gateway.emulator import LiveEmulator
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN
 from tests.e2e.process import gateway_process
 
@@ -30,7 +31,12 @@ async def test_gateway_call_signs_with_the_env_file_the_gateway_reads(tmp_path: 
     (tmp_path / ".env").write_text(
         f"TWILIO_AUTH_TOKEN={AUTH_TOKEN}\nTWILIO_ACCOUNT_SID={ACCOUNT_SID}\n", encoding="utf-8"
     )
-    async with gateway_process({}, tmp_path) as gateway:
+    # A Live backend of its own (not the embedded emulator, whose development setup takes every
+    # carrier unsigned): the gateway then refuses an unsigned Telnyx webhook, as in production.
+    async with (
+        LiveEmulator() as emulator,
+        gateway_process({"GATEWAY_LIVE_URL": emulator.plain_url}, tmp_path) as gateway,
+    ):
         signed = await _call(gateway.base_url, tmp_path)
         telnyx = await _call(gateway.base_url, tmp_path, "--carrier", "telnyx")
         forged = await _call(gateway.base_url, tmp_path, "--auth-token", "not-the-token")
