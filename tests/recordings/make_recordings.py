@@ -1,6 +1,6 @@
 """Regenerate the recorded calls in this directory: μ-law WAVs plus JSON sidecars.
 
-    scripts/install-audio-tools.sh                      # espeak-ng (and sox), once
+    scripts/install-system-packages.sh                  # espeak-ng (and sox), once
     .venv/bin/python tests/recordings/make_recordings.py [OUT_DIR]
 
 Each call is real synthesized speech on a telephone line: espeak-ng (1.51, Debian bookworm)
@@ -252,7 +252,7 @@ def render(call: Call) -> tuple[npt.NDArray[np.int16], dict[str, Any]]:
 def main(argv: list[str]) -> int:
     """`make_recordings.py [OUT_DIR]` (default: this directory)."""
     if shutil.which("espeak-ng") is None:
-        print("espeak-ng is missing: run scripts/install-audio-tools.sh", file=sys.stderr)
+        print("espeak-ng is missing: run scripts/install-system-packages.sh", file=sys.stderr)
         return 1
     out_dir = Path(argv[0]) if argv else HERE
     out_dir.mkdir(parents=True, exist_ok=True)
