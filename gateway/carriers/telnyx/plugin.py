@@ -12,7 +12,7 @@ from __future__ import annotations
 from gateway.audio.paths import Encoding
 from gateway.carriers import plugin
 from gateway.carriers.telnyx.rest import TelnyxCallControl
-from gateway.carriers.telnyx.settings import VARIABLES, TelnyxSettings, read_settings
+from gateway.carriers.telnyx.settings import OPTIONS, TelnyxSettings, read_settings
 from gateway.carriers.telnyx.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -39,7 +39,7 @@ def _status(
 
 class TelnyxPlugin(plugin.CarrierPlugin[TelnyxSettings]):
     name = "telnyx"
-    variables = VARIABLES
+    options = OPTIONS
     secret_name = "TELNYX_PUBLIC_KEY"
     missing_call_id = "CallSid"
     sim = plugin.SimDialect(
