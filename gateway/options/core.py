@@ -431,8 +431,8 @@ EVENT_LOOP = Option(
 # The signature policy
 UNSIGNED_CARRIERS = Option(
     "GATEWAY_UNSIGNED_CARRIERS", "list", "registered carriers that may run without signatures "
-    "while their secret is unset (comma-separated names: `twilio`, `vonage`, `telnyx`, `plivo`, "
-    "`signalwire`, `exotel`): for local tests and demos only", SIGNATURES, default=(),
+    "while their secret is unset, by the name in their routes (comma-separated, e.g. "
+    "`telnyx,plivo`): for local tests and demos only", SIGNATURES, default=(),
     default_doc="none",
 )  # fmt: skip
 

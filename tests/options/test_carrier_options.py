@@ -12,8 +12,10 @@ import pytest
 
 from gateway.carriers import registry
 from gateway.carriers.plugin import CarrierPlugin
+from gateway.env_reader import SettingsError
 from gateway.options.core import UNSIGNED_CARRIERS
 from gateway.options.docs import env_example, fill_docs, sections, split_env_example
+from gateway.settings import load_settings
 from tests.carriers.toy.plugin import TOY, ToyPlugin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +84,15 @@ def test_two_carriers_cannot_declare_one_variable() -> None:
         registry.options()
 
 
-def test_the_unsigned_carriers_doc_names_every_registered_carrier() -> None:
-    for name in registry.carrier_names():
-        assert f"`{name}`" in UNSIGNED_CARRIERS.doc
+def test_the_unsigned_carriers_take_every_registered_carrier_by_name() -> None:
+    """The signature policy's variable names carriers by their registered name: one registered
+    from the tests alone is accepted with no edit to the option or the shell."""
+    names = ",".join(registry.carrier_names())
+    settings = load_settings({UNSIGNED_CARRIERS.env or "": names}, env_file=None)
+    assert all(settings.carrier(name).allow_unsigned for name in registry.carrier_names())
+    with pytest.raises(SettingsError, match="GATEWAY_UNSIGNED_CARRIERS names toy; known: twilio"):
+        load_settings({"GATEWAY_UNSIGNED_CARRIERS": "toy"}, env_file=None)
+    with registry.register(TOY):
+        settings = load_settings({"GATEWAY_UNSIGNED_CARRIERS": "TOY"}, env_file=None)
+    assert settings.carriers["toy"].allow_unsigned
+    assert not settings.carriers["twilio"].allow_unsigned
