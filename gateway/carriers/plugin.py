@@ -251,6 +251,9 @@ class CarrierPlugin(ABC, Generic[S]):
     declarations; `gateway.carriers.registry.options` hands them to the docs generator."""
     secret_name: str
     """The variable a refused unsigned webhook names (`TWILIO_AUTH_TOKEN`)."""
+    secret_doc: str | None = None
+    """How hints name the secret when it is more than `secret_name` (`EXOTEL_STREAM_USER and
+    EXOTEL_STREAM_PASSWORD`)."""
     missing_call_id: str
     """The field whose absence refuses a voice webhook (`CallSid`): `no CallSid`, 400."""
     sim: SimDialect
@@ -293,6 +296,11 @@ class CarrierPlugin(ABC, Generic[S]):
     ) -> MediaAccepted | MediaRefused:
         """The stream's translator, or why the upgrade is refused (`unsigned`: the carrier may
         run without its secret)."""
+
+    def rest_base(self, settings: S) -> str | None:
+        """The REST API base `control` calls when its credentials are set (None: no REST call
+        control configured); the shell resolves its host at start-up."""
+        return None
 
     def control(self, settings: S, context: ControlContext) -> CallControl | None:
         """REST call control (transfer, hang-up), None without credentials (or without a REST

@@ -46,6 +46,7 @@ class ExotelPlugin(plugin.CarrierPlugin[ExotelSettings]):
     name = "exotel"
     options = OPTIONS
     secret_name = "EXOTEL_STREAM_USER"
+    secret_doc = "EXOTEL_STREAM_USER and EXOTEL_STREAM_PASSWORD"
     missing_call_id = "CallSid"
     sim = plugin.SimDialect(
         "gateway.sim.exotel:ExotelDialect",

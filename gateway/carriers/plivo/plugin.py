@@ -152,6 +152,10 @@ class PlivoPlugin(plugin.CarrierPlugin[PlivoSettings]):
         expected = content_format(settings.content_type)
         return plugin.MediaAccepted(PlivoTranslator(_presented(upgrade), expected=expected))
 
+    def rest_base(self, settings: PlivoSettings) -> str | None:
+        configured = settings.auth_id and settings.auth_token
+        return settings.api_base if configured else None
+
     def control(
         self, settings: PlivoSettings, context: plugin.ControlContext
     ) -> PlivoCallControl | None:

@@ -105,6 +105,10 @@ class SignalWirePlugin(plugin.CarrierPlugin[SignalWireSettings]):
         )
         return plugin.MediaAccepted(translator, notes)
 
+    def rest_base(self, settings: SignalWireSettings) -> str | None:
+        configured = settings.project_id and settings.api_token
+        return settings.space_url if configured else None
+
     def control(
         self, settings: SignalWireSettings, context: plugin.ControlContext
     ) -> TwilioCallControl | None:

@@ -102,6 +102,9 @@ class TelnyxPlugin(plugin.CarrierPlugin[TelnyxSettings]):
         presented = {} if token is None else {STREAM_TOKEN_PARAMETER: token}
         return plugin.MediaAccepted(TelnyxTranslator(presented, codec=_CODECS[settings.codec]))
 
+    def rest_base(self, settings: TelnyxSettings) -> str | None:
+        return settings.api_base if settings.api_key else None
+
     def control(
         self, settings: TelnyxSettings, context: plugin.ControlContext
     ) -> TelnyxCallControl | None:

@@ -110,6 +110,10 @@ class TwilioPlugin(plugin.CarrierPlugin[TwilioSettings]):
             return plugin.MediaRefused("bad upgrade signature")
         return plugin.MediaAccepted(TwilioTranslator())
 
+    def rest_base(self, settings: TwilioSettings) -> str | None:
+        configured = settings.account_sid and settings.auth_token
+        return settings.api_base if configured else None
+
     def control(
         self, settings: TwilioSettings, context: plugin.ControlContext
     ) -> TwilioCallControl | None:

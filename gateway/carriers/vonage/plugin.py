@@ -102,6 +102,10 @@ class VonagePlugin(plugin.CarrierPlugin[VonageSettings]):
     ) -> plugin.MediaAccepted | plugin.MediaRefused:
         return plugin.MediaAccepted(VonageTranslator(stream_id="VS" + upgrade.nonce))
 
+    def rest_base(self, settings: VonageSettings) -> str | None:
+        configured = settings.application_id and settings.private_key
+        return settings.api_base if configured else None
+
     def control(
         self, settings: VonageSettings, context: plugin.ControlContext
     ) -> VonageCallControl | None:
