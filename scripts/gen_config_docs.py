@@ -1,11 +1,12 @@
-"""Write the option tables of the docs and `.env.example` from gateway/options.
+"""Write the option tables of the docs and `.env.example` from the options schema.
 
     python scripts/gen_config_docs.py          # rewrite both files
     python scripts/gen_config_docs.py --check  # exit 1 when either is out of date
 
 The tables of docs/configuration.md (one per section) and of docs/agents.md (the profile keys)
 sit between `<!-- options:begin NAME -->` and `<!-- options:end -->` (the prose around them is
-hand-written); `.env.example` is generated below its marker line.
+hand-written); `.env.example` is generated below its marker line. The options are gateway/options'
+and every registered carrier's (gateway/carriers/<name>/settings.py), one section each.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from gateway.carriers import registry
 from gateway.options.docs import env_example, fill_docs, fill_profile_docs, split_env_example
-from gateway.options.registry import all_options
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "configuration.md"
@@ -24,8 +25,9 @@ ENV_EXAMPLE = ROOT / ".env.example"
 
 
 def generated() -> dict[Path, str]:
-    """Each generated file's expected content."""
-    options = all_options()
+    """Each generated file's expected content: the core's options and every registered
+    carrier's (declared in its folder)."""
+    options = registry.options()
     docs = DOCS.read_text(encoding="utf-8")
     env = ENV_EXAMPLE.read_text(encoding="utf-8")
     return {

@@ -81,12 +81,12 @@ LAYERS: dict[str, frozenset[str]] = {
     #    translators, webhooks and REST calls speak the core's vocabulary.
     "live": frozenset({"text"}),
     "core": frozenset({"audio", "live"}),
-    "carriers": frozenset({"audio", "core", "env_reader", "log"}),
+    "carriers": frozenset({"audio", "core", "env_reader", "log", "options"}),
     # The options schema: every setting declared once (pure declarations and coercion).
     "options": frozenset(),
     # Configuration: the environment and files read into typed values (no sockets, no loop).
-    # A carrier's folder declares and reads its own settings (env_reader) and registers its
-    # secrets with the log's redactor (log).
+    # A carrier's folder declares its own options (options), reads them (env_reader) and
+    # registers its secrets with the log's redactor (log).
     "env_reader": frozenset({"options"}),
     "call_log": frozenset(),
     "log": frozenset({"call_log"}),

@@ -1,11 +1,11 @@
 """What a carrier plug-in is: one descriptor that gives everything carrier-specific (pure).
 
 Each carrier lives in one folder, `gateway/carriers/<name>/`, whose `plugin.py` defines one
-`CarrierPlugin`: the environment variables it reads and how (its settings), how a webhook
-becomes a carrier-neutral `VoiceWebhook`, how its signature is checked, its answer and fallback
-documents, its other callbacks (stream status, events, ...), how a media WebSocket upgrade
-becomes a `CarrierTranslator`, its REST call control, and where its simulator dialect lives.
-`gateway.carriers.registry` lists the plug-ins (one line each); the shell
+`CarrierPlugin`: its options (environment variables, declared once) and how it reads them,
+how a webhook becomes a carrier-neutral `VoiceWebhook`, how its signature is checked, its
+answer and fallback documents, its other callbacks (stream status, events, ...), how a media
+WebSocket upgrade becomes a `CarrierTranslator`, its REST call control, and where its simulator
+dialect lives. `gateway.carriers.registry` lists the plug-ins (one line each); the shell
 (`gateway.shell.carrier_routes`) mounts `/<name>/voice`, `/<name>/media` and the callbacks of
 every registered plug-in, reading only the neutral types below, so no vendor field name leaves
 the carrier's folder.
@@ -28,6 +28,7 @@ from gateway.carriers.base import CarrierTranslator
 from gateway.carriers.control import CallControl
 from gateway.carriers.messages import bounded_id
 from gateway.env_reader import EnvReader
+from gateway.options.option import Option
 
 __all__ = [
     "Callback",
@@ -43,7 +44,6 @@ __all__ = [
     "Rejected",
     "SimDialect",
     "StreamStatus",
-    "Variable",
     "VoiceWebhook",
     "Webhook",
     "status_line",
@@ -51,18 +51,6 @@ __all__ = [
 
 
 # -- settings -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One environment variable a carrier reads (declared for docs and the options schema)."""
-
-    name: str
-    type: str
-    """`text`, `secret`, `url`, `choice`, `number`, `integer`, `path`."""
-    default: str
-    """As written in `.env.example` (empty: unset)."""
-    doc: str
 
 
 class CarrierSettings(Protocol):
@@ -257,10 +245,15 @@ class CarrierPlugin(ABC, Generic[S]):
 
     name: str
     """Short name: routes (`/<name>/voice`), logs, GATEWAY_UNSIGNED_CARRIERS."""
-    variables: tuple[Variable, ...]
-    """Its environment variables, declared once (its `settings.py`)."""
+    options: tuple[Option, ...]
+    """Its environment variables, declared once as options (its `settings.py`): name, type,
+    default, bounds, the docs' section and line. Its `read_settings` reads them through these
+    declarations; `gateway.carriers.registry.options` hands them to the docs generator."""
     secret_name: str
     """The variable a refused unsigned webhook names (`TWILIO_AUTH_TOKEN`)."""
+    secret_doc: str | None = None
+    """How hints name the secret when it is more than `secret_name` (`EXOTEL_STREAM_USER and
+    EXOTEL_STREAM_PASSWORD`)."""
     missing_call_id: str
     """The field whose absence refuses a voice webhook (`CallSid`): `no CallSid`, 400."""
     sim: SimDialect
@@ -303,6 +296,11 @@ class CarrierPlugin(ABC, Generic[S]):
     ) -> MediaAccepted | MediaRefused:
         """The stream's translator, or why the upgrade is refused (`unsigned`: the carrier may
         run without its secret)."""
+
+    def rest_base(self, settings: S) -> str | None:
+        """The REST API base `control` calls when its credentials are set (None: no REST call
+        control configured); the shell resolves its host at start-up."""
+        return None
 
     def control(self, settings: S, context: ControlContext) -> CallControl | None:
         """REST call control (transfer, hang-up), None without credentials (or without a REST

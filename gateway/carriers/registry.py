@@ -1,9 +1,10 @@
 """The registered carriers: one line per carrier plug-in (`gateway/carriers/<name>/plugin.py`).
 
 The app mounts every registered carrier's routes (`gateway.shell.carrier_routes`), the settings
-read every registered carrier's variables, and the simulator speaks every registered carrier's
-dialect. Adding a carrier is its folder and one line in `CARRIERS`; a test may `register` a
-plug-in of its own for the duration of a `with` block.
+read every registered carrier's variables, the docs generator lists every registered carrier's
+options (`options`), and the simulator speaks every registered carrier's dialect. Adding a
+carrier is its folder and one line in `CARRIERS`; a test may `register` a plug-in of its own
+for the duration of a `with` block.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from gateway.carriers.signalwire.plugin import SIGNALWIRE
 from gateway.carriers.telnyx.plugin import TELNYX
 from gateway.carriers.twilio.plugin import TWILIO
 from gateway.carriers.vonage.plugin import VONAGE
+from gateway.options.option import Option
+from gateway.options.registry import all_options
 
-__all__ = ["CARRIERS", "carrier", "carrier_names", "carriers", "register"]
+__all__ = ["CARRIERS", "carrier", "carrier_names", "carriers", "options", "register"]
 
 CARRIERS: tuple[CarrierPlugin[Any], ...] = (
     TWILIO,
@@ -49,6 +52,12 @@ def carrier(name: str) -> CarrierPlugin[Any]:
         if plugin.name == name:
             return plugin
     raise KeyError(f"no carrier {name!r} (known: {', '.join(carrier_names())})")
+
+
+def options() -> tuple[Option, ...]:
+    """Every option: the core's (`gateway.options.registry.all_options`), then each registered
+    carrier's, in registry order (ValueError when two declare one variable)."""
+    return all_options(extra=(option for plugin in carriers() for option in plugin.options))
 
 
 @contextmanager

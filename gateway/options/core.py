@@ -2,8 +2,9 @@
 
 Each constant is read by name (`reader.get(options.TEMPERATURE)`, the profiles loader's
 `fields.get(options.TEMPERATURE)`); `CORE` lists them in the docs' order. Carrier options are
-declared with the carrier (gateway/options/carriers.py until each carrier has its folder), and
-`gateway.options.registry.all_options` joins both.
+declared in each carrier's folder (gateway/carriers/<name>/settings.py), and
+`gateway.carriers.registry.options` joins them with these through
+`gateway.options.registry.all_options` (options/ imports nothing of the rest of the gateway).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ LIVE: Final = "The Live connection"
 LOGGING: Final = "Logging"
 SERVER: Final = "The call server"
 CALL: Final = "Call policy"
+SIGNATURES: Final = "Signatures"
+"""The shell's signature policy, the same for every carrier (docs/configuration.md)."""
 """Set into the core's `BridgeOptions` (gateway.call_settings); more in gateway.options.call."""
 
 
@@ -425,6 +428,14 @@ EVENT_LOOP = Option(
     SERVER, default="auto", choices=("auto", "uvloop", "asyncio"),
 )  # fmt: skip
 
+# The signature policy
+UNSIGNED_CARRIERS = Option(
+    "GATEWAY_UNSIGNED_CARRIERS", "list", "registered carriers that may run without signatures "
+    "while their secret is unset, by the name in their routes (comma-separated, e.g. "
+    "`telnyx,plivo`): for local tests and demos only", SIGNATURES, default=(),
+    default_doc="none",
+)  # fmt: skip
+
 PROFILE_ONLY: Final = (THINKING_BUDGET, THINKING_LEVEL, NUMBERS, TOOLS)
 
 CORE: Final[tuple[Option, ...]] = (
@@ -446,4 +457,6 @@ CORE: Final[tuple[Option, ...]] = (
     # the call server
     HOST, PORT, PUBLIC_URL, SECRET, STREAM_TOKEN_TTL_S, PREWARM_HOLD_S, STREAM_START_TIMEOUT_S,
     PLAYBACK_LEAD_MS, FALLBACK_NUMBER, MAX_CALLS, DRAIN_TIMEOUT_S, EVENT_LOOP,
+    # the signature policy
+    UNSIGNED_CARRIERS,
 )  # fmt: skip

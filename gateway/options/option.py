@@ -14,7 +14,6 @@ own options with it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,7 +28,6 @@ __all__ = [
     "as_int",
     "as_strings",
     "as_text",
-    "declared",
     "from_text",
     "from_toml",
     "render_default",
@@ -96,23 +94,6 @@ class Option:
     def name(self) -> str:
         """How errors and docs name it: the variable, else the profile key."""
         return self.env or str(self.profile)
-
-
-_KIND_NAMES: dict[str, Kind] = {
-    "text": "text", "url": "text", "path": "text", "secret": "secret", "bool": "bool",
-    "flag": "flag", "int": "int", "integer": "int", "number": "number", "choice": "text",
-    "list": "list",
-}  # fmt: skip
-
-
-def declared(name: str, kind: str, default: str, doc: str, section: str) -> Option:
-    """An option from a plain declaration (a carrier folder's `Variable(name, type, default,
-    doc)`): `url` and `path` are text, `integer` is int, and `default` is written as in
-    `.env.example` (empty: unset). A `choice` without its choices is read as text."""
-    if kind not in _KIND_NAMES:
-        raise ValueError(f"{name}: unknown kind {kind!r}")
-    option = Option(name, _KIND_NAMES[kind], doc, section, default_doc=None if default else "none")
-    return dataclasses.replace(option, default=from_text(option, default))
 
 
 def _bounded(option: Option, number: float) -> float:

@@ -1,11 +1,14 @@
-"""Every registered option: the core's and each carrier's, checked for clashes."""
+"""Every registered option: the core's and each carrier's, checked for clashes.
+
+The carriers' options are declared in their folders (gateway/carriers/<name>/settings.py) and
+passed in as `extra` (`gateway.carriers.registry.options()` does that for every registered
+carrier), so this package imports nothing of the rest of the gateway."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from gateway.options.call import CALL_OPTIONS
-from gateway.options.carriers import CARRIERS
 from gateway.options.core import CORE
 from gateway.options.option import Option
 
@@ -30,9 +33,8 @@ def check_unique(options: Iterable[Option]) -> tuple[Option, ...]:
 
 
 def all_options(extra: Iterable[Option] = ()) -> tuple[Option, ...]:
-    """The core's options, the call policy's, the carriers', then `extra` (a carrier
-    registered at run time)."""
-    return check_unique((*CORE, *CALL_OPTIONS, *CARRIERS, *extra))
+    """The core's options, the call policy's, then `extra` (the registered carriers')."""
+    return check_unique((*CORE, *CALL_OPTIONS, *extra))
 
 
 def by_env(options: Iterable[Option] | None = None) -> dict[str, Option]:

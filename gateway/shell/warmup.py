@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from gateway.carriers import registry
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.tools.http_tool import HttpHandler
@@ -56,20 +57,10 @@ def tool_origins(toolbox: Toolbox | None) -> list[str]:
 
 
 def carrier_rest_origins(settings: Settings) -> list[str]:
-    """The REST API origins of the carriers whose call control is configured."""
-    found: list[str] = []
-    if settings.twilio.account_sid and settings.twilio.auth_token:
-        found.append(settings.twilio.api_base)
-    if settings.telnyx.api_key:
-        found.append(settings.telnyx.api_base)
-    if settings.plivo.auth_id and settings.plivo.auth_token:
-        found.append(settings.plivo.api_base)
-    signalwire = settings.signalwire
-    if signalwire.project_id and signalwire.api_token and signalwire.space_url:
-        found.append(signalwire.space_url)
-    if settings.vonage.application_id and settings.vonage.private_key:
-        found.append(settings.vonage.api_base)
-    return _unique(found)
+    """The REST API origins of the registered carriers whose call control is configured (each
+    plug-in's `rest_base`)."""
+    found = (plugin.rest_base(settings.carrier(plugin.name)) for plugin in registry.carriers())
+    return _unique(base for base in found if base is not None)
 
 
 def _unique(urls: Iterable[str]) -> list[str]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from gateway.sim.report import CallReport
 
+from gateway.carriers import registry
 from gateway.sim.carriers import DEFAULT_CARRIER, carrier_names, sim_carrier
 from gateway.sim.script import DTMF_DIGITS, DtmfPress, SimOptions, new_call_sid
 
@@ -128,17 +129,6 @@ def _exit_status(report: CallReport) -> int:
     return EXIT_FAILED
 
 
-GATEWAY_SECRETS = {
-    "twilio": "TWILIO_AUTH_TOKEN",
-    "telnyx": "TELNYX_PUBLIC_KEY",
-    "plivo": "PLIVO_AUTH_TOKEN",
-    "signalwire": "SIGNALWIRE_SIGNING_KEY",
-    "vonage": "VONAGE_SIGNATURE_SECRET",
-    "exotel": "EXOTEL_STREAM_USER and EXOTEL_STREAM_PASSWORD",
-}
-"""The gateway's variable that checks each carrier's webhooks (named when a webhook gets 403)."""
-
-
 def _dotenv(path: str | None) -> dict[str, str]:
     """The `.env` file's variables (the same file `gateway serve` reads), if there is one."""
     from gateway.env_reader import parse_dotenv
@@ -157,7 +147,8 @@ def _env(name: str | None, dotenv: dict[str, str]) -> str | None:
 
 def forbidden_hint(carrier: str, signed: bool) -> str:
     """What to check when the gateway answered the webhook 403, naming the variables."""
-    variable = GATEWAY_SECRETS.get(carrier, "the carrier's secret")
+    plugin = registry.carrier(carrier)
+    variable = plugin.secret_doc or plugin.secret_name
     sim = sim_carrier(carrier)
     if signed:
         cause = (

@@ -34,7 +34,7 @@ def test_one_line_per_carrier_in_the_registry() -> None:
 
 @pytest.mark.parametrize("plugin", registry.CARRIERS, ids=lambda p: p.name)
 def test_every_declared_variable_is_read_and_documented(plugin: CarrierPlugin[object]) -> None:
-    names = [variable.name for variable in plugin.variables]
+    names = [option.env for option in plugin.options]
     assert plugin.secret_name in names
     example = (ROOT / ".env.example").read_text()
     configuration = (ROOT / "docs/configuration.md").read_text()
@@ -96,4 +96,4 @@ class _Recording(dict[str, str]):
 def test_a_carrier_reads_exactly_the_variables_it_declares(plugin: CarrierPlugin[Any]) -> None:
     environment = _Recording()
     plugin.read_settings(EnvReader(environment), False)
-    assert environment.asked == {variable.name for variable in plugin.variables}
+    assert environment.asked == {option.env for option in plugin.options}

@@ -11,17 +11,19 @@ import pytest
 
 from gateway.agent_settings import _LIVE_OPTION_VARIABLES
 from gateway.agents.loader import ProfilesFileError, parse_agents
+from gateway.carriers import registry
 from gateway.env_reader import EnvReader, SettingsError
 from gateway.live.setup import LiveConfig, VadConfig
 from gateway.options import core as opt
 from gateway.options.core import CORE
-from gateway.options.option import Option, OptionValueError, declared, from_text, from_toml
+from gateway.options.option import Option, OptionValueError, from_text, from_toml
 from gateway.options.registry import all_options, check_unique
 from gateway.settings import load_settings
 
 
 def test_every_option_is_declared_once_with_a_doc_and_a_section() -> None:
-    options = all_options()
+    options = registry.options()  # the core's and every registered carrier's
+    assert len(options) > len(all_options())
     assert len({o.name for o in options}) == len(options)
     for option in options:
         assert option.doc, option.name
@@ -123,17 +125,3 @@ def test_an_option_needs_a_name_and_choices_go_with_choice() -> None:
         Option(None, "text", "doc", "s")
     with pytest.raises(ValueError, match="choices go with kind 'choice'"):
         Option("X", "text", "doc", "s", choices=("a",))
-
-
-def test_a_carrier_folders_plain_declaration_becomes_an_option() -> None:
-    """What a carrier folder declares (name, type, default as written, doc) is an option the
-    generator and the reader take like any other."""
-    rate = declared("TOY_AUDIO_RATE", "integer", "8000", "the toy's rate", "Toy")
-    assert (rate.kind, rate.default, rate.default_doc) == ("int", 8000, None)
-    base = declared("TOY_API_BASE", "url", "https://api.toy.example", "REST base", "Toy")
-    assert from_text(base, "") == "https://api.toy.example"
-    key = declared("TOY_KEY", "secret", "", "the key", "Toy")
-    assert (key.kind, key.default, key.default_doc) == ("secret", None, "none")
-    assert EnvReader({"TOY_AUDIO_RATE": "16000"}).get(rate) == 16000
-    with pytest.raises(ValueError, match="unknown kind 'blob'"):
-        declared("TOY_BLOB", "blob", "", "doc", "Toy")

@@ -21,7 +21,7 @@ import json
 
 from gateway.carriers import plugin
 from gateway.carriers.exotel.auth import check_basic, stream_url
-from gateway.carriers.exotel.settings import VARIABLES, ExotelSettings, read_settings
+from gateway.carriers.exotel.settings import OPTIONS, ExotelSettings, read_settings
 from gateway.carriers.exotel.translator import RATE_PARAMETER, ExotelTranslator
 from gateway.carriers.urls import websocket_url
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER
@@ -44,8 +44,9 @@ def _fields(webhook: plugin.Webhook) -> dict[str, str]:
 
 class ExotelPlugin(plugin.CarrierPlugin[ExotelSettings]):
     name = "exotel"
-    variables = VARIABLES
+    options = OPTIONS
     secret_name = "EXOTEL_STREAM_USER"
+    secret_doc = "EXOTEL_STREAM_USER and EXOTEL_STREAM_PASSWORD"
     missing_call_id = "CallSid"
     sim = plugin.SimDialect(
         "gateway.sim.exotel:ExotelDialect",

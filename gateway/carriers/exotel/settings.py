@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from gateway.carriers.config import audio_rate
-from gateway.carriers.plugin import Variable
 from gateway.env_reader import EnvReader, SettingsError
 from gateway.log import register_secret
+from gateway.options.option import Option
 
-__all__ = ["VARIABLES", "ExotelSettings", "read_settings"]
+__all__ = ["OPTIONS", "ExotelSettings", "read_settings"]
 
-VARIABLES = (
-    Variable("EXOTEL_STREAM_USER", "text", "", "the Basic user in the Voicebot applet's URL"),
-    Variable("EXOTEL_STREAM_PASSWORD", "secret", "", "the Basic password (both or neither)"),
-    Variable(
-        "EXOTEL_AUDIO_RATE",
-        "integer",
-        "8000",
-        "L16 rate asked for in the stream URL (`sample-rate`)",
-    ),
+SECTION: Final = "Exotel"
+STREAM_USER = Option(
+    "EXOTEL_STREAM_USER", "text", "the Basic credentials in the Voicebot applet's URL, checked on "
+    "`/exotel/voice` and the media upgrade (both or neither)", SECTION, default_doc="none",
+)  # fmt: skip
+STREAM_PASSWORD = Option(
+    "EXOTEL_STREAM_PASSWORD", "secret", "Exotel's stream password", SECTION, own_row=False
 )
+AUDIO_RATE = Option(
+    "EXOTEL_AUDIO_RATE", "int", "L16 rate asked for in the stream URL (`sample-rate`): `8000`, "
+    "`16000` or `24000`", SECTION, default=8_000, minimum=0, check=audio_rate,
+)  # fmt: skip
+OPTIONS: Final = (STREAM_USER, STREAM_PASSWORD, AUDIO_RATE)
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,16 @@ class ExotelSettings:
 
 
 def read_settings(reader: EnvReader, allow_unsigned: bool = False) -> ExotelSettings:
-    user = reader.text("EXOTEL_STREAM_USER")
-    password = reader.text("EXOTEL_STREAM_PASSWORD")
+    user = reader.get_text(STREAM_USER)
+    password = reader.get_text(STREAM_PASSWORD)
     if (user is None) != (password is None):
         raise SettingsError("set both EXOTEL_STREAM_USER and EXOTEL_STREAM_PASSWORD, or neither")
     register_secret(password)
+    rate_hz = reader.get_int(AUDIO_RATE)
+    assert rate_hz is not None
     return ExotelSettings(
         stream_user=user,
         stream_password=password,
-        audio_rate_hz=audio_rate(reader, "EXOTEL_AUDIO_RATE", 8_000),
+        audio_rate_hz=rate_hz,
         allow_unsigned=allow_unsigned,
     )

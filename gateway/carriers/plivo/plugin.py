@@ -15,7 +15,7 @@ from __future__ import annotations
 from gateway.carriers import plugin
 from gateway.carriers.messages import bounded_id
 from gateway.carriers.plivo.rest import PlivoCallControl
-from gateway.carriers.plivo.settings import VARIABLES, PlivoSettings, read_settings
+from gateway.carriers.plivo.settings import OPTIONS, PlivoSettings, read_settings
 from gateway.carriers.plivo.signature import NONCE_HEADER, SIGNATURE_HEADER, validate_signature
 from gateway.carriers.plivo.translator import PlivoTranslator, content_format
 from gateway.carriers.plivo.xml import (
@@ -94,7 +94,7 @@ def _upgrade_signed(settings: PlivoSettings, upgrade: plugin.MediaUpgrade) -> bo
 
 class PlivoPlugin(plugin.CarrierPlugin[PlivoSettings]):
     name = "plivo"
-    variables = VARIABLES
+    options = OPTIONS
     secret_name = "PLIVO_AUTH_TOKEN"
     missing_call_id = "CallUUID"
     sim = plugin.SimDialect(
@@ -151,6 +151,10 @@ class PlivoPlugin(plugin.CarrierPlugin[PlivoSettings]):
             return plugin.MediaRefused("bad upgrade signature")
         expected = content_format(settings.content_type)
         return plugin.MediaAccepted(PlivoTranslator(_presented(upgrade), expected=expected))
+
+    def rest_base(self, settings: PlivoSettings) -> str | None:
+        configured = settings.auth_id and settings.auth_token
+        return settings.api_base if configured else None
 
     def control(
         self, settings: PlivoSettings, context: plugin.ControlContext

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-from gateway.carriers.config import api_base
-from gateway.carriers.plugin import Variable
+from gateway.carriers.config import api_base, http_url
 from gateway.env_reader import EnvReader, SettingsError
 from gateway.log import register_secret
+from gateway.options.option import Option
 
-__all__ = ["PLIVO_CONTENT_TYPES", "VARIABLES", "PlivoSettings", "read_settings"]
+__all__ = ["OPTIONS", "PLIVO_CONTENT_TYPES", "PlivoSettings", "read_settings"]
 
-VARIABLES = (
-    Variable("PLIVO_AUTH_ID", "text", "", "the account; REST requests (Basic auth)"),
-    Variable("PLIVO_AUTH_TOKEN", "secret", "", "checks `X-Plivo-Signature-V3`; REST requests"),
-    Variable("PLIVO_API_BASE", "url", "https://api.plivo.com", "REST API base"),
-    Variable(
-        "PLIVO_CONTENT_TYPE",
-        "choice",
-        "audio/x-mulaw;rate=8000",
-        "the stream's audio, both directions",
-    ),
-)
+PLIVO_CONTENT_TYPES = ("audio/x-mulaw;rate=8000", "audio/x-l16;rate=8000", "audio/x-l16;rate=16000")
+
+SECTION: Final = "Plivo"
+AUTH_ID = Option(
+    "PLIVO_AUTH_ID", "text", "the token checks `X-Plivo-Signature-V3`; both authenticate REST "
+    "requests", SECTION, default_doc="none",
+)  # fmt: skip
+AUTH_TOKEN = Option("PLIVO_AUTH_TOKEN", "secret", "Plivo's auth token", SECTION, own_row=False)
+API_BASE = Option(
+    "PLIVO_API_BASE", "text", "REST API base", SECTION, default="https://api.plivo.com",
+    check=http_url,
+)  # fmt: skip
+CONTENT_TYPE = Option(
+    "PLIVO_CONTENT_TYPE", "text", "the stream's audio, both directions: μ-law, or "
+    "`audio/x-l16;rate=8000`, `audio/x-l16;rate=16000` (linear PCM, no μ-law step)", SECTION,
+    default=PLIVO_CONTENT_TYPES[0],
+)  # fmt: skip
+OPTIONS: Final = (AUTH_ID, AUTH_TOKEN, API_BASE, CONTENT_TYPE)
 
 
 @dataclass(frozen=True)
@@ -41,19 +49,16 @@ class PlivoSettings:
         return f"PlivoSettings(auth_id={self.auth_id!r}, auth_token={token!r})"
 
 
-PLIVO_CONTENT_TYPES = ("audio/x-mulaw;rate=8000", "audio/x-l16;rate=8000", "audio/x-l16;rate=16000")
-
-
 def read_settings(reader: EnvReader, allow_unsigned: bool = False) -> PlivoSettings:
-    token = reader.text("PLIVO_AUTH_TOKEN")
+    token = reader.get_text(AUTH_TOKEN)
     register_secret(token)
-    content_type = (reader.text("PLIVO_CONTENT_TYPE") or PLIVO_CONTENT_TYPES[0]).replace(" ", "")
+    content_type = str(reader.get_text(CONTENT_TYPE)).replace(" ", "")
     if content_type.lower() not in PLIVO_CONTENT_TYPES:
         raise SettingsError(f"PLIVO_CONTENT_TYPE must be one of {', '.join(PLIVO_CONTENT_TYPES)}")
-    base = api_base(reader, "PLIVO_API_BASE", "https://api.plivo.com")
+    base = api_base(reader, API_BASE)
     assert base is not None
     return PlivoSettings(
-        auth_id=reader.text("PLIVO_AUTH_ID"),
+        auth_id=reader.get_text(AUTH_ID),
         auth_token=token,
         api_base=base,
         content_type=content_type.lower(),

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from gateway.carriers import plugin, twiml
 from gateway.carriers.signalwire.rest import signalwire_control
-from gateway.carriers.signalwire.settings import VARIABLES, SignalWireSettings, read_settings
+from gateway.carriers.signalwire.settings import OPTIONS, SignalWireSettings, read_settings
 from gateway.carriers.signalwire.signature import SIGNATURE_HEADERS, validate_signature
 from gateway.carriers.signalwire.translator import codec_attribute, signalwire_translator
 from gateway.carriers.twilio.plugin import fallback_document, form_status
@@ -38,7 +38,7 @@ def _signature(headers: Mapping[str, str]) -> str | None:
 
 class SignalWirePlugin(plugin.CarrierPlugin[SignalWireSettings]):
     name = "signalwire"
-    variables = VARIABLES
+    options = OPTIONS
     secret_name = "SIGNALWIRE_SIGNING_KEY"
     missing_call_id = "CallSid"
     sim = plugin.SimDialect(
@@ -104,6 +104,10 @@ class SignalWirePlugin(plugin.CarrierPlugin[SignalWireSettings]):
             presented, l16_big_endian=settings.l16_big_endian, codec=settings.codec
         )
         return plugin.MediaAccepted(translator, notes)
+
+    def rest_base(self, settings: SignalWireSettings) -> str | None:
+        configured = settings.project_id and settings.api_token
+        return settings.space_url if configured else None
 
     def control(
         self, settings: SignalWireSettings, context: plugin.ControlContext

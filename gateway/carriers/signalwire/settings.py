@@ -3,37 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-from gateway.carriers.config import api_base
-from gateway.carriers.plugin import Variable
+from gateway.carriers.config import api_base, http_url
 from gateway.env_reader import EnvReader, SettingsError
 from gateway.log import register_secret
+from gateway.options.option import Option
 
-__all__ = ["SIGNALWIRE_CODECS", "VARIABLES", "SignalWireSettings", "read_settings"]
+__all__ = ["OPTIONS", "SIGNALWIRE_CODECS", "SignalWireSettings", "read_settings"]
 
-VARIABLES = (
-    Variable(
-        "SIGNALWIRE_SIGNING_KEY",
-        "secret",
-        "",
-        "the project's Signing Key; checks `X-SignalWire-Signature`",
-    ),
-    Variable("SIGNALWIRE_PROJECT_ID", "text", "", "REST requests (Basic auth)"),
-    Variable("SIGNALWIRE_API_TOKEN", "secret", "", "REST requests (Basic auth)"),
-    Variable("SIGNALWIRE_SPACE_URL", "url", "", "`https://<space>.signalwire.com`, the REST base"),
-    Variable(
-        "SIGNALWIRE_CODEC",
-        "choice",
-        "PCMU",
-        "`PCMU`, `PCMA`, `L16@8000h`, `L16@16000h`, `L16@24000h`",
-    ),
-    Variable(
-        "SIGNALWIRE_L16_BYTE_ORDER",
-        "choice",
-        "little",
-        "byte order of L16 payloads (`big`: network order)",
-    ),
+SIGNALWIRE_CODECS = ("PCMU", "PCMA", "L16@8000h", "L16@16000h", "L16@24000h")
+
+SECTION: Final = "SignalWire"
+SIGNING_KEY = Option(
+    "SIGNALWIRE_SIGNING_KEY", "secret", "the project's Signing Key; checks "
+    "`X-SignalWire-Signature`", SECTION, default_doc="none",
+)  # fmt: skip
+PROJECT_ID = Option(
+    "SIGNALWIRE_PROJECT_ID", "text", "REST requests (Basic auth)", SECTION, default_doc="none"
 )
+API_TOKEN = Option(
+    "SIGNALWIRE_API_TOKEN", "secret", "SignalWire's API token", SECTION, own_row=False
+)
+SPACE_URL = Option(
+    "SIGNALWIRE_SPACE_URL", "text", "`https://<space>.signalwire.com`, the REST base", SECTION,
+    default_doc="none", check=http_url,
+)  # fmt: skip
+CODEC = Option(
+    "SIGNALWIRE_CODEC", "text", "`PCMU`, `PCMA`, `L16@8000h`, `L16@16000h`, `L16@24000h`",
+    SECTION, default="PCMU",
+)  # fmt: skip
+L16_BYTE_ORDER = Option(
+    "SIGNALWIRE_L16_BYTE_ORDER", "choice", "byte order of L16 payloads (`big`: network order)",
+    SECTION, default="little", choices=("little", "big"),
+)  # fmt: skip
+OPTIONS: Final = (SIGNING_KEY, PROJECT_ID, API_TOKEN, SPACE_URL, CODEC, L16_BYTE_ORDER)
 
 
 @dataclass(frozen=True)
@@ -62,24 +66,21 @@ class SignalWireSettings:
         )
 
 
-SIGNALWIRE_CODECS = ("PCMU", "PCMA", "L16@8000h", "L16@16000h", "L16@24000h")
-
-
 def read_settings(reader: EnvReader, allow_unsigned: bool = False) -> SignalWireSettings:
-    token = reader.text("SIGNALWIRE_API_TOKEN")
-    key = reader.text("SIGNALWIRE_SIGNING_KEY")
+    token = reader.get_text(API_TOKEN)
+    key = reader.get_text(SIGNING_KEY)
     register_secret(token)
     register_secret(key)
     codecs = {codec.lower(): codec for codec in SIGNALWIRE_CODECS}
-    codec = codecs.get((reader.text("SIGNALWIRE_CODEC") or "PCMU").lower())
+    codec = codecs.get(str(reader.get_text(CODEC)).lower())
     if codec is None:
         raise SettingsError(f"SIGNALWIRE_CODEC must be one of {', '.join(SIGNALWIRE_CODECS)}")
-    order = reader.choice("SIGNALWIRE_L16_BYTE_ORDER", ("little", "big")) or "little"
+    order = reader.get_text(L16_BYTE_ORDER)
     return SignalWireSettings(
-        project_id=reader.text("SIGNALWIRE_PROJECT_ID"),
+        project_id=reader.get_text(PROJECT_ID),
         api_token=token,
         signing_key=key,
-        space_url=api_base(reader, "SIGNALWIRE_SPACE_URL", None),
+        space_url=api_base(reader, SPACE_URL),
         codec=codec,
         l16_big_endian=order == "big",
         allow_unsigned=allow_unsigned,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from gateway.audio.paths import Encoding
 from gateway.carriers import plugin
 from gateway.carriers.telnyx.rest import TelnyxCallControl
-from gateway.carriers.telnyx.settings import VARIABLES, TelnyxSettings, read_settings
+from gateway.carriers.telnyx.settings import OPTIONS, TelnyxSettings, read_settings
 from gateway.carriers.telnyx.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -39,7 +39,7 @@ def _status(
 
 class TelnyxPlugin(plugin.CarrierPlugin[TelnyxSettings]):
     name = "telnyx"
-    variables = VARIABLES
+    options = OPTIONS
     secret_name = "TELNYX_PUBLIC_KEY"
     missing_call_id = "CallSid"
     sim = plugin.SimDialect(
@@ -101,6 +101,9 @@ class TelnyxPlugin(plugin.CarrierPlugin[TelnyxSettings]):
         token = upgrade.query_parameters().get(STREAM_TOKEN_PARAMETER)
         presented = {} if token is None else {STREAM_TOKEN_PARAMETER: token}
         return plugin.MediaAccepted(TelnyxTranslator(presented, codec=_CODECS[settings.codec]))
+
+    def rest_base(self, settings: TelnyxSettings) -> str | None:
+        return settings.api_base if settings.api_key else None
 
     def control(
         self, settings: TelnyxSettings, context: plugin.ControlContext

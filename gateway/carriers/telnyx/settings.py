@@ -3,31 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-from gateway.carriers.config import api_base
-from gateway.carriers.plugin import Variable
+from gateway.carriers.config import api_base, http_url
 from gateway.env_reader import EnvReader, SettingsError
 from gateway.log import register_secret
+from gateway.options.option import Option
 
-__all__ = ["VARIABLES", "TelnyxSettings", "read_settings"]
+__all__ = ["OPTIONS", "TelnyxSettings", "read_settings"]
 
-VARIABLES = (
-    Variable(
-        "TELNYX_PUBLIC_KEY",
-        "text",
-        "",
-        "base64 Ed25519 public key; checks `telnyx-signature-ed25519`",
-    ),
-    Variable(
-        "TELNYX_SIGNATURE_TOLERANCE_S",
-        "number",
-        "300",
-        "how far a webhook's `telnyx-timestamp` may be from our clock",
-    ),
-    Variable("TELNYX_API_KEY", "secret", "", "Call Control requests (transfer, hang-up)"),
-    Variable("TELNYX_API_BASE", "url", "https://api.telnyx.com", "REST API base"),
-    Variable("TELNYX_CODEC", "choice", "PCMU", "`PCMU` or `PCMA`, both directions"),
-)
+SECTION: Final = "Telnyx"
+PUBLIC_KEY = Option(
+    "TELNYX_PUBLIC_KEY", "text", "base64 Ed25519 public key (Portal → Keys & Credentials); checks "
+    "`telnyx-signature-ed25519`", SECTION, default_doc="none",
+)  # fmt: skip
+SIGNATURE_TOLERANCE_S = Option(
+    "TELNYX_SIGNATURE_TOLERANCE_S", "number", "how far a webhook's `telnyx-timestamp` may be "
+    "from our clock", SECTION, default=300.0, minimum=0,
+)  # fmt: skip
+API_KEY = Option(
+    "TELNYX_API_KEY", "secret", "Call Control requests (transfer, hang-up)", SECTION,
+    default_doc="none",
+)  # fmt: skip
+API_BASE = Option(
+    "TELNYX_API_BASE", "text", "REST API base", SECTION, default="https://api.telnyx.com",
+    check=http_url,
+)  # fmt: skip
+CODEC = Option(
+    "TELNYX_CODEC", "choice", "`PCMU` or `PCMA`, both directions", SECTION, default="PCMU",
+    choices=("pcmu", "pcma"),
+)  # fmt: skip
+OPTIONS: Final = (PUBLIC_KEY, SIGNATURE_TOLERANCE_S, API_KEY, API_BASE, CODEC)
 
 
 @dataclass(frozen=True)
@@ -53,22 +59,25 @@ class TelnyxSettings:
 def read_settings(reader: EnvReader, allow_unsigned: bool = False) -> TelnyxSettings:
     from gateway.carriers.telnyx.signature import load_public_key
 
-    api_key = reader.text("TELNYX_API_KEY")
+    api_key = reader.get_text(API_KEY)
     register_secret(api_key)
-    public_key = reader.text("TELNYX_PUBLIC_KEY")
+    public_key = reader.get_text(PUBLIC_KEY)
     if public_key is not None:
         try:
             load_public_key(public_key)
         except ValueError:
             raise SettingsError("TELNYX_PUBLIC_KEY must be base64 of a 32-byte key") from None
-    codec = reader.choice("TELNYX_CODEC", ("pcmu", "pcma")) or "pcmu"
-    base = api_base(reader, "TELNYX_API_BASE", "https://api.telnyx.com")
+    codec = reader.get_text(CODEC)
+    base = api_base(reader, API_BASE)
+    tolerance_s = reader.get_float(SIGNATURE_TOLERANCE_S)
+    assert codec is not None  # each has a default
     assert base is not None
+    assert tolerance_s is not None
     return TelnyxSettings(
         api_key=api_key,
         public_key=public_key,
         api_base=base,
         codec=codec.upper(),
-        signature_tolerance_s=reader.number("TELNYX_SIGNATURE_TOLERANCE_S", 300.0),
+        signature_tolerance_s=tolerance_s,
         allow_unsigned=allow_unsigned,
     )

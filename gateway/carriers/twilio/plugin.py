@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from gateway.carriers import plugin, twiml
 from gateway.carriers.twilio.rest import TwilioCallControl
-from gateway.carriers.twilio.settings import VARIABLES, TwilioSettings, read_settings
+from gateway.carriers.twilio.settings import OPTIONS, TwilioSettings, read_settings
 from gateway.carriers.twilio.signature import validate_signature
 from gateway.carriers.twilio.translator import TwilioTranslator
 from gateway.carriers.twilio.webhook import parse_stream_status, parse_voice_webhook
@@ -49,7 +49,7 @@ def form_status(
 
 class TwilioPlugin(plugin.CarrierPlugin[TwilioSettings]):
     name = "twilio"
-    variables = VARIABLES
+    options = OPTIONS
     secret_name = "TWILIO_AUTH_TOKEN"
     missing_call_id = "CallSid"
     sim = plugin.SimDialect(
@@ -109,6 +109,10 @@ class TwilioPlugin(plugin.CarrierPlugin[TwilioSettings]):
         if upgrade.url is None or not validate_signature(upgrade.url, None, signature, token):
             return plugin.MediaRefused("bad upgrade signature")
         return plugin.MediaAccepted(TwilioTranslator())
+
+    def rest_base(self, settings: TwilioSettings) -> str | None:
+        configured = settings.account_sid and settings.auth_token
+        return settings.api_base if configured else None
 
     def control(
         self, settings: TwilioSettings, context: plugin.ControlContext

@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-from gateway.carriers.plugin import Variable
-from gateway.env_reader import EnvReader, SettingsError
+from gateway.carriers.config import api_base, http_url
+from gateway.env_reader import EnvReader
 from gateway.log import register_secret
+from gateway.options.option import Option
 
-__all__ = ["VARIABLES", "TwilioSettings", "read_settings"]
+__all__ = ["OPTIONS", "TwilioSettings", "read_settings"]
 
-VARIABLES = (
-    Variable("TWILIO_ACCOUNT_SID", "text", "", "the account (`AC…`); REST requests need it"),
-    Variable(
-        "TWILIO_AUTH_TOKEN",
-        "secret",
-        "",
-        "checks `X-Twilio-Signature` on webhooks and media streams; REST requests",
-    ),
-    Variable(
-        "TWILIO_API_BASE",
-        "url",
-        "https://api.twilio.com",
-        "REST API base (a proxy, or a fake server in tests)",
-    ),
-)
+SECTION: Final = "Twilio"
+ACCOUNT_SID = Option(
+    "TWILIO_ACCOUNT_SID", "text", "the account (`AC…`); REST requests need it", SECTION,
+    default_doc="none",
+)  # fmt: skip
+AUTH_TOKEN = Option(
+    "TWILIO_AUTH_TOKEN", "secret", "checks `X-Twilio-Signature` on every webhook and media "
+    "stream, and authenticates REST requests (transfer, hang-up). Unset: every Twilio webhook is "
+    "refused (see the signature policy above)", SECTION, default_doc="none",
+)  # fmt: skip
+API_BASE = Option(
+    "TWILIO_API_BASE", "text", "REST API base (a proxy, or a fake server in tests)", SECTION,
+    default="https://api.twilio.com", check=http_url,
+)  # fmt: skip
+OPTIONS: Final = (ACCOUNT_SID, AUTH_TOKEN, API_BASE)
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,12 @@ class TwilioSettings:
 
 
 def read_settings(reader: EnvReader, allow_unsigned: bool = False) -> TwilioSettings:
-    token = reader.text("TWILIO_AUTH_TOKEN")
+    token = reader.get_text(AUTH_TOKEN)
     register_secret(token)
-    base = (reader.text("TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/")
-    if not base.startswith(("https://", "http://")):
-        raise SettingsError("TWILIO_API_BASE must be an http(s):// URL")
+    base = api_base(reader, API_BASE)
+    assert base is not None
     return TwilioSettings(
-        account_sid=reader.text("TWILIO_ACCOUNT_SID"),
+        account_sid=reader.get_text(ACCOUNT_SID),
         auth_token=token,
         api_base=base,
         allow_unsigned=allow_unsigned,

@@ -17,7 +17,7 @@ from gateway.carriers.messages import bounded_id
 from gateway.carriers.urls import websocket_url
 from gateway.carriers.vonage.ncco import action_ncco, answer_ncco
 from gateway.carriers.vonage.rest import VonageCallControl
-from gateway.carriers.vonage.settings import VARIABLES, VonageSettings, read_settings
+from gateway.carriers.vonage.settings import OPTIONS, VonageSettings, read_settings
 from gateway.carriers.vonage.signature import verify_webhook
 from gateway.carriers.vonage.translator import CALL_ID_HEADER, VonageTranslator
 from gateway.carriers.vonage.webhook import parse_answer, parse_event
@@ -44,7 +44,7 @@ def _event(
 
 class VonagePlugin(plugin.CarrierPlugin[VonageSettings]):
     name = "vonage"
-    variables = VARIABLES
+    options = OPTIONS
     secret_name = "VONAGE_SIGNATURE_SECRET"
     missing_call_id = "uuid"
     sim = plugin.SimDialect(
@@ -101,6 +101,10 @@ class VonagePlugin(plugin.CarrierPlugin[VonageSettings]):
         self, settings: VonageSettings, upgrade: plugin.MediaUpgrade, unsigned: bool
     ) -> plugin.MediaAccepted | plugin.MediaRefused:
         return plugin.MediaAccepted(VonageTranslator(stream_id="VS" + upgrade.nonce))
+
+    def rest_base(self, settings: VonageSettings) -> str | None:
+        configured = settings.application_id and settings.private_key
+        return settings.api_base if configured else None
 
     def control(
         self, settings: VonageSettings, context: plugin.ControlContext

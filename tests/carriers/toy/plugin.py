@@ -18,11 +18,13 @@ from gateway.carriers.messages import bounded_id
 from gateway.carriers.urls import websocket_url
 from gateway.env_reader import EnvReader
 from gateway.log import register_secret
+from gateway.options.option import Option
 from tests.carriers.toy.translator import ToyTranslator
 
 __all__ = ["SECRET_HEADER", "TOY", "ToySettings"]
 
 SECRET_HEADER = "x-toy-secret"
+SECRET = Option("TOY_SECRET", "secret", "the shared secret in `X-Toy-Secret`", "Toy")
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _status(
 
 class ToyPlugin(plugin.CarrierPlugin[ToySettings]):
     name = "toy"
-    variables = (plugin.Variable("TOY_SECRET", "secret", "", "the shared secret in X-Toy-Secret"),)
+    options = (SECRET,)
     secret_name = "TOY_SECRET"
     missing_call_id = "call"
     sim = plugin.SimDialect(
@@ -63,7 +65,7 @@ class ToyPlugin(plugin.CarrierPlugin[ToySettings]):
     callbacks = (plugin.Callback("status", _status),)
 
     def read_settings(self, reader: EnvReader, allow_unsigned: bool) -> ToySettings:
-        secret = reader.text("TOY_SECRET")
+        secret = reader.get_text(SECRET)
         register_secret(secret)
         return ToySettings(secret, allow_unsigned)
 

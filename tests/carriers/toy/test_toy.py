@@ -20,12 +20,14 @@ from gateway.emulator import LiveEmulator
 from gateway.settings import SettingsError, load_settings
 from gateway.shell.app import build_app
 from gateway.shell.connector import LiveConnector
+from gateway.shell.warmup import carrier_rest_origins
 from gateway.sim.call import place_call
 from gateway.sim.carriers import carrier_names, sim_carrier
+from gateway.sim.cli import forbidden_hint
 from gateway.sim.entries import CallOutcome
 from gateway.sim.recording import load_recording
 from gateway.sim.script import SimOptions
-from tests.carriers.toy.plugin import TOY, ToySettings
+from tests.carriers.toy.plugin import TOY, ToyPlugin, ToySettings
 from tests.carriers.toy.sim import ToyDialect
 from tests.e2e.harness import running_gateway, wait_for
 
@@ -105,6 +107,23 @@ def test_the_simulator_speaks_the_toy_through_its_descriptor(toy: None) -> None:
     assert request.url == "http://gw/toy/voice"
     assert ("X-Toy-Secret", SECRET) in request.headers
     assert json.loads(request.body or b"{}")["call"] == "T9"
+
+
+def test_the_start_up_warm_up_and_the_403_hint_take_the_toy_from_its_descriptor() -> None:
+    """No table outside the folder names a carrier: the REST host resolved at start-up and the
+    simulator's 403 hint come from the plug-in (`rest_base`, `secret_name`)."""
+
+    class RestToy(ToyPlugin):
+        def rest_base(self, settings: ToySettings) -> str | None:
+            return "https://api.toy.example" if settings.secret else None
+
+    with registry.register(RestToy()):
+        settings = load_settings({**ENV, "TOY_SECRET": SECRET}, env_file=None)
+        assert carrier_rest_origins(settings) == ["https://api.toy.example"]
+        assert carrier_rest_origins(load_settings(ENV, env_file=None)) == []
+        hint = forbidden_hint("toy", signed=False)
+    assert "toy webhooks are refused while the gateway has no TOY_SECRET" in hint
+    assert "this call was not signed (TOY_SECRET is not set here)" in hint
 
 
 async def test_an_end_to_end_toy_call_through_the_real_gateway(toy: None) -> None:
