@@ -47,6 +47,7 @@ from gateway.carriers.plugin import (
 )
 from gateway.carriers.urls import request_url, websocket_url
 from gateway.log import get_logger
+from gateway.settings import Settings
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.runtime import Refusal as AdmissionRefusal
 from gateway.shell.streams import run_media_stream
@@ -60,13 +61,32 @@ from gateway.shell.webhooks import (
     runtime_of,
 )
 
-__all__ = ["MAX_WEBHOOK_BYTES", "carrier_routes", "plugin_routes", "unsigned_allowed"]
+__all__ = [
+    "MAX_WEBHOOK_BYTES",
+    "carrier_routes",
+    "plugin_routes",
+    "signature_state",
+    "takes_unsigned",
+    "unsigned_allowed",
+]
 
 
 def unsigned_allowed(runtime: GatewayRuntime, plugin: CarrierPlugin[Any]) -> bool:
     """Whether the carrier's webhooks are taken unsigned when its secret is unset."""
-    settings = runtime.settings
+    return takes_unsigned(runtime.settings, plugin)
+
+
+def takes_unsigned(settings: Settings, plugin: CarrierPlugin[Any]) -> bool:
+    """The one signature policy: a carrier without its secret is refused, unless it is named in
+    GATEWAY_UNSIGNED_CARRIERS or the embedded emulator runs (the development setup)."""
     return bool(settings.carrier(plugin.name).allow_unsigned) or settings.use_embedded_emulator
+
+
+def signature_state(settings: Settings, plugin: CarrierPlugin[Any]) -> str:
+    """`signed` (its secret is set and checked), `unsigned` (taken without), or `refused`."""
+    if plugin.has_secret(settings.carrier(plugin.name)):
+        return "signed"
+    return "unsigned" if takes_unsigned(settings, plugin) else "refused"
 
 
 def _headers(connection: HTTPConnection) -> dict[str, str]:

@@ -31,22 +31,12 @@ def safe_url(url: str) -> str:
 
 
 def carrier_states(settings: Settings) -> dict[str, str]:
-    """Each carrier's webhooks: `signed`, `unsigned` or `refused` (no secret, not allowed)."""
+    """Each registered carrier's webhooks: `signed`, `unsigned` or `refused` (no secret, not
+    allowed), by the same policy the routes apply."""
+    from gateway.carriers import registry
+    from gateway.shell.carrier_routes import signature_state
 
-    def state(secret: object, allow_unsigned: bool) -> str:
-        if secret:
-            return "signed"
-        return "unsigned" if allow_unsigned else "refused"
-
-    exotel = settings.exotel
-    return {
-        "twilio": state(settings.twilio.auth_token, True),
-        "telnyx": state(settings.telnyx.public_key, settings.telnyx.allow_unsigned),
-        "plivo": state(settings.plivo.auth_token, settings.plivo.allow_unsigned),
-        "signalwire": state(settings.signalwire.signing_key, settings.signalwire.allow_unsigned),
-        "vonage": state(settings.vonage.signature_secret, settings.vonage.allow_unsigned),
-        "exotel": state(exotel.stream_user and exotel.stream_password, exotel.allow_unsigned),
-    }
+    return {plugin.name: signature_state(settings, plugin) for plugin in registry.carriers()}
 
 
 def _backend(settings: Settings, emulator_url: str | None) -> tuple[str, str]:

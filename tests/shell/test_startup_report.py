@@ -48,10 +48,12 @@ def test_custom_url_loses_user_info_and_query() -> None:
 
 
 def test_carrier_states_and_an_unknown_model() -> None:
-    fields = _describe(
-        {"TWILIO_AUTH_TOKEN": "tok-0123456789", "GATEWAY_UNSIGNED_CARRIERS": "vonage"},
-        "models/gpt-live",
-    )
+    env = {
+        "GATEWAY_LIVE_URL": "wss://live.internal/ws",  # a real backend: the policy in full
+        "TWILIO_AUTH_TOKEN": "tok-0123456789",
+        "GATEWAY_UNSIGNED_CARRIERS": "vonage",
+    }
+    fields = _describe(env, "models/gpt-live")
     assert fields["carriers"] == {
         "twilio": "signed",
         "telnyx": "refused",
@@ -60,6 +62,12 @@ def test_carrier_states_and_an_unknown_model() -> None:
         "vonage": "unsigned",
         "exotel": "refused",
     }
+    # Without its token, Twilio is refused like any other carrier.
+    without = {k: v for k, v in env.items() if k != "TWILIO_AUTH_TOKEN"}
+    assert _describe(without)["carriers"]["twilio"] == "refused"
+    # The embedded emulator (no Live backend configured) takes every carrier unsigned.
+    embedded = _describe({"TWILIO_AUTH_TOKEN": "tok-0123456789"})["carriers"]
+    assert embedded == {name: "unsigned" for name in embedded} | {"twilio": "signed"}
     assert fields["unknown_models"] == ["gpt-live"]
     assert fields["models"] == {"default": "gpt-live"}
     assert "gpt-live" in str(fields["message"])
