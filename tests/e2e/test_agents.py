@@ -573,7 +573,9 @@ def test_the_recordings_right_channel_is_what_the_caller_heard(outcome: Outcome)
     heard = heard[: len(right)]
     aligned, lags = _aligned(right, heard)
     assert len(lags) >= 3  # the greeting and two answers
-    assert all(0 <= lag <= MAX_LAG for lag in lags), lags
+    # -1: the recording places a late answer by real time (ms to samples, truncated), so it may
+    # land one sample (0.125 ms) after where the carrier played it.
+    assert all(-1 <= lag <= MAX_LAG for lag in lags), lags
     # Where a barge-in cut the agent off, the two may disagree by the gateway's clock step.
     near_cut = np.zeros(len(heard), dtype=bool)
     for clear in clears:
