@@ -8,9 +8,11 @@ see test_process.py.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import gc
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -107,3 +109,19 @@ def best_correlation(heard: npt.NDArray[np.int16], said: npt.NDArray[np.int16]) 
     window = np.convolve(a**2, np.ones(len(b)), mode="valid")
     norm = np.sqrt(window * np.sum(b**2)) + 1e-9
     return float(np.max(corr / norm))
+
+
+T = TypeVar("T")
+
+
+def run_real_time(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)` for calls played in real time with the simulator, the gateway and the
+    emulator in this one process: the heap the test session has built up so far is collected
+    and frozen first, so that no full garbage collection over it stalls all three at once in the
+    middle of a call (the simulator then hears an answer late and cut)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        return asyncio.run(main)
+    finally:
+        gc.unfreeze()

@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     best_correlation,
+    run_real_time,
     running_gateway,
     uplink_reference,
     wait_for,
@@ -84,7 +85,7 @@ def _with_tasks(outcome: Outcome, left: int) -> Outcome:
 @functools.cache
 def outcomes() -> dict[str, Outcome]:
     """The five calls, placed once per test session (about 30 s of real-time audio)."""
-    return asyncio.run(_all_calls())
+    return run_real_time(_all_calls())
 
 
 @pytest.fixture(params=NAMES)

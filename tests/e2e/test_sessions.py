@@ -32,6 +32,7 @@ from tests.e2e.harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     best_correlation,
+    run_real_time,
     running_gateway,
     uplink_reference,
     wait_for,
@@ -171,7 +172,7 @@ def outcomes() -> dict[str, Outcome]:
     with tempfile.TemporaryDirectory() as directory:
         tools_file = Path(directory) / "tools.toml"
         tools_file.write_text(TOOLS_TOML, encoding="utf-8")
-        return asyncio.run(_all(str(tools_file)))
+        return run_real_time(_all(str(tools_file)))
 
 
 def _assert_every_sample_once_in_order(outcome: Outcome) -> None:
