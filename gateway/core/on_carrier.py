@@ -164,12 +164,16 @@ def on_caller_audio(call: Call, event: CallerAudio, now_ms: float) -> list[Comma
     if not pcm:
         return []
     out: list[Command] = [SendAudio(pcm, uplink.out_rate_hz)]
-    if call.stall.since_ms is None and call.is_speech(pcm):  # does this speech await an answer?
+    watching = call.stall.since_ms is None  # does speech now await an answer?
+    due = call.keeper.handover_due  # the handover waits for a quiet moment
+    # The level is measured once per frame, and only when one of them needs it.
+    speech = (watching or due) and call.is_speech(pcm)
+    if watching and speech:
         timer = call.stall.caller_spoke(now_ms)
         if timer is not None:
             out.append(timer)
-    if call.keeper.handover_due:
-        if call.is_speech(pcm):  # the handover waits for a quiet moment
+    if due:
+        if speech:
             call.caller_loud_ms = now_ms
         return call.maybe_hand_over(now_ms, out)
     return out
