@@ -323,6 +323,8 @@ class CallRunner:
             if recording is not None and isinstance(event, CallerAudio):
                 recording.caller(event.payload, self._now_ms())
             commands = self.bridge.handle(event, self._now_ms())
+            if recording is not None:
+                recording.observe(event, commands, self._now_ms())
             if self._view is not None:
                 for message in self._view.observe(event, commands, self._now_ms()):
                     self._enqueue_carrier(message, 0.0, _NO_METRIC)

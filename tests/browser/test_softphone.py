@@ -27,6 +27,16 @@ pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browse
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 SECRET = "phone-secret-0123456789abcdef"
 WAIT_S = 60.0
+REPORT_DOM = """return {
+  title: document.querySelector('h1').textContent,
+  waves: [...document.querySelectorAll('path.wave')].map(p => p.getAttribute('class')),
+  pathLengths: [...document.querySelectorAll('path.wave')].map(p => p.getAttribute('d').length),
+  samples: [...document.querySelectorAll('path.wave')].map(p => +p.dataset.samples),
+  said: document.querySelectorAll('text.said').length,
+  lines: [...document.querySelectorAll('tr.line')].map(tr =>
+    [tr.children[1].textContent, tr.querySelector('.words').textContent]),
+  events: [...document.querySelectorAll('tr.event')].map(tr => tr.classList[1]),
+}"""
 
 
 async def _until(driver: Any, script: str, check: Callable[[Any], bool]) -> Any:
@@ -46,6 +56,8 @@ async def test_a_call_from_the_page_through_the_gateway(tmp_path: Path) -> None:
             "GATEWAY_LIVE_URL": emulator.plain_url,
             "GATEWAY_DEV_PHONE": "true",
             "GATEWAY_SECRET": SECRET,
+            "GATEWAY_RECORD": "transcript,audio",
+            "GATEWAY_RECORDINGS_DIR": str(tmp_path / "recordings"),
         }
         async with gateway_process(env, tmp_path) as gateway:
             driver = await asyncio.to_thread(chromium, microphone)
@@ -82,6 +94,14 @@ async def test_a_call_from_the_page_through_the_gateway(tmp_path: Path) -> None:
                     "return [...document.querySelectorAll('#transcript li')]"
                     ".map(li => li.className)",
                 )
+                # Once the call's recording is written, the page links to its report.
+                link = await _until(
+                    driver,
+                    "const a = document.getElementById('report'); return a.hidden ? null : a.href",
+                    bool,
+                )
+                await asyncio.to_thread(driver.get, link)
+                report = await asyncio.to_thread(driver.execute_script, REPORT_DOM)
             finally:
                 await asyncio.to_thread(driver.quit)
             code, stdout, _ = await gateway.stop()
@@ -126,3 +146,15 @@ async def test_a_call_from_the_page_through_the_gateway(tmp_path: Path) -> None:
         [line for line in lines if line["level"] in ("warning", "error")]
     )
     assert SECRET not in stdout
+    # The last call's report: both waveforms drawn, the transcript lines as heard on the axis
+    # and in the table, the barge-in and the keypad digit among the events.
+    [report_file] = (tmp_path / "recordings").glob("*/*.html")
+    assert link.endswith("/phone/report")
+    assert report["title"] == f"Call {ended['call_sid']}"
+    assert report["waves"] == ["wave caller", "wave agent"]
+    assert all(length > 1000 for length in report["pathLengths"])
+    assert report["samples"][0] == report["samples"][1] > 0
+    transcript = json.loads(report_file.with_suffix(".json").read_text())
+    assert report["lines"] == [[line["role"], line["text"]] for line in transcript["lines"]]
+    assert report["said"] == sum(1 for line in transcript["lines"] if line["at_ms"] is not None)
+    assert {"barge_in", "dtmf"} <= set(report["events"])
