@@ -30,10 +30,13 @@ WAIT_S = 60.0
 
 
 async def _until(driver: Any, script: str) -> Any:
+    """Poll the page until `script` gives a true value (a condition, not a timing)."""
     async with asyncio.timeout(WAIT_S):
-        while not (value := await asyncio.to_thread(driver.execute_script, script)):
+        while True:
+            value = await asyncio.to_thread(driver.execute_script, script)
+            if value:
+                return value
             await asyncio.sleep(0.2)
-    return value
 
 
 def _capture(driver: Any, path: Path) -> None:
@@ -50,7 +53,6 @@ async def main(out: Path) -> int:
     if missing is not None:
         print(f"screenshots: {missing}", file=sys.stderr)
         return 1
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp)
         recording = ROOT / "tests" / "recordings" / "interrupt.wav"
@@ -96,4 +98,6 @@ async def main(out: Path) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
-    sys.exit(asyncio.run(main(parser.parse_args().out)))
+    target = parser.parse_args().out
+    target.mkdir(parents=True, exist_ok=True)
+    sys.exit(asyncio.run(main(target)))
