@@ -180,6 +180,15 @@ async def media(ws: WebSocket) -> None:
 
 
 async def report(request: Request) -> Response:
+    """The last call's report: the same access rule as a call (it holds the call's words)."""
+    runtime = runtime_of(request)
+    try:
+        base = base_url(request, runtime)
+    except ValueError:
+        return reject(runtime, request.url.path, "no host", 400, "no host")
+    refusal = BROWSER.verify(runtime.settings.phone, _webhook(request, base, b""))
+    if refusal is not None:
+        return reject(runtime, request.url.path, "bad API key", 403, refusal, detail=refusal)
     last = request.app.state.phone_reports.last
     if last is None or not last.exists():
         return Response("no call report yet", status_code=404, media_type="text/plain")

@@ -76,6 +76,9 @@ def test_behind_a_public_url_the_key_is_asked_for() -> None:
         assert refused.text == "GATEWAY_API_KEY not set (needed behind a public URL)"
     with _client({**public, "GATEWAY_API_KEY": KEY}) as client:
         assert client.post("/phone/call", content=BODY).status_code == 403
+        assert client.get("/phone/report").status_code == 403  # it holds the call's words
+        keyed = {"authorization": f"Bearer {KEY}"}
+        assert client.get("/phone/report", headers=keyed).status_code == 404  # no call yet
         wrong = {"authorization": "Bearer nope"}
         assert client.post("/phone/call", content=BODY, headers=wrong).status_code == 403
         right = {"authorization": f"Bearer {KEY}"}

@@ -287,6 +287,21 @@ function press(digit) {
   socket.send(JSON.stringify({ type: "dtmf", digit }));
 }
 
+// The report holds the call's words: behind a public URL it is fetched with the key, then shown.
+async function openReport(event) {
+  const key = $("key").value;
+  if (!key) return; // the plain link (this machine: no key asked)
+  event.preventDefault();
+  const response = await fetch("/phone/report", { headers: { authorization: "Bearer " + key } });
+  if (!response.ok) {
+    status("The report was refused: " + (await response.text()));
+    return;
+  }
+  const page = await response.blob();
+  window.open(URL.createObjectURL(page), "_blank");
+}
+
+$("report").addEventListener("click", openReport);
 $("call").addEventListener("click", call);
 $("hangup").addEventListener("click", hangUp);
 for (const button of $("keypad").querySelectorAll("button")) {
