@@ -387,9 +387,7 @@ SECRET = Option(
     "same on every replica", SERVER, check=_secret_length, default_doc="random per process",
 )  # fmt: skip
 API_KEY = Option(
-    "GATEWAY_API_KEY", "secret", "API key for the dial-out API and the web softphone (sent as "
-    "`Authorization: Bearer KEY`); the softphone asks for it behind a public URL", SERVER,
-    default_doc="none",
+    "GATEWAY_API_KEY", "secret", "API key for the dial-out API and the web softphone", SERVER,
 )  # fmt: skip
 DEV_PHONE = Option(
     "GATEWAY_DEV_PHONE", "flag", "serves the web softphone at `/phone` (docs/softphone.md); "
