@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -104,6 +105,8 @@ async def test_a_call_from_the_page_through_the_gateway(tmp_path: Path) -> None:
                 report = await asyncio.to_thread(driver.execute_script, REPORT_DOM)
             finally:
                 await asyncio.to_thread(driver.quit)
+            async with httpx.AsyncClient() as client:
+                metrics = (await client.get(gateway.base_url + "/metrics")).text
             code, stdout, _ = await gateway.stop()
     counters = page["counters"]
     [session] = emulator.recorder.sessions
@@ -146,6 +149,8 @@ async def test_a_call_from_the_page_through_the_gateway(tmp_path: Path) -> None:
         [line for line in lines if line["level"] in ("warning", "error")]
     )
     assert SECRET not in stdout
+    # Counted like any carrier's call.
+    assert 'gateway_calls_total{carrier="browser",outcome="carrier_stop"} 1.0' in metrics
     # The last call's report: both waveforms drawn, the transcript lines as heard on the axis
     # and in the table, the barge-in and the keypad digit among the events.
     [report_file] = (tmp_path / "recordings").glob("*/*.html")
