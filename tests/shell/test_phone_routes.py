@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from starlette.testclient import TestClient
 
@@ -87,3 +88,22 @@ def test_behind_a_public_url_the_key_is_asked_for() -> None:
         assert response.json()["stream"] == "wss://gw.example.com/phone/media"
     with _client({**LIVE, "GATEWAY_DEV_PHONE": "true"}, "http://gw.lan:8080") as client:
         assert client.post("/phone/call", content=BODY).status_code == 403
+
+
+def test_the_page_offers_every_profile_a_number_reaches(tmp_path: Path) -> None:
+    agents = tmp_path / "agents.toml"
+    agents.write_text(
+        'default = "support"\n'
+        '[profiles.sales]\nnumbers = ["+15550001111", "+15550001112"]\n'
+        '[profiles.support]\nnumbers = ["+15550002222"]\n'
+        "[profiles.unreachable]\n",
+        encoding="utf-8",
+    )
+    env = {**LIVE, "GATEWAY_DEV_PHONE": "true", "GATEWAY_AGENTS_FILE": str(agents)}
+    with _client(env) as client:
+        assert client.get("/phone/setup").json()["profiles"] == [
+            {"name": "sales", "number": "+15550001111"},
+            {"name": "support", "number": "+15550002222"},
+        ]
+        body = json.dumps({"call": "BR2", "from": "+15550100", "to": "+15550001111"})
+        assert client.post("/phone/call", content=body).status_code == 200
