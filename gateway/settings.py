@@ -26,6 +26,7 @@ from typing import Any, TypeVar, cast
 from gateway.agent_settings import read_agent_extras, read_live_config
 from gateway.call_settings import read_call_policy
 from gateway.carriers import registry
+from gateway.carriers.browser.settings import BrowserSettings, read_browser_settings
 from gateway.carriers.config import unsigned_carriers
 from gateway.carriers.exotel.settings import ExotelSettings
 from gateway.carriers.plivo.settings import PlivoSettings
@@ -124,6 +125,8 @@ class Settings:
     Credentials through google-auth)."""
     carriers: Mapping[str, Any] = field(default_factory=dict, hash=False)
     """Each registered carrier's settings by name (gateway/carriers/<name>/settings.py)."""
+    phone: BrowserSettings = field(default_factory=BrowserSettings)
+    """The web softphone's access (GATEWAY_DEV_PHONE, GATEWAY_API_KEY; docs/softphone.md)."""
     tools_file: Path | None = None
     """GATEWAY_TOOLS_FILE: the tools (TOML, docs/tools.md), loaded by
     gateway.tools.load_toolbox_from_settings."""
@@ -321,6 +324,7 @@ def _read(reader: EnvReader) -> Settings:
         server=_server(reader),
         call=read_call_policy(reader),
         carriers=_carriers(reader),
+        phone=read_browser_settings(reader),
         tools_file=_file(reader, opt.TOOLS_FILE),
         agents_file=_file(reader, opt.AGENTS_FILE),
         prices_file=_file(reader, opt.PRICES_FILE),

@@ -97,6 +97,8 @@ LAYERS: dict[str, frozenset[str]] = {
         {"agent_settings", "call_settings", "carriers", "core", "env_reader", "live"}
         | {"live_trust", "log", "options"}
     ),
+    # Call reports: what a report shows, a call's timeline (from the core's vocabulary), HTML.
+    "reports": frozenset({"core", "live"}),
     "tools": frozenset(
         {"carriers", "core", "env_reader", "live", "log", "options", "settings", "text"}
     ),
@@ -104,10 +106,10 @@ LAYERS: dict[str, frozenset[str]] = {
     "examples": frozenset({"tools"}),
     # 3. Shells (async, I/O, clocks). The gateway's serve runs the emulator in-process.
     "emulator": frozenset({"audio", "live", "log"}),
-    "sim": frozenset({"audio", "carriers", "env_reader"}),
+    "sim": frozenset({"audio", "carriers", "env_reader", "reports"}),
     "shell": frozenset(
         {"agents", "audio", "call_log", "carriers", "core", "emulator", "live", "live_trust"}
-        | {"log", "options", "settings", "text", "tools"}
+        | {"log", "options", "reports", "settings", "text", "tools"}
     ),
     "audio_report": frozenset({"audio"}),
     "cli": frozenset(

@@ -42,6 +42,16 @@ class CarrierFormat:
     encoding: Encoding = Encoding.MULAW
     rate_hz: int = 8_000
     frame_ms: int = 20
+    playback_rate_hz: int = 0
+    """The rate of the audio sent to the carrier when it differs from the caller's (`rate_hz`):
+    the web softphone takes Live's 24 kHz as it comes while sending 16 kHz. 0: `rate_hz`."""
+
+    @property
+    def playback(self) -> CarrierFormat:
+        """The format of the audio sent to the carrier (the downlink's)."""
+        if self.playback_rate_hz in (0, self.rate_hz):
+            return self
+        return CarrierFormat(self.encoding, self.playback_rate_hz, self.frame_ms)
 
     @property
     def bytes_per_sample(self) -> int:

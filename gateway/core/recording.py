@@ -17,9 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from gateway.audio import g711
 from gateway.audio.paths import CarrierFormat, Encoding
+from gateway.audio.resample import Resampler
 
 __all__ = ["CallRecorder"]
 
@@ -34,6 +36,11 @@ _DECODERS: dict[Encoding, Callable[[bytes], bytes]] = {
     Encoding.MULAW: g711.ulaw_decode,
     Encoding.ALAW: g711.alaw_decode,
     Encoding.L16: _l16_decode,
+}
+_ENCODERS: dict[Encoding, Callable[[npt.NDArray[np.float64]], bytes]] = {
+    Encoding.MULAW: g711.ulaw_from_exact,
+    Encoding.ALAW: g711.alaw_from_exact,
+    Encoding.L16: g711.pcm16_from_exact,
 }
 
 
@@ -57,6 +64,11 @@ class CallRecorder:
         self._fmt = fmt
         self._width = fmt.bytes_per_sample
         self._decode = _DECODERS[fmt.encoding]
+        # Agent audio at another rate than the caller's (the web softphone's 24 kHz playback)
+        # is brought to the caller's rate as it is queued: one clock, one WAV rate.
+        self._agent_rate: Resampler | None = None
+        if fmt.playback.rate_hz != fmt.rate_hz:
+            self._agent_rate = Resampler(fmt.playback.rate_hz, fmt.rate_hz)
         # Buffers hold raw carrier bytes and are decoded in one go in take(): appending to a
         # bytearray every 20 ms costs far less than a numpy concatenation or a decode call does.
         self._left = bytearray()  # caller audio from `_taken` up to `_clock`
@@ -105,6 +117,11 @@ class CallRecorder:
         """A payload queued at the carrier: it plays after what is queued, or now if nothing is."""
         if self._finished:
             return
+        if self._agent_rate is not None:
+            pcm = g711.pcm16_samples(
+                self._decode(payload[: len(payload) // self._width * self._width])
+            )
+            payload = _ENCODERS[self._fmt.encoding](self._agent_rate.process_exact(pcm))
         samples = len(payload) // self._width
         if samples == 0:
             return
@@ -119,6 +136,8 @@ class CallRecorder:
         """Barge-in: the carrier dropped all it had not played (agent audio from now on)."""
         if self._finished:
             return
+        if self._agent_rate is not None:
+            self._agent_rate.reset()
         self._cleared_samples += self._drop_after(self._now(now_ms))
 
     def take(self) -> bytes:

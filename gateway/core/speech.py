@@ -39,7 +39,7 @@ class AgentSpeech:
         transcript: Transcript,
         stats: CallStats,
     ) -> None:
-        self.downlink = DownlinkPath(fmt)
+        self.downlink = DownlinkPath(fmt.playback)
         self.playout = Playout(ledger, frame_ms=fmt.frame_ms, lead_ms=lead_ms)
         self._ledger = ledger
         self._transcript = transcript

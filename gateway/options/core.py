@@ -386,6 +386,13 @@ SECRET = Option(
     "GATEWAY_SECRET", "secret", "signs per-call stream tokens (HMAC-SHA256); 16+ characters, the "
     "same on every replica", SERVER, check=_secret_length, default_doc="random per process",
 )  # fmt: skip
+API_KEY = Option(
+    "GATEWAY_API_KEY", "secret", "API key for the dial-out API and the web softphone", SERVER,
+)  # fmt: skip
+DEV_PHONE = Option(
+    "GATEWAY_DEV_PHONE", "flag", "serves the web softphone at `/phone` (docs/softphone.md); "
+    "unset: on only with the embedded emulator", SERVER, default_doc="with the emulator",
+)  # fmt: skip
 STREAM_TOKEN_TTL_S = Option(
     "GATEWAY_STREAM_TOKEN_TTL_S", "number", "a stream token's lifetime (it is single-use as "
     "well)", SERVER, default=60.0, minimum=0,
@@ -455,7 +462,8 @@ CORE: Final[tuple[Option, ...]] = (
     # logging
     LOG_FORMAT, LOG_LEVEL,
     # the call server
-    HOST, PORT, PUBLIC_URL, SECRET, STREAM_TOKEN_TTL_S, PREWARM_HOLD_S, STREAM_START_TIMEOUT_S,
+    HOST, PORT, PUBLIC_URL, SECRET, API_KEY, DEV_PHONE, STREAM_TOKEN_TTL_S, PREWARM_HOLD_S,
+    STREAM_START_TIMEOUT_S,
     PLAYBACK_LEAD_MS, FALLBACK_NUMBER, MAX_CALLS, DRAIN_TIMEOUT_S, EVENT_LOOP,
     # the signature policy
     UNSIGNED_CARRIERS,

@@ -18,6 +18,7 @@ from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
 from gateway.shell.http_guard import ConnectionGuard
 from gateway.shell.metrics import CONTENT_TYPE, GatewayMetrics
+from gateway.shell.phone_routes import PhoneReports, phone_enabled, phone_routes
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.services import GatewayServices
 
@@ -96,6 +97,9 @@ def build_app(
         Route("/metrics", metrics, methods=["GET"]),
         *carrier_routes(),
     ]
+    if phone_enabled(settings):  # the web softphone (docs/softphone.md)
+        routes.extend(phone_routes())
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.phone_reports = PhoneReports()
     app.state.services = services  # before the lifespan too: start-up reports its agents
     return app

@@ -4,7 +4,9 @@ Only calls whose agent profile opted in get a `CallRecording` (docs/agents.md). 
 feeds it what the carrier said and what was queued or cleared at the carrier (`caller`, `agent`,
 `clear`: cheap, synchronous); `run()` moves the settled stereo frames to disk about once a second
 in a worker thread, so a long call never sits in memory; `finish()` writes the rest, completes
-the WAV and writes the transcript JSON. `abort()` discards a recording that cannot be finished.
+the WAV and writes the transcript JSON and, with the audio, the call's HTML report
+(`gateway.shell.call_report`, from the timeline `observe` collects). `abort()` discards a
+recording that cannot be finished.
 """
 
 from __future__ import annotations
@@ -14,13 +16,23 @@ import contextlib
 import datetime
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from gateway.agents.profile import AgentProfile
-from gateway.core.events import CallStarted, ClearPlayback, PlaceMark, PlayAudio
+from gateway.core.events import (
+    BridgeEvent,
+    CallStarted,
+    ClearPlayback,
+    Command,
+    PlaceMark,
+    PlayAudio,
+)
 from gateway.core.recording import CallRecorder
 from gateway.core.transcript import TranscriptLine, as_heard
 from gateway.log import get_logger
+from gateway.reports.timeline import CallTimeline
+from gateway.shell.call_report import write_call_report
 from gateway.shell.recordings import RecordingPaths, RecordingStore, WavWriter, write_transcript
 
 __all__ = ["CallRecording", "transcript_document"]
@@ -57,6 +69,9 @@ class CallRecording:
             self._writer = WavWriter(self.paths.audio, self.recorder.rate_hz, channels=2)
         self._inflight: asyncio.Future[None] | None = None
         self._failed = False
+        self.timeline = CallTimeline()
+        self.report: Path | None = None
+        """The call's report once written."""
 
     # The runner's hooks: called for every frame, so they only append.
 
@@ -82,6 +97,10 @@ class CallRecording:
             self.agent(command.payload, now_ms)
         elif isinstance(command, ClearPlayback):
             self.clear(now_ms)
+
+    def observe(self, event: BridgeEvent, commands: Sequence[Command], now_ms: float) -> None:
+        """One bridge step: its timed events join the report's timeline."""
+        self.timeline.observe(event, commands, now_ms)
 
     async def run(self, interval_s: float = FLUSH_INTERVAL_S) -> None:
         """Write the settled audio every `interval_s` until cancelled (the call ended)."""
@@ -134,11 +153,40 @@ class CallRecording:
                 )
                 await asyncio.to_thread(write_transcript, self.paths.transcript, document)
                 written["transcript"] = str(self.paths.transcript)
-        except OSError as exc:
+            if "audio" in written and self.paths.report is not None:
+                self.report = await asyncio.to_thread(
+                    self._write_report,
+                    summary,
+                    transcript if self.profile.record_transcript else (),
+                )
+                written["report"] = str(self.report)
+        except (OSError, ValueError) as exc:
             _log.error("recording.failed", call_sid=self.call_id, error=str(exc))
             return
         heard_ms = round(recorder.agent_heard_ms, 1) if recorder is not None else None
         _log.info("recording.written", call_sid=self.call_id, agent_heard_ms=heard_ms, **written)
+
+    def _write_report(self, summary: Mapping[str, Any], lines: Sequence[TranscriptLine]) -> Path:
+        assert self.paths.report is not None
+        started = datetime.datetime.fromtimestamp(self.started_at_s, tz=datetime.UTC)
+        facts = {
+            "call_id": self.call_id,
+            "carrier": self.carrier,
+            "profile": self.profile.name,
+            "from": self.from_number,
+            "to": self.to_number,
+            "started_at": started.isoformat(timespec="seconds"),
+            "end_reason": summary.get("end_reason"),
+        }
+        return write_call_report(
+            self.paths.report,
+            self.paths.audio,
+            facts=facts,
+            summary=summary,
+            lines=as_heard(lines),
+            events=self.timeline.events,
+            omitted_events=self.timeline.omitted,
+        )
 
     async def abort(self) -> None:
         """Discard the partial audio (the call never became a recorded call)."""

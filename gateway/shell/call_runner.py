@@ -48,6 +48,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.call_log import new_call_fields
 from gateway.carriers.base import CarrierTranslator
+from gateway.carriers.browser.translator import BrowserTranslator
 from gateway.core.bridge import CallBridge, IllegalTransition
 from gateway.core.events import (
     BridgeEvent,
@@ -81,6 +82,7 @@ from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveSession
 from gateway.shell.live_link import CLOSE_LIVE, LiveLink
 from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS
+from gateway.shell.phone_view import PhoneView
 from gateway.shell.timers import TimerSet
 
 __all__ = ["MESSAGE_TOO_BIG", "CallRunner", "RunnerOptions", "log_internal_error"]
@@ -128,6 +130,10 @@ class CallRunner:
         self._loop = asyncio.get_running_loop()
         self._carrier_out: asyncio.Queue[tuple[Any, float, int]] = asyncio.Queue(CARRIER_QUEUE_MAX)
         self._timers = TimerSet(self._loop, lambda name: self._handle(TimerFired(name)))
+        # The web softphone also shows the call as it goes (transcript, tools, latencies).
+        self._view: PhoneView | None = None
+        if isinstance(translator, BrowserTranslator):
+            self._view = PhoneView(translator, self.summary)
         self._live: LiveLink | None = None
         self._group: asyncio.TaskGroup | None = None
         self._side = CallTasks(self._services, self._handle)
@@ -317,6 +323,11 @@ class CallRunner:
             if recording is not None and isinstance(event, CallerAudio):
                 recording.caller(event.payload, self._now_ms())
             commands = self.bridge.handle(event, self._now_ms())
+            if recording is not None:
+                recording.observe(event, commands, self._now_ms())
+            if self._view is not None:
+                for message in self._view.observe(event, commands, self._now_ms()):
+                    self._enqueue_carrier(message, 0.0, _NO_METRIC)
             metric = _CLEAR if isinstance(event, Interrupted) else _NO_METRIC
             if isinstance(event, AudioChunk):
                 metric = _DOWNLINK

@@ -1,9 +1,10 @@
 """Where call recordings live: per-day directories, WAV files written as they go, retention.
 
 Layout, all names in UTC: `{directory}/{YYYY-MM-DD}/{HHMMSS}-{carrier}-{call id}-{hash}.wav` and
-the transcript beside it as `.json`. The call id is made safe for a file name (letters, digits,
-`_`, `-`; at most 120 characters) and `{hash}` (12 hex digits of the raw id's SHA-256) keeps
-calls whose ids differ only in what the safe form drops apart. A file being written carries
+the transcript beside it as `.json`, the call's report as `.html` (gateway.shell.call_report).
+The call id is made safe for a file name (letters, digits, `_`, `-`; at most 120 characters)
+and `{hash}` (12 hex digits of the raw id's SHA-256) keeps calls whose ids differ only in what
+the safe form drops apart. A file being written carries
 `.part` after its name and is renamed when complete, so a finished name is always a whole file.
 Recordings hold callers' voices (personal data): files are created 0o640 and directories 0o750
 (the umask can only tighten them), and the retention sweeper deletes them once they are older
@@ -30,7 +31,7 @@ from typing import Any, BinaryIO
 from gateway.log import get_logger
 from gateway.text import clean_text
 
-__all__ = ["RecordingPaths", "RecordingStore", "WavWriter", "write_transcript"]
+__all__ = ["RecordingPaths", "RecordingStore", "WavWriter", "write_text", "write_transcript"]
 
 _log = get_logger(component="recordings")
 
@@ -39,7 +40,7 @@ DIR_MODE = 0o750
 _PART = ".part"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Only names this module makes are ever swept: a foreign file in the tree is left alone.
-_NAME = re.compile(r"\d{6}-[A-Za-z0-9_-]+\.(?:wav|json)(?:\.part)?")
+_NAME = re.compile(r"\d{6}-[A-Za-z0-9_-]+\.(?:wav|json|html)(?:\.part)?")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _MAX_ID_CHARS = 120  # with the prefix and suffix, well under the usual 255-byte name limit
 _HASH_CHARS = 12  # 48 bits of the raw id's SHA-256
@@ -74,6 +75,8 @@ class RecordingPaths:
 
     audio: Path
     transcript: Path
+    report: Path | None = None
+    """The call's HTML report (gateway.shell.call_report), written when its audio was."""
 
 
 class RecordingStore:
@@ -96,7 +99,9 @@ class RecordingStore:
         day = self.directory / started.strftime("%Y-%m-%d")
         day.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         stem = f"{started:%H%M%S}-{_safe(carrier)}-{_call_part(call_id)}"
-        return RecordingPaths(audio=day / f"{stem}.wav", transcript=day / f"{stem}.json")
+        return RecordingPaths(
+            audio=day / f"{stem}.wav", transcript=day / f"{stem}.json", report=day / f"{stem}.html"
+        )
 
     def sweep(self) -> int:
         """Delete recordings older than the retention (by mtime); returns the files deleted.
@@ -228,7 +233,12 @@ def write_transcript(path: Path, document: Mapping[str, Any]) -> None:
     """Write `document` as JSON (indent 2, UTF-8 text) under a temporary name, then rename.
 
     Text that cannot be UTF-8 (a lone surrogate from a carrier's field) is written as U+FFFD."""
-    text = clean_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write `text` (UTF-8, lone surrogates as U+FFFD) under a temporary name, then rename."""
+    text = clean_text(text)
     part = _part(path)
     try:
         with _create(part) as file:

@@ -93,6 +93,8 @@ async def run_media_stream(
         if recording is not None:
             if summary is not None and stream.runner is not None:
                 await recording.finish(summary, stream.runner.bridge.transcript())
+                if recording.report is not None and carrier == "browser":
+                    ws.app.state.phone_reports.last = recording.report  # the softphone's link
             else:
                 await recording.abort()
         structlog.contextvars.clear_contextvars()

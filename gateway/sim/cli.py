@@ -103,6 +103,9 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeline", help="write the timeline to this file too")
     parser.add_argument("--json", dest="json_path", help="write the report as JSON")
     parser.add_argument(
+        "--report", help="write the call's report page (one self-contained HTML file) to this file"
+    )
+    parser.add_argument(
         "--every-message",
         action="store_true",
         help="list every mark received and echoed in the timeline (default: runs condensed)",
@@ -186,9 +189,11 @@ def _options(args: argparse.Namespace) -> SimOptions:
 
 def run_call(args: argparse.Namespace) -> int:
     """Place the call, print its timeline, write the requested files; returns the exit status."""
+    from gateway.reports.html import render_report
     from gateway.sim.call import place_call
     from gateway.sim.recording import RecordingError, load_recording
     from gateway.sim.report import report_to_json
+    from gateway.sim.report_page import report_data
     from gateway.sim.timeline import format_timeline
     from gateway.sim.wav import write_wav
 
@@ -217,6 +222,9 @@ def run_call(args: argparse.Namespace) -> int:
         if args.json_path:
             data = json.dumps(report_to_json(report), indent=2, ensure_ascii=False)
             Path(args.json_path).write_text(data + "\n", encoding="utf-8")
+        if args.report:
+            page = render_report(report_data(report))
+            Path(args.report).write_text(page, encoding="utf-8")
     except OSError as exc:
         print(f"gateway call: cannot write the results: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -526,11 +526,16 @@ def test_only_the_recorded_profile_wrote_files(outcome: Outcome) -> None:
     day = outcome.recordings / started.strftime("%Y-%m-%d")
     digest = hashlib.sha256(call_sid.encode()).hexdigest()[:12]  # keeps punctuation apart
     stem = f"{started.strftime('%H%M%S')}-twilio-{call_sid}-{digest}"
-    # Nothing for the support call (its profile records nothing), nothing left half-written.
-    assert outcome.recording_files == [day / f"{stem}.json", day / f"{stem}.wav"]
+    # Nothing for the support call (its profile records nothing), nothing left half-written;
+    # with its audio, the recorded call's report (docs/softphone.md#the-call-report).
+    assert outcome.recording_files == [
+        day / f"{stem}.html",
+        day / f"{stem}.json",
+        day / f"{stem}.wav",
+    ]
     written = [line for line in outcome.lines if line["event"] == "recording.written"]
-    assert [(w["call_sid"], w["audio"], w["transcript"]) for w in written] == [
-        (call_sid, str(day / f"{stem}.wav"), str(day / f"{stem}.json"))
+    assert [(w["call_sid"], w["audio"], w["transcript"], w["report"]) for w in written] == [
+        (call_sid, str(day / f"{stem}.wav"), str(day / f"{stem}.json"), str(day / f"{stem}.html"))
     ]
     assert ended["end_reason"] == "carrier stop"
 
