@@ -15,6 +15,7 @@ from gateway.core.handover import ReconnectPolicy
 from gateway.core.options import BridgeOptions
 from gateway.env_reader import EnvReader, SettingsError
 from gateway.options import call as c
+from gateway.options import conduct
 from gateway.options import core as opt
 from gateway.options.option import Option
 
@@ -33,6 +34,11 @@ def _whole(reader: EnvReader, option: Option) -> int:
     if value is None:
         raise ValueError(f"{option.name} has no default")
     return value
+
+
+def _off_if_zero(seconds: float | None) -> float | None:
+    """Seconds as ms; `0` (or unset) turns the behaviour off (None)."""
+    return seconds * 1000 if seconds else None
 
 
 _FIELDS = (  # longest first: `max_attempts_per_call` before `max_attempts`
@@ -79,6 +85,8 @@ def read_call_policy(reader: EnvReader) -> BridgeOptions:
             wrap_up_max_ms=_number(reader, c.WRAP_UP_MAX_S) * 1000,
             handoff_timeout_ms=_number(reader, c.HANDOFF_TIMEOUT_S) * 1000,
             live_stall_timeout_ms=_number(reader, opt.LIVE_STALL_TIMEOUT_S) * 1000,
+            silence_prompt_ms=_off_if_zero(_number(reader, conduct.SILENCE_PROMPT_S)),
+            silence_hangup_ms=_off_if_zero(_number(reader, conduct.SILENCE_HANGUP_S)),
         )
     except SettingsError:
         raise

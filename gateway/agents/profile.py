@@ -72,6 +72,10 @@ class AgentProfile:
     """What the model is told to make it speak first."""
     record_transcript: bool = False
     record_audio: bool = False
+    silence_prompt_s: float | None = None
+    """Seconds of caller silence before the agent checks in (0: off); None: the variable's."""
+    silence_hangup_s: float | None = None
+    """Seconds more before the goodbye and hang-up (0: never); None: the variable's."""
 
     @property
     def recorded(self) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ from gateway.core.handover import SessionKeeper
 from gateway.core.log_budget import LogBudget
 from gateway.core.options import BridgeOptions
 from gateway.core.playback import PlaybackLedger
+from gateway.core.silence import SilenceWatch
 from gateway.core.speech import AgentSpeech
 from gateway.core.stall import StallWatch
 from gateway.core.states import (
@@ -106,12 +107,14 @@ class Call:
         self.model_turn_open = False  # the model has spoken since its last turnComplete
         self.caller_loud_ms = 0.0  # last caller speech seen while a handover is due
         self.action: CallAction | None = None  # the transfer or hang-up being wrapped up
+        self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
 
     def configure(self, options: BridgeOptions) -> None:
         self.options = options
         self.keeper = SessionKeeper(options.reconnect)
         self.stall = StallWatch(options.live_stall_timeout_ms)
         self.tools = ToolDesk(options.tool_names, options.max_running_tools, self.stats)
+        self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
 
     def call_time_ms(self, now_ms: float) -> float:
         """`now_ms` as ms since the call started (transcript times)."""
@@ -266,6 +269,7 @@ class Call:
         if self.keeper.handover_due:
             out.append(CancelTimer(HANDOVER_TIMER))
         self.stall.stop()
+        self.silence.pause()  # no clock while the session is replaced
         first = self.keeper.begin(reason, now_ms, forced=forced, abrupt=abrupt, answered=answered)
         if first is None:  # a session still open (goAway, stalled) is closed by the fallback
             self.keeper.gave_up()

@@ -42,6 +42,7 @@ from gateway.core.events import (
     ToolFinished,
 )
 from gateway.core.playout import PLAYBACK_TIMER
+from gateway.core.silence import SILENCE_TIMER
 from gateway.core.stall import STALL_TIMER
 from gateway.live.events import (
     AudioChunk,
@@ -149,6 +150,7 @@ TIMERS: Final = (
     STALL_TIMER,
     DTMF_TIMER,
     PLAYBACK_TIMER,
+    SILENCE_TIMER,
 )
 """Every timer the bridge sets. A timer may fire after the state it was meant for has gone (the
 shell had it queued before it saw the cancel): such a stale timer is ignored."""
@@ -190,6 +192,7 @@ def _every_state(ended: tuple[CallState, ...] = (_S.ENDED,)) -> _Row:
         STALL_TIMER: ("stall_timer_disarmed", ()),
         DTMF_TIMER: ("dropped_dtmf_timer", ()),
         PLAYBACK_TIMER: ("held_playback_timer", ()),
+        SILENCE_TIMER: ("silence_timer_disarmed", ()),
     }
 
 
@@ -267,6 +270,7 @@ _ROWS: Final[dict[CallState, _Row]] = {
         PLAYBACK_TIMER: ("playback_timer", ()),
         STALL_TIMER: ("stall_timer", _HANDOVER),
         HANDOVER_TIMER: ("handover_timer", _HANDOVER),
+        SILENCE_TIMER: ("silence_timer", (_S.LIVE, *_FALLBACK)),
     },
     _S.RECONNECTING: {
         **_every_state(),

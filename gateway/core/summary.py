@@ -63,6 +63,10 @@ class CallStats:
     stalls: int = 0
     """Live sessions replaced because they went silent while the caller spoke."""
     tools: list[dict[str, Any]] = field(default_factory=list)
+    silence_prompts: int = 0
+    """Times the model was told the caller had gone silent (`core.silence`)."""
+    silence_hangups: int = 0
+    """1 when the call was hung up because the caller stayed silent."""
 
 
 def _ms(value: float | None) -> float | None:
@@ -129,6 +133,8 @@ def summarize(
         "handover_counts": list(stats.handover_counts),
         "live_stalls": stats.stalls,
         "tools": list(stats.tools),
+        "silence_prompts": stats.silence_prompts,
+        "silence_hangups": stats.silence_hangups,
         "fallback": stats.fallback,
         "call_action": stats.call_action,
         "live_close": None

@@ -41,6 +41,13 @@ backend can never hold the connections a call needs to hang up."""
 _log = get_logger(component="gateway")
 
 
+def _ms(seconds: float | None, policy_ms: float | None) -> float | None:
+    """A profile's seconds (0: off) over the call policy's ms (None: off)."""
+    if seconds is None:
+        return policy_ms
+    return seconds * 1000 if seconds else None
+
+
 class GatewayServices:
     def __init__(
         self,
@@ -101,11 +108,18 @@ class GatewayServices:
         names = frozenset(profile.tool_names) if profile is not None else frozenset()
         greeting = profile.greeting_prompt if profile is not None and profile.speaks_first else None
         limits = self.toolbox.limits if self.toolbox is not None else ToolLimits()
+        policy = self.settings.call
         return replace(  # the call policy (timeouts, buffers, reconnects) is the settings'
-            self.settings.call,
+            policy,
             tool_names=names,
             max_running_tools=limits.max_running_per_call,
             greeting_text=greeting,
+            silence_prompt_ms=_ms(
+                profile.silence_prompt_s if profile else None, policy.silence_prompt_ms
+            ),
+            silence_hangup_ms=_ms(
+                profile.silence_hangup_s if profile else None, policy.silence_hangup_ms
+            ),
         )
 
     def for_call(

@@ -319,3 +319,17 @@ def test_a_profile_with_affective_dialog_refuses_an_explicit_v1beta(tmp_path: Pa
         "then picks v1alpha) or set it to v1alpha"
     )
     _load(tmp_path, text)  # unset: the gateway picks v1alpha for this profile's sessions
+
+
+def test_silence_keys_override_the_variables_only_where_set(tmp_path: Path) -> None:
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        "[profiles.a]\nsilence_prompt_s = 0\n[profiles.b]\nsilence_hangup_s = 20.5\n[profiles.c]\n",
+        encoding="utf-8",
+    )
+    agents = load_agents(path, load_settings({"GATEWAY_SECRET": "s" * 32}, env_file=None), None)
+    got = {n: (p.silence_prompt_s, p.silence_hangup_s) for n, p in agents.profiles.items()}
+    assert got == {"a": (0.0, None), "b": (None, 20.5), "c": (None, None)}
+    path.write_text("[profiles.a]\nsilence_prompt_s = -1\n", encoding="utf-8")
+    with pytest.raises(ProfilesFileError, match="silence_prompt_s: must not be negative"):
+        load_agents(path, load_settings({"GATEWAY_SECRET": "s" * 32}, env_file=None), None)

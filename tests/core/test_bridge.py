@@ -720,6 +720,8 @@ def test_summary_of_a_whole_call() -> None:
         "handover_counts": [],
         "live_stalls": 0,
         "tools": [],
+        "silence_prompts": 0,
+        "silence_hangups": 0,
         "fallback": None,
         "call_action": None,
         "live_close": None,

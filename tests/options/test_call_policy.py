@@ -33,7 +33,11 @@ POLICY = {
 
 
 def test_unset_the_policy_is_the_bridges_own_defaults() -> None:
-    assert load_settings({}, env_file=None).call == BridgeOptions()
+    # But the silence watch: a bare bridge has none (no timer unless asked for); the gateway's
+    # calls get it by default (issue 20: 8 s, then 15 s).
+    assert load_settings({}, env_file=None).call == BridgeOptions(
+        silence_prompt_ms=8_000, silence_hangup_ms=15_000
+    )
 
 
 async def test_every_policy_variable_reaches_each_calls_bridge_options() -> None:
@@ -59,6 +63,8 @@ async def test_every_policy_variable_reaches_each_calls_bridge_options() -> None
         wrap_up_max_ms=6_000,
         handoff_timeout_ms=3_000,
         live_stall_timeout_ms=8_000,
+        silence_prompt_ms=8_000,
+        silence_hangup_ms=15_000,
     )
 
 
