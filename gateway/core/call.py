@@ -21,6 +21,7 @@ import numpy as np
 
 from gateway.audio.paths import CarrierFormat, UplinkPath
 from gateway.core.connect_buffer import ConnectBuffer
+from gateway.core.digits import DigitCollector
 from gateway.core.dtmf import DtmfGate
 from gateway.core.events import (
     CallAction,
@@ -108,6 +109,7 @@ class Call:
         self.caller_loud_ms = 0.0  # last caller speech seen while a handover is due
         self.action: CallAction | None = None  # the transfer or hang-up being wrapped up
         self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
+        self.digits = DigitCollector(options.digit_collections)
 
     def configure(self, options: BridgeOptions) -> None:
         self.options = options
@@ -115,6 +117,7 @@ class Call:
         self.stall = StallWatch(options.live_stall_timeout_ms)
         self.tools = ToolDesk(options.tool_names, options.max_running_tools, self.stats)
         self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
+        self.digits = DigitCollector(options.digit_collections)
 
     def call_time_ms(self, now_ms: float) -> float:
         """`now_ms` as ms since the call started (transcript times)."""

@@ -32,7 +32,7 @@ from gateway.core.events import (
     StartTimer,
     TimerFired,
 )
-from gateway.core.on_conduct import caller_present
+from gateway.core.on_conduct import caller_present, digit_pressed
 from gateway.core.speech import AgentSpeech
 from gateway.core.states import CONNECT_TIMER, START_TIMER, Step
 
@@ -197,13 +197,18 @@ def on_dropped_audio(call: Call, event: CallerAudio, now_ms: float) -> list[Comm
 
 
 def on_dtmf(call: Call, event: DtmfPressed, now_ms: float) -> list[Command]:
-    call.stats.dtmf_digits += 1
-    out = _send_dtmf(call, call.dtmf.press(event.digit, now_ms))
+    out = digit_pressed(call, event.digit, now_ms, held=False)  # a keypad entry under way
+    if out is None:
+        call.stats.dtmf_digits += 1
+        out = _send_dtmf(call, call.dtmf.press(event.digit, now_ms))
     caller_present(call, now_ms, out)
     return out
 
 
 def on_held_dtmf(call: Call, event: DtmfPressed, now_ms: float) -> list[Command]:
+    gathered = digit_pressed(call, event.digit, now_ms, held=True)
+    if gathered is not None:
+        return gathered
     call.stats.dtmf_digits += 1
     return _hold_dtmf(call, call.dtmf.press(event.digit, now_ms))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from gateway.core.call import Call
 from gateway.core.events import Command, Note, StartTimer, ToolFinished
-from gateway.core.on_conduct import agent_done, caller_present, goodbye_said
+from gateway.core.on_conduct import agent_done, caller_present, goodbye_said, take_digit_calls
 from gateway.core.states import HANDOVER_TIMER, Step
 from gateway.live.events import (
     AudioChunk,
@@ -124,6 +124,7 @@ def on_tool_call(call: Call, event: ToolCall, now_ms: float) -> list[Command]:
     """LIVE: the open session asks."""
     call.stats.tool_calls += len(event.calls)
     out = call.tools.asked(event, now_ms, call.session_no, old_session=False)
+    out = take_digit_calls(call, out, now_ms)  # `collect_digits` is gathered by the call
     if call.tools.running:
         call.silence.pause()  # no silence clock while a tool runs
     return out
@@ -132,7 +133,8 @@ def on_tool_call(call: Call, event: ToolCall, now_ms: float) -> list[Command]:
 def on_old_session_tool_call(call: Call, event: ToolCall, now_ms: float) -> list[Command]:
     """RECONNECTING: the session being replaced asks."""
     call.stats.tool_calls += len(event.calls)
-    return call.tools.asked(event, now_ms, call.session_no, old_session=True)
+    out = call.tools.asked(event, now_ms, call.session_no, old_session=True)
+    return take_digit_calls(call, out, now_ms)
 
 
 def on_tool_call_cancellation(call: Call, event: ToolCallCancellation, now_ms: float) -> Step:

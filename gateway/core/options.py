@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.core.digits import DigitCollection
 from gateway.core.handover import ReconnectPolicy
 
 __all__ = ["APOLOGY_GOODBYE", "APOLOGY_TRANSFER", "BridgeOptions"]
@@ -67,6 +68,9 @@ class BridgeOptions:
     """A Live session that sends nothing for this long after the caller spoke is stalled: it is
     replaced like a session that closed abruptly (resumed), then the fallback. The clock runs
     only while an answer is expected (from caller speech to the next server message)."""
+    digit_collections: tuple[DigitCollection, ...] = ()
+    """The `collect_digits` tools among `tool_names`: the bridge gathers their digits itself
+    (`gateway.core.digits`)."""
     silence_prompt_ms: float | None = None
     """A caller silent this long after the agent finished speaking is checked on (the model is
     told, `gateway.core.silence`); None: off."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, get_args
 
+from gateway.core.digits import DIGITS_TIMER
 from gateway.core.dtmf import DTMF_TIMER
 from gateway.core.events import (
     BridgeEvent,
@@ -151,6 +152,7 @@ TIMERS: Final = (
     DTMF_TIMER,
     PLAYBACK_TIMER,
     SILENCE_TIMER,
+    DIGITS_TIMER,
 )
 """Every timer the bridge sets. A timer may fire after the state it was meant for has gone (the
 shell had it queued before it saw the cancel): such a stale timer is ignored."""
@@ -271,6 +273,7 @@ _ROWS: Final[dict[CallState, _Row]] = {
         STALL_TIMER: ("stall_timer", _HANDOVER),
         HANDOVER_TIMER: ("handover_timer", _HANDOVER),
         SILENCE_TIMER: ("silence_timer", (_S.LIVE, *_FALLBACK)),
+        DIGITS_TIMER: ("digits_timer", ()),
     },
     _S.RECONNECTING: {
         **_every_state(),
@@ -283,6 +286,7 @@ _ROWS: Final[dict[CallState, _Row]] = {
         ToolFinished: ("held_tool_finished", (STAY, *_FALLBACK)),
         DTMF_TIMER: ("held_dtmf_timer", ()),
         PLAYBACK_TIMER: ("playback_timer", ()),
+        DIGITS_TIMER: ("held_digits_timer", ()),
     },
     # The model has closed: whatever it still sent, and whatever the caller says or presses, has
     # nowhere to go.

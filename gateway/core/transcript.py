@@ -66,6 +66,11 @@ class Transcript:
         if finished:
             self._caller = None
 
+    def keypad(self, text: str, *, at_ms: float | None = None) -> None:
+        """A keypad entry (`core.digits`): a caller line of its own."""
+        self._caller = None
+        self.caller(text, finished=True, at_ms=at_ms)
+
     def agent(self, text: str, *, at_ms: float | None = None) -> None:
         """A piece of the agent's transcript (`at_ms`: when it arrived, call time)."""
         line = self._agent

@@ -114,6 +114,7 @@ class GatewayServices:
             tool_names=names,
             max_running_tools=limits.max_running_per_call,
             greeting_text=greeting,
+            digit_collections=self.toolbox.digit_collections(names) if self.toolbox else (),
             silence_prompt_ms=_ms(
                 profile.silence_prompt_s if profile else None, policy.silence_prompt_ms
             ),

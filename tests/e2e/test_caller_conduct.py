@@ -2,21 +2,28 @@
 Live emulator, the carrier simulator and a fake carrier REST API.
 
 * A silent caller is checked on, then said goodbye to, then hung up once the goodbye played.
+* A PIN typed on the keypad (Twilio, Vonage) reaches the tool result and nowhere else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+import structlog
 
 from gateway.core.silence import SILENCE_GOODBYE, SILENCE_PROMPT
-from gateway.emulator import LiveEmulator
+from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario
+from gateway.emulator.scenario import ToolCallRule
 from gateway.shell.runtime import CallRecord
 from gateway.sim.call import place_call
+from gateway.sim.dialect import CarrierDialect
 from gateway.sim.report import CallReport
-from gateway.sim.script import CallScript, SimOptions
+from gateway.sim.script import CallScript, DtmfPress, SimOptions
+from tests.e2e.carrier_cases import CASES
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, run_real_time, running_gateway, wait_for
 from tests.fake_twilio import Received, fake_twilio
 from tests.loopback import serve_app
@@ -73,3 +80,99 @@ def test_a_silent_caller_is_checked_on_then_hung_up_after_the_goodbye_played() -
     # and the whole goodbye, and the stream ended well before the caller's 30 s.
     assert len(call.report.agent_segments) == 2
     assert call.report.duration_ms < 25_000
+
+
+# ------------------------------------------------------------------------------ keypad entry
+
+PIN = "7391"
+PIN_TOOLS = """
+[[tools]]
+name = "enter_pin"
+kind = "collect_digits"
+max_digits = 8
+redact = true
+"""
+
+
+@dataclass
+class PinCall:
+    record: CallRecord
+    texts: list[str]
+    tool_responses: list[dict[str, Any]]
+    logs: list[str]
+
+
+def _log_collector(lines: list[str]) -> Any:
+    def collect(_logger: Any, _method: str, event_dict: Any) -> Any:
+        lines.append(repr(dict(event_dict)))
+        raise structlog.DropEvent
+
+    return collect
+
+
+async def _pin_call(carrier: str, tools_file: Path) -> PinCall:
+    # The caller presses 5 ("for your account"), the model asks for the PIN (the emulator's
+    # scenario calls enter_pin on that keypress), then the caller types it and #.
+    presses = [DtmfPress(500, "5")] + [
+        DtmfPress(2_000 + 250 * i, digit) for i, digit in enumerate(PIN + "#")
+    ]
+    script = CallScript(np.zeros(6 * RATE_HZ, dtype=np.int16), dtmf=tuple(presses), tail_ms=0)
+    scenario = Scenario(
+        tool_calls=(ToolCallRule(name="enter_pin", on_text="pressed 5", say_ms=600),)
+    )
+    env: dict[str, str] = {"GATEWAY_TOOLS_FILE": str(tools_file)}
+    dialect: CarrierDialect | None = None
+    if carrier == "vonage":
+        case = CASES["vonage"]
+        env |= case.env
+        options = case.sim_options()
+        dialect = case.dialect()
+    else:
+        options = SimOptions(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID)
+    lines: list[str] = []
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, _log_collector(lines)],
+        cache_logger_on_first_use=False,
+    )
+    try:
+        async with (
+            LiveEmulator(EmulatorConfig(), scenario) as emulator,
+            running_gateway(emulator, env) as gateway,
+        ):
+            await place_call(gateway.base_url, script, options, dialect=dialect)
+            await wait_for(lambda: len(gateway.calls) == 1, 15)
+            sessions = emulator.recorder.sessions
+            return PinCall(
+                gateway.calls[0],
+                [t for s in sessions for t in s.texts],
+                [r for s in sessions for r in s.tool_responses],
+                lines,
+            )
+    finally:
+        structlog.reset_defaults()
+
+
+@pytest.mark.parametrize("carrier", ["twilio", "vonage"])
+def test_a_pin_typed_on_the_keypad_reaches_the_tool_result_and_nowhere_else(
+    carrier: str, tmp_path: Path
+) -> None:
+    tools_file = tmp_path / "tools.toml"
+    tools_file.write_text(PIN_TOOLS, encoding="utf-8")
+    call = run_real_time(_pin_call(carrier, tools_file))
+    # The model's function call is answered with the digits and how the entry ended ...
+    assert [r["response"] for r in call.tool_responses] == [
+        {"output": {"digits": PIN, "ended_by": "end_key"}}
+    ]
+    assert call.tool_responses[0]["name"] == "enter_pin"
+    # ... the keys typed meanwhile never went to the model one by one (only the 5 before) ...
+    assert call.texts == ["The caller pressed 5 on the keypad."]
+    # ... and the PIN is in no log line, not in the transcript, not in the summary.
+    assert call.logs
+    assert not [line for line in call.logs if PIN in line]
+    assert any("tool.digits_collected" in line for line in call.logs)
+    heard = [(line.role, line.text) for line in call.record.transcript]
+    assert ("caller", "[keypad] ***") in heard
+    assert PIN not in repr(call.record.transcript)
+    assert PIN not in repr(dict(call.record.summary))
+    assert call.record.summary["tools"][0]["name"] == "enter_pin"
+    assert call.record.summary["tools"][0]["outcome"] == "ok"
