@@ -87,6 +87,8 @@ def read_call_policy(reader: EnvReader) -> BridgeOptions:
             live_stall_timeout_ms=_number(reader, opt.LIVE_STALL_TIMEOUT_S) * 1000,
             silence_prompt_ms=_off_if_zero(_number(reader, conduct.SILENCE_PROMPT_S)),
             silence_hangup_ms=_off_if_zero(_number(reader, conduct.SILENCE_HANGUP_S)),
+            hold_after_ms=_number(reader, conduct.HOLD_AFTER_MS) or None,
+            hold_audio_file=reader.get_text(conduct.HOLD_AUDIO_FILE),
         )
     except SettingsError:
         raise

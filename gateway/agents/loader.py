@@ -35,7 +35,13 @@ from gateway.live.setup import (
 )
 from gateway.live.versions import VersionError, api_version_for
 from gateway.options import core as opt
-from gateway.options.conduct import CONDUCT_OPTIONS, SILENCE_HANGUP_S, SILENCE_PROMPT_S
+from gateway.options.conduct import (
+    CONDUCT_OPTIONS,
+    HOLD_AFTER_MS,
+    HOLD_AUDIO_FILE,
+    SILENCE_HANGUP_S,
+    SILENCE_PROMPT_S,
+)
 from gateway.options.core import CORE
 from gateway.options.option import (
     Option,
@@ -264,7 +270,20 @@ def _profile(
         record_audio="audio" in record,
         silence_prompt_s=as_float(fields.override(SILENCE_PROMPT_S)),
         silence_hangup_s=as_float(fields.override(SILENCE_HANGUP_S)),
+        hold_after_ms=as_float(fields.override(HOLD_AFTER_MS)),
+        hold_audio_file=_hold_file(fields, base_dir),
     )
+
+
+def _hold_file(fields: _Profile, base_dir: Path) -> str | None:
+    """The profile's hold sound, relative to the profiles file (read at start-up)."""
+    text = as_text(fields.override(HOLD_AUDIO_FILE))
+    if text is None:
+        return None
+    path = Path(text) if Path(text).is_absolute() else base_dir / text
+    if not path.is_file():
+        fields.fail("hold_audio_file", f"no such file: {path}")
+    return str(path)
 
 
 def parse_agents(

@@ -188,6 +188,7 @@ class CallBridge:
         stats.handovers_omitted = log.omitted
         stats.handover_counts = log.counts()
         stats.tools = list(call.tools.records)
+        stats.holds, stats.hold_ms = call.hold.holds, call.hold.held_ms
         return summarize(
             stats,
             call.ledger,

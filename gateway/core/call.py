@@ -37,6 +37,7 @@ from gateway.core.events import (
     Transfer,
 )
 from gateway.core.handover import SessionKeeper
+from gateway.core.hold import HoldMusic
 from gateway.core.log_budget import LogBudget
 from gateway.core.options import BridgeOptions
 from gateway.core.playback import PlaybackLedger
@@ -110,6 +111,7 @@ class Call:
         self.action: CallAction | None = None  # the transfer or hang-up being wrapped up
         self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
         self.digits = DigitCollector(options.digit_collections)
+        self.hold = HoldMusic(options.hold_after_ms, options.hold_pcm)
 
     def configure(self, options: BridgeOptions) -> None:
         self.options = options
@@ -118,6 +120,7 @@ class Call:
         self.tools = ToolDesk(options.tool_names, options.max_running_tools, self.stats)
         self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
         self.digits = DigitCollector(options.digit_collections)
+        self.hold = HoldMusic(options.hold_after_ms, options.hold_pcm)
 
     def call_time_ms(self, now_ms: float) -> float:
         """`now_ms` as ms since the call started (transcript times)."""
@@ -209,6 +212,7 @@ class Call:
         self.action = action
         self.stats.call_action = action_name(action)
         self.drop_held()
+        self.hold.stop(now_ms, out)  # the last words are not said over the hold audio
         speech = self.speech
         if speech is not None:
             out.extend(speech.release_all(now_ms))

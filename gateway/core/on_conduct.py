@@ -173,3 +173,56 @@ def _answer(
     out.append(call.tools.answer(finished, pending, call.session_no))
     agent_done(call, now_ms, out)
     return out
+
+
+# --------------------------------------------------------------------------- hold audio
+
+
+def _blocking_running(call: Call) -> bool:
+    """Whether a tool the model waits for runs (not NON_BLOCKING, not keypad entry)."""
+    exempt = call.options.non_blocking_tools
+    digits = call.digits.specs
+    return any(
+        p.name not in exempt and p.name not in digits for p in call.tools.calls.pending.values()
+    )
+
+
+def hold_if_waiting(call: Call, out: list[Command], now_ms: float) -> None:
+    """The tools just asked for: a blocking one sets the hold timer."""
+    if call.hold.after_ms is not None and _blocking_running(call):
+        call.hold.tool_started(now_ms, out)
+
+
+def stop_hold(call: Call, now_ms: float, out: list[Command], *, clear: bool = True) -> None:
+    """The model speaks, the caller barged in, or the wait is over: the hold stops at once."""
+    hold = call.hold
+    started_ms = hold.started_ms
+    heard_ms = hold.stop(now_ms, out, clear=clear)
+    if heard_ms is not None:
+        call.transcript.hold(heard_ms, at_ms=call.call_time_ms(started_ms))
+        out.append(Note("call.hold_stopped", {"heard_ms": round(heard_ms, 1)}))
+
+
+def hold_if_done(call: Call, now_ms: float, out: list[Command]) -> None:
+    """A tool finished or was cancelled: with no blocking tool left, the hold stops."""
+    hold = call.hold
+    if (hold.waiting or hold.playing) and not _blocking_running(call):
+        stop_hold(call, now_ms, out)
+
+
+def on_hold_timer(call: Call, event: TimerFired, now_ms: float) -> list[Command]:
+    """LIVE, RECONNECTING: feed the hold, or start it once the agent's audio has played."""
+    out: list[Command] = []
+    speech = call.speech
+    assert speech is not None
+    assert call.format is not None
+    quiet_at = now_ms + speech.playout.ahead_ms(now_ms) if _blocking_running(call) else None
+    if call.hold.fired(now_ms, call.format, quiet_at, out):
+        out.append(Note("call.hold_started", {"after_ms": call.hold.after_ms}))
+    return out
+
+
+def on_hold_timer_stopped(call: Call, event: TimerFired, now_ms: float) -> list[Command]:
+    """The hold timer where the call plays no hold (wrapping up, ending)."""
+    call.hold.forget()
+    return []

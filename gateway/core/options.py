@@ -71,6 +71,15 @@ class BridgeOptions:
     digit_collections: tuple[DigitCollection, ...] = ()
     """The `collect_digits` tools among `tool_names`: the bridge gathers their digits itself
     (`gateway.core.digits`)."""
+    non_blocking_tools: frozenset[str] = frozenset()
+    """Tools declared `NON_BLOCKING`: the model does not wait for them (no hold audio)."""
+    hold_after_ms: float | None = None
+    """A tool the model waits for that runs this long gets the hold audio (`core.hold`);
+    None: no hold audio."""
+    hold_pcm: bytes = field(default=b"", repr=False)
+    """The hold audio: PCM16 LE at 24 kHz (the model's rate), made once at start-up."""
+    hold_audio_file: str | None = None
+    """Where the shell loads `hold_pcm` from at start-up (None: the bundled chime)."""
     silence_prompt_ms: float | None = None
     """A caller silent this long after the agent finished speaking is checked on (the model is
     told, `gateway.core.silence`); None: off."""
@@ -93,7 +102,7 @@ class BridgeOptions:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("silence_prompt_ms", "silence_hangup_ms"):
+        for name in ("silence_prompt_ms", "silence_hangup_ms", "hold_after_ms"):
             value = getattr(self, name)
             if value is not None and not 0 < value < float("inf"):
                 raise ValueError(f"{name} must be positive or None, got {value}")

@@ -42,6 +42,7 @@ from gateway.core.events import (
     TimerFired,
     ToolFinished,
 )
+from gateway.core.hold import HOLD_TIMER
 from gateway.core.playout import PLAYBACK_TIMER
 from gateway.core.silence import SILENCE_TIMER
 from gateway.core.stall import STALL_TIMER
@@ -153,6 +154,7 @@ TIMERS: Final = (
     PLAYBACK_TIMER,
     SILENCE_TIMER,
     DIGITS_TIMER,
+    HOLD_TIMER,
 )
 """Every timer the bridge sets. A timer may fire after the state it was meant for has gone (the
 shell had it queued before it saw the cancel): such a stale timer is ignored."""
@@ -195,6 +197,7 @@ def _every_state(ended: tuple[CallState, ...] = (_S.ENDED,)) -> _Row:
         DTMF_TIMER: ("dropped_dtmf_timer", ()),
         PLAYBACK_TIMER: ("held_playback_timer", ()),
         SILENCE_TIMER: ("silence_timer_disarmed", ()),
+        HOLD_TIMER: ("hold_timer_stopped", ()),
     }
 
 
@@ -274,6 +277,7 @@ _ROWS: Final[dict[CallState, _Row]] = {
         HANDOVER_TIMER: ("handover_timer", _HANDOVER),
         SILENCE_TIMER: ("silence_timer", (_S.LIVE, *_FALLBACK)),
         DIGITS_TIMER: ("digits_timer", ()),
+        HOLD_TIMER: ("hold_timer", ()),
     },
     _S.RECONNECTING: {
         **_every_state(),
@@ -287,6 +291,7 @@ _ROWS: Final[dict[CallState, _Row]] = {
         DTMF_TIMER: ("held_dtmf_timer", ()),
         PLAYBACK_TIMER: ("playback_timer", ()),
         DIGITS_TIMER: ("held_digits_timer", ()),
+        HOLD_TIMER: ("hold_timer", ()),
     },
     # The model has closed: whatever it still sent, and whatever the caller says or presses, has
     # nowhere to go.

@@ -67,6 +67,9 @@ class CallStats:
     """Times the model was told the caller had gone silent (`core.silence`)."""
     silence_hangups: int = 0
     """1 when the call was hung up because the caller stayed silent."""
+    holds: int = 0
+    """Times the caller heard the hold audio while a tool ran (`core.hold`)."""
+    hold_ms: float = 0.0
 
 
 def _ms(value: float | None) -> float | None:
@@ -135,6 +138,8 @@ def summarize(
         "tools": list(stats.tools),
         "silence_prompts": stats.silence_prompts,
         "silence_hangups": stats.silence_hangups,
+        "holds": stats.holds,
+        "hold_ms": _ms(stats.hold_ms),
         "fallback": stats.fallback,
         "call_action": stats.call_action,
         "live_close": None

@@ -38,4 +38,23 @@ SILENCE_HANGUP_S = Option(
     profile_default_doc="the variable's (15)",
 )  # fmt: skip
 
-CONDUCT_OPTIONS: Final[tuple[Option, ...]] = (SILENCE_PROMPT_S, SILENCE_HANGUP_S)
+HOLD_AFTER_MS = Option(
+    "GATEWAY_HOLD_AFTER_MS", "number", "a tool the model waits for that runs longer than this "
+    "gets the hold sound until the model speaks again; `0`: no hold audio "
+    "([agents.md](agents.md#hold-audio-while-tools-run))", AGENT, default=1200.0, minimum=0,
+    check=_finite, profile="hold_after_ms",
+    profile_doc="ms a tool the model waits for runs before the caller hears the hold sound; "
+    "`0`: none", profile_default_doc="the variable's (1200)",
+)  # fmt: skip
+HOLD_AUDIO_FILE = Option(
+    "GATEWAY_HOLD_AUDIO_FILE", "text", "the hold sound: a WAV file (PCM, any rate, mono or "
+    "stereo) or raw 8 kHz μ-law (`.ulaw`), at most 60 s, played in a loop; resampled once at "
+    "start-up", AGENT, profile="hold_audio_file", default_doc="a soft chime (bundled)",
+    example="/etc/gateway/hold.wav",
+    profile_doc="the profile's own hold sound (a path relative to the profiles file)",
+    profile_default_doc="the variable's, else the bundled chime",
+)  # fmt: skip
+
+CONDUCT_OPTIONS: Final[tuple[Option, ...]] = (
+    SILENCE_PROMPT_S, SILENCE_HANGUP_S, HOLD_AFTER_MS, HOLD_AUDIO_FILE,
+)  # fmt: skip

@@ -24,6 +24,7 @@ from gateway.settings import Settings
 from gateway.shell.call_control import CallControlClient
 from gateway.shell.call_tasks import CallServices
 from gateway.shell.connector import LiveConnector
+from gateway.shell.hold_audio import HoldSounds
 from gateway.shell.live_client import LiveSession
 from gateway.shell.recordings import RecordingStore
 from gateway.shell.runtime import StreamGrant
@@ -46,6 +47,13 @@ def _ms(seconds: float | None, policy_ms: float | None) -> float | None:
     if seconds is None:
         return policy_ms
     return seconds * 1000 if seconds else None
+
+
+def _hold_after(profile: AgentProfile | None, policy_ms: float | None) -> float | None:
+    """A profile's ms (0: none) over the call policy's (None: none)."""
+    if profile is None or profile.hold_after_ms is None:
+        return policy_ms
+    return profile.hold_after_ms or None
 
 
 class GatewayServices:
@@ -71,6 +79,10 @@ class GatewayServices:
         self.http = httpx.AsyncClient(limits=_HTTP_LIMITS, follow_redirects=False)
         self.control_http = httpx.AsyncClient(limits=_CONTROL_LIMITS, follow_redirects=False)
         self.control_client = CallControlClient(self.control_http)
+        policy_file = settings.call.hold_audio_file
+        files = {policy_file} | {p.hold_audio_file for p in self.agents.profiles.values()}
+        self.hold_sounds = HoldSounds({f or policy_file for f in files})
+        """The hold sounds, read and resampled once (a bad file stops start-up)."""
 
     @classmethod
     def load(cls, settings: Settings, connector: LiveConnector) -> GatewayServices:
@@ -109,12 +121,16 @@ class GatewayServices:
         greeting = profile.greeting_prompt if profile is not None and profile.speaks_first else None
         limits = self.toolbox.limits if self.toolbox is not None else ToolLimits()
         policy = self.settings.call
+        hold_file = (profile.hold_audio_file if profile else None) or policy.hold_audio_file
         return replace(  # the call policy (timeouts, buffers, reconnects) is the settings'
             policy,
             tool_names=names,
             max_running_tools=limits.max_running_per_call,
             greeting_text=greeting,
             digit_collections=self.toolbox.digit_collections(names) if self.toolbox else (),
+            non_blocking_tools=self._non_blocking(names),
+            hold_after_ms=_hold_after(profile, policy.hold_after_ms),
+            hold_pcm=self.hold_sounds.pcm(hold_file),
             silence_prompt_ms=_ms(
                 profile.silence_prompt_s if profile else None, policy.silence_prompt_ms
             ),
@@ -122,6 +138,13 @@ class GatewayServices:
                 profile.silence_hangup_s if profile else None, policy.silence_hangup_ms
             ),
         )
+
+    def _non_blocking(self, names: frozenset[str]) -> frozenset[str]:
+        toolbox = self.toolbox
+        if toolbox is None:
+            return frozenset()
+        specs = (toolbox.spec(name) for name in names)
+        return frozenset(s.name for s in specs if s is not None and s.non_blocking)
 
     def for_call(
         self, carrier: str, control: CallControl | None, grant: StreamGrant | None = None

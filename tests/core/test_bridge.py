@@ -722,6 +722,8 @@ def test_summary_of_a_whole_call() -> None:
         "tools": [],
         "silence_prompts": 0,
         "silence_hangups": 0,
+        "holds": 0,
+        "hold_ms": 0.0,
         "fallback": None,
         "call_action": None,
         "live_close": None,

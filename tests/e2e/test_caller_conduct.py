@@ -3,6 +3,7 @@ Live emulator, the carrier simulator and a fake carrier REST API.
 
 * A silent caller is checked on, then said goodbye to, then hung up once the goodbye played.
 * A PIN typed on the keypad (Twilio, Vonage) reaches the tool result and nowhere else.
+* A slow backend: the caller hears hold audio, which stops when the model answers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import structlog
 
+from gateway.audio.hold_sound import CHIME_NOTES_HZ
 from gateway.core.silence import SILENCE_GOODBYE, SILENCE_PROMPT
 from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario
 from gateway.emulator.scenario import ToolCallRule
@@ -176,3 +179,74 @@ def test_a_pin_typed_on_the_keypad_reaches_the_tool_result_and_nowhere_else(
     assert PIN not in repr(dict(call.record.summary))
     assert call.record.summary["tools"][0]["name"] == "enter_pin"
     assert call.record.summary["tools"][0]["outcome"] == "ok"
+
+
+# ------------------------------------------------------------------------------- hold audio
+
+SLOW_TOOLS = """
+[[tools]]
+name = "slow_lookup"
+kind = "python"
+function = "tests.tools.sample_functions:slow"
+description = "Look the order up (slow)."
+parameters = { type = "object", properties = { seconds = { type = "number" } } }
+"""
+WINDOW = 320  # 40 ms at 8 kHz
+
+
+def _band_levels(heard: npt.NDArray[np.int16]) -> list[tuple[float, float]]:
+    """Per 40 ms window of what the caller heard: (hold chime power, model tone power)."""
+    freqs = np.fft.rfftfreq(WINDOW, 1 / RATE_HZ)
+    hold_bins = (np.abs(freqs - CHIME_NOTES_HZ[0]) < 40) | (np.abs(freqs - CHIME_NOTES_HZ[1]) < 40)
+    model_bins = np.abs(freqs - 440.0) < 40
+    out = []
+    for start in range(0, len(heard) - WINDOW + 1, WINDOW):
+        power = np.abs(np.fft.rfft(heard[start : start + WINDOW].astype(np.float64))) ** 2
+        out.append((float(power[hold_bins].sum()), float(power[model_bins].sum())))
+    return out
+
+
+async def _slow_tool_call(tools_file: Path) -> tuple[CallReport, CallRecord]:
+    script = CallScript(
+        np.zeros(9 * RATE_HZ, dtype=np.int16), dtmf=(DtmfPress(500, "5"),), tail_ms=0
+    )
+    rule = ToolCallRule(
+        name="slow_lookup", on_text="pressed 5", args={"seconds": 3.0}, say_ms=1_500
+    )
+    options = SimOptions(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID)
+    env = {"GATEWAY_TOOLS_FILE": str(tools_file)}
+    async with (
+        LiveEmulator(EmulatorConfig(), Scenario(tool_calls=(rule,))) as emulator,
+        running_gateway(emulator, env) as gateway,
+    ):
+        report = await place_call(gateway.base_url, script, options)
+        await wait_for(lambda: len(gateway.calls) == 1, 15)
+        return report, gateway.calls[0]
+
+
+def test_a_slow_backend_gets_hold_audio_that_stops_when_the_model_answers(
+    tmp_path: Path,
+) -> None:
+    tools_file = tmp_path / "tools.toml"
+    tools_file.write_text(SLOW_TOOLS, encoding="utf-8")
+    report, record = run_real_time(_slow_tool_call(tools_file))
+    levels = _band_levels(report.heard)
+    loud = max(max(h, m) for h, m in levels)
+    hold = [i for i, (h, m) in enumerate(levels) if h > 0.01 * loud and h > 10 * m]
+    model = [i for i, (h, m) in enumerate(levels) if m > 0.01 * loud and m > 10 * h]
+    # The caller heard the chime while the tool ran, then the model's answer ...
+    assert hold, "no hold audio heard"
+    assert model, "no answer heard"
+    assert hold[0] < model[0]
+    # ... and none of the chime once the model spoke.
+    assert max(hold) < model[0]
+    ms = WINDOW * 1000 / RATE_HZ
+    print(
+        f"hold heard from {hold[0] * ms:.0f} ms to {(max(hold) + 1) * ms:.0f} ms; "
+        f"the answer from {model[0] * ms:.0f} ms (the key at 500 ms, the tool took 3 s)"
+    )
+    summary: Any = record.summary
+    assert summary["holds"] == 1
+    assert summary["hold_ms"] > 0
+    assert [line.role for line in record.transcript if line.role == "hold"] == ["hold"]
+    assert summary["tools"][0]["name"] == "slow_lookup"
