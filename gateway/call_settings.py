@@ -10,6 +10,7 @@ attempts per call than per outage) are reported under the variables.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from gateway.core.handover import ReconnectPolicy
 from gateway.core.options import BridgeOptions
@@ -19,7 +20,7 @@ from gateway.options import conduct
 from gateway.options import core as opt
 from gateway.options.option import Option
 
-__all__ = ["read_call_policy"]
+__all__ = ["CallWebhookSettings", "read_call_policy", "read_call_webhooks"]
 
 
 def _number(reader: EnvReader, option: Option) -> float:
@@ -54,6 +55,34 @@ def _named(message: str) -> str:
     for name, option in _FIELDS:
         message = re.sub(rf"\b{name}\b", str(option.env), message)
     return message
+
+
+@dataclass(frozen=True)
+class CallWebhookSettings:
+    """The post-call webhooks (gateway.shell.call_webhooks); no URL: none, unless a profile
+    names one."""
+
+    url: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    timeout_s: float = 5.0
+    max_attempts: int = 6
+    max_age_s: float = 900.0
+    queue_max: int = 1000
+
+
+def read_call_webhooks(reader: EnvReader) -> CallWebhookSettings:
+    url = reader.get_text(conduct.CALL_WEBHOOK_URL)
+    secret = reader.get_text(conduct.CALL_WEBHOOK_SECRET)
+    if url is not None and secret is None:
+        raise SettingsError("GATEWAY_CALL_WEBHOOK_URL needs GATEWAY_CALL_WEBHOOK_SECRET")
+    return CallWebhookSettings(
+        url=url,
+        secret=secret,
+        timeout_s=_number(reader, conduct.CALL_WEBHOOK_TIMEOUT_S) or 5.0,
+        max_attempts=_whole(reader, conduct.CALL_WEBHOOK_MAX_ATTEMPTS),
+        max_age_s=_number(reader, conduct.CALL_WEBHOOK_MAX_AGE_S) or 900.0,
+        queue_max=_whole(reader, conduct.CALL_WEBHOOK_QUEUE_MAX),
+    )
 
 
 def read_call_policy(reader: EnvReader) -> BridgeOptions:

@@ -36,6 +36,7 @@ from gateway.live.setup import (
 from gateway.live.versions import VersionError, api_version_for
 from gateway.options import core as opt
 from gateway.options.conduct import (
+    CALL_WEBHOOK_URL,
     CONDUCT_OPTIONS,
     HOLD_AFTER_MS,
     HOLD_AUDIO_FILE,
@@ -272,7 +273,15 @@ def _profile(
         silence_hangup_s=as_float(fields.override(SILENCE_HANGUP_S)),
         hold_after_ms=as_float(fields.override(HOLD_AFTER_MS)),
         hold_audio_file=_hold_file(fields, base_dir),
+        call_webhook_url=_webhook_url(fields, settings),
     )
+
+
+def _webhook_url(fields: _Profile, settings: Settings) -> str | None:
+    url = as_text(fields.override(CALL_WEBHOOK_URL))
+    if url is not None and settings.call_webhooks.secret is None:
+        fields.fail("call_webhook_url", "needs GATEWAY_CALL_WEBHOOK_SECRET (the signing key)")
+    return url
 
 
 def _hold_file(fields: _Profile, base_dir: Path) -> str | None:

@@ -80,6 +80,8 @@ class AgentProfile:
     """ms a blocking tool runs before the hold sound (0: none); None: the variable's."""
     hold_audio_file: str | None = None
     """The profile's own hold sound (an absolute path); None: the variable's or the bundled."""
+    call_webhook_url: str | None = None
+    """Where this agent's ended calls are posted; None: `GATEWAY_CALL_WEBHOOK_URL`."""
 
     @property
     def recorded(self) -> tuple[str, ...]:

@@ -55,6 +55,51 @@ HOLD_AUDIO_FILE = Option(
     profile_default_doc="the variable's, else the bundled chime",
 )  # fmt: skip
 
+
+def _http_url(value: Any) -> str | None:
+    if not str(value).startswith(("https://", "http://")):
+        return "must be an http(s):// URL"
+    return None
+
+
+def _secret_length(value: Any) -> str | None:
+    return "must be at least 16 characters" if len(str(value)) < 16 else None
+
+
+CALL_WEBHOOK_URL = Option(
+    "GATEWAY_CALL_WEBHOOK_URL", "text", "where each ended call's JSON document is POSTed "
+    "([operations.md](operations.md#post-call-webhooks)); needs `GATEWAY_CALL_WEBHOOK_SECRET`",
+    WEBHOOKS, check=_http_url, default_doc="none (no webhooks)", profile="call_webhook_url",
+    example="https://crm.example.com/hooks/calls",
+    profile_doc="this agent's post-call webhook (the variable `GATEWAY_CALL_WEBHOOK_URL` when "
+    "unset); needs `GATEWAY_CALL_WEBHOOK_SECRET`", profile_default_doc="the variable's",
+)  # fmt: skip
+CALL_WEBHOOK_SECRET = Option(
+    "GATEWAY_CALL_WEBHOOK_SECRET", "secret", "signs every document (`Gateway-Signature: "
+    "t=…,v1=…`, an HMAC-SHA256; at least 16 characters)", WEBHOOKS, check=_secret_length,
+    default_doc="none",
+)  # fmt: skip
+CALL_WEBHOOK_TIMEOUT_S = Option(
+    "GATEWAY_CALL_WEBHOOK_TIMEOUT_S", "number", "one delivery attempt at most (connect, send, "
+    "answer)", WEBHOOKS, default=5.0, minimum=0, check=_finite,
+)  # fmt: skip
+CALL_WEBHOOK_MAX_ATTEMPTS = Option(
+    "GATEWAY_CALL_WEBHOOK_MAX_ATTEMPTS", "int", "attempts per document (retries back off "
+    "exponentially from 1 s, doubled up to 60 s, jittered)", WEBHOOKS, default=6, minimum=1,
+    maximum=20,
+)  # fmt: skip
+CALL_WEBHOOK_MAX_AGE_S = Option(
+    "GATEWAY_CALL_WEBHOOK_MAX_AGE_S", "number", "no attempt starts later than this after the "
+    "call ended", WEBHOOKS, default=900.0, minimum=0, check=_finite,
+)  # fmt: skip
+CALL_WEBHOOK_QUEUE_MAX = Option(
+    "GATEWAY_CALL_WEBHOOK_QUEUE_MAX", "int", "documents waiting for delivery at most; beyond it "
+    "a call's document is dropped and counted (`overflow`)", WEBHOOKS, default=1000, minimum=1,
+    maximum=1_000_000,
+)  # fmt: skip
+
 CONDUCT_OPTIONS: Final[tuple[Option, ...]] = (
-    SILENCE_PROMPT_S, SILENCE_HANGUP_S, HOLD_AFTER_MS, HOLD_AUDIO_FILE,
+    SILENCE_PROMPT_S, SILENCE_HANGUP_S, HOLD_AFTER_MS, HOLD_AUDIO_FILE, CALL_WEBHOOK_URL,
+    CALL_WEBHOOK_SECRET, CALL_WEBHOOK_TIMEOUT_S, CALL_WEBHOOK_MAX_ATTEMPTS,
+    CALL_WEBHOOK_MAX_AGE_S, CALL_WEBHOOK_QUEUE_MAX,
 )  # fmt: skip

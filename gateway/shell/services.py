@@ -9,6 +9,8 @@ and reach its carrier's REST API; `bridge_options(profile)` the bridge's options
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -22,12 +24,15 @@ from gateway.core.options import BridgeOptions
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.call_control import CallControlClient
+from gateway.shell.call_plan import CallPlan
 from gateway.shell.call_tasks import CallServices
+from gateway.shell.call_webhooks import CallWebhooks, WebhookPolicy, call_document
 from gateway.shell.connector import LiveConnector
 from gateway.shell.hold_audio import HoldSounds
 from gateway.shell.live_client import LiveSession
 from gateway.shell.recordings import RecordingStore
-from gateway.shell.runtime import StreamGrant
+from gateway.shell.runtime import CallRecord, StreamGrant
+from gateway.shell.webhook_outbox import MemoryOutbox
 from gateway.tools.base import ToolContext, ToolLimits
 from gateway.tools.startup import load_toolbox_from_settings
 from gateway.tools.toolbox import Toolbox
@@ -39,6 +44,8 @@ _HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
 _CONTROL_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10)
 """Carrier REST requests (transfer, hang-up): their own pool, so that tools waiting on a slow
 backend can never hold the connections a call needs to hang up."""
+_WEBHOOK_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=8)
+"""Post-call webhooks: their own pool, never shared with a call's tools or carrier REST."""
 _log = get_logger(component="gateway")
 
 
@@ -83,6 +90,20 @@ class GatewayServices:
         files = {policy_file} | {p.hold_audio_file for p in self.agents.profiles.values()}
         self.hold_sounds = HoldSounds({f or policy_file for f in files})
         """The hold sounds, read and resampled once (a bad file stops start-up)."""
+        self.webhooks: CallWebhooks | None = None
+        """The post-call webhooks, when a URL is configured (for all, or for a profile)."""
+        hooks = settings.call_webhooks
+        urls = {hooks.url} | {p.call_webhook_url for p in self.agents.profiles.values()}
+        if hooks.secret is not None and urls - {None}:
+            policy = WebhookPolicy(
+                timeout_s=hooks.timeout_s,
+                max_attempts=hooks.max_attempts,
+                max_age_s=hooks.max_age_s,
+                max_pending=hooks.queue_max,
+            )
+            self.webhooks_http = httpx.AsyncClient(limits=_WEBHOOK_LIMITS, follow_redirects=False)
+            store = MemoryOutbox(hooks.queue_max)
+            self.webhooks = CallWebhooks(self.webhooks_http, hooks.secret, store, policy)
 
     @classmethod
     def load(cls, settings: Settings, connector: LiveConnector) -> GatewayServices:
@@ -195,7 +216,40 @@ class GatewayServices:
             warm_up(self.control_http, carrier_rest_origins(self.settings), what="carrier_rest"),
         )
 
+    async def post_call(self, record: CallRecord, plan: CallPlan, *, stream_id: str | None) -> None:
+        """Queue the ended call's webhook document, if its agent has a webhook (never waits
+        for the receiver)."""
+        webhooks = self.webhooks
+        profile = self.agents.get(plan.profile)
+        url = (profile.call_webhook_url if profile else None) or self.settings.call_webhooks.url
+        if webhooks is None or url is None:
+            return
+        webhooks.start()
+        recordings: dict[str, str | None] = {"audio": None, "transcript": None}
+        if plan.recording is not None and profile is not None:
+            paths = plan.recording.paths
+            recordings["audio"] = paths.audio.name if profile.record_audio else None
+            recordings["transcript"] = paths.transcript.name if profile.record_transcript else None
+        document = call_document(
+            delivery_id=str(uuid.uuid4()),
+            carrier=record.carrier,
+            call_id=record.call_id,
+            stream_id=stream_id,
+            direction=plan.direction,
+            from_number=plan.from_number,
+            to_number=plan.to_number,
+            profile=record.profile,
+            ended_at_s=time.time(),
+            summary=record.summary,
+            transcript=record.transcript,
+            recordings=recordings,
+        )
+        await webhooks.submit(url, document)
+
     async def aclose(self) -> None:
+        if self.webhooks is not None:  # after the drain: the last calls' documents get a try
+            await self.webhooks.close()
+            await self.webhooks_http.aclose()
         if self.toolbox is not None:
             self.toolbox.close()
         await self.http.aclose()

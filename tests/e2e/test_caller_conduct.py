@@ -4,14 +4,19 @@ Live emulator, the carrier simulator and a fake carrier REST API.
 * A silent caller is checked on, then said goodbye to, then hung up once the goodbye played.
 * A PIN typed on the keypad (Twilio, Vonage) reaches the tool result and nowhere else.
 * A slow backend: the caller hears hold audio, which stops when the model answers.
+* An ended call is posted, signed, to the webhook; a receiver that never answers does not slow
+  the next calls.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -21,6 +26,7 @@ from gateway.audio.hold_sound import CHIME_NOTES_HZ
 from gateway.core.silence import SILENCE_GOODBYE, SILENCE_PROMPT
 from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario
 from gateway.emulator.scenario import ToolCallRule
+from gateway.shell.call_webhooks import verify
 from gateway.shell.runtime import CallRecord
 from gateway.sim.call import place_call
 from gateway.sim.dialect import CarrierDialect
@@ -30,6 +36,7 @@ from tests.e2e.carrier_cases import CASES
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, run_real_time, running_gateway, wait_for
 from tests.fake_twilio import Received, fake_twilio
 from tests.loopback import serve_app
+from tests.webhook_receiver import Receiver
 
 RATE_HZ = 8_000
 
@@ -250,3 +257,59 @@ def test_a_slow_backend_gets_hold_audio_that_stops_when_the_model_answers(
     assert summary["hold_ms"] > 0
     assert [line.role for line in record.transcript if line.role == "hold"] == ["hold"]
     assert summary["tools"][0]["name"] == "slow_lookup"
+
+
+# ------------------------------------------------------------------------ post-call webhooks
+
+HOOK_SECRET = "e2e-webhook-secret-0123456789"
+
+
+async def _calls_with_webhook(receiver: Receiver, calls: int) -> tuple[list[CallRecord], str]:
+    script = CallScript(np.zeros(RATE_HZ, dtype=np.int16), tail_ms=0)
+    async with serve_app(receiver.app()) as hook_base, LiveEmulator() as emulator:
+        env = {
+            "GATEWAY_CALL_WEBHOOK_URL": f"{hook_base}/hook",
+            "GATEWAY_CALL_WEBHOOK_SECRET": HOOK_SECRET,
+        }
+        async with running_gateway(emulator, env) as gateway:
+            for n in range(calls):
+                options = SimOptions(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID)
+                await place_call(gateway.base_url, script, options)
+                await wait_for(lambda n=n: len(gateway.calls) == n + 1, 15)  # type: ignore[misc]
+            await wait_for(lambda: len(receiver.received) >= min(calls, 4), 15)
+            async with httpx.AsyncClient() as http:
+                metrics = (await http.get(f"{gateway.base_url}/metrics")).text
+            return list(gateway.calls), metrics
+
+
+def test_an_ended_call_is_posted_once_signed_to_the_webhook() -> None:
+    receiver = Receiver()
+    [record], metrics = run_real_time(_calls_with_webhook(receiver, 1))
+    [request] = receiver.received
+    assert verify(HOOK_SECRET, request.headers["gateway-signature"], request.body, time.time())
+    document = json.loads(request.body)
+    assert document["call_id"] == record.call_id
+    assert (document["carrier"], document["direction"], document["profile"]) == (
+        "twilio",
+        "inbound",
+        "default",
+    )
+    assert (document["from"], document["to"]) == ("+15017122661", "+15558675310")
+    assert document["summary"]["end_reason"] == record.summary["end_reason"]
+    assert document["outcome"] == record.summary["end_reason"]
+    assert document["usage"] == record.summary["usage"]
+    assert document["recordings"] == {"audio": None, "transcript": None}
+    assert document["started_at"] < document["ended_at"]
+    assert document["delivery_id"] == request.headers["gateway-delivery"]
+    assert 'gateway_call_webhook_deliveries_total{outcome="delivered"} 1.0' in metrics
+    assert "gateway_call_webhook_queue_depth 0.0" in metrics
+
+
+def test_a_webhook_that_never_answers_does_not_slow_the_next_calls() -> None:
+    receiver = Receiver(hang=True)
+    records, metrics = run_real_time(_calls_with_webhook(receiver, 3))
+    # Every call ended as usual while the receiver held the first documents unanswered.
+    assert [r.summary["end_reason"] for r in records] == ["carrier stop"] * 3
+    # Each document was attempted (and tried once more at shutdown, bounded): three documents.
+    assert len({r.headers["gateway-delivery"] for r in receiver.received}) == 3
+    assert 'gateway_call_webhook_deliveries_total{outcome="delivered"} 0.0' in metrics
