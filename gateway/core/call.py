@@ -212,7 +212,10 @@ class Call:
         self.action = action
         self.stats.call_action = action_name(action)
         self.drop_held()
-        self.hold.stop(now_ms, out)  # the last words are not said over the hold audio
+        hold_started_ms = self.hold.started_ms
+        held_ms = self.hold.stop(now_ms, out)  # the last words are not said over the hold audio
+        if held_ms is not None:
+            self.transcript.hold(held_ms, at_ms=self.call_time_ms(hold_started_ms))
         speech = self.speech
         if speech is not None:
             out.extend(speech.release_all(now_ms))

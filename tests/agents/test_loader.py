@@ -333,3 +333,29 @@ def test_silence_keys_override_the_variables_only_where_set(tmp_path: Path) -> N
     path.write_text("[profiles.a]\nsilence_prompt_s = -1\n", encoding="utf-8")
     with pytest.raises(ProfilesFileError, match="silence_prompt_s: must not be negative"):
         load_agents(path, load_settings({"GATEWAY_SECRET": "s" * 32}, env_file=None), None)
+
+
+def test_hold_and_webhook_keys(tmp_path: Path) -> None:
+    hold = tmp_path / "hold.wav"
+    hold.write_bytes(b"RIFF")  # read (and checked) at start-up by the shell
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        '[profiles.a]\nhold_after_ms = 0\nhold_audio_file = "hold.wav"\n'
+        'call_webhook_url = "https://crm.example.com/a"\n[profiles.b]\n',
+        encoding="utf-8",
+    )
+    env = {"GATEWAY_SECRET": "s" * 32, "GATEWAY_CALL_WEBHOOK_SECRET": "w" * 20}
+    agents = load_agents(path, load_settings(env, env_file=None), None)
+    a, b = agents.profiles["a"], agents.profiles["b"]
+    assert (a.hold_after_ms, a.hold_audio_file, a.call_webhook_url) == (
+        0.0,
+        str(hold),
+        "https://crm.example.com/a",
+    )
+    assert (b.hold_after_ms, b.hold_audio_file, b.call_webhook_url) == (None, None, None)
+    without_secret = load_settings({"GATEWAY_SECRET": "s" * 32}, env_file=None)
+    with pytest.raises(ProfilesFileError, match="call_webhook_url: needs GATEWAY_CALL_WEBHOOK"):
+        load_agents(path, without_secret, None)
+    path.write_text('[profiles.a]\nhold_audio_file = "missing.wav"\n', encoding="utf-8")
+    with pytest.raises(ProfilesFileError, match="hold_audio_file: no such file"):
+        load_agents(path, load_settings(env, env_file=None), None)

@@ -13,6 +13,7 @@ from gateway.core.events import (
     CancelTimer,
     ClearPlayback,
     Command,
+    HangUp,
     Note,
     PlayAudio,
     RunTool,
@@ -34,8 +35,8 @@ ANSWER = SendToolResponse((ToolResult("fc1", "lookup", {"output": "shipped"}),))
 
 
 def _bridge(**kwargs: object) -> CallBridge:
+    kwargs.setdefault("tool_names", frozenset({"lookup", "notify", "pin"}))
     options = _options(
-        tool_names=frozenset({"lookup", "notify", "pin"}),
         non_blocking_tools=frozenset({"notify"}),
         digit_collections=(DigitCollection("pin"),),
         hold_after_ms=1_200.0,
@@ -142,3 +143,15 @@ def test_the_hold_waits_for_the_agents_words_to_play_out() -> None:
 def test_no_hold_without_hold_audio_configured() -> None:
     bridge = _live(_options(tool_names=frozenset({"lookup"})))
     assert bridge.handle(ToolCall((LOOKUP,)), 1_000) == [RunTool(LOOKUP)]
+
+
+def test_a_hang_up_during_the_hold_stops_it_before_the_last_words() -> None:
+    bridge = _bridge(tool_names=frozenset({"lookup", "bye"}))
+    _holding(bridge)
+    bye = FunctionCall("fc9", "bye", {})
+    bridge.handle(ToolCall((bye,)), 2_300)
+    finished = ToolFinished("fc9", "bye", {"output": "ending"}, action=HangUp())
+    out = bridge.handle(finished, 2_400)
+    # The hold is cleared first (the lookup still runs, but the call is being wrapped up).
+    assert out[1:3] == [ClearPlayback(), CancelTimer("hold")]
+    assert [line.role for line in bridge.transcript()] == ["hold"]

@@ -246,3 +246,24 @@ async def test_silence_times_come_from_the_variables_and_a_profile_overrides_the
         assert (options.silence_prompt_ms, options.silence_hangup_ms) == (5_000, 30_000)
     finally:
         await services.aclose()
+
+
+async def test_webhooks_are_built_only_when_a_url_is_configured(tmp_path: Path) -> None:
+    plain = GatewayServices.load(s := _settings(tmp_path, None), LiveConnector.from_settings(s))
+    try:
+        assert plain.webhooks is None
+    finally:
+        await plain.aclose()
+    settings = _settings(
+        tmp_path,
+        None,
+        GATEWAY_CALL_WEBHOOK_URL="https://crm.example.com/hook",
+        GATEWAY_CALL_WEBHOOK_SECRET="w" * 20,
+        GATEWAY_CALL_WEBHOOK_QUEUE_MAX="7",
+    )
+    hooked = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+    try:
+        assert hooked.webhooks is not None
+        assert hooked.webhooks.policy.max_pending == 7
+    finally:
+        await hooked.aclose()
