@@ -244,7 +244,10 @@ class GatewayServices:
             transcript=record.transcript,
             recordings=recordings,
         )
-        await webhooks.submit(url, document)
+        try:
+            await webhooks.submit(url, document)
+        except Exception as exc:  # a store that fails must not fail the call's reporting
+            _log.error("webhook.submit_failed", error_type=type(exc).__name__)
 
     async def aclose(self) -> None:
         if self.webhooks is not None:  # after the drain: the last calls' documents get a try
