@@ -248,9 +248,15 @@ def test_a_slow_backend_gets_hold_audio_that_stops_when_the_model_answers(
     # ... and none of the chime once the model spoke.
     assert max(hold) < model[0]
     ms = WINDOW * 1000 / RATE_HZ
+    # The hold was stopped by one clear, after it started and before the answer; the clear
+    # dropped what the carrier still held of it (the hold is kept 400 ms ahead).
+    [clear] = report.clears
+    assert hold[0] * ms < clear.at_ms <= model[0] * ms
+    assert clear.dropped_ms > 0
     print(
-        f"hold heard from {hold[0] * ms:.0f} ms to {(max(hold) + 1) * ms:.0f} ms; "
-        f"the answer from {model[0] * ms:.0f} ms (the key at 500 ms, the tool took 3 s)"
+        f"hold heard from {hold[0] * ms:.0f} ms (chime to {(max(hold) + 1) * ms:.0f} ms); "
+        f"cleared at {clear.at_ms:.0f} ms dropping {clear.dropped_ms:.0f} ms of it; "
+        f"the answer heard from {model[0] * ms:.0f} ms (the key at 500 ms, the tool took 3 s)"
     )
     summary: Any = record.summary
     assert summary["holds"] == 1
