@@ -5,11 +5,12 @@ Live emulator, the carrier simulator and a fake carrier REST API.
 * A PIN typed on the keypad (Twilio, Vonage) reaches the tool result and nowhere else.
 * A slow backend: the caller hears hold audio, which stops when the model answers.
 * An ended call is posted, signed, to the webhook; a receiver that never answers does not slow
-  the next calls.
+  the next calls; on SIGTERM (the real process) a pending delivery gets a bounded last try.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from gateway.sim.report import CallReport
 from gateway.sim.script import CallScript, DtmfPress, SimOptions
 from tests.e2e.carrier_cases import CASES
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, run_real_time, running_gateway, wait_for
+from tests.e2e.process import gateway_process, json_lines
 from tests.fake_twilio import Received, fake_twilio
 from tests.loopback import serve_app
 from tests.webhook_receiver import Receiver
@@ -319,3 +321,33 @@ def test_a_webhook_that_never_answers_does_not_slow_the_next_calls() -> None:
     # Each document was attempted (and tried once more at shutdown, bounded): three documents.
     assert len({r.headers["gateway-delivery"] for r in receiver.received}) == 3
     assert 'gateway_call_webhook_deliveries_total{outcome="delivered"} 0.0' in metrics
+
+
+async def _sigterm_with_a_dead_receiver(tmp_path: Path) -> tuple[int, str, Receiver]:
+    receiver = Receiver(hang=True)
+    script = CallScript(np.zeros(RATE_HZ, dtype=np.int16), tail_ms=0)
+    async with serve_app(receiver.app()) as hook_base, LiveEmulator() as emulator:
+        env = {
+            "GATEWAY_LIVE_URL": emulator.plain_url,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "GATEWAY_SECRET": "process-secret-0123456789abcdef",
+            "GATEWAY_CALL_WEBHOOK_URL": f"{hook_base}/hook",
+            "GATEWAY_CALL_WEBHOOK_SECRET": HOOK_SECRET,
+        }
+        async with gateway_process(env, tmp_path) as gateway:
+            options = SimOptions(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID)
+            await place_call(gateway.base_url, script, options)
+            await wait_for(lambda: len(receiver.received) == 1, 15)  # the first attempt hangs
+            code, stdout, _ = await gateway.stop()  # SIGTERM
+    return code, stdout, receiver
+
+
+def test_on_sigterm_a_pending_delivery_gets_a_bounded_last_try(tmp_path: Path) -> None:
+    code, stdout, receiver = asyncio.run(_sigterm_with_a_dead_receiver(tmp_path))
+    assert code == 0  # the process stopped although the receiver never answered
+    lines = json_lines(stdout)
+    [shutdown] = [line for line in lines if line["event"] == "webhook.shutdown"]
+    assert (shutdown["last_tries"], shutdown["abandoned"]) == (1, 1)
+    assert len(receiver.received) == 2  # the first attempt, then the last try
+    assert HOOK_SECRET not in stdout
