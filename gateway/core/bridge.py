@@ -11,8 +11,8 @@ parts (`gateway.core.call.Call`: speech, session keeper, stall watch, tool desk,
 held input, figures), and moves the call to the next state the table gives, or to the one the
 handler names where the outcome decides. Handlers never set the state. The handlers are grouped
 by concern: `on_carrier` (the carrier side and the call's timers), `on_session` (Live sessions,
-fallback, hand-off), `on_model` (what the model says and asks). After `EndCall` the shell drops
-the call's timers.
+fallback, hand-off), `on_model` (what the model says and asks), `on_conduct` (silence, keypad
+entry, hold audio). After `EndCall` the shell drops the call's timers.
 
 Hot paths (a carrier frame, a model chunk) are one dict lookup and a handler each, with no
 `Note` and no per-frame allocation beyond the commands themselves.
