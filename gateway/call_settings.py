@@ -10,15 +10,17 @@ attempts per call than per outage) are reported under the variables.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from gateway.core.handover import ReconnectPolicy
 from gateway.core.options import BridgeOptions
 from gateway.env_reader import EnvReader, SettingsError
 from gateway.options import call as c
+from gateway.options import conduct
 from gateway.options import core as opt
 from gateway.options.option import Option
 
-__all__ = ["read_call_policy"]
+__all__ = ["CallWebhookSettings", "read_call_policy", "read_call_webhooks"]
 
 
 def _number(reader: EnvReader, option: Option) -> float:
@@ -35,6 +37,11 @@ def _whole(reader: EnvReader, option: Option) -> int:
     return value
 
 
+def _off_if_zero(seconds: float | None) -> float | None:
+    """Seconds as ms; `0` (or unset) turns the behaviour off (None)."""
+    return seconds * 1000 if seconds else None
+
+
 _FIELDS = (  # longest first: `max_attempts_per_call` before `max_attempts`
     ("max_attempts_per_call", c.RECONNECT_MAX_ATTEMPTS_PER_CALL),
     ("max_attempts", c.RECONNECT_MAX_ATTEMPTS),
@@ -48,6 +55,34 @@ def _named(message: str) -> str:
     for name, option in _FIELDS:
         message = re.sub(rf"\b{name}\b", str(option.env), message)
     return message
+
+
+@dataclass(frozen=True)
+class CallWebhookSettings:
+    """The post-call webhooks (gateway.shell.call_webhooks); no URL: none, unless a profile
+    names one."""
+
+    url: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    timeout_s: float = 5.0
+    max_attempts: int = 6
+    max_age_s: float = 900.0
+    queue_max: int = 1000
+
+
+def read_call_webhooks(reader: EnvReader) -> CallWebhookSettings:
+    url = reader.get_text(conduct.CALL_WEBHOOK_URL)
+    secret = reader.get_text(conduct.CALL_WEBHOOK_SECRET)
+    if url is not None and secret is None:
+        raise SettingsError("GATEWAY_CALL_WEBHOOK_URL needs GATEWAY_CALL_WEBHOOK_SECRET")
+    return CallWebhookSettings(
+        url=url,
+        secret=secret,
+        timeout_s=_number(reader, conduct.CALL_WEBHOOK_TIMEOUT_S) or 5.0,
+        max_attempts=_whole(reader, conduct.CALL_WEBHOOK_MAX_ATTEMPTS),
+        max_age_s=_number(reader, conduct.CALL_WEBHOOK_MAX_AGE_S) or 900.0,
+        queue_max=_whole(reader, conduct.CALL_WEBHOOK_QUEUE_MAX),
+    )
 
 
 def read_call_policy(reader: EnvReader) -> BridgeOptions:
@@ -79,6 +114,10 @@ def read_call_policy(reader: EnvReader) -> BridgeOptions:
             wrap_up_max_ms=_number(reader, c.WRAP_UP_MAX_S) * 1000,
             handoff_timeout_ms=_number(reader, c.HANDOFF_TIMEOUT_S) * 1000,
             live_stall_timeout_ms=_number(reader, opt.LIVE_STALL_TIMEOUT_S) * 1000,
+            silence_prompt_ms=_off_if_zero(_number(reader, conduct.SILENCE_PROMPT_S)),
+            silence_hangup_ms=_off_if_zero(_number(reader, conduct.SILENCE_HANGUP_S)),
+            hold_after_ms=_number(reader, conduct.HOLD_AFTER_MS) or None,
+            hold_audio_file=reader.get_text(conduct.HOLD_AUDIO_FILE),
         )
     except SettingsError:
         raise

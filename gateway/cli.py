@@ -69,6 +69,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     from gateway.agents.loader import ProfilesFileError
     from gateway.agents.prices import PricesFileError
+    from gateway.shell.hold_audio import HoldAudioError
     from gateway.tools.config import ToolsFileError
 
     try:
@@ -77,8 +78,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             asyncio.Runner(loop_factory=loop_factory) as runner,
         ):
             runner.run(serve(settings))
-    except (ToolsFileError, ProfilesFileError, PricesFileError) as exc:
-        # A bad tools, profiles or prices file: one clear line naming the file, entry and field.
+    except (ToolsFileError, ProfilesFileError, PricesFileError, HoldAudioError) as exc:
+        # A bad tools, profiles, prices or hold audio file: one clear line naming it.
         log.error("config.invalid", error=str(exc), exit_status=EXIT_CONFIG)
         return EXIT_CONFIG
     except StartError:  # already logged as gateway.start_failed

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from gateway.agent_settings import read_agent_extras, read_live_config
-from gateway.call_settings import read_call_policy
+from gateway.call_settings import CallWebhookSettings, read_call_policy, read_call_webhooks
 from gateway.carriers import registry
 from gateway.carriers.browser.settings import BrowserSettings, read_browser_settings
 from gateway.carriers.config import unsigned_carriers
@@ -145,6 +145,8 @@ class Settings:
     """GATEWAY_GREETING_PROMPT: what the model is told to make it speak first."""
     record: frozenset[str] = frozenset()
     """GATEWAY_RECORD: `transcript`, `audio` or both (comma-separated) for the single agent."""
+    call_webhooks: CallWebhookSettings = field(default_factory=CallWebhookSettings)
+    """GATEWAY_CALL_WEBHOOK_*: the post-call webhooks (gateway.shell.call_webhooks)."""
     live_ca_file: Path | None = None
     """GATEWAY_LIVE_CA_FILE: CA certificates (PEM) the Live leg trusts besides the system's
     (gateway.live_trust); checked at start-up."""
@@ -334,4 +336,11 @@ def _read(reader: EnvReader) -> Settings:
         greeting_agent=extras.greeting_agent,
         greeting_prompt=extras.greeting_prompt,
         live_ca_file=_live_ca_file(reader),
+        call_webhooks=_call_webhooks(reader),
     )
+
+
+def _call_webhooks(reader: EnvReader) -> CallWebhookSettings:
+    webhooks = read_call_webhooks(reader)
+    register_secret(webhooks.secret)
+    return webhooks

@@ -382,3 +382,29 @@ def test_bad_agent_file_and_recording_values_name_the_variable(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env, env_file=None)
+
+
+def test_call_webhooks_need_their_secret() -> None:
+    base = {"GATEWAY_SECRET": "s" * 32}
+    assert load_settings(base, env_file=None).call_webhooks.url is None
+    with pytest.raises(SettingsError, match="needs GATEWAY_CALL_WEBHOOK_SECRET"):
+        load_settings(
+            {**base, "GATEWAY_CALL_WEBHOOK_URL": "https://h.example.com/x"}, env_file=None
+        )
+    hooks = load_settings(
+        {
+            **base,
+            "GATEWAY_CALL_WEBHOOK_URL": "https://h.example.com/x",
+            "GATEWAY_CALL_WEBHOOK_SECRET": "w" * 20,
+            "GATEWAY_CALL_WEBHOOK_MAX_ATTEMPTS": "3",
+        },
+        env_file=None,
+    ).call_webhooks
+    assert (hooks.url, hooks.secret, hooks.max_attempts, hooks.queue_max) == (
+        "https://h.example.com/x",
+        "w" * 20,
+        3,
+        1000,
+    )
+    with pytest.raises(SettingsError, match="GATEWAY_CALL_WEBHOOK_SECRET"):
+        load_settings({**base, "GATEWAY_CALL_WEBHOOK_SECRET": "short"}, env_file=None)

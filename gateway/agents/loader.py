@@ -35,6 +35,14 @@ from gateway.live.setup import (
 )
 from gateway.live.versions import VersionError, api_version_for
 from gateway.options import core as opt
+from gateway.options.conduct import (
+    CALL_WEBHOOK_URL,
+    CONDUCT_OPTIONS,
+    HOLD_AFTER_MS,
+    HOLD_AUDIO_FILE,
+    SILENCE_HANGUP_S,
+    SILENCE_PROMPT_S,
+)
 from gateway.options.core import CORE
 from gateway.options.option import (
     Option,
@@ -53,7 +61,7 @@ from gateway.tools.toolbox import Toolbox
 __all__ = ["ProfilesFileError", "load_agents", "profile_from_settings"]
 
 _TOP: Final = frozenset({"default", "defaults", "profiles"})
-_PROFILE_OPTIONS: Final = tuple(o for o in CORE if o.profile)
+_PROFILE_OPTIONS: Final = tuple(o for o in (*CORE, *CONDUCT_OPTIONS) if o.profile)
 _PROFILE_KEYS: Final = frozenset(str(o.profile).split(".")[0] for o in _PROFILE_OPTIONS)
 _VAD_KEYS: Final = frozenset(
     str(o.profile).split(".", 1)[1] for o in _PROFILE_OPTIONS if str(o.profile).startswith("vad.")
@@ -94,6 +102,12 @@ class _Profile:
             return from_toml(option, table.get(key.rsplit(".", 1)[-1]))
         except OptionValueError as exc:
             self.fail(key, str(exc))
+
+    def override(self, option: Option) -> Value:
+        """The option's typed value when the profile sets it, else None (the variable's)."""
+        if self.table.get(str(option.profile)) is None:
+            return None
+        return self.get(option)
 
     def subtable(self, key: str, allowed: frozenset[str]) -> Mapping[str, Any]:
         value = self.table.get(key, {})
@@ -255,7 +269,30 @@ def _profile(
         greeting_prompt=as_text(fields.get(opt.GREETING_PROMPT)) or DEFAULT_GREETING_PROMPT,
         record_transcript="transcript" in record,
         record_audio="audio" in record,
+        silence_prompt_s=as_float(fields.override(SILENCE_PROMPT_S)),
+        silence_hangup_s=as_float(fields.override(SILENCE_HANGUP_S)),
+        hold_after_ms=as_float(fields.override(HOLD_AFTER_MS)),
+        hold_audio_file=_hold_file(fields, base_dir),
+        call_webhook_url=_webhook_url(fields, settings),
     )
+
+
+def _webhook_url(fields: _Profile, settings: Settings) -> str | None:
+    url = as_text(fields.override(CALL_WEBHOOK_URL))
+    if url is not None and settings.call_webhooks.secret is None:
+        fields.fail("call_webhook_url", "needs GATEWAY_CALL_WEBHOOK_SECRET (the signing key)")
+    return url
+
+
+def _hold_file(fields: _Profile, base_dir: Path) -> str | None:
+    """The profile's hold sound, relative to the profiles file (read at start-up)."""
+    text = as_text(fields.override(HOLD_AUDIO_FILE))
+    if text is None:
+        return None
+    path = Path(text) if Path(text).is_absolute() else base_dir / text
+    if not path.is_file():
+        fields.fail("hold_audio_file", f"no such file: {path}")
+    return str(path)
 
 
 def parse_agents(

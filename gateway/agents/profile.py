@@ -72,6 +72,16 @@ class AgentProfile:
     """What the model is told to make it speak first."""
     record_transcript: bool = False
     record_audio: bool = False
+    silence_prompt_s: float | None = None
+    """Seconds of caller silence before the agent checks in (0: off); None: the variable's."""
+    silence_hangup_s: float | None = None
+    """Seconds more before the goodbye and hang-up (0: never); None: the variable's."""
+    hold_after_ms: float | None = None
+    """ms a blocking tool runs before the hold sound (0: none); None: the variable's."""
+    hold_audio_file: str | None = None
+    """The profile's own hold sound (an absolute path); None: the variable's or the bundled."""
+    call_webhook_url: str | None = None
+    """Where this agent's ended calls are posted; None: `GATEWAY_CALL_WEBHOOK_URL`."""
 
     @property
     def recorded(self) -> tuple[str, ...]:

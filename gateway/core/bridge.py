@@ -11,8 +11,8 @@ parts (`gateway.core.call.Call`: speech, session keeper, stall watch, tool desk,
 held input, figures), and moves the call to the next state the table gives, or to the one the
 handler names where the outcome decides. Handlers never set the state. The handlers are grouped
 by concern: `on_carrier` (the carrier side and the call's timers), `on_session` (Live sessions,
-fallback, hand-off), `on_model` (what the model says and asks). After `EndCall` the shell drops
-the call's timers.
+fallback, hand-off), `on_model` (what the model says and asks), `on_conduct` (silence, keypad
+entry, hold audio). After `EndCall` the shell drops the call's timers.
 
 Hot paths (a carrier frame, a model chunk) are one dict lookup and a handler each, with no
 `Note` and no per-frame allocation beyond the commands themselves.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
 
-from gateway.core import on_carrier, on_model, on_session
+from gateway.core import on_carrier, on_conduct, on_model, on_session
 from gateway.core.call import Call
 from gateway.core.events import BridgeEvent, Command, StartTimer, TimerFired
 from gateway.core.options import BridgeOptions
@@ -64,7 +64,7 @@ def _handlers(*modules: ModuleType) -> dict[str, Handler]:
     return found
 
 
-HANDLERS: Final = _handlers(on_carrier, on_session, on_model)
+HANDLERS: Final = _handlers(on_carrier, on_session, on_model, on_conduct)
 """Every handler by the name the table gives it."""
 
 
@@ -188,6 +188,7 @@ class CallBridge:
         stats.handovers_omitted = log.omitted
         stats.handover_counts = log.counts()
         stats.tools = list(call.tools.records)
+        stats.holds, stats.hold_ms = call.hold.holds, call.hold.held_ms
         return summarize(
             stats,
             call.ledger,

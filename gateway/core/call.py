@@ -21,6 +21,7 @@ import numpy as np
 
 from gateway.audio.paths import CarrierFormat, UplinkPath
 from gateway.core.connect_buffer import ConnectBuffer
+from gateway.core.digits import DigitCollector
 from gateway.core.dtmf import DtmfGate
 from gateway.core.events import (
     CallAction,
@@ -36,9 +37,11 @@ from gateway.core.events import (
     Transfer,
 )
 from gateway.core.handover import SessionKeeper
+from gateway.core.hold import HoldMusic
 from gateway.core.log_budget import LogBudget
 from gateway.core.options import BridgeOptions
 from gateway.core.playback import PlaybackLedger
+from gateway.core.silence import SilenceWatch
 from gateway.core.speech import AgentSpeech
 from gateway.core.stall import StallWatch
 from gateway.core.states import (
@@ -106,12 +109,18 @@ class Call:
         self.model_turn_open = False  # the model has spoken since its last turnComplete
         self.caller_loud_ms = 0.0  # last caller speech seen while a handover is due
         self.action: CallAction | None = None  # the transfer or hang-up being wrapped up
+        self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
+        self.digits = DigitCollector(options.digit_collections)
+        self.hold = HoldMusic(options.hold_after_ms, options.hold_pcm)
 
     def configure(self, options: BridgeOptions) -> None:
         self.options = options
         self.keeper = SessionKeeper(options.reconnect)
         self.stall = StallWatch(options.live_stall_timeout_ms)
         self.tools = ToolDesk(options.tool_names, options.max_running_tools, self.stats)
+        self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
+        self.digits = DigitCollector(options.digit_collections)
+        self.hold = HoldMusic(options.hold_after_ms, options.hold_pcm)
 
     def call_time_ms(self, now_ms: float) -> float:
         """`now_ms` as ms since the call started (transcript times)."""
@@ -203,6 +212,10 @@ class Call:
         self.action = action
         self.stats.call_action = action_name(action)
         self.drop_held()
+        hold_started_ms = self.hold.started_ms
+        held_ms = self.hold.stop(now_ms, out)  # the last words are not said over the hold audio
+        if held_ms is not None:
+            self.transcript.hold(held_ms, at_ms=self.call_time_ms(hold_started_ms))
         speech = self.speech
         if speech is not None:
             out.extend(speech.release_all(now_ms))
@@ -266,6 +279,7 @@ class Call:
         if self.keeper.handover_due:
             out.append(CancelTimer(HANDOVER_TIMER))
         self.stall.stop()
+        self.silence.pause()  # no clock while the session is replaced
         first = self.keeper.begin(reason, now_ms, forced=forced, abrupt=abrupt, answered=answered)
         if first is None:  # a session still open (goAway, stalled) is closed by the fallback
             self.keeper.gave_up()

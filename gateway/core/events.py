@@ -218,6 +218,9 @@ class PlayAudio:
     """Queue `payload` (carrier encoding, whole frames) for playback after earlier audio."""
 
     payload: bytes
+    hold: bool = False
+    """Hold audio while a tool runs (`gateway.core.hold`), not the agent's speech: the
+    recording leaves it out of the agent's channel."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from gateway.core.events import (
     StartTimer,
     TimerFired,
 )
+from gateway.core.on_conduct import caller_present, digit_pressed
 from gateway.core.speech import AgentSpeech
 from gateway.core.states import CONNECT_TIMER, START_TIMER, Step
 
@@ -166,8 +167,11 @@ def on_caller_audio(call: Call, event: CallerAudio, now_ms: float) -> list[Comma
     out: list[Command] = [SendAudio(pcm, uplink.out_rate_hz)]
     watching = call.stall.since_ms is None  # does speech now await an answer?
     due = call.keeper.handover_due  # the handover waits for a quiet moment
+    silent = call.silence.quiet_since_ms is not None  # the silence clock runs
     # The level is measured once per frame, and only when one of them needs it.
-    speech = (watching or due) and call.is_speech(pcm)
+    speech = (watching or due or silent) and call.is_speech(pcm)
+    if silent and speech:
+        call.silence.caller_spoke(now_ms, out)
     if watching and speech:
         timer = call.stall.caller_spoke(now_ms)
         if timer is not None:
@@ -193,11 +197,18 @@ def on_dropped_audio(call: Call, event: CallerAudio, now_ms: float) -> list[Comm
 
 
 def on_dtmf(call: Call, event: DtmfPressed, now_ms: float) -> list[Command]:
-    call.stats.dtmf_digits += 1
-    return _send_dtmf(call, call.dtmf.press(event.digit, now_ms))
+    out = digit_pressed(call, event.digit, now_ms, held=False)  # a keypad entry under way
+    if out is None:
+        call.stats.dtmf_digits += 1
+        out = _send_dtmf(call, call.dtmf.press(event.digit, now_ms))
+    caller_present(call, now_ms, out)
+    return out
 
 
 def on_held_dtmf(call: Call, event: DtmfPressed, now_ms: float) -> list[Command]:
+    gathered = digit_pressed(call, event.digit, now_ms, held=True)
+    if gathered is not None:
+        return gathered
     call.stats.dtmf_digits += 1
     return _hold_dtmf(call, call.dtmf.press(event.digit, now_ms))
 

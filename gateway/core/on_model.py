@@ -12,6 +12,15 @@ from __future__ import annotations
 
 from gateway.core.call import Call
 from gateway.core.events import Command, Note, StartTimer, ToolFinished
+from gateway.core.on_conduct import (
+    agent_done,
+    caller_present,
+    goodbye_said,
+    hold_if_done,
+    hold_if_waiting,
+    stop_hold,
+    take_digit_calls,
+)
 from gateway.core.states import HANDOVER_TIMER, Step
 from gateway.live.events import (
     AudioChunk,
@@ -39,6 +48,11 @@ def on_audio_chunk(call: Call, event: AudioChunk, now_ms: float) -> list[Command
     speech = call.speech
     assert speech is not None
     call.model_turn_open = True
+    call.silence.quiet_since_ms = None  # the agent speaks: no silence clock
+    if call.hold.playing:  # the model speaks again: the hold audio stops at once
+        out: list[Command] = []
+        stop_hold(call, now_ms, out)
+        return out + speech.chunk(event, now_ms)
     return speech.chunk(event, now_ms)
 
 
@@ -48,8 +62,14 @@ def on_generation_complete(call: Call, event: GenerationComplete, now_ms: float)
 
 
 def on_turn_complete(call: Call, event: TurnComplete, now_ms: float) -> Step:
-    """LIVE: a turn boundary, where a due handover may start."""
-    return call.maybe_hand_over(now_ms, on_turn_ended(call, event, now_ms))
+    """LIVE: a turn boundary, where a due handover may start (or the asked-for goodbye ends
+    the call); the silence clock starts once the turn has played."""
+    out = on_turn_ended(call, event, now_ms)
+    goodbye = goodbye_said(call, now_ms, out)
+    if goodbye is not None:
+        return goodbye
+    agent_done(call, now_ms, out)
+    return call.maybe_hand_over(now_ms, out)
 
 
 def on_turn_ended(call: Call, event: TurnComplete, now_ms: float) -> list[Command]:
@@ -62,13 +82,19 @@ def on_turn_ended(call: Call, event: TurnComplete, now_ms: float) -> list[Comman
 
 def on_interrupted(call: Call, event: Interrupted, now_ms: float) -> list[Command]:
     assert call.speech is not None
-    return call.speech.interrupt(now_ms)
+    out = call.speech.interrupt(now_ms)
+    stop_hold(call, now_ms, out, clear=False)  # the barge-in's clear stopped it
+    caller_present(call, now_ms, out)  # the caller barged in
+    return out
 
 
 def on_input_transcript(call: Call, event: InputTranscript, now_ms: float) -> list[Command]:
     if not event.interim:  # an interim guess is replaced by the final text later
         at_ms = call.call_time_ms(now_ms)
         call.transcript.caller(event.text, finished=event.finished, at_ms=at_ms)
+        out: list[Command] = []
+        caller_present(call, now_ms, out)
+        return out
     return []
 
 
@@ -110,18 +136,28 @@ def on_resumption_update(call: Call, event: SessionResumptionUpdate, now_ms: flo
 def on_tool_call(call: Call, event: ToolCall, now_ms: float) -> list[Command]:
     """LIVE: the open session asks."""
     call.stats.tool_calls += len(event.calls)
-    return call.tools.asked(event, now_ms, call.session_no, old_session=False)
+    out = call.tools.asked(event, now_ms, call.session_no, old_session=False)
+    out = take_digit_calls(call, out, now_ms)  # `collect_digits` is gathered by the call
+    hold_if_waiting(call, out, now_ms)
+    if call.tools.running:
+        call.silence.pause()  # no silence clock while a tool runs
+    return out
 
 
 def on_old_session_tool_call(call: Call, event: ToolCall, now_ms: float) -> list[Command]:
     """RECONNECTING: the session being replaced asks."""
     call.stats.tool_calls += len(event.calls)
-    return call.tools.asked(event, now_ms, call.session_no, old_session=True)
+    out = call.tools.asked(event, now_ms, call.session_no, old_session=True)
+    out = take_digit_calls(call, out, now_ms)
+    hold_if_waiting(call, out, now_ms)
+    return out
 
 
 def on_tool_call_cancellation(call: Call, event: ToolCallCancellation, now_ms: float) -> Step:
     """LIVE: a running call may have been the last thing keeping a handover waiting."""
-    return call.maybe_hand_over(now_ms, call.tools.cancelled(event, now_ms))
+    out = call.tools.cancelled(event, now_ms)
+    hold_if_done(call, now_ms, out)
+    return call.maybe_hand_over(now_ms, out)
 
 
 def on_old_session_tool_call_cancellation(
@@ -138,7 +174,11 @@ def on_tool_finished(call: Call, event: ToolFinished, now_ms: float) -> list[Com
     if event.action is not None:  # answered (every function call is), then wrapped up
         out = call.tools.answer_action(event, pending, call.session_no)
         return call.wrap_up(event.action, now_ms, out)
-    return call.maybe_hand_over(now_ms, [call.tools.answer(event, pending, call.session_no)])
+    done: list[Command] = []
+    hold_if_done(call, now_ms, done)
+    done.append(call.tools.answer(event, pending, call.session_no))
+    agent_done(call, now_ms, done)
+    return call.maybe_hand_over(now_ms, done)
 
 
 def on_held_tool_finished(call: Call, event: ToolFinished, now_ms: float) -> list[Command] | Step:
@@ -149,4 +189,6 @@ def on_held_tool_finished(call: Call, event: ToolFinished, now_ms: float) -> lis
     if event.action is not None:  # the session that asked is gone: no response
         return call.wrap_up(event.action, now_ms, [])
     call.tools.hold(event)
-    return []
+    out: list[Command] = []
+    hold_if_done(call, now_ms, out)
+    return out

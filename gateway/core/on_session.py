@@ -33,6 +33,7 @@ from gateway.core.events import (
     SendText,
     TimerFired,
 )
+from gateway.core.on_conduct import agent_done
 from gateway.core.stall import Stalled
 from gateway.core.states import CONNECT_TIMER, Step
 from gateway.live.closes import CloseKind
@@ -66,6 +67,7 @@ def on_live_opened(call: Call, event: LiveOpened, now_ms: float) -> list[Command
         **{name: round(ms, 1) for name, ms in held.items()},
     }
     out.append(Note("live.opened", opened))
+    agent_done(call, now_ms, out)  # the silence clock starts: the call waits for the caller
     return out
 
 
@@ -126,6 +128,7 @@ def on_live_reopened(call: Call, event: LiveOpened, now_ms: float) -> list[Comma
     rounded = {name: round(ms, 1) for name, ms in held.items()}
     done = record.as_dict() | {"session_id": event.session_id, **rounded}
     out.append(Note("live.handover", done))
+    agent_done(call, now_ms, out)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.core.digits import DigitCollection
 from gateway.core.handover import ReconnectPolicy
 
 __all__ = ["APOLOGY_GOODBYE", "APOLOGY_TRANSFER", "BridgeOptions"]
@@ -67,6 +68,24 @@ class BridgeOptions:
     """A Live session that sends nothing for this long after the caller spoke is stalled: it is
     replaced like a session that closed abruptly (resumed), then the fallback. The clock runs
     only while an answer is expected (from caller speech to the next server message)."""
+    digit_collections: tuple[DigitCollection, ...] = ()
+    """The `collect_digits` tools among `tool_names`: the bridge gathers their digits itself
+    (`gateway.core.digits`)."""
+    non_blocking_tools: frozenset[str] = frozenset()
+    """Tools declared `NON_BLOCKING`: the model does not wait for them (no hold audio)."""
+    hold_after_ms: float | None = None
+    """A tool the model waits for that runs this long gets the hold audio (`core.hold`);
+    None: no hold audio."""
+    hold_pcm: bytes = field(default=b"", repr=False)
+    """The hold audio: PCM16 LE at 24 kHz (the model's rate), made once at start-up."""
+    hold_audio_file: str | None = None
+    """Where the shell loads `hold_pcm` from at start-up (None: the bundled chime)."""
+    silence_prompt_ms: float | None = None
+    """A caller silent this long after the agent finished speaking is checked on (the model is
+    told, `gateway.core.silence`); None: off."""
+    silence_hangup_ms: float | None = None
+    """Silent this long more after the check-in: the model says goodbye and the call is hung up
+    once it was heard; None: never hung up for silence."""
 
     def __post_init__(self) -> None:
         if self.playback_lead_ms <= 0:
@@ -83,6 +102,10 @@ class BridgeOptions:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("silence_prompt_ms", "silence_hangup_ms", "hold_after_ms"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be positive or None, got {value}")
         if self.max_running_tools < 1:
             raise ValueError(f"max_running_tools must be >= 1, got {self.max_running_tools}")
         for name in ("connect_buffer_ms", "reconnect_buffer_ms", "handover_quiet_ms"):

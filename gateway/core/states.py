@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, get_args
 
+from gateway.core.digits import DIGITS_TIMER
 from gateway.core.dtmf import DTMF_TIMER
 from gateway.core.events import (
     BridgeEvent,
@@ -41,7 +42,9 @@ from gateway.core.events import (
     TimerFired,
     ToolFinished,
 )
+from gateway.core.hold import HOLD_TIMER
 from gateway.core.playout import PLAYBACK_TIMER
+from gateway.core.silence import SILENCE_TIMER
 from gateway.core.stall import STALL_TIMER
 from gateway.live.events import (
     AudioChunk,
@@ -149,6 +152,9 @@ TIMERS: Final = (
     STALL_TIMER,
     DTMF_TIMER,
     PLAYBACK_TIMER,
+    SILENCE_TIMER,
+    DIGITS_TIMER,
+    HOLD_TIMER,
 )
 """Every timer the bridge sets. A timer may fire after the state it was meant for has gone (the
 shell had it queued before it saw the cancel): such a stale timer is ignored."""
@@ -190,6 +196,8 @@ def _every_state(ended: tuple[CallState, ...] = (_S.ENDED,)) -> _Row:
         STALL_TIMER: ("stall_timer_disarmed", ()),
         DTMF_TIMER: ("dropped_dtmf_timer", ()),
         PLAYBACK_TIMER: ("held_playback_timer", ()),
+        SILENCE_TIMER: ("silence_timer_disarmed", ()),
+        HOLD_TIMER: ("hold_timer_stopped", ()),
     }
 
 
@@ -267,6 +275,9 @@ _ROWS: Final[dict[CallState, _Row]] = {
         PLAYBACK_TIMER: ("playback_timer", ()),
         STALL_TIMER: ("stall_timer", _HANDOVER),
         HANDOVER_TIMER: ("handover_timer", _HANDOVER),
+        SILENCE_TIMER: ("silence_timer", (_S.LIVE, *_FALLBACK)),
+        DIGITS_TIMER: ("digits_timer", ()),
+        HOLD_TIMER: ("hold_timer", ()),
     },
     _S.RECONNECTING: {
         **_every_state(),
@@ -279,6 +290,8 @@ _ROWS: Final[dict[CallState, _Row]] = {
         ToolFinished: ("held_tool_finished", (STAY, *_FALLBACK)),
         DTMF_TIMER: ("held_dtmf_timer", ()),
         PLAYBACK_TIMER: ("playback_timer", ()),
+        DIGITS_TIMER: ("held_digits_timer", ()),
+        HOLD_TIMER: ("hold_timer", ()),
     },
     # The model has closed: whatever it still sent, and whatever the caller says or presses, has
     # nowhere to go.

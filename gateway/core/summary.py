@@ -63,6 +63,13 @@ class CallStats:
     stalls: int = 0
     """Live sessions replaced because they went silent while the caller spoke."""
     tools: list[dict[str, Any]] = field(default_factory=list)
+    silence_prompts: int = 0
+    """Times the model was told the caller had gone silent (`core.silence`)."""
+    silence_hangups: int = 0
+    """1 when the call was hung up because the caller stayed silent."""
+    holds: int = 0
+    """Times the caller heard the hold audio while a tool ran (`core.hold`)."""
+    hold_ms: float = 0.0
 
 
 def _ms(value: float | None) -> float | None:
@@ -129,6 +136,10 @@ def summarize(
         "handover_counts": list(stats.handover_counts),
         "live_stalls": stats.stalls,
         "tools": list(stats.tools),
+        "silence_prompts": stats.silence_prompts,
+        "silence_hangups": stats.silence_hangups,
+        "holds": stats.holds,
+        "hold_ms": _ms(stats.hold_ms),
         "fallback": stats.fallback,
         "call_action": stats.call_action,
         "live_close": None

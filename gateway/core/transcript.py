@@ -15,16 +15,18 @@ from dataclasses import dataclass
 
 from gateway.core.playback import PlaybackLedger
 
-__all__ = ["AGENT", "CALLER", "Transcript", "TranscriptLine", "as_heard"]
+__all__ = ["AGENT", "CALLER", "HOLD", "Transcript", "TranscriptLine", "as_heard"]
 
 CALLER = "caller"
 AGENT = "agent"
+HOLD = "hold"
+"""The hold audio the caller heard while a tool ran (text: how long)."""
 
 
 @dataclass(frozen=True, slots=True)
 class TranscriptLine:
     role: str
-    """`CALLER` or `AGENT`."""
+    """`CALLER`, `AGENT` or `HOLD`."""
     text: str
     """Everything transcribed."""
     heard_text: str
@@ -65,6 +67,15 @@ class Transcript:
         self._caller.text += text
         if finished:
             self._caller = None
+
+    def keypad(self, text: str, *, at_ms: float | None = None) -> None:
+        """A keypad entry (`core.digits`): a caller line of its own."""
+        self._caller = None
+        self.caller(text, finished=True, at_ms=at_ms)
+
+    def hold(self, heard_ms: float, *, at_ms: float | None = None) -> None:
+        """The caller heard the hold audio for `heard_ms` (a line of its own)."""
+        self._open(HOLD, at_ms).text = f"[hold audio, {heard_ms / 1000:.1f} s]"
 
     def agent(self, text: str, *, at_ms: float | None = None) -> None:
         """A piece of the agent's transcript (`at_ms`: when it arrived, call time)."""
@@ -110,8 +121,8 @@ class Transcript:
     def lines(self) -> list[TranscriptLine]:
         out = []
         for line in self._lines:
-            if line.role == CALLER:
-                out.append(TranscriptLine(CALLER, line.text, line.text, line.at_ms))
+            if line.role != AGENT:  # caller and hold lines: all of it was heard
+                out.append(TranscriptLine(line.role, line.text, line.text, line.at_ms))
                 continue
             ledger = self._ledger
             text = "".join(ledger.text(mark) for mark in line.marks) + line.text
@@ -122,7 +133,8 @@ class Transcript:
     def heard(self) -> list[tuple[str, str]]:
         """The conversation as the caller experienced it: (role, text), agent lines cut to what
         was played, lines with nothing heard left out."""
-        return [(line.role, line.heard_text) for line in self.lines() if line.heard_text]
+        lines = self.lines()
+        return [(ln.role, ln.heard_text) for ln in lines if ln.heard_text and ln.role != HOLD]
 
 
 def as_heard(lines: Sequence[TranscriptLine]) -> list[dict[str, object]]:

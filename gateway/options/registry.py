@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gateway.options.call import CALL_OPTIONS
+from gateway.options.conduct import CONDUCT_OPTIONS
 from gateway.options.core import CORE
 from gateway.options.option import Option
 
@@ -33,8 +34,9 @@ def check_unique(options: Iterable[Option]) -> tuple[Option, ...]:
 
 
 def all_options(extra: Iterable[Option] = ()) -> tuple[Option, ...]:
-    """The core's options, the call policy's, then `extra` (the registered carriers')."""
-    return check_unique((*CORE, *CALL_OPTIONS, *extra))
+    """The core's options, the call policy's, the conduct's (silence, hold, keypad, webhooks),
+    then `extra` (the registered carriers')."""
+    return check_unique((*CORE, *CALL_OPTIONS, *CONDUCT_OPTIONS, *extra))
 
 
 def by_env(options: Iterable[Option] | None = None) -> dict[str, Option]:

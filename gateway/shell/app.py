@@ -78,6 +78,7 @@ def build_app(
         app.state.gateway = runtime
         app.state.services = services
         app.state.metrics = GatewayMetrics(runtime)
+        app.state.metrics.conduct.watch(services.webhooks)
         sweeper = None
         if services.recordings is not None:
             sweeper = asyncio.create_task(services.recordings.run_sweeper(), name="recordings")

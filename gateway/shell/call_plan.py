@@ -29,6 +29,9 @@ class CallPlan:
     services: CallServices
     claim_session: ClaimSession
     recording: CallRecording | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    direction: str = "inbound"
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ class CallRecording:
     ) -> None:
         """What the gateway told the carrier: audio queued, or a barge-in's clear."""
         if isinstance(command, PlayAudio):
-            self.agent(command.payload, now_ms)
+            if not command.hold:  # hold audio is not the agent's speech (the transcript says)
+                self.agent(command.payload, now_ms)
         elif isinstance(command, ClearPlayback):
             self.clear(now_ms)
 

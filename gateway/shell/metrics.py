@@ -44,6 +44,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from gateway.shell.conduct_metrics import ConductMetrics
 from gateway.shell.latency import LatencySamples
 from gateway.shell.runtime import CallRecord, GatewayRuntime
 from gateway.shell.usage_metrics import UsageMetrics
@@ -230,6 +231,7 @@ class GatewayMetrics:
         self.usage = UsageMetrics(
             registry, profiles=_Labels(), modalities=_Labels(10), currencies=_Labels(10)
         )
+        self.conduct = ConductMetrics(registry)  # silence, keypad entry, webhooks
         registry.register(_RuntimeCollector(runtime, self.latency))
         runtime.observers.append(self.observe)
 
@@ -285,6 +287,7 @@ class GatewayMetrics:
                 kept, weight = samples.kept()
                 self.latency.observe_many(direction, (ms / 1000 for ms in kept), weight)
         self.usage.observe(record)  # per profile: calls, Live tokens, estimated cost
+        self.conduct.observe(record)
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""

@@ -9,6 +9,8 @@ and reach its carrier's REST API; `bridge_options(profile)` the bridge's options
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -22,11 +24,15 @@ from gateway.core.options import BridgeOptions
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.call_control import CallControlClient
+from gateway.shell.call_plan import CallPlan
 from gateway.shell.call_tasks import CallServices
+from gateway.shell.call_webhooks import CallWebhooks, WebhookPolicy, call_document
 from gateway.shell.connector import LiveConnector
+from gateway.shell.hold_audio import HoldSounds
 from gateway.shell.live_client import LiveSession
 from gateway.shell.recordings import RecordingStore
-from gateway.shell.runtime import StreamGrant
+from gateway.shell.runtime import CallRecord, StreamGrant
+from gateway.shell.webhook_outbox import MemoryOutbox
 from gateway.tools.base import ToolContext, ToolLimits
 from gateway.tools.startup import load_toolbox_from_settings
 from gateway.tools.toolbox import Toolbox
@@ -38,7 +44,23 @@ _HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
 _CONTROL_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10)
 """Carrier REST requests (transfer, hang-up): their own pool, so that tools waiting on a slow
 backend can never hold the connections a call needs to hang up."""
+_WEBHOOK_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=8)
+"""Post-call webhooks: their own pool, never shared with a call's tools or carrier REST."""
 _log = get_logger(component="gateway")
+
+
+def _ms(seconds: float | None, policy_ms: float | None) -> float | None:
+    """A profile's seconds (0: off) over the call policy's ms (None: off)."""
+    if seconds is None:
+        return policy_ms
+    return seconds * 1000 if seconds else None
+
+
+def _hold_after(profile: AgentProfile | None, policy_ms: float | None) -> float | None:
+    """A profile's ms (0: none) over the call policy's (None: none)."""
+    if profile is None or profile.hold_after_ms is None:
+        return policy_ms
+    return profile.hold_after_ms or None
 
 
 class GatewayServices:
@@ -64,6 +86,24 @@ class GatewayServices:
         self.http = httpx.AsyncClient(limits=_HTTP_LIMITS, follow_redirects=False)
         self.control_http = httpx.AsyncClient(limits=_CONTROL_LIMITS, follow_redirects=False)
         self.control_client = CallControlClient(self.control_http)
+        policy_file = settings.call.hold_audio_file
+        files = {policy_file} | {p.hold_audio_file for p in self.agents.profiles.values()}
+        self.hold_sounds = HoldSounds({f or policy_file for f in files})
+        """The hold sounds, read and resampled once (a bad file stops start-up)."""
+        self.webhooks: CallWebhooks | None = None
+        """The post-call webhooks, when a URL is configured (for all, or for a profile)."""
+        hooks = settings.call_webhooks
+        urls = {hooks.url} | {p.call_webhook_url for p in self.agents.profiles.values()}
+        if hooks.secret is not None and urls - {None}:
+            policy = WebhookPolicy(
+                timeout_s=hooks.timeout_s,
+                max_attempts=hooks.max_attempts,
+                max_age_s=hooks.max_age_s,
+                max_pending=hooks.queue_max,
+            )
+            self.webhooks_http = httpx.AsyncClient(limits=_WEBHOOK_LIMITS, follow_redirects=False)
+            store = MemoryOutbox(hooks.queue_max)
+            self.webhooks = CallWebhooks(self.webhooks_http, hooks.secret, store, policy)
 
     @classmethod
     def load(cls, settings: Settings, connector: LiveConnector) -> GatewayServices:
@@ -101,12 +141,31 @@ class GatewayServices:
         names = frozenset(profile.tool_names) if profile is not None else frozenset()
         greeting = profile.greeting_prompt if profile is not None and profile.speaks_first else None
         limits = self.toolbox.limits if self.toolbox is not None else ToolLimits()
+        policy = self.settings.call
+        hold_file = (profile.hold_audio_file if profile else None) or policy.hold_audio_file
         return replace(  # the call policy (timeouts, buffers, reconnects) is the settings'
-            self.settings.call,
+            policy,
             tool_names=names,
             max_running_tools=limits.max_running_per_call,
             greeting_text=greeting,
+            digit_collections=self.toolbox.digit_collections(names) if self.toolbox else (),
+            non_blocking_tools=self._non_blocking(names),
+            hold_after_ms=_hold_after(profile, policy.hold_after_ms),
+            hold_pcm=self.hold_sounds.pcm(hold_file),
+            silence_prompt_ms=_ms(
+                profile.silence_prompt_s if profile else None, policy.silence_prompt_ms
+            ),
+            silence_hangup_ms=_ms(
+                profile.silence_hangup_s if profile else None, policy.silence_hangup_ms
+            ),
         )
+
+    def _non_blocking(self, names: frozenset[str]) -> frozenset[str]:
+        toolbox = self.toolbox
+        if toolbox is None:
+            return frozenset()
+        specs = (toolbox.spec(name) for name in names)
+        return frozenset(s.name for s in specs if s is not None and s.non_blocking)
 
     def for_call(
         self, carrier: str, control: CallControl | None, grant: StreamGrant | None = None
@@ -157,7 +216,43 @@ class GatewayServices:
             warm_up(self.control_http, carrier_rest_origins(self.settings), what="carrier_rest"),
         )
 
+    async def post_call(self, record: CallRecord, plan: CallPlan, *, stream_id: str | None) -> None:
+        """Queue the ended call's webhook document, if its agent has a webhook (never waits
+        for the receiver)."""
+        webhooks = self.webhooks
+        profile = self.agents.get(plan.profile)
+        url = (profile.call_webhook_url if profile else None) or self.settings.call_webhooks.url
+        if webhooks is None or url is None:
+            return
+        webhooks.start()
+        recordings: dict[str, str | None] = {"audio": None, "transcript": None}
+        if plan.recording is not None and profile is not None:
+            paths = plan.recording.paths
+            recordings["audio"] = paths.audio.name if profile.record_audio else None
+            recordings["transcript"] = paths.transcript.name if profile.record_transcript else None
+        document = call_document(
+            delivery_id=str(uuid.uuid4()),
+            carrier=record.carrier,
+            call_id=record.call_id,
+            stream_id=stream_id,
+            direction=plan.direction,
+            from_number=plan.from_number,
+            to_number=plan.to_number,
+            profile=record.profile,
+            ended_at_s=time.time(),
+            summary=record.summary,
+            transcript=record.transcript,
+            recordings=recordings,
+        )
+        try:
+            await webhooks.submit(url, document)
+        except Exception as exc:  # a store that fails must not fail the call's reporting
+            _log.error("webhook.submit_failed", error_type=type(exc).__name__)
+
     async def aclose(self) -> None:
+        if self.webhooks is not None:  # after the drain: the last calls' documents get a try
+            await self.webhooks.close()
+            await self.webhooks_http.aclose()
         if self.toolbox is not None:
             self.toolbox.close()
         await self.http.aclose()

@@ -72,6 +72,9 @@ async def run_media_stream(
             services=services.for_call(carrier, control, grant),
             claim_session=claim,
             recording=recording,
+            from_number=grant.from_number,
+            to_number=grant.to_number,
+            direction=getattr(grant, "direction", None) or "inbound",
         )
 
     stream = MediaStream(
@@ -87,7 +90,8 @@ async def run_media_stream(
             summary = await stream.run()
         runner, plan = stream.runner, stream.plan
         if summary is not None and runner is not None and plan is not None:
-            _report(runtime, services, runner, carrier, plan, summary)
+            record = _report(runtime, services, runner, carrier, plan, summary)
+            await services.post_call(record, plan, stream_id=runner.bridge.stream_id)
     finally:
         recording = stream.plan.recording if stream.plan is not None else None
         if recording is not None:
@@ -107,7 +111,7 @@ def _report(
     carrier: str,
     plan: CallPlan,
     summary: dict[str, Any],
-) -> None:
+) -> CallRecord:
     profile = services.agents.get(plan.profile)
     summary["profile"] = plan.profile
     if profile is not None:
@@ -123,3 +127,4 @@ def _report(
         profile=plan.profile,
     )
     runtime.call_ended(record)
+    return record

@@ -1,4 +1,5 @@
-"""The built-in kinds: `transfer` (to a destination named in the tools file) and `hang_up`.
+"""The built-in kinds: `transfer` (to a destination named in the tools file), `hang_up` and
+`collect_digits` (keypad entry, gathered by the call's bridge: `gateway.core.digits`).
 
 Neither touches the phone call itself. They answer the model at once and hand the bridge a
 `Transfer` or `HangUp` action (in `ToolFinished.action`); the bridge performs it through the
@@ -15,12 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from gateway.core.digits import DigitCollection
 from gateway.core.events import HangUp, Transfer
 from gateway.tools.base import Reply, ToolContext, ToolError
 
 __all__ = [
+    "DEFAULT_DIGITS_DESCRIPTION",
     "DESTINATION_PARAMETER",
     "Destination",
+    "DigitsHandler",
     "HangUpHandler",
     "TransferHandler",
     "transfer_parameters",
@@ -32,6 +36,12 @@ DEFAULT_TRANSFER_DESCRIPTION: Final = (
 )
 DEFAULT_HANG_UP_DESCRIPTION: Final = (
     "End the phone call. Say goodbye first; the call ends once your last words were heard."
+)
+
+DEFAULT_DIGITS_DESCRIPTION: Final = (
+    "Collect digits the caller types on the phone keypad (an account number, a PIN). Ask the "
+    "caller first, e.g. 'please enter your account number followed by the pound key'; the "
+    "result holds the digits and how the entry ended (end_key, max_digits or timeout)."
 )
 
 
@@ -82,3 +92,14 @@ class TransferHandler:
 class HangUpHandler:
     async def invoke(self, args: Mapping[str, Any], context: ToolContext) -> Reply:
         return Reply("the call will end once your last words have been heard", action=HangUp())
+
+
+@dataclass(frozen=True)
+class DigitsHandler:
+    """`collect_digits`: the call's bridge gathers the keys itself (it never asks the shell to
+    run this tool); a run outside a call, which has no keypad, is an error for the model."""
+
+    collection: DigitCollection
+
+    async def invoke(self, args: Mapping[str, Any], context: ToolContext) -> Reply:
+        raise ToolError("keypad entry is only possible during a phone call")

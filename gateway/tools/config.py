@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from gateway.carriers import twiml
+from gateway.core.digits import DigitCollection
 from gateway.live.protocol import Scheduling
 from gateway.log import register_secret
 from gateway.tools.base import (
@@ -27,9 +28,11 @@ from gateway.tools.base import (
     ToolSpec,
 )
 from gateway.tools.builtin import (
+    DEFAULT_DIGITS_DESCRIPTION,
     DEFAULT_HANG_UP_DESCRIPTION,
     DEFAULT_TRANSFER_DESCRIPTION,
     Destination,
+    DigitsHandler,
     HangUpHandler,
     TransferHandler,
     transfer_parameters,
@@ -43,7 +46,7 @@ from gateway.tools.toolbox import Tool, Toolbox
 
 __all__ = ["KINDS", "ToolsFileError", "load_toolbox", "parse_toolbox"]
 
-KINDS: Final = ("http", "python", "transfer", "hang_up")
+KINDS: Final = ("http", "python", "transfer", "hang_up", "collect_digits")
 _COMMON: Final = frozenset(
     {"name", "kind", "description", "timeout_s", "max_result_bytes", "redact_args"}
     | {"non_blocking", "scheduling"}
@@ -54,6 +57,8 @@ _FIELDS: Final = {
     "python": _COMMON | {"parameters", "function"},
     "transfer": _COMMON | {"destinations"},
     "hang_up": _COMMON,
+    "collect_digits": _COMMON
+    | {"max_digits", "end_key", "first_digit_timeout_s", "inter_digit_timeout_s", "redact"},
 }
 _DEFAULTS: Final = frozenset(
     {"timeout_s", "max_result_bytes", "redact_args", "retries", "retry_backoff_s"}
@@ -155,11 +160,14 @@ def _tool(fields: Fields, environ: Mapping[str, str], threads: ToolThreads) -> T
         destinations = _destinations(fields, environ)
         handler = TransferHandler(destinations)
         parameters = transfer_parameters(destinations)
+    elif kind == "collect_digits":
+        handler = DigitsHandler(_digits(fields, name))
     else:
         handler = HangUpHandler()
-    builtin_text = (
-        DEFAULT_TRANSFER_DESCRIPTION if kind == "transfer" else DEFAULT_HANG_UP_DESCRIPTION
-    )
+    builtin_text = {
+        "transfer": DEFAULT_TRANSFER_DESCRIPTION,
+        "collect_digits": DEFAULT_DIGITS_DESCRIPTION,
+    }.get(kind, DEFAULT_HANG_UP_DESCRIPTION)
     description = fields.text("description", builtin_text if kind in KINDS[2:] else None)
     non_blocking = fields.flag("non_blocking")
     scheduling = _scheduling(fields, non_blocking)
@@ -182,6 +190,22 @@ def _tool(fields: Fields, environ: Mapping[str, str], threads: ToolThreads) -> T
     except ValueError as exc:
         fields.fail(f"name: {exc}")
     return tool
+
+
+def _digits(fields: Fields, name: str) -> DigitCollection:
+    end_key = fields.text("end_key", "#")
+    if end_key not in ("#", "*", "none"):
+        fields.fail('end_key must be "#", "*" or "none"')
+    return DigitCollection(
+        name,
+        max_digits=fields.whole("max_digits", 16, 1, 64),
+        end_key="" if end_key == "none" else end_key,
+        first_digit_timeout_ms=1000
+        * fields.number("first_digit_timeout_s", 15.0, MAX_TIMEOUT_S, positive=True),
+        inter_digit_timeout_ms=1000
+        * fields.number("inter_digit_timeout_s", 5.0, MAX_TIMEOUT_S, positive=True),
+        redact=fields.flag("redact"),
+    )
 
 
 def _parameters(fields: Fields, kind: str) -> dict[str, Any] | None:

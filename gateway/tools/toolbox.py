@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.core.digits import DigitCollection
 from gateway.core.events import ToolFinished
 from gateway.live.events import FunctionCall
 from gateway.live.setup import FunctionDeclaration
@@ -32,6 +33,7 @@ from gateway.tools.base import (
     ToolLimits,
     ToolSpec,
 )
+from gateway.tools.builtin import DigitsHandler
 from gateway.tools.results import encoded_size, limit_response
 from gateway.tools.threads import ToolThreads
 
@@ -100,6 +102,11 @@ class Toolbox:
     def spec(self, name: str) -> ToolSpec | None:
         tool = self._tools.get(name)
         return tool.spec if tool is not None else None
+
+    def digit_collections(self, names: Iterable[str]) -> tuple[DigitCollection, ...]:
+        """The `collect_digits` tools among `names` (the call's bridge gathers them)."""
+        handlers = (t.handler for t in map(self._tools.get, names) if t is not None)
+        return tuple(h.collection for h in handlers if isinstance(h, DigitsHandler))
 
     def declarations(self) -> tuple[FunctionDeclaration, ...]:
         """What to put in `LiveConfig.tools`."""

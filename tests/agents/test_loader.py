@@ -319,3 +319,43 @@ def test_a_profile_with_affective_dialog_refuses_an_explicit_v1beta(tmp_path: Pa
         "then picks v1alpha) or set it to v1alpha"
     )
     _load(tmp_path, text)  # unset: the gateway picks v1alpha for this profile's sessions
+
+
+def test_silence_keys_override_the_variables_only_where_set(tmp_path: Path) -> None:
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        "[profiles.a]\nsilence_prompt_s = 0\n[profiles.b]\nsilence_hangup_s = 20.5\n[profiles.c]\n",
+        encoding="utf-8",
+    )
+    agents = load_agents(path, load_settings({"GATEWAY_SECRET": "s" * 32}, env_file=None), None)
+    got = {n: (p.silence_prompt_s, p.silence_hangup_s) for n, p in agents.profiles.items()}
+    assert got == {"a": (0.0, None), "b": (None, 20.5), "c": (None, None)}
+    path.write_text("[profiles.a]\nsilence_prompt_s = -1\n", encoding="utf-8")
+    with pytest.raises(ProfilesFileError, match="silence_prompt_s: must not be negative"):
+        load_agents(path, load_settings({"GATEWAY_SECRET": "s" * 32}, env_file=None), None)
+
+
+def test_hold_and_webhook_keys(tmp_path: Path) -> None:
+    hold = tmp_path / "hold.wav"
+    hold.write_bytes(b"RIFF")  # read (and checked) at start-up by the shell
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        '[profiles.a]\nhold_after_ms = 0\nhold_audio_file = "hold.wav"\n'
+        'call_webhook_url = "https://crm.example.com/a"\n[profiles.b]\n',
+        encoding="utf-8",
+    )
+    env = {"GATEWAY_SECRET": "s" * 32, "GATEWAY_CALL_WEBHOOK_SECRET": "w" * 20}
+    agents = load_agents(path, load_settings(env, env_file=None), None)
+    a, b = agents.profiles["a"], agents.profiles["b"]
+    assert (a.hold_after_ms, a.hold_audio_file, a.call_webhook_url) == (
+        0.0,
+        str(hold),
+        "https://crm.example.com/a",
+    )
+    assert (b.hold_after_ms, b.hold_audio_file, b.call_webhook_url) == (None, None, None)
+    without_secret = load_settings({"GATEWAY_SECRET": "s" * 32}, env_file=None)
+    with pytest.raises(ProfilesFileError, match="call_webhook_url: needs GATEWAY_CALL_WEBHOOK"):
+        load_agents(path, without_secret, None)
+    path.write_text('[profiles.a]\nhold_audio_file = "missing.wav"\n', encoding="utf-8")
+    with pytest.raises(ProfilesFileError, match="hold_audio_file: no such file"):
+        load_agents(path, load_settings(env, env_file=None), None)

@@ -11,7 +11,7 @@ from enum import Enum
 import numpy as np
 import pytest
 
-from gateway.core import on_carrier, on_model, on_session
+from gateway.core import on_carrier, on_conduct, on_model, on_session
 from gateway.core.bridge import _DISPATCH, HANDLERS, CallBridge, ignore
 from gateway.core.events import (
     BridgeEvent,
@@ -224,7 +224,7 @@ def test_the_table_declares_every_state_and_ended_ignores_everything() -> None:
 
 
 def test_every_handler_name_resolves_to_a_handler() -> None:
-    modules = (on_carrier, on_session, on_model)
+    modules = (on_carrier, on_session, on_model, on_conduct)
     for state, row in TABLE.items():
         for key, move in row.items():
             if move.handler == IGNORE:

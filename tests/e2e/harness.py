@@ -48,6 +48,9 @@ async def running_gateway(
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "GATEWAY_SECRET": "e2e-secret-0123456789abcdef",
+        # Calls here keep long quiet stretches on purpose: the silence watch (on by default,
+        # 8 s) is off unless a test sets it (tests/e2e/test_caller_conduct.py).
+        "GATEWAY_SILENCE_PROMPT_S": "0",
         **(env or {}),
     }
     settings = load_settings(environ, env_file=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.audio.hold_sound import soft_chime
 from gateway.core.handover import ReconnectPolicy
 from gateway.core.options import BridgeOptions
 from gateway.settings import SettingsError, load_settings
@@ -33,7 +34,11 @@ POLICY = {
 
 
 def test_unset_the_policy_is_the_bridges_own_defaults() -> None:
-    assert load_settings({}, env_file=None).call == BridgeOptions()
+    # But the silence watch and the hold audio: a bare bridge has neither (no timer unless
+    # asked for); the gateway's calls get them by default (issue 20: 8 s then 15 s; 1.2 s).
+    assert load_settings({}, env_file=None).call == BridgeOptions(
+        silence_prompt_ms=8_000, silence_hangup_ms=15_000, hold_after_ms=1_200
+    )
 
 
 async def test_every_policy_variable_reaches_each_calls_bridge_options() -> None:
@@ -59,6 +64,10 @@ async def test_every_policy_variable_reaches_each_calls_bridge_options() -> None
         wrap_up_max_ms=6_000,
         handoff_timeout_ms=3_000,
         live_stall_timeout_ms=8_000,
+        silence_prompt_ms=8_000,
+        silence_hangup_ms=15_000,
+        hold_after_ms=1_200,
+        hold_pcm=soft_chime(),  # the bundled sound, the default agent's
     )
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from gateway.agents.profile import AgentProfile
 from gateway.audio.paths import CarrierFormat, Encoding
 from gateway.core.events import CallStarted, ClearPlayback, PlaceMark, PlayAudio
-from gateway.core.transcript import AGENT, CALLER, TranscriptLine
+from gateway.core.transcript import AGENT, CALLER, HOLD, TranscriptLine
 from gateway.live.setup import LiveConfig
 from gateway.shell.call_recording import CallRecording
 from gateway.shell.recordings import RecordingStore
@@ -136,3 +136,25 @@ async def test_a_disk_failure_is_logged_and_the_call_goes_on(tmp_path: Path) -> 
     await recording.finish({}, LINES)  # does not raise
     assert recording.paths.audio.exists()  # what could be written was
     assert recording.paths.transcript.is_dir()
+
+
+async def test_hold_audio_stays_out_of_the_agents_channel_and_is_a_hold_line(
+    tmp_path: Path,
+) -> None:
+    recording = _recording(tmp_path)
+    recording.caller(_frame(100))
+    recording.carrier_command(PlayAudio(_frame(-7) * 2, hold=True))  # the hold sound
+    recording.caller(_frame(100))
+    recording.carrier_command(ClearPlayback())  # it stopped
+    recording.carrier_command(PlayAudio(_frame(9)))  # the agent speaks
+    recording.caller(_frame(100))
+    await recording.finish(
+        {"duration_ms": 60.0},
+        [TranscriptLine(HOLD, "[hold audio, 0.0 s]", "[hold audio, 0.0 s]", 20.0)],
+    )
+    with wave.open(str(recording.paths.audio)) as wav:
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
+    assert set(frames[:, 1].tolist()) <= {0, 9}  # never the hold's -7
+    assert (frames[:, 1] == 9).any()
+    document = json.loads(recording.paths.transcript.read_text(encoding="utf-8"))
+    assert document["lines"] == [{"role": "hold", "at_ms": 20.0, "text": "[hold audio, 0.0 s]"}]

@@ -347,3 +347,15 @@ def test_handovers_are_counted_from_their_counts_and_gaps_from_the_sample() -> N
     assert samples[(handovers, (("outcome", "failed"), ("reason", "go_away")))] == 1
     assert samples[("gateway_live_handover_gap_seconds_count", ())] == 1
     assert samples[("gateway_call_internal_errors_total", ())] == 2
+
+
+def test_silence_check_ins_and_hang_ups_are_counted() -> None:
+    runtime = _runtime()
+    metrics = GatewayMetrics(runtime, standard_collectors=False)
+    for prompts, hangups in ((2, 1), (1, 0)):
+        summary = {"end_reason": "x", "silence_prompts": prompts, "silence_hangups": hangups}
+        metrics.observe(CallRecord("twilio", "CA1", summary, []))
+    metrics.observe(CallRecord("twilio", "CA2", {"end_reason": "x"}, []))  # an older summary
+    samples = _samples(metrics)
+    assert samples[("gateway_call_silence_total", (("step", "prompt"),))] == 3
+    assert samples[("gateway_call_silence_total", (("step", "hang_up"),))] == 1

@@ -227,3 +227,43 @@ url = "{base}/redirect?to=/echo/elsewhere"
     assert done.outcome == "error"
     assert done.response["error"] == "the backend answered HTTP 302 Found"
     assert probe.state.hits == {"/redirect": 1}  # never followed to /echo/elsewhere
+
+
+async def test_silence_times_come_from_the_variables_and_a_profile_overrides_them(
+    tmp_path: Path,
+) -> None:
+    defaults = _settings(tmp_path, None)
+    assert (defaults.call.silence_prompt_ms, defaults.call.silence_hangup_ms) == (8_000, 15_000)
+    settings = _settings(tmp_path, None, GATEWAY_SILENCE_PROMPT_S="5", GATEWAY_SILENCE_HANGUP_S="0")
+    services = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+    try:
+        options = services.bridge_options()
+        assert (options.silence_prompt_ms, options.silence_hangup_ms) == (5_000, None)
+        quiet = AgentProfile("quiet", LiveConfig(), silence_prompt_s=0.0)
+        assert services.bridge_options(quiet).silence_prompt_ms is None  # off for this agent
+        patient = AgentProfile("patient", LiveConfig(), silence_hangup_s=30.0)
+        options = services.bridge_options(patient)
+        assert (options.silence_prompt_ms, options.silence_hangup_ms) == (5_000, 30_000)
+    finally:
+        await services.aclose()
+
+
+async def test_webhooks_are_built_only_when_a_url_is_configured(tmp_path: Path) -> None:
+    plain = GatewayServices.load(s := _settings(tmp_path, None), LiveConnector.from_settings(s))
+    try:
+        assert plain.webhooks is None
+    finally:
+        await plain.aclose()
+    settings = _settings(
+        tmp_path,
+        None,
+        GATEWAY_CALL_WEBHOOK_URL="https://crm.example.com/hook",
+        GATEWAY_CALL_WEBHOOK_SECRET="w" * 20,
+        GATEWAY_CALL_WEBHOOK_QUEUE_MAX="7",
+    )
+    hooked = GatewayServices.load(settings, LiveConnector.from_settings(settings))
+    try:
+        assert hooked.webhooks is not None
+        assert hooked.webhooks.policy.max_pending == 7
+    finally:
+        await hooked.aclose()

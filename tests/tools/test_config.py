@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from gateway.core.digits import DigitCollection
 from gateway.live.protocol import Scheduling
 from gateway.settings import SettingsError, load_settings
 from gateway.tools import Toolbox, ToolsFileError, load_toolbox, load_toolbox_from_settings
-from gateway.tools.base import Handler
-from gateway.tools.builtin import Destination, TransferHandler
+from gateway.tools.base import Handler, ToolError
+from gateway.tools.builtin import Destination, DigitsHandler, TransferHandler
 from gateway.tools.http_tool import HttpHandler
 from tests.tools.helpers import toolbox
 
@@ -341,3 +342,43 @@ def test_the_docs_example_loads() -> None:
         "transfer_call",
         "end_call",
     )
+
+
+def test_collect_digits_tools_are_read_into_what_the_bridge_gathers() -> None:
+    box = toolbox(
+        '[[tools]]\nname = "pin"\nkind = "collect_digits"\nmax_digits = 6\nredact = true\n'
+        "inter_digit_timeout_s = 3\n"
+        '[[tools]]\nname = "account"\nkind = "collect_digits"\nend_key = "none"\n'
+        '[[tools]]\nname = "bye"\nkind = "hang_up"\n'
+    )
+    assert box.digit_collections(["pin", "account", "bye"]) == (
+        DigitCollection("pin", 6, "#", 15_000.0, 3_000.0, redact=True),
+        DigitCollection("account", 16, "", 15_000.0, 5_000.0, redact=False),
+    )
+    assert box.digit_collections(["bye"]) == ()
+    pin = next(d for d in box.declarations() if d.name == "pin")
+    assert pin.description.startswith("Collect digits the caller types on the phone keypad")
+    assert pin.parameters is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ('end_key = "0"', 'end_key must be "#", "*" or "none"'),
+        ("max_digits = 0", "max_digits must be between 1 and 64"),
+        ("inter_digit_timeout_s = 0", "inter_digit_timeout_s must be > 0"),
+        ('method = "GET"', "unknown field 'method' for kind 'collect_digits'"),
+    ],
+)
+def test_collect_digits_errors(fields: str, message: str) -> None:
+    with pytest.raises(ToolsFileError) as caught:
+        toolbox(f'[[tools]]\nname = "pin"\nkind = "collect_digits"\n{fields}\n')
+    assert str(caught.value) == f'tools.toml: tool "pin": {message}'
+
+
+async def test_collect_digits_run_outside_a_call_is_an_error_for_the_model() -> None:
+    box = toolbox('[[tools]]\nname = "pin"\nkind = "collect_digits"\n')
+    handler = _handler(box, "pin")
+    assert isinstance(handler, DigitsHandler)
+    with pytest.raises(ToolError, match="only possible during a phone call"):
+        await handler.invoke({}, None)  # type: ignore[arg-type]
