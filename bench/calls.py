@@ -385,15 +385,23 @@ def cpu_s(pid: int) -> float:
     except OSError:
         return math.nan
     own = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return own + sum(cpu_s(child) for child in child_pids(pid))
+
+
+def child_pids(pid: int) -> list[int]:
+    """The running child processes of `pid` (the workers of `gateway serve --workers N`)."""
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    return own + sum(cpu_s(int(child)) for child in children)
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def run_delay_s(pid: int) -> float:
-    """How long the process's main thread waited, runnable, for a CPU (/proc/<pid>/schedstat)."""
+    """How long the process's main thread waited, runnable, for a CPU (/proc/<pid>/schedstat);
+    with worker processes, the longest of theirs (each has its own event loop)."""
+    workers = child_pids(pid)
+    if workers:
+        return max(run_delay_s(worker) for worker in workers)
     try:
         with open(f"/proc/{pid}/schedstat") as handle:
             return int(handle.read().split()[1]) / 1e9
@@ -402,7 +410,11 @@ def run_delay_s(pid: int) -> float:
 
 
 def peak_rss_mib(pid: int) -> float:
-    """The process's peak resident set (VmHWM in /proc/<pid>/status), in MiB."""
+    """The process's peak resident set (VmHWM in /proc/<pid>/status), in MiB; with worker
+    processes, the sum of theirs."""
+    workers = child_pids(pid)
+    if workers:
+        return sum(peak_rss_mib(worker) for worker in workers)
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):

@@ -15,9 +15,13 @@ supervisor is not stopping is logged (`gateway.worker_exited`) and started again
 failed to start (configuration error or the port), which stops them all.
 
 What is per process: each worker has its own calls, admission limit (GATEWAY_MAX_CALLS per
-worker), single-use token memory and pre-warmed sessions. Stream tokens verify in every worker
-only with one signing key: when GATEWAY_SECRET is unset, the supervisor gives all workers one
-random key. Cluster mode (GATEWAY_REDIS_URL) shares token use and admission across processes.
+worker), single-use token memory and pre-warmed sessions. The kernel gives a call's webhook and
+its media stream (two connections) to any worker, so: stream tokens verify in every worker only
+with one signing key (when GATEWAY_SECRET is unset, the supervisor gives all workers one random
+key); pre-warming is off unless GATEWAY_PREWARM_HOLD_S is set; and the worker that answered a
+webhook counts that call as awaiting its stream until its token expires (60 s) when the stream
+went to another worker: its admission load reads high by those calls and its drain waits for
+them. Cluster mode (GATEWAY_REDIS_URL) shares token use and admission across processes.
 """
 
 from __future__ import annotations
@@ -139,10 +143,20 @@ def worker_command(env_file: str, host: str, port: int, python: str = sys.execut
     ]
 
 
-def worker_env(*, secret_generated: bool) -> dict[str, str]:
+def worker_env(*, secret_generated: bool, prewarm_default: bool) -> dict[str, str]:
     """The workers' environment: this one, with one GATEWAY_SECRET for all (a random one when
-    none is configured), so a stream token signed by one worker verifies in every other."""
+    none is configured), so a stream token signed by one worker verifies in every other; and
+    pre-warming off unless configured (`prewarm_default`: GATEWAY_PREWARM_HOLD_S was left at
+    its default): the kernel gives a call's webhook and its stream to any worker, so a session
+    pre-warmed by one worker would mostly wait for a stream that another worker takes."""
     env = dict(os.environ)
+    if prewarm_default:
+        env["GATEWAY_PREWARM_HOLD_S"] = "0"
+        _log.info(
+            "gateway.workers_prewarm_off",
+            message="pre-warming is off with several workers (a webhook and its stream may "
+            "reach different workers); set GATEWAY_PREWARM_HOLD_S to keep it",
+        )
     if not secret_generated:
         return env
     _log.warning(

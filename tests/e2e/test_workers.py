@@ -61,5 +61,7 @@ async def test_two_workers_share_the_port_take_calls_and_stop_together(tmp_path:
     assert events.count("gateway.stopped") == 2
     assert events.count("call.ended") == 4
     assert "gateway.workers_secret_generated" in events
+    assert "gateway.workers_prewarm_off" in events  # webhook and stream may reach either worker
+    assert "live.prewarm_expired" not in events
     assert events[-1] == "gateway.workers_stopped"
     assert len(emulator.recorder.sessions) == 4
