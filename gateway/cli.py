@@ -99,7 +99,7 @@ def _run_workers(
 ) -> int:
     """`gateway serve --workers N` (N > 1): the supervisor of N workers sharing the port."""
     from gateway.log import get_logger
-    from gateway.options.core import PREWARM_HOLD_S
+    from gateway.settings import ServerSettings
     from gateway.shell.serve import EXIT_START_FAILED
     from gateway.shell.workers import reserve_port, run_workers, worker_command, worker_env
 
@@ -119,7 +119,7 @@ def _run_workers(
     try:
         port = sock.getsockname()[1]
         log.info("gateway.workers_starting", workers=workers, host=host, port=port)
-        prewarm_default = settings.server.prewarm_hold_s == PREWARM_HOLD_S.default
+        prewarm_default = settings.server.prewarm_hold_s == ServerSettings().prewarm_hold_s
         env = worker_env(
             secret_generated=settings.server.secret_generated, prewarm_default=prewarm_default
         )
