@@ -377,17 +377,31 @@ def _child_setup(nice: int) -> Callable[[], None]:
 
 
 def cpu_s(pid: int) -> float:
-    """utime + stime of one process, in seconds."""
+    """utime + stime of one process and of its running child processes (the workers of
+    `gateway serve --workers N`), in seconds."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
     except OSError:
         return math.nan
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    own = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return own + sum(cpu_s(child) for child in child_pids(pid))
+
+
+def child_pids(pid: int) -> list[int]:
+    """The running child processes of `pid` (the workers of `gateway serve --workers N`)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def run_delay_s(pid: int) -> float:
-    """How long the process's main thread waited, runnable, for a CPU (/proc/<pid>/schedstat)."""
+    """How long the process's main thread waited, runnable, for a CPU (/proc/<pid>/schedstat);
+    with worker processes, the longest of theirs (each has its own event loop)."""
+    workers = child_pids(pid)
+    if workers:
+        return max(run_delay_s(worker) for worker in workers)
     try:
         with open(f"/proc/{pid}/schedstat") as handle:
             return int(handle.read().split()[1]) / 1e9
@@ -396,7 +410,11 @@ def run_delay_s(pid: int) -> float:
 
 
 def peak_rss_mib(pid: int) -> float:
-    """The process's peak resident set (VmHWM in /proc/<pid>/status), in MiB."""
+    """The process's peak resident set (VmHWM in /proc/<pid>/status), in MiB; with worker
+    processes, the sum of theirs."""
+    workers = child_pids(pid)
+    if workers:
+        return sum(peak_rss_mib(worker) for worker in workers)
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -624,6 +642,7 @@ async def run_level(n: int, args: argparse.Namespace, variant: Variant | None = 
     children: list[Child] = []
     certificates = tempfile.TemporaryDirectory(prefix="bench-live-tls-")
     sampler: asyncio.Task[dict[str, Any]] | None = None
+    cprofile_out: Path | None = None
     try:
         # The Live emulator (TLS: a generated certificate, written for the gateway to trust).
         live_urls: list[str] = []
@@ -661,7 +680,9 @@ async def run_level(n: int, args: argparse.Namespace, variant: Variant | None = 
                 level.ended.append(record)
             severity = str(record.get("level", ""))
             if severity in {"warning", "error", "critical"}:
-                level.gateway_log[f"{severity} {record.get('event')}"] += 1
+                error = record.get("error") or record.get("error_type")
+                detail = f" ({error})" if isinstance(error, str) else ""
+                level.gateway_log[f"{severity} {record.get('event')}{detail}"] += 1
 
         gateway_port = free_port()
         gateway_env = {
@@ -676,6 +697,11 @@ async def run_level(n: int, args: argparse.Namespace, variant: Variant | None = 
             **dict(getattr(args, "gateway_env", None) or []),
         }
         gateway_argv = [sys.executable, "-m", "gateway", "serve", "--env-file", os.devnull]
+        cprofile_stem = getattr(args, "cprofile", None)
+        if cprofile_stem is not None:  # the whole process under cProfile, written at its exit
+            tag = f"N{n}-{variant.profile.name}-{'wss' if variant.tls else 'ws'}"
+            cprofile_out = Path(f"{cprofile_stem}-{tag}.prof")
+            gateway_argv[1:1] = ["-m", "cProfile", "-o", str(cprofile_out)]
         gateway = await spawn(
             "gateway", gateway_argv, gateway_env, on_gateway, nice=getattr(args, "gateway_nice", 0)
         )
@@ -803,7 +829,27 @@ async def run_level(n: int, args: argparse.Namespace, variant: Variant | None = 
         for prefix in ("py-spy", "callers", "gateway", "emulator"):
             await asyncio.gather(*(c.stop() for c in children if c.name.startswith(prefix)))
         certificates.cleanup()
+    if cprofile_out is not None and cprofile_out.exists():
+        print_cprofile(cprofile_out)
     return level
+
+
+def print_cprofile(path: Path, top: int = 25) -> None:
+    """The gateway's top functions by own time (cProfile roughly doubles the cost of Python
+    calls: read it for where the time goes, not for CPU figures); also written beside `path`."""
+    import io
+    import pstats
+
+    text = io.StringIO()
+    stats = pstats.Stats(str(path), stream=text)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    body = text.getvalue()
+    path.with_suffix(".txt").write_text(body)
+    lines = body.splitlines()
+    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+    print(f"cProfile of the gateway ({path.with_suffix('.txt')}), top {top} by own time:")
+    for line in lines[max(0, start - 2) : start + top + 1]:
+        print(f"  {line}")
 
 
 async def _sample_later(
@@ -1251,6 +1297,14 @@ def main() -> None:
         help="sample the gateway with py-spy over each window into "
         "STEM-N<calls>-<profile>-<ws|wss>.txt (collapsed stacks; py-spy is not a project "
         "dependency: pip install it yourself)",
+    )
+    parser.add_argument(
+        "--cprofile",
+        type=Path,
+        metavar="STEM",
+        help="run the gateway under cProfile (stdlib) and print its top functions by own time "
+        "after each level (STEM-N<calls>-<profile>-<ws|wss>.prof and .txt); the CPU figures of "
+        "such a run include cProfile's own overhead",
     )
     parser.add_argument("--json", type=Path, help="also write every call's raw facts here")
     parser.add_argument(

@@ -106,6 +106,7 @@ def read_call_policy(reader: EnvReader) -> BridgeOptions:
             start_timeout_ms=start_timeout_s * 1000,
             connect_timeout_ms=_number(reader, c.LIVE_CONNECT_TIMEOUT_S) * 1000,
             connect_buffer_ms=_number(reader, c.CONNECT_BUFFER_MS),
+            mark_interval_ms=_number(reader, c.MARK_INTERVAL_MS),
             ending_grace_ms=_number(reader, c.ENDING_GRACE_MS),
             reconnect=reconnect,
             reconnect_buffer_ms=_number(reader, c.RECONNECT_BUFFER_MS),

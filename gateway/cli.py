@@ -17,6 +17,8 @@ from gateway.log import configure
 if TYPE_CHECKING:
     import asyncio
 
+    from gateway.settings import Settings
+
 Command = Callable[[argparse.Namespace], int]
 EXIT_CONFIG = 2
 """`gateway serve`'s exit status for a configuration error (one `config.invalid` line); 3
@@ -63,6 +65,12 @@ def _run_serve(args: argparse.Namespace) -> int:
             port=settings.server.port if args.port is None else args.port,
         )
         settings = replace(settings, server=server)
+    workers = args.workers if args.workers is not None else settings.server.workers
+    if workers < 1:
+        log.error("config.invalid", error="--workers must be at least 1", exit_status=EXIT_CONFIG)
+        return EXIT_CONFIG
+    if workers > 1 and not args.reuse_port:
+        return _run_workers(args, settings.server.host, settings.server.port, workers, settings)
     # The server drains on SIGTERM (gateway.shell.serve.GatewayServer). A SIGTERM that reaches
     # uvicorn's own handler instead (before start-up finished) is re-raised once uvicorn has shut
     # down; this no-op handler makes that re-raise a clean exit with status 0.
@@ -77,7 +85,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             contextlib.suppress(KeyboardInterrupt),
             asyncio.Runner(loop_factory=loop_factory) as runner,
         ):
-            runner.run(serve(settings))
+            runner.run(serve(settings, reuse_port=args.reuse_port))
     except (ToolsFileError, ProfilesFileError, PricesFileError, HoldAudioError) as exc:
         # A bad tools, profiles, prices or hold audio file: one clear line naming it.
         log.error("config.invalid", error=str(exc), exit_status=EXIT_CONFIG)
@@ -85,6 +93,42 @@ def _run_serve(args: argparse.Namespace) -> int:
     except StartError:  # already logged as gateway.start_failed
         return EXIT_START_FAILED
     return 0
+
+
+def _run_workers(
+    args: argparse.Namespace, host: str, port: int, workers: int, settings: Settings
+) -> int:
+    """`gateway serve --workers N` (N > 1): the supervisor of N workers sharing the port."""
+    from gateway.log import get_logger
+    from gateway.settings import ServerSettings
+    from gateway.shell.serve import EXIT_START_FAILED
+    from gateway.shell.workers import reserve_port, run_workers, worker_command, worker_env
+
+    log = get_logger(component="serve")
+    try:
+        sock = reserve_port(host, port)
+    except OSError as exc:
+        log.error(
+            "gateway.start_failed",
+            reason="cannot reserve the port for the workers",
+            host=host,
+            port=port,
+            error=exc.strerror or str(exc),
+            exit_status=EXIT_START_FAILED,
+        )
+        return EXIT_START_FAILED
+    try:
+        port = sock.getsockname()[1]
+        log.info("gateway.workers_starting", workers=workers, host=host, port=port)
+        prewarm_default = settings.server.prewarm_hold_s == ServerSettings().prewarm_hold_s
+        env = worker_env(
+            secret_generated=settings.server.secret_generated, prewarm_default=prewarm_default
+        )
+        status = run_workers(worker_command(args.env_file, host, port), workers, env)
+    finally:
+        sock.close()
+    log.info("gateway.workers_stopped", exit_status=status)
+    return status
 
 
 def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -121,6 +165,12 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default GATEWAY_HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, help="listen port (default GATEWAY_PORT or 8080)")
     serve.add_argument("--env-file", default=".env", help="dotenv file to read (default .env)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes sharing the port, one core each (default GATEWAY_WORKERS or 1)",
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=_run_serve)
 
     from gateway.sim.cli import add_call_arguments

@@ -89,6 +89,8 @@ class ServerSettings:
     webhook answers the fallback beyond it."""
     drain_timeout_s: float = 300.0
     """GATEWAY_DRAIN_TIMEOUT_S: how long a stopping gateway lets its calls finish on their own."""
+    workers: int = 1
+    """GATEWAY_WORKERS: processes serving the port together (`gateway.shell.workers`)."""
     event_loop: str = "auto"
     """GATEWAY_EVENT_LOOP: `auto` (uvloop when installed), `uvloop` or `asyncio`."""
 
@@ -210,6 +212,7 @@ def _server(reader: EnvReader) -> ServerSettings:
         fallback_number=reader.get_text(opt.FALLBACK_NUMBER),
         max_calls=_required(reader.get_int(opt.MAX_CALLS)),
         drain_timeout_s=_required(reader.get_float(opt.DRAIN_TIMEOUT_S)),
+        workers=_required(reader.get_int(opt.WORKERS)),
         event_loop=reader.get_text(opt.EVENT_LOOP) or "auto",
     )
 

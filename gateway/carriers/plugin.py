@@ -260,6 +260,10 @@ class CarrierPlugin(ABC, Generic[S]):
     callbacks: tuple[Callback[S], ...] = ()
     """Its signed callbacks other than the voice webhook (stream status, events, ...)."""
     voice_methods: tuple[str, ...] = ("POST",)
+    media_message_ms: int = 20
+    """Model audio one outbound media message may carry at most (the bridge sends whole
+    carrier frames, at least one a message): 20 sends a message per 20 ms frame; carriers that
+    play larger messages as they come take more, which saves messages and marks."""
 
     @abstractmethod
     def read_settings(self, reader: EnvReader, allow_unsigned: bool) -> S:

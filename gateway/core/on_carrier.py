@@ -52,6 +52,8 @@ def on_call_started(call: Call, event: CallStarted, now_ms: float) -> list[Comma
         speech = AgentSpeech(
             fmt,
             lead_ms=options.playback_lead_ms,
+            message_frames=max(1, int(options.media_message_ms // fmt.frame_ms)),
+            mark_interval_ms=options.mark_interval_ms,
             ahead_max_ms=options.model_audio_ahead_max_ms,
             ledger=call.ledger,
             transcript=call.transcript,

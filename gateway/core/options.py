@@ -23,6 +23,12 @@ class BridgeOptions:
     playback_lead_ms: float = 400.0
     """Model audio that may sit queued at the carrier; the rest is held locally, where a
     barge-in drops it for free."""
+    media_message_ms: float = 20.0
+    """Model audio one outbound media message may carry at most (whole carrier frames; at least
+    one frame): the carrier plug-in's `media_message_ms`. 20: a message per 20 ms frame."""
+    mark_interval_ms: float = 200.0
+    """Marks are placed at most this often while audio flows (0: one after every model chunk);
+    the end of a generation always gets its mark (see `gateway.core.playout`)."""
     model_audio_ahead_max_ms: float = 60_000.0
     """Model audio held ahead of the carrier's playout (locally queued plus the carrier's lead).
     A model sending faster than real time past it loses the rest of that turn's audio, counted

@@ -12,8 +12,13 @@ Carriers echo marks in the order they were placed (protocols.md B.4), so the ech
 also settles every earlier mark still awaiting its echo. Each mark settles once; an echo of an
 unknown or already settled mark is counted in `marks_unknown` and changes nothing else.
 
+A mark may also be placed as a *rider* of the next mark placed (`mark_placed(name, rider=True)`):
+its audio went out, but no message of its own (the playout spaces marks on the wire,
+`gateway.core.playout`); the echo of the mark it rides with settles it. Riders count in the audio
+totals, not in the `marks_*` counts, which are the marks on the wire (`marks_merged` counts them).
+
 Invariants: `played_ms + flushed_ms + pending_ms == sent_ms`, and
-`marks_created == marks_played + marks_flushed + marks_outstanding + marks_queued`.
+`marks_created == marks_played + marks_flushed + marks_outstanding + marks_queued + marks_merged`.
 """
 
 from __future__ import annotations
@@ -36,13 +41,15 @@ class MarkState(StrEnum):
 class MarkRecord:
     """One mark: the audio sent ahead of it (since the previous mark) and the agent's words."""
 
-    __slots__ = ("audio_ms", "name", "state", "text")
+    __slots__ = ("audio_ms", "name", "rider", "state", "text")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.state = MarkState.QUEUED
         self.audio_ms = 0.0
         self.text = ""
+        self.rider = False
+        """Placed with the next mark, not on the wire on its own."""
 
     def __repr__(self) -> str:
         return f"MarkRecord({self.name!r}, {self.state.value}, {self.audio_ms} ms, {self.text!r})"
@@ -64,6 +71,8 @@ class PlaybackLedger:
         self.marks_played = 0
         self.marks_flushed = 0
         self.marks_unknown = 0
+        self.marks_merged = 0
+        """Marks placed as riders of a later mark (not on the wire themselves)."""
 
     # ------------------------------------------------------------------------------ updates
 
@@ -80,14 +89,19 @@ class PlaybackLedger:
         self._marks[name].audio_ms += ms
         self.sent_ms += ms
 
-    def mark_placed(self, name: str) -> None:
-        """`PlaceMark(name)` went out. Marks are placed in the order they were created."""
+    def mark_placed(self, name: str, *, rider: bool = False) -> None:
+        """`PlaceMark(name)` went out (`rider`: it did not, the next mark placed stands for it).
+        Marks are placed in the order they were created."""
         record = self._queued.popleft()
         if record.name != name:
             self._queued.appendleft(record)
             raise ValueError(f"mark {name} placed before {record.name}")
         record.state = MarkState.SENT
         self._outstanding.append(record)
+        if rider:
+            record.rider = True
+            self.marks_merged += 1
+            return
         self._last_placed = record
         self.marks_sent += 1
 
@@ -117,13 +131,14 @@ class PlaybackLedger:
                 return True
 
     def _settle(self, record: MarkRecord) -> None:
+        counted = 0 if record.rider else 1
         if record.state is MarkState.SENT:
             record.state = MarkState.PLAYED
-            self.marks_played += 1
+            self.marks_played += counted
             self.played_ms += record.audio_ms
         else:
             record.state = MarkState.FLUSHED
-            self.marks_flushed += 1
+            self.marks_flushed += counted
             self.flushed_ms += record.audio_ms
 
     # ------------------------------------------------------------------------------ queries
@@ -139,8 +154,8 @@ class PlaybackLedger:
 
     @property
     def marks_outstanding(self) -> int:
-        """Marks placed and not yet echoed."""
-        return len(self._outstanding)
+        """Marks placed on the wire and not yet echoed."""
+        return sum(1 for record in self._outstanding if not record.rider)
 
     @property
     def marks_queued(self) -> int:

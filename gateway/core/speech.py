@@ -34,13 +34,21 @@ class AgentSpeech:
         fmt: CarrierFormat,
         *,
         lead_ms: float,
+        message_frames: int = 1,
+        mark_interval_ms: float = 0.0,
         ahead_max_ms: float = float("inf"),
         ledger: PlaybackLedger,
         transcript: Transcript,
         stats: CallStats,
     ) -> None:
         self.downlink = DownlinkPath(fmt.playback)
-        self.playout = Playout(ledger, frame_ms=fmt.frame_ms, lead_ms=lead_ms)
+        self.playout = Playout(
+            ledger,
+            frame_ms=fmt.frame_ms,
+            lead_ms=lead_ms,
+            message_frames=message_frames,
+            mark_interval_ms=mark_interval_ms,
+        )
         self._ledger = ledger
         self._transcript = transcript
         self._stats = stats
@@ -112,9 +120,12 @@ class AgentSpeech:
         """The model has generated all of this turn's audio (`generationComplete`)."""
         out: list[Command] = []
         self._overflowed = False  # the next generation is admitted afresh
-        if self._dirty:
-            self._flush()
-            self.playout.release(now_ms, out)
+        dirty = self._dirty
+        self._flush()
+        playout = self.playout
+        playout.finish()  # the generation's last mark goes out with its last frame
+        if dirty or playout.marks_unplaced:
+            playout.release(now_ms, out)
         return out
 
     def end_turn(self, now_ms: float) -> list[Command]:

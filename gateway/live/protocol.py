@@ -8,6 +8,7 @@ The `encode_*` functions return the exact JSON text frame a client sends (camelC
 
 from __future__ import annotations
 
+import binascii
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -37,7 +38,6 @@ from gateway.live.events import (
 from gateway.live.setup import LiveConfig, build_setup
 from gateway.live.wire import (
     b64decode_any,
-    b64encode,
     get_field,
     parse_duration_s,
     parse_int64,
@@ -319,8 +319,12 @@ def encode_audio(pcm: bytes, rate_hz: int = 16_000) -> str:
     """Caller audio: raw 16-bit little-endian mono PCM, rate in the MIME type."""
     if len(pcm) % 2:
         raise ValueError("PCM16 audio must have an even number of bytes")
-    audio = {"mimeType": f"audio/pcm;rate={rate_hz}", "data": b64encode(pcm)}
-    return _dump({"realtimeInput": {"audio": audio}})
+    # The hottest message of the Live leg (50 a second per call), so a template: the same text
+    # as `_dump({"realtimeInput": {"audio": {"mimeType": ..., "data": ...}}})` (base64 needs no
+    # JSON escaping), without building and walking the dicts.
+    data = binascii.b2a_base64(pcm, newline=False).decode("ascii")
+    mime = f"audio/pcm;rate={int(rate_hz)}"
+    return f'{{"realtimeInput":{{"audio":{{"mimeType":"{mime}","data":"{data}"}}}}}}'
 
 
 def encode_text(text: str) -> str:

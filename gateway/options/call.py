@@ -37,6 +37,13 @@ CONNECT_BUFFER_MS = Option(
     "(sent once it is ready); beyond it the oldest is dropped", CALL, default=5000.0, minimum=0,
     check=_finite,
 )  # fmt: skip
+MARK_INTERVAL_MS = Option(
+    "GATEWAY_MARK_INTERVAL_MS", "number", "how often, at most, a playback mark follows the "
+    "agent's audio to the carrier while it flows (its echo says the caller heard it); the end "
+    "of each answer always gets one. `0`: a mark after every model audio chunk "
+    "([audio.md](audio.md#marks-and-messages-to-the-carrier))", CALL, default=200.0, minimum=0,
+    check=_finite,
+)  # fmt: skip
 RECONNECT_BUFFER_MS = Option(
     "GATEWAY_RECONNECT_BUFFER_MS", "number", "caller audio held while a session is replaced "
     "(sized for five backed-off attempts); beyond it the oldest is dropped, counted", CALL,
@@ -88,4 +95,5 @@ CALL_OPTIONS: Final[tuple[Option, ...]] = (
     LIVE_CONNECT_TIMEOUT_S, CONNECT_BUFFER_MS, RECONNECT_BUFFER_MS, RECONNECT_MAX_ATTEMPTS,
     RECONNECT_MAX_ATTEMPTS_PER_CALL, RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MAX_MS,
     HANDOVER_QUIET_MS, ENDING_GRACE_MS, WRAP_UP_MAX_S, HANDOFF_TIMEOUT_S, MODEL_AUDIO_AHEAD_MAX_S,
+    MARK_INTERVAL_MS,
 )  # fmt: skip

@@ -430,6 +430,12 @@ DRAIN_TIMEOUT_S = Option(
     "signal on. Keep the orchestrator's grace period longer "
     "([operations.md](operations.md#stopping-and-draining))", SERVER, default=300.0, minimum=0,
 )  # fmt: skip
+WORKERS = Option(
+    "GATEWAY_WORKERS", "int", "gateway processes serving the port together (`SO_REUSEPORT`), one "
+    "event loop and core each; `gateway serve --workers` overrides it. Calls, admission "
+    "(`GATEWAY_MAX_CALLS` is per worker) and token use are per process unless cluster mode "
+    "shares them ([operations.md](operations.md#sizing))", SERVER, default=1, minimum=1,
+)  # fmt: skip
 EVENT_LOOP = Option(
     "GATEWAY_EVENT_LOOP", "choice", "`auto` (uvloop when installed), `uvloop`, or `asyncio`",
     SERVER, default="auto", choices=("auto", "uvloop", "asyncio"),
@@ -464,7 +470,7 @@ CORE: Final[tuple[Option, ...]] = (
     # the call server
     HOST, PORT, PUBLIC_URL, SECRET, API_KEY, DEV_PHONE, STREAM_TOKEN_TTL_S, PREWARM_HOLD_S,
     STREAM_START_TIMEOUT_S,
-    PLAYBACK_LEAD_MS, FALLBACK_NUMBER, MAX_CALLS, DRAIN_TIMEOUT_S, EVENT_LOOP,
+    PLAYBACK_LEAD_MS, FALLBACK_NUMBER, MAX_CALLS, DRAIN_TIMEOUT_S, WORKERS, EVENT_LOOP,
     # the signature policy
     UNSIGNED_CARRIERS,
 )  # fmt: skip

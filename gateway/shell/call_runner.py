@@ -78,10 +78,12 @@ from gateway.log import get_logger
 from gateway.shell.call_plan import CallPlan, OpenedStream
 from gateway.shell.call_tasks import CallTasks
 from gateway.shell.carrier_socket import MESSAGE_TOO_BIG, CarrierSocket
+from gateway.shell.deadline import Deadline
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveSession
 from gateway.shell.live_link import CLOSE_LIVE, LiveLink
 from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS
+from gateway.shell.mailbox import Mailbox
 from gateway.shell.phone_view import PhoneView
 from gateway.shell.timers import TimerSet
 
@@ -128,7 +130,7 @@ class CallRunner:
         self._options = options or RunnerOptions()
         self._services = plan.services
         self._loop = asyncio.get_running_loop()
-        self._carrier_out: asyncio.Queue[tuple[Any, float, int]] = asyncio.Queue(CARRIER_QUEUE_MAX)
+        self._carrier_out: Mailbox[tuple[Any, float, int]] = Mailbox(CARRIER_QUEUE_MAX)
         self._timers = TimerSet(self._loop, lambda name: self._handle(TimerFired(name)))
         # The web softphone also shows the call as it goes (transcript, tools, latencies).
         self._view: PhoneView | None = None
@@ -277,24 +279,29 @@ class CallRunner:
     # -------------------------------------------------------------------------- writers
 
     async def _write_carrier(self) -> None:
-        while True:
-            item, stamp, metric = await self._carrier_out.get()
-            if item is _END:
-                break
-            try:
-                async with asyncio.timeout(self._options.carrier_send_timeout_s):
-                    if isinstance(item, bytes):
-                        await self._ws.send_bytes(item)
-                    else:
-                        await self._ws.send_text(item)
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError) as exc:
-                self._log.warning("carrier.send_failed", error=type(exc).__name__)
-                self._handle(CarrierClosed())
-                break
-            if metric == _DOWNLINK:
-                self.downlink_ms.add((time.perf_counter() - stamp) * 1000)
-            elif metric == _CLEAR:
-                self.clear_ms.add((time.perf_counter() - stamp) * 1000)
+        deadline = Deadline(self._loop)  # this task's sends: one timer, not one per message
+        timeout_s = self._options.carrier_send_timeout_s
+        try:
+            while True:
+                item, stamp, metric = await self._carrier_out.get()
+                if item is _END:
+                    break
+                try:
+                    with deadline.bound(timeout_s):
+                        if isinstance(item, bytes):
+                            await self._ws.send_bytes(item)
+                        else:
+                            await self._ws.send_text(item)
+                except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError) as exc:
+                    self._log.warning("carrier.send_failed", error=type(exc).__name__)
+                    self._handle(CarrierClosed())
+                    break
+                if metric == _DOWNLINK:
+                    self.downlink_ms.add((time.perf_counter() - stamp) * 1000)
+                elif metric == _CLEAR:
+                    self.clear_ms.add((time.perf_counter() - stamp) * 1000)
+        finally:
+            deadline.close()
         self._carrier_done.set()
 
     async def _finish_when_ended(self) -> None:
@@ -386,9 +393,7 @@ class CallRunner:
                 getattr(self._log, command.level, self._log.info)(command.event, **command.fields)
 
     def _enqueue_carrier(self, message: str | bytes, stamp: float, metric: int) -> None:
-        try:
-            self._carrier_out.put_nowait((message, stamp, metric))
-        except asyncio.QueueFull:
+        if not self._carrier_out.put_nowait((message, stamp, metric)):
             self._log.error("carrier.stalled", queued=self._carrier_out.qsize())
             self._end("carrier stalled")
 
@@ -397,9 +402,7 @@ class CallRunner:
             return
         self.end_reason = reason
         self._end_requested.set()
-        try:
-            self._carrier_out.put_nowait((_END, 0.0, 0))
-        except asyncio.QueueFull:
+        if not self._carrier_out.put_nowait((_END, 0.0, 0)):
             self._carrier_done.set()
 
     # -------------------------------------------------------------------------- closing

@@ -233,7 +233,13 @@ def _media(plugin: CarrierPlugin[Any]) -> Callable[[WebSocket], Awaitable[None]]
             log.info(note.event, **note.fields)
         control = _control(plugin, settings, base)
         await ws.accept()
-        await run_media_stream(ws, runtime, decision.translator, control=control)
+        await run_media_stream(
+            ws,
+            runtime,
+            decision.translator,
+            control=control,
+            media_message_ms=plugin.media_message_ms,
+        )
 
     return media
 

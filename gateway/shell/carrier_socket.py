@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from gateway.carriers.base import MAX_CARRIER_MESSAGE_BYTES
 from gateway.carriers.messages import clip
 from gateway.core.events import CarrierClosed
+from gateway.shell.deadline import Deadline
 
 __all__ = ["MESSAGE_TOO_BIG", "CarrierSocket"]
 
@@ -30,11 +31,13 @@ class CarrierSocket:
         self._ws = ws
         self._idle_timeout_s = idle_timeout_s
         self._log = log
+        self._deadline = Deadline(asyncio.get_running_loop())
+        """Bounds the receiving task's waits (one task receives from a `CarrierSocket`)."""
 
     async def receive(self) -> str | bytes | CarrierClosed:
         """One carrier message, or how the socket ended (closed, or silent too long)."""
         try:
-            async with asyncio.timeout(self._idle_timeout_s):
+            with self._deadline.bound(self._idle_timeout_s):
                 message = await self._ws.receive()
         except TimeoutError:
             self._log.warning("carrier.idle_timeout", timeout_s=self._idle_timeout_s)
@@ -65,6 +68,7 @@ class CarrierSocket:
 
     async def close(self, code: int, reason: str, *, timeout_s: float) -> None:
         """Close the socket (only the first close goes out); gives up after `timeout_s`."""
+        self._deadline.close()
         with contextlib.suppress(Exception):
             async with asyncio.timeout(timeout_s):
                 await self._ws.close(code, reason)

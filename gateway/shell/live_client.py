@@ -58,6 +58,7 @@ from gateway.live.setup import LiveConfig
 from gateway.live_trust import live_ssl_context
 from gateway.log import get_logger, redact_text, register_secret
 from gateway.settings import Settings
+from gateway.shell.deadline import Deadline
 
 __all__ = [
     "ClientOptions",
@@ -171,6 +172,9 @@ class LiveSession:
         self._options = options
         self.go_away_seen = False
         self.close_info: CloseInfo | None = None
+        self.send_deadline: Deadline | None = None
+        """Bounds the sends instead of an `asyncio.timeout` per send, when the one task that
+        sends has one (`LiveLink` sets its own: a timer per timeout period, not per message)."""
         self.frame_received_s = 0.0
         """`time.perf_counter()` when the last frame arrived, before parsing (latency stamps)."""
         self.log_id = setup.session_id or f"local-{secrets.token_hex(4)}"
@@ -235,8 +239,13 @@ class LiveSession:
         if self.close_info is not None:
             raise LiveClosedError(self.close_info)
         try:
-            async with asyncio.timeout(self._options.send_timeout_s):
-                await self._ws.send(text)
+            deadline = self.send_deadline
+            if deadline is None:
+                async with asyncio.timeout(self._options.send_timeout_s):
+                    await self._ws.send(text)
+            else:
+                with deadline.bound(self._options.send_timeout_s):
+                    await self._ws.send(text)
         except ConnectionClosed as exc:
             raise LiveClosedError(self._closed(exc)) from None
 

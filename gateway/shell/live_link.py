@@ -41,6 +41,7 @@ from gateway.core.events import (
     SendToolResponse,
 )
 from gateway.live.closes import close_info
+from gateway.shell.deadline import Deadline
 from gateway.shell.latency import LatencySamples
 from gateway.shell.live_client import LiveClosedError, LiveConnectError, LiveSession
 from gateway.shell.live_queue import LIVE_QUEUE_MARGIN_MS, LiveQueue
@@ -86,6 +87,8 @@ class LiveLink:
         self.uplink_ms = LatencySamples()
         self.live_session: str | None = None
         """The current (or last) session's `log_id`: the `live_session` of the call's lines."""
+        self._send_deadline: Deadline | None = None
+        """Bounds the sends of `run`'s task, for every session (`LiveSession.send_deadline`)."""
 
     # ------------------------------------------------------------------------ queue
 
@@ -109,6 +112,13 @@ class LiveLink:
     async def run(self, group: asyncio.TaskGroup) -> None:
         """Claim the first session, then send, replace and close as the queue says."""
         self._group = group
+        self._send_deadline = Deadline(asyncio.get_running_loop(), asyncio.current_task())
+        try:
+            await self._run()
+        finally:
+            self._send_deadline.close()
+
+    async def _run(self) -> None:
         await self._connect(self._claim, resumed=False)
         queue = self.queue
         while True:
@@ -179,6 +189,7 @@ class LiveLink:
             self._handle(LiveClosed(close_info(None, "connect timeout", go_away_seen=False)), 0.0)
             return
         self.session, self._usable = session, True
+        session.send_deadline = self._send_deadline
         # Every line of the call carries the session from now on (until the next one).
         session_id = self.live_session = session.log_id
         set_call_field("live_session", session_id)

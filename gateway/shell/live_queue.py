@@ -14,11 +14,11 @@ out, so nothing is dropped unless the Live socket stops taking what it is sent.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from typing import Any, Final
 
 from gateway.core.events import SendAudio
+from gateway.shell.mailbox import Wakeup
 
 __all__ = ["LIVE_QUEUE_MARGIN_MS", "LiveQueue"]
 
@@ -43,7 +43,7 @@ class LiveQueue:
         self._items: deque[Entry] = deque()
         self._kept: deque[Entry] = deque()
         """Taken from the queue but not sent (the session was gone): sent first to the next."""
-        self._ready = asyncio.Event()
+        self._ready = Wakeup()  # no running-loop look-up per wait (gateway.shell.mailbox)
         self.audio_ms = 0.0
         """Caller audio queued or kept now."""
         self.dropped = 0
@@ -69,7 +69,6 @@ class LiveQueue:
     async def get(self) -> Entry:
         """The next queued item, waiting for one."""
         while not self._items:
-            self._ready.clear()
             await self._ready.wait()
         entry = self._items.popleft()
         self.audio_ms -= _audio_ms(entry[0])

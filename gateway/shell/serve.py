@@ -191,9 +191,10 @@ def _announce(settings: Settings) -> None:
         )
 
 
-def listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """The listening socket, bound before anything else starts; StartError (logged as
-    `gateway.start_failed`) when the address is in use or cannot be bound."""
+    `gateway.start_failed`) when the address is in use or cannot be bound. `reuse_port`: a
+    worker of `gateway serve --workers N`, sharing the port (`gateway.shell.workers`)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family, kind, proto, _name, address = infos[0]
@@ -202,6 +203,8 @@ def listen(host: str, port: int) -> socket.socket:
         _start_failed("cannot resolve the listen address", host, port, exc)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(BACKLOG)
     except OSError as exc:
@@ -233,11 +236,12 @@ def _report(settings: Settings, services: GatewayServices, emulator_url: str | N
         _log.info("gateway.configured", **fields)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
     """Run until SIGTERM (drain first) or SIGINT (end the calls now), then return.
 
-    Raises StartError when the listen address cannot be bound (nothing else was started)."""
-    sock = listen(settings.server.host, settings.server.port)
+    Raises StartError when the listen address cannot be bound (nothing else was started).
+    `reuse_port`: one of the workers of `gateway serve --workers N`."""
+    sock = listen(settings.server.host, settings.server.port, reuse_port=reuse_port)
     try:
         await _serve(settings, sock)
     finally:

@@ -12,6 +12,7 @@ and transcript files when the profile asked for them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -38,8 +39,10 @@ async def run_media_stream(
     translator: CarrierTranslator,
     *,
     control: CallControl | None = None,
+    media_message_ms: int = 20,
 ) -> None:
-    """Run an accepted media stream to its end (never raises for bad input)."""
+    """Run an accepted media stream to its end (never raises for bad input);
+    `media_message_ms`: the carrier's largest outbound media message (its plug-in's)."""
     services: GatewayServices = ws.app.state.services
     carrier = translator.carrier
 
@@ -68,7 +71,9 @@ async def run_media_stream(
 
         return CallPlan(
             profile=profile.name,
-            bridge_options=services.bridge_options(profile),
+            bridge_options=replace(
+                services.bridge_options(profile), media_message_ms=media_message_ms
+            ),
             services=services.for_call(carrier, control, grant),
             claim_session=claim,
             recording=recording,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -76,7 +77,9 @@ def _model_pcm(ms: int, hz: float = 440.0, offset_ms: int = 0) -> bytes:
 
 
 def _started(options: BridgeOptions | None = None) -> CallBridge:
-    bridge = CallBridge(options or BridgeOptions())
+    # A mark after every model chunk, so each test sees each chunk's mark: the marks' spacing
+    # (`mark_interval_ms`, the gateway's default) is tested in test_playout.py and test_marks.py.
+    bridge = CallBridge(replace(options or BridgeOptions(), mark_interval_ms=0))
     bridge.begin(0)
     bridge.handle(CallStarted("CA1", "MZ1", media_format=TWILIO), 100)
     return bridge
@@ -640,7 +643,7 @@ def test_unknown_timers_are_noted() -> None:
 
 
 def test_summary_of_a_whole_call() -> None:
-    bridge = CallBridge()
+    bridge = CallBridge(BridgeOptions(mark_interval_ms=0))  # a mark per chunk
     bridge.begin(0)
     bridge.handle(CallStarted("CA1", "MZ1"), 50)
     bridge.handle(CallerAudio(_caller_frames(1)[0]), 60)

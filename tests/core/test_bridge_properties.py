@@ -49,9 +49,11 @@ class Carrier:
 
     def take(self, commands: list[Command]) -> None:
         for command in commands:
-            if isinstance(command, PlayAudio):
-                self.frames_sent += 1
-                self.frames_since_mark += 1
+            if isinstance(command, PlayAudio):  # one or more 20 ms frames of μ-law
+                assert command.payload
+                assert len(command.payload) % 160 == 0
+                self.frames_sent += len(command.payload) // 160
+                self.frames_since_mark += len(command.payload) // 160
             elif isinstance(command, PlaceMark):
                 number = int(command.name.removeprefix("m"))
                 assert number > self.last_mark_number, "marks placed out of order"
@@ -95,15 +97,20 @@ ACTIONS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
     actions=st.lists(ACTIONS, max_size=80),
     lead_ms=st.sampled_from([20.0, 100.0, 400.0, 430.0]),
+    message_ms=st.sampled_from([20.0, 100.0]),
+    mark_interval_ms=st.sampled_from([0.0, 200.0]),
 )
 def test_playback_invariants_hold_for_any_interleaving(
-    actions: list[tuple[str, int]], lead_ms: float
+    actions: list[tuple[str, int]], lead_ms: float, message_ms: float, mark_interval_ms: float
 ) -> None:
-    bridge = CallBridge(BridgeOptions(playback_lead_ms=lead_ms))
+    options = BridgeOptions(
+        playback_lead_ms=lead_ms, media_message_ms=message_ms, mark_interval_ms=mark_interval_ms
+    )
+    bridge = CallBridge(options)
     carrier = Carrier()
     now = 0.0
     bridge.begin(now)
@@ -161,7 +168,8 @@ def test_playback_invariants_hold_for_any_interleaving(
         assert ledger.flushed_ms == carrier.flushed_ms
         assert ledger.marks_unknown == 0
         settled = ledger.marks_played + ledger.marks_flushed
-        assert settled + ledger.marks_outstanding + ledger.marks_queued == ledger.marks_created
+        on_wire = settled + ledger.marks_outstanding + ledger.marks_queued
+        assert on_wire + ledger.marks_merged == ledger.marks_created
         # Never more than the lead queued at the carrier.
         speech = bridge.call.speech
         assert speech is not None

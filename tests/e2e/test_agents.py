@@ -227,6 +227,9 @@ async def _run(tmp: Path) -> Outcome:
             "GATEWAY_AGENTS_FILE": str(tmp / "agents.toml"),
             "GATEWAY_PRICES_FILE": str(tmp / "prices.toml"),
             "GATEWAY_RECORDINGS_DIR": str(recordings),
+            # A mark after every model chunk: the transcript test counts the chunks heard by
+            # their marks (spaced marks are tested in tests/core/test_playout.py).
+            "GATEWAY_MARK_INTERVAL_MS": "0",
         }
         async with gateway_process(env, tmp) as gateway:
             base_url = gateway.base_url

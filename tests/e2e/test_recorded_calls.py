@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pytest
 
 from gateway.audio.measure import rms_dbfs
+from gateway.core.options import BridgeOptions
 from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario, SessionRecord
 from gateway.shell.runtime import CallRecord
 from gateway.sim.call import place_call
@@ -191,7 +192,11 @@ def test_heard_accounting_matches_the_carriers_marks(outcome: Outcome) -> None:
     heard_ms = outcome.report.media_bytes_received / 8 - sum(
         c.dropped_ms for c in outcome.report.clears
     )
-    assert abs(summary["played_ms"] - heard_ms) <= 20 * (1 + len(outcome.report.clears))
+    # Marks are spaced (`mark_interval_ms`): at a clear, the audio sent since the last mark placed
+    # counts as flushed, heard or not (docs/audio.md): the figure may fall short by that much.
+    clears = len(outcome.report.clears)
+    spacing_ms = BridgeOptions().mark_interval_ms
+    assert -(20 + spacing_ms) * clears - 20 <= summary["played_ms"] - heard_ms <= 20 * (1 + clears)
 
 
 def test_the_gateway_is_idle_after_the_calls(outcome: Outcome) -> None:

@@ -358,3 +358,12 @@ def test_encode_client_content() -> None:
 
 def test_encoder_output_round_trips_through_json_with_unicode() -> None:
     assert encode_text("Grüße") == '{"realtimeInput":{"text":"Grüße"}}'
+
+
+@pytest.mark.parametrize("rate_hz", [8_000, 16_000, 24_000])
+@pytest.mark.parametrize("size", [0, 2, 640, 1282])
+def test_the_audio_template_writes_what_json_would(rate_hz: int, size: int) -> None:
+    pcm = bytes((i * 37 + 11) % 256 for i in range(size))
+    message = {"realtimeInput": {"audio": {"mimeType": f"audio/pcm;rate={rate_hz}", "data": ""}}}
+    message["realtimeInput"]["audio"]["data"] = base64.b64encode(pcm).decode()
+    assert encode_audio(pcm, rate_hz) == json.dumps(message, separators=(",", ":"))

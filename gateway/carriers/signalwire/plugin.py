@@ -41,6 +41,7 @@ class SignalWirePlugin(plugin.CarrierPlugin[SignalWireSettings]):
     options = OPTIONS
     secret_name = "SIGNALWIRE_SIGNING_KEY"
     missing_call_id = "CallSid"
+    media_message_ms = 100  # protocols.md: larger media messages play as they come
     sim = plugin.SimDialect(
         "gateway.sim.signalwire:SignalWireDialect",
         "SIGNALWIRE_SIGNING_KEY",

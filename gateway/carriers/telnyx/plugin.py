@@ -42,6 +42,7 @@ class TelnyxPlugin(plugin.CarrierPlugin[TelnyxSettings]):
     options = OPTIONS
     secret_name = "TELNYX_PUBLIC_KEY"
     missing_call_id = "CallSid"
+    media_message_ms = 100  # protocols.md: larger media messages play as they come
     sim = plugin.SimDialect(
         "gateway.sim.telnyx:TelnyxDialect",
         "TELNYX_SIM_PRIVATE_KEY",

@@ -52,6 +52,7 @@ class TwilioPlugin(plugin.CarrierPlugin[TwilioSettings]):
     options = OPTIONS
     secret_name = "TWILIO_AUTH_TOKEN"
     missing_call_id = "CallSid"
+    media_message_ms = 100  # protocols.md: larger media messages play as they come
     sim = plugin.SimDialect(
         "gateway.sim.twilio:TwilioDialect",
         "TWILIO_AUTH_TOKEN",
