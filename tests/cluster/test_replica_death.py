@@ -1,0 +1,92 @@
+"""Cluster mode end to end: two real replicas, one Redis, the proxy, the carrier simulator
+following Twilio's `<Connect action>` rule, the Live emulator.
+
+`kill -9` of the replica holding a call while the caller talks: the stream drops, the
+simulator requests the action URL, the other replica answers a new stream with a fresh token,
+and the call goes on there, its Live session resumed with the newest handle the dead replica
+stored, with no second greeting; no slot leaks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import signal
+from pathlib import Path
+
+import numpy as np
+import redis.asyncio as aioredis
+
+from gateway.sim.call import place_call
+from gateway.sim.entries import CallOutcome
+from gateway.sim.recording import load_recording
+from gateway.sim.script import CallScript, SimOptions, new_call_sid
+from tests.cluster.cluster_fixtures import running_cluster, until
+from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN
+
+RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "greeting_question.wav"
+
+
+def _script() -> CallScript:
+    """The recorded caller twice over, 6 s apart, then 4 s on the line."""
+    first = load_recording(RECORDING).script
+    gap = np.zeros(6 * 8000, dtype=np.int16)
+    audio = np.concatenate([first.audio, gap, first.audio])
+    return dataclasses.replace(first, audio=audio, utterances=(), tail_ms=4_000.0)
+
+
+def _options() -> SimOptions:
+    return SimOptions(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID, call_sid=new_call_sid())
+
+
+async def test_kill_9_of_the_replica_holding_a_call_carries_it_on(tmp_path: Path) -> None:
+    async with running_cluster(tmp_path) as cluster:
+        options = _options()
+        call = asyncio.create_task(place_call(cluster.proxy.url, _script(), options))
+        emulator = cluster.emulator
+        async with asyncio.timeout(30):
+            while not emulator.recorder.sessions or not emulator.recorder.sessions[-1].handles:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        session = emulator.recorder.sessions[-1]
+        store = aioredis.Redis.from_url(cluster.redis.url, decode_responses=True)
+
+        async def handle_stored() -> bool:
+            stored = await store.hget(f"gw:call:{options.call_sid}", "handle")
+            return bool(stored == session.handles[-1][1])
+
+        async def no_slot_held() -> bool:
+            return await store.zcard("gw:slots") == 0
+
+        # The owner stored the newest handle (written on change, not per frame).
+        await until(handle_stored)
+        owner = await store.get(f"gw:owner:{options.call_sid}")
+        assert owner is not None
+        health = await cluster.health()
+        holder = next(
+            r for r, h in zip(cluster.replicas, health, strict=True) if h and h["active_calls"]
+        )
+        survivor = next(r for r in cluster.replicas if r is not holder)
+        await asyncio.sleep(1.5)  # the caller is talking (its second utterance starts at 13 s)
+        await until(handle_stored)  # the newest handle is stored: kill now
+        newest = session.handles[-1][1]
+        holder.process.send_signal(signal.SIGKILL)
+        report = await asyncio.wait_for(call, 60)
+
+        assert report.outcome is CallOutcome.COMPLETED, report.timeline
+        assert len(report.earlier_legs) == 1
+        assert report.earlier_legs[0].outcome is CallOutcome.GATEWAY_CLOSED
+        assert len(report.reconnect_gaps_ms) == 1
+        # The new Live connection resumed the newest handle the dead replica stored.
+        resumes = [s.get("sessionResumption", {}).get("handle") for s in session.setups]
+        assert resumes[-1] == newest
+        # The agent greeted once, on the first stream only.
+        greetings = [text for text in session.texts if "Greet" in text]
+        assert len(greetings) == 1
+        # The call went on through the survivor and the caller heard the agent there.
+        assert report.media_frames_received > 0
+        assert any("cluster.carrying_on" in line for line in survivor.stdout.splitlines())
+        # No slot leaks: once the call ended the survivor gave its slot back, and the dead
+        # replica's lease ended.
+        await until(no_slot_held)
+        assert await store.hget(f"gw:call:{options.call_sid}", "status") == "ended"
+        await store.aclose()
