@@ -61,6 +61,10 @@ __all__ = [
 ]
 
 _log = get_logger(component="gateway")
+HANDOVER_SETTLE_S = 2.0
+"""Cluster mode: how long a draining replica waits, unready, before it hands calls over (and how
+long it must have had no call before it exits): the load balancer's readiness period, so that
+the carried-on streams go to other replicas (docs/operations.md, rolling deploys)."""
 DRAIN_END_GRACE_S = 10.0
 """After `request_end("draining")`, how long the remaining calls get to close before shutdown
 goes on without them (their goodbye, the Live close, the carrier close: each bounded itself)."""
@@ -325,22 +329,37 @@ class GatewayRuntime:
 
     async def _drain_cluster(self, cluster: Cluster, timeout_s: float, end_grace_s: float) -> int:
         """Cluster mode: hand every call over (at its next turn boundary, or at once near the
-        timeout): its state saved, its stream closed, the carrier asks another replica."""
+        timeout): its state saved, its stream closed, the carrier asks another replica.
+
+        Unready from the first moment; the hand-overs start `HANDOVER_SETTLE_S` later, once the
+        load balancer has stopped sending streams here (a carried-on stream would otherwise
+        land here again), and the drain ends when no call has run here for that long."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout_s - HAND_OVER_MARGIN_S)
+        start = loop.time()
+        settle_s = min(HANDOVER_SETTLE_S, timeout_s / 2)
+        deadline = start + max(settle_s, timeout_s - HAND_OVER_MARGIN_S)
         _log.info(
             "gateway.draining", active_calls=len(self.calls), timeout_s=timeout_s, cluster=True
         )
         handing: dict[RunningCall, asyncio.Task[None]] = {}
-        end_at = loop.time() + timeout_s + end_grace_s
-        while self.calls and loop.time() < end_at:
+        end_at = start + timeout_s + end_grace_s
+        idle_since = start if not self.calls else None
+        while loop.time() < end_at:
+            now = loop.time()
+            if self.calls:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            if idle_since is not None and now - idle_since >= settle_s and now - start >= settle_s:
+                break
             if self._hurry:
-                deadline = loop.time()
-            for call, keeper in list(self.keepers.items()):
-                if call not in handing:
-                    handing[call] = asyncio.create_task(
-                        cluster.hand_over(keeper.call_id, keeper, deadline)
-                    )
+                deadline = now
+            if now - start >= settle_s or self._hurry:
+                for call, keeper in list(self.keepers.items()):
+                    if call not in handing:
+                        handing[call] = asyncio.create_task(
+                            cluster.hand_over(keeper.call_id, keeper, deadline)
+                        )
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(0.1):

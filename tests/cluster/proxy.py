@@ -89,6 +89,8 @@ class RoundRobinProxy:
                 await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
             finally:
                 up_writer.close()
+        except asyncio.CancelledError:
+            pass  # the proxy is closing: the connection ends with it
         finally:
             writer.close()
             self._pipes.discard(task)
