@@ -98,7 +98,8 @@ async def run_media_stream(
         return grant if isinstance(grant, str) else plan_for(started, grant)
 
     async def authorize_in_cluster(started: CallStarted, cluster: Cluster) -> str | CallPlan:
-        """The local checks, then the token claimed once across the cluster, the call's slot
+        """The local checks, then the token claimed once across the cluster (Redis unavailable:
+        the local check alone, so an admitted call still gets its agent), the call's slot
         taken here and its earlier legs' snapshot read (a call carried on: no greeting, its
         Live session resumed)."""
         grant = check(started)
@@ -106,9 +107,11 @@ async def run_media_stream(
             return grant
         named = token_id(started.custom_parameters.get(STREAM_TOKEN_PARAMETER))
         claimed = None if named is None else await cluster.claim_token(*named)
-        if not claimed:
+        if claimed is False:
             runtime.counters.stream_rejected()
-            return "token reused" if claimed is False else "cluster unavailable"
+            return "token reused"
+        if claimed is None:  # Redis died since the webhook: the local single-use check holds
+            _log.warning("cluster.token_checked_locally", reason="redis unavailable")
         carried = before[0] = await cluster.stream_started(started.call_id)
         if carried is not None:
             cluster.carried_on += 1

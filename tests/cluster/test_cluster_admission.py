@@ -18,6 +18,8 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from gateway.carriers import twiml
+from gateway.carriers.refusal import FALLBACK_MESSAGE
 from gateway.sim.call import place_call
 from gateway.sim.entries import CallOutcome
 from gateway.sim.recording import load_recording
@@ -101,8 +103,10 @@ async def test_the_cluster_limit_refuses_on_every_replica_then_admits_again(
         call = asyncio.create_task(place_call(a.base_url, _script(), first))
         await until(lambda: _active(a))
         refused = await _webhook(b, _options())
-        assert "<Connect" not in refused and "<Say>" in refused  # the fallback
-        assert "cluster_at_capacity" in await _metrics(b)
+        assert refused == twiml.fallback(FALLBACK_MESSAGE, None)
+        assert 'gateway_webhooks_refused_total{reason="cluster_at_capacity"} 1.0' in (
+            await _metrics(b)
+        )
         report = await call
         assert report.outcome is CallOutcome.COMPLETED
         store = aioredis.Redis.from_url(cluster.redis.url, decode_responses=True)
@@ -118,10 +122,17 @@ async def test_redis_stopped_mid_call_then_restarted(tmp_path: Path) -> None:
         a, b = cluster.replicas
         options = _options()
         call = asyncio.create_task(place_call(a.base_url, _script(6_000.0), options))
-        await until(lambda: _active(a))
+        store = aioredis.Redis.from_url(cluster.redis.url, decode_responses=True)
+        try:
+            await until(lambda: _state_kept(store, options.call_sid))  # the call runs
+        finally:
+            await store.aclose()
         cluster.redis.stop()
         await until(lambda: _ready_status(a, "cluster unavailable"))
-        assert "<Connect" not in await _webhook(b, _options())  # no slot: the fallback
+        assert await _webhook(b, _options()) == twiml.fallback(FALLBACK_MESSAGE, None)
+        assert 'gateway_webhooks_refused_total{reason="cluster_unavailable"} 1.0' in (
+            await _metrics(b)
+        )
         assert "gateway_cluster_redis_up 0.0" in await _metrics(a)
         report = await call
         assert report.outcome is CallOutcome.COMPLETED  # the call in progress went on
@@ -153,6 +164,10 @@ async def _ready_status(replica: GatewayProcess, status: str) -> bool:
 async def _metrics(replica: GatewayProcess) -> str:
     async with httpx.AsyncClient() as client:
         return (await client.get(f"{replica.base_url}/metrics")).text
+
+
+async def _state_kept(store: aioredis.Redis, call_sid: str) -> bool:
+    return bool(await store.exists(f"gw:call:{call_sid}"))
 
 
 async def _no_slot(store: aioredis.Redis) -> bool:
