@@ -29,6 +29,14 @@ class RoundRobinProxy:
         self._pipes: set[asyncio.Task[None]] = set()
         self.port = 0
         self.connections: dict[tuple[str, int], int] = dict.fromkeys(backends, 0)
+        self.paused: set[tuple[str, int]] = set()
+        """Backends given no new connection whatever their readiness (a benchmark's pinning)."""
+
+    def replace(self, old: tuple[str, int], new: tuple[str, int]) -> None:
+        """A replica restarted on another port takes the old one's place."""
+        self.backends[self.backends.index(old)] = new
+        self.ready[new] = True
+        self.connections[new] = 0
 
     @property
     def url(self) -> str:
@@ -53,7 +61,7 @@ class RoundRobinProxy:
     async def _poll(self) -> None:
         async with httpx.AsyncClient(timeout=0.5) as client:
             while True:
-                for host, port in self.backends:
+                for host, port in list(self.backends):
                     try:
                         answer = await client.get(f"http://{host}:{port}/readyz")
                         self.ready[(host, port)] = answer.status_code == 200
@@ -65,7 +73,7 @@ class RoundRobinProxy:
         n = len(self.backends)
         for _ in range(2 * n):
             backend = self.backends[next(self._turn) % n]
-            if not self.ready[backend]:
+            if not self.ready.get(backend) or backend in self.paused:
                 continue
             try:
                 pair = await asyncio.open_connection(*backend)
