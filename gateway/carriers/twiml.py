@@ -66,6 +66,7 @@ def connect_stream(
     attributes: Mapping[str, str] | None = None,
     allow_query: bool = False,
     action: str | None = None,
+    redirect: str | None = None,
 ) -> str:
     """`<Response><Connect><Stream url=…>` with one `<Parameter>` per entry of `parameters`.
 
@@ -75,7 +76,9 @@ def connect_stream(
     built on TwiML (Telnyx TeXML, SignalWire cXML) add their own `<Stream>` `attributes`
     (`codec`, `bidirectionalMode`, ...); `allow_query` lets a dialect that reads its stream
     URL's query string (TeXML) carry one. `action` (cluster mode): the URL the carrier requests
-    when the `<Connect>` ends (the stream closed), whose answer is the call's next TwiML.
+    when the `<Connect>` ends (the stream closed), whose answer is the call's next TwiML;
+    `redirect`: the same for a dialect without `action` (TeXML), a `<Redirect>` after the
+    `<Connect>`, which runs once the stream stopped.
     """
     check_url(stream_url, _STREAM_SCHEMES, "stream URL")
     if "#" in stream_url or ("?" in stream_url and not allow_query):
@@ -100,6 +103,9 @@ def connect_stream(
             name=xml_safe(name, "parameter name"),
             value=xml_safe(value, f"parameter {name!r}"),
         )
+    if redirect is not None:
+        after = ET.SubElement(response, "Redirect", method="POST")
+        after.text = check_url(redirect, _CALLBACK_SCHEMES, "redirect")
     return _document(response)
 
 

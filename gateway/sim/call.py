@@ -191,6 +191,17 @@ async def place_call(
     return await _carry_on(first, answer, script, options, dialect, clock)
 
 
+def _next_url(answer: StreamAnswer) -> str | None:
+    """Where the carrier asks for the call's next document once the stream ended: Twilio's
+    `<Connect action>`, else a `<Redirect>` right after the stream (TeXML, whose `<Connect>`
+    runs the verbs after it once the stream stopped)."""
+    if answer.action is not None:
+        return answer.action
+    if answer.after and answer.after[0].kind == "Redirect" and answer.after[0].text:
+        return answer.after[0].text
+    return None
+
+
 MAX_STREAMS_PER_CALL = 20
 """How many streams one simulated call follows through `<Connect action>` answers."""
 
@@ -209,6 +220,7 @@ async def _carry_on(
     between is lost), anything else ends it. The report is the last stream's, with the earlier
     ones in `earlier_legs`."""
     action_request = getattr(dialect, "action_request", None)
+    answer = replace(answer, action=_next_url(answer))
     origin = clock.origin  # the first stream's start: call time 0
     legs: list[CallReport] = []
     offsets: list[float] = [0.0]
@@ -256,7 +268,7 @@ async def _carry_on(
         started = (clock.origin - origin) * 1000 * options.speed
         offsets.append(started)
         gaps.append((clock.origin - closed_at) * 1000 * options.speed)
-        report, answer = new, following
+        report, answer = new, replace(following, action=_next_url(following))
     if not legs:
         return report
     return replace(

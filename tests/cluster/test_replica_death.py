@@ -15,13 +15,18 @@ import signal
 from pathlib import Path
 
 import numpy as np
+import pytest
 import redis.asyncio as aioredis
 
 from gateway.sim.call import place_call
 from gateway.sim.entries import CallOutcome
 from gateway.sim.recording import load_recording
 from gateway.sim.script import CallScript, SimOptions, new_call_sid
+from gateway.sim.signalwire import SignalWireDialect
+from gateway.sim.telnyx import TelnyxDialect
+from gateway.sim.twilio import TwilioDialect
 from tests.cluster.cluster_fixtures import running_cluster, until
+from tests.e2e.carrier_cases import CASES
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "greeting_question.wav"
@@ -35,14 +40,24 @@ def _script() -> CallScript:
     return dataclasses.replace(first, audio=audio, utterances=(), tail_ms=4_000.0)
 
 
-def _options() -> SimOptions:
-    return SimOptions(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID, call_sid=new_call_sid())
+CARRIERS = {
+    # carrier: (gateway environment, simulator dialect, simulator signing secret)
+    "twilio": ({}, TwilioDialect, AUTH_TOKEN),
+    "signalwire": ({"SIGNALWIRE_SIGNING_KEY": AUTH_TOKEN}, SignalWireDialect, AUTH_TOKEN),
+    "telnyx": (CASES["telnyx"].env, TelnyxDialect, CASES["telnyx"].secret),
+}
 
 
-async def test_kill_9_of_the_replica_holding_a_call_carries_it_on(tmp_path: Path) -> None:
-    async with running_cluster(tmp_path) as cluster:
-        options = _options()
-        call = asyncio.create_task(place_call(cluster.proxy.url, _script(), options))
+@pytest.mark.parametrize("carrier", list(CARRIERS))
+async def test_kill_9_of_the_replica_holding_a_call_carries_it_on(
+    tmp_path: Path, carrier: str
+) -> None:
+    env, dialect, secret = CARRIERS[carrier]
+    async with running_cluster(tmp_path, env=env) as cluster:
+        options = SimOptions(auth_token=secret, account_sid=ACCOUNT_SID, call_sid=new_call_sid())
+        call = asyncio.create_task(
+            place_call(cluster.proxy.url, _script(), options, dialect=dialect())
+        )
         emulator = cluster.emulator
         async with asyncio.timeout(30):
             while not emulator.recorder.sessions or not emulator.recorder.sessions[-1].handles:  # noqa: ASYNC110
