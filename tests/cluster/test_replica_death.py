@@ -12,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import signal
+import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
+from gateway.emulator import SessionRecord
 from gateway.sim.call import place_call
+from gateway.sim.dialect import CarrierDialect
 from gateway.sim.entries import CallOutcome
+from gateway.sim.plivo import PlivoDialect
 from gateway.sim.recording import load_recording
 from gateway.sim.script import CallScript, SimOptions, new_call_sid
 from gateway.sim.signalwire import SignalWireDialect
@@ -40,39 +45,48 @@ def _script() -> CallScript:
     return dataclasses.replace(first, audio=audio, utterances=(), tail_ms=4_000.0)
 
 
-CARRIERS = {
-    # carrier: (gateway environment, simulator dialect, simulator signing secret)
-    "twilio": ({}, TwilioDialect, AUTH_TOKEN),
-    "signalwire": ({"SIGNALWIRE_SIGNING_KEY": AUTH_TOKEN}, SignalWireDialect, AUTH_TOKEN),
-    "telnyx": (CASES["telnyx"].env, TelnyxDialect, CASES["telnyx"].secret),
-}
+CARRIERS: dict[str, tuple[Mapping[str, str], Callable[[], CarrierDialect], str, str]] = {
+    # carrier: (gateway environment, simulator dialect, signing secret, account id)
+    "twilio": ({}, TwilioDialect, AUTH_TOKEN, ACCOUNT_SID),
+    "signalwire": (
+        {"SIGNALWIRE_SIGNING_KEY": AUTH_TOKEN}, SignalWireDialect, AUTH_TOKEN, ACCOUNT_SID
+    ),
+    "telnyx": (CASES["telnyx"].env, TelnyxDialect, CASES["telnyx"].secret, ACCOUNT_SID),
+    "plivo": (
+        CASES["plivo"].env, PlivoDialect, CASES["plivo"].secret, "MAODUMODUMODUMODUMOD"
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("carrier", list(CARRIERS))
 async def test_kill_9_of_the_replica_holding_a_call_carries_it_on(
     tmp_path: Path, carrier: str
 ) -> None:
-    env, dialect, secret = CARRIERS[carrier]
+    env, dialect, secret, account = CARRIERS[carrier]
     async with running_cluster(tmp_path, env=env) as cluster:
-        options = SimOptions(auth_token=secret, account_sid=ACCOUNT_SID, call_sid=new_call_sid())
+        call_sid = str(uuid.uuid4()) if carrier == "plivo" else new_call_sid()
+        options = SimOptions(auth_token=secret, account_sid=account, call_sid=call_sid)
         call = asyncio.create_task(
             place_call(cluster.proxy.url, _script(), options, dialect=dialect())
         )
         emulator = cluster.emulator
-        async with asyncio.timeout(30):
-            while not emulator.recorder.sessions or not emulator.recorder.sessions[-1].handles:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-        session = emulator.recorder.sessions[-1]
+
         store = aioredis.Redis.from_url(cluster.redis.url, decode_responses=True)
+        sessions: list[SessionRecord] = []
 
         async def handle_stored() -> bool:
+            """The owner stored the newest handle its Live session issued (written on change,
+            not per frame); `sessions` names that session (not a discarded pre-warm)."""
             stored = await store.hget(f"gw:call:{options.call_sid}", "handle")
-            return bool(stored == session.handles[-1][1])
+            for record in emulator.recorder.sessions:
+                if record.handles and record.handles[-1][1] == stored:
+                    sessions[:] = [record]
+                    return True
+            return False
 
         async def no_slot_held() -> bool:
             return await store.zcard("gw:slots") == 0
 
-        # The owner stored the newest handle (written on change, not per frame).
         await until(handle_stored)
         owner = await store.get(f"gw:owner:{options.call_sid}")
         assert owner is not None
@@ -83,6 +97,7 @@ async def test_kill_9_of_the_replica_holding_a_call_carries_it_on(
         survivor = next(r for r in cluster.replicas if r is not holder)
         await asyncio.sleep(1.5)  # the caller is talking (its second utterance starts at 13 s)
         await until(handle_stored)  # the newest handle is stored: kill now
+        session = sessions[0]
         newest = session.handles[-1][1]
         holder.process.send_signal(signal.SIGKILL)
         report = await asyncio.wait_for(call, 60)

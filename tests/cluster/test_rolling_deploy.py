@@ -14,12 +14,14 @@ import signal
 from pathlib import Path
 
 import numpy as np
+import redis.asyncio as aioredis
 
+from gateway.emulator import SessionRecord
 from gateway.sim.call import place_call
 from gateway.sim.entries import CallOutcome
 from gateway.sim.recording import load_recording
 from gateway.sim.script import CallScript, SimOptions, new_call_sid
-from tests.cluster.cluster_fixtures import running_cluster
+from tests.cluster.cluster_fixtures import running_cluster, until
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN
 from tests.e2e.process import json_lines
 
@@ -42,10 +44,22 @@ async def test_sigterm_hands_the_call_over_at_a_turn_boundary(tmp_path: Path) ->
         )
         call = asyncio.create_task(place_call(cluster.proxy.url, _script(), options))
         emulator = cluster.emulator
-        async with asyncio.timeout(30):
-            while not emulator.recorder.sessions or not emulator.recorder.sessions[-1].handles:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-        session = emulator.recorder.sessions[-1]
+        store = aioredis.Redis.from_url(cluster.redis.url, decode_responses=True)
+        sessions: list[SessionRecord] = []
+
+        async def handle_stored() -> bool:
+            """The owner stored a handle: `sessions` names the session that issued it (not a
+            discarded pre-warm)."""
+            stored = await store.hget(f"gw:call:{options.call_sid}", "handle")
+            found = [r for r in emulator.recorder.sessions if stored in dict(r.handles).values()]
+            sessions[:] = found
+            return bool(found)
+
+        try:
+            await until(handle_stored)
+        finally:
+            await store.aclose()
+        session = sessions[0]
         health = await cluster.health()
         holder = next(
             r for r, h in zip(cluster.replicas, health, strict=True) if h and h["active_calls"]
