@@ -34,6 +34,9 @@ from tests.cluster.cluster_fixtures import running_cluster, until
 from tests.e2e.carrier_cases import CASES
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN
 
+IN_FLIGHT_MS = 500.0
+"""What the killed replica may have had in flight (read from the carrier, not yet sent to Live,
+or sent and not yet read by Live) at the kill, at most."""
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "greeting_question.wav"
 
 
@@ -109,6 +112,15 @@ async def test_kill_9_of_the_replica_holding_a_call_carries_it_on(
         # The new Live connection resumed the newest handle the dead replica stored.
         resumes = [s.get("sessionResumption", {}).get("handle") for s in session.setups]
         assert resumes[-1] == newest
+        # The caller audio lost is only what was in flight at the kill: Live got every frame of
+        # the first stream but those, and every frame of the second (held while its session
+        # resumed, then sent).
+        received = session.audio_samples_by_connection  # 16 kHz samples by Live connection
+        first, last = min(received), max(received)
+        assert first != last
+        first_leg_ms = len(report.earlier_legs[0].said) / 8
+        assert first_leg_ms - IN_FLIGHT_MS <= received[first] / 16 <= first_leg_ms
+        assert received[last] / 16 >= len(report.said) / 8 - IN_FLIGHT_MS
         # The agent greeted once, on the first stream only.
         greetings = [text for text in session.texts if "Greet" in text]
         assert len(greetings) == 1
