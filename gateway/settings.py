@@ -93,6 +93,10 @@ class ServerSettings:
     """GATEWAY_WORKERS: processes serving the port together (`gateway.shell.workers`)."""
     event_loop: str = "auto"
     """GATEWAY_EVENT_LOOP: `auto` (uvloop when installed), `uvloop` or `asyncio`."""
+    redis_url: str | None = None
+    """GATEWAY_REDIS_URL: cluster mode (None: one process)."""
+    cluster_max_calls: int | None = None
+    """GATEWAY_CLUSTER_MAX_CALLS: calls across the cluster at most (None: no cluster limit)."""
 
     def __repr__(self) -> str:
         return (
@@ -200,6 +204,8 @@ def _server(reader: EnvReader) -> ServerSettings:
     secret_text = reader.get_text(opt.SECRET)
     register_secret(secret_text)
     public_url = reader.get_text(opt.PUBLIC_URL)
+    redis_url = reader.get_text(opt.REDIS_URL)
+    register_secret(redis_url)
     return ServerSettings(
         host=reader.get_text(opt.HOST) or "0.0.0.0",
         port=_required(reader.get_int(opt.PORT)),
@@ -214,6 +220,8 @@ def _server(reader: EnvReader) -> ServerSettings:
         drain_timeout_s=_required(reader.get_float(opt.DRAIN_TIMEOUT_S)),
         workers=_required(reader.get_int(opt.WORKERS)),
         event_loop=reader.get_text(opt.EVENT_LOOP) or "auto",
+        redis_url=redis_url,
+        cluster_max_calls=reader.get_int(opt.CLUSTER_MAX_CALLS),
     )
 
 

@@ -107,9 +107,11 @@ LAYERS: dict[str, frozenset[str]] = {
     # 3. Shells (async, I/O, clocks). The gateway's serve runs the emulator in-process.
     "emulator": frozenset({"audio", "live", "log"}),
     "sim": frozenset({"audio", "carriers", "env_reader", "reports"}),
+    # Cluster mode's Redis parts (async): the shell builds and drives them.
+    "cluster": frozenset({"core", "log"}),
     "shell": frozenset(
-        {"agents", "audio", "call_log", "carriers", "core", "emulator", "live", "live_trust"}
-        | {"log", "options", "reports", "settings", "text", "tools"}
+        {"agents", "audio", "call_log", "carriers", "cluster", "core", "emulator", "live"}
+        | {"live_trust", "log", "options", "reports", "settings", "text", "tools"}
     ),
     "audio_report": frozenset({"audio"}),
     "cli": frozenset(

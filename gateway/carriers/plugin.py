@@ -301,6 +301,23 @@ class CarrierPlugin(ABC, Generic[S]):
         """The stream's translator, or why the upgrade is refused (`unsigned`: the carrier may
         run without its secret)."""
 
+    # -- cluster mode: carrying a call on after its stream ended (docs/operations.md) ----------
+
+    carries_on: bool = False
+    """The carrier requests a URL of ours when the stream ends (Twilio's `<Connect action>`)
+    and follows the document it gets: `answer_carrying_on` and `stream_ended` are implemented,
+    and the shell mounts `/<name>/stream-ended`."""
+
+    def answer_carrying_on(
+        self, settings: S, webhook: Webhook, call: VoiceWebhook, token: str, action_url: str
+    ) -> Document:
+        """`answer`, asking the carrier to request `action_url` when the stream ends."""
+        raise NotImplementedError(f"{self.name} cannot carry a call on after its stream")
+
+    def stream_ended(self, settings: S) -> Document:
+        """The answer to the stream-ended request of a call that is over (it hangs up)."""
+        raise NotImplementedError(f"{self.name} cannot carry a call on after its stream")
+
     def rest_base(self, settings: S) -> str | None:
         """The REST API base `control` calls when its credentials are set (None: no REST call
         control configured); the shell resolves its host at start-up."""

@@ -21,6 +21,7 @@ __all__ = [
     "check_url",
     "connect_stream",
     "dial",
+    "empty",
     "fallback",
     "say_and_dial",
     "say_and_hang_up",
@@ -64,6 +65,8 @@ def connect_stream(
     status_callback: str | None = None,
     attributes: Mapping[str, str] | None = None,
     allow_query: bool = False,
+    action: str | None = None,
+    redirect: str | None = None,
 ) -> str:
     """`<Response><Connect><Stream url=…>` with one `<Parameter>` per entry of `parameters`.
 
@@ -72,13 +75,20 @@ def connect_stream(
     `status_callback`, Twilio POSTs stream-started/stopped/error events there. The dialects
     built on TwiML (Telnyx TeXML, SignalWire cXML) add their own `<Stream>` `attributes`
     (`codec`, `bidirectionalMode`, ...); `allow_query` lets a dialect that reads its stream
-    URL's query string (TeXML) carry one.
+    URL's query string (TeXML) carry one. `action` (cluster mode): the URL the carrier requests
+    when the `<Connect>` ends (the stream closed), whose answer is the call's next TwiML;
+    `redirect`: the same for a dialect without `action` (TeXML), a `<Redirect>` after the
+    `<Connect>`, which runs once the stream stopped.
     """
     check_url(stream_url, _STREAM_SCHEMES, "stream URL")
     if "#" in stream_url or ("?" in stream_url and not allow_query):
         raise ValueError("stream URL must not carry a query string or fragment; use parameters")
     response = ET.Element("Response")
-    stream = ET.SubElement(ET.SubElement(response, "Connect"), "Stream", url=stream_url)
+    connect = ET.SubElement(response, "Connect")
+    if action is not None:
+        connect.set("action", check_url(action, _CALLBACK_SCHEMES, "action"))
+        connect.set("method", "POST")
+    stream = ET.SubElement(connect, "Stream", url=stream_url)
     for name, value in (attributes or {}).items():
         stream.set(name, xml_safe(value, f"attribute {name!r}"))
     if status_callback is not None:
@@ -93,7 +103,15 @@ def connect_stream(
             name=xml_safe(name, "parameter name"),
             value=xml_safe(value, f"parameter {name!r}"),
         )
+    if redirect is not None:
+        after = ET.SubElement(response, "Redirect", method="POST")
+        after.text = check_url(redirect, _CALLBACK_SCHEMES, "redirect")
     return _document(response)
+
+
+def empty() -> str:
+    """`<Response/>`: nothing more to do (the call ends)."""
+    return _document(ET.Element("Response"))
 
 
 def _say(parent: ET.Element, text: str, voice: str | None, language: str | None) -> None:

@@ -17,11 +17,14 @@ from typing import Final, Protocol
 
 __all__ = [
     "AT_CAPACITY",
+    "CLUSTER_AT_CAPACITY",
+    "CLUSTER_UNAVAILABLE",
     "DRAINING",
     "NO_AGENT",
     "REFUSAL_REASONS",
     "Admission",
     "Admit",
+    "ClusterSlot",
     "Limit",
     "Load",
     "MaxCalls",
@@ -32,9 +35,13 @@ __all__ = [
 
 AT_CAPACITY: Final = "at capacity"
 DRAINING: Final = "draining"
+CLUSTER_AT_CAPACITY: Final = "cluster at capacity"
+"""Cluster mode: GATEWAY_CLUSTER_MAX_CALLS calls hold a slot across the replicas."""
+CLUSTER_UNAVAILABLE: Final = "cluster unavailable"
+"""Cluster mode: Redis could not be asked for a slot (down or too slow)."""
 NO_AGENT: Final = "no agent"
 """No agent profile answers the dialed number (decided by the profile lookup, not by a limit)."""
-REFUSAL_REASONS: Final = (AT_CAPACITY, DRAINING, NO_AGENT)
+REFUSAL_REASONS: Final = (AT_CAPACITY, DRAINING, NO_AGENT, CLUSTER_AT_CAPACITY, CLUSTER_UNAVAILABLE)
 """Every reason a webhook's call may be refused (the metrics' labels)."""
 
 
@@ -93,6 +100,19 @@ class MaxCalls:
 
     def refuses(self, load: Load) -> str | None:
         return AT_CAPACITY if load.calls >= self.max_calls else None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSlot:
+    """Cluster mode: the call got a cluster-wide slot (`True`), the cluster is full (`False`),
+    or Redis could not be asked (`None`): the shell reserves first, then decides with this."""
+
+    reserved: bool | None
+
+    def refuses(self, load: Load) -> str | None:
+        if self.reserved is None:
+            return CLUSTER_UNAVAILABLE
+        return None if self.reserved else CLUSTER_AT_CAPACITY
 
 
 def decide(load: Load, limits: Iterable[Limit]) -> Admission:

@@ -25,7 +25,7 @@ import re
 from enum import StrEnum
 from typing import Final
 
-__all__ = ["STREAM_TOKEN_PARAMETER", "StreamTokens", "TokenCheck"]
+__all__ = ["STREAM_TOKEN_PARAMETER", "StreamTokens", "TokenCheck", "token_id"]
 
 STREAM_TOKEN_PARAMETER: Final = "stream_token"
 """The `<Parameter>` name (and `start.customParameters` key) that carries the token."""
@@ -43,6 +43,18 @@ _HEADER_BYTES: Final = len(_TAG) + _EXPIRY_BYTES + _CALL_DIGEST_BYTES
 _MAC_BYTES: Final = 32
 _MAX_TOKEN_CHARS: Final = 200
 _BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def token_id(token: str | None) -> tuple[str, int] | None:
+    """(an id naming the token, its expiry in epoch seconds) for a well-formed token: the
+    SHA-256 of its decoded payload, so that base64 spellings of one token are one id (cluster
+    mode's single-use key). None when malformed. Check the token with `redeem` first."""
+    parts = StreamTokens._split(token)
+    if parts is None:
+        return None
+    payload = parts[0]
+    expiry_s = int.from_bytes(payload[len(_TAG) : len(_TAG) + _EXPIRY_BYTES], "big")
+    return hashlib.sha256(payload).hexdigest(), expiry_s
 
 
 class TokenCheck(StrEnum):

@@ -436,6 +436,19 @@ WORKERS = Option(
     "(`GATEWAY_MAX_CALLS` is per worker) and token use are per process unless cluster mode "
     "shares them ([operations.md](operations.md#sizing))", SERVER, default=1, minimum=1,
 )  # fmt: skip
+REDIS_URL = Option(
+    "GATEWAY_REDIS_URL", "secret", "cluster mode: replicas sharing this Redis "
+    "(`redis://host:6379/0`, `rediss://` for TLS) and `GATEWAY_SECRET` share single-use "
+    "stream tokens, admission and call state, and carry a call on when its replica dies or drains "
+    "([operations.md](operations.md#cluster-mode)); unset: one process", SERVER,
+    default_doc="unset (one process)", example="redis://redis:6379/0",
+)  # fmt: skip
+CLUSTER_MAX_CALLS = Option(
+    "GATEWAY_CLUSTER_MAX_CALLS", "int", "cluster mode: calls (and pre-warmed Live sessions) "
+    "across every replica at most, counted with leases that expire when a replica dies; the "
+    "webhook answers the fallback beyond it. Size it to the Live quota (Vertex: 10 concurrent "
+    "sessions per project by default)", SERVER, minimum=1, default_doc="no cluster limit",
+)  # fmt: skip
 EVENT_LOOP = Option(
     "GATEWAY_EVENT_LOOP", "choice", "`auto` (uvloop when installed), `uvloop`, or `asyncio`",
     SERVER, default="auto", choices=("auto", "uvloop", "asyncio"),
@@ -471,6 +484,7 @@ CORE: Final[tuple[Option, ...]] = (
     HOST, PORT, PUBLIC_URL, SECRET, API_KEY, DEV_PHONE, STREAM_TOKEN_TTL_S, PREWARM_HOLD_S,
     STREAM_START_TIMEOUT_S,
     PLAYBACK_LEAD_MS, FALLBACK_NUMBER, MAX_CALLS, DRAIN_TIMEOUT_S, WORKERS, EVENT_LOOP,
+    REDIS_URL, CLUSTER_MAX_CALLS,
     # the signature policy
     UNSIGNED_CARRIERS,
 )  # fmt: skip

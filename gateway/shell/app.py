@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.audio.paths import CarrierFormat, DownlinkPath, UplinkPath
+from gateway.cluster.node import describe as describe_cluster
 from gateway.settings import Settings
 from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
@@ -31,13 +32,17 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """200 while new calls are admitted; 503 while draining or at GATEWAY_MAX_CALLS."""
+    """200 while new calls are admitted; 503 while draining, at GATEWAY_MAX_CALLS, or (cluster
+    mode) while Redis is unavailable."""
     runtime: GatewayRuntime = request.app.state.gateway
     load, limit = runtime.load, runtime.settings.server.max_calls
+    cluster = runtime.cluster
     if runtime.draining:
         status = "draining"
     elif load >= limit:
         status = "at capacity"
+    elif cluster is not None and not cluster.available:
+        status = "cluster unavailable"
     else:
         status = "ready"
     body = {
@@ -45,6 +50,7 @@ async def readyz(request: Request) -> JSONResponse:
         "active_calls": runtime.active_calls,
         "load": load,
         "max_calls": limit,
+        **describe_cluster(cluster),
     }
     return JSONResponse(body, status_code=200 if status == "ready" else 503)
 
@@ -75,6 +81,7 @@ def build_app(
         await services.warm_up()  # the first call's tool and REST requests find a warm client
         runtime = GatewayRuntime(settings, connector, agents=services.agents)
         runtime.http_guard = guard
+        await runtime.start()
         app.state.gateway = runtime
         app.state.services = services
         app.state.metrics = GatewayMetrics(runtime)

@@ -61,6 +61,11 @@ class AwaitingStreams:
         from_number, to_number = self._parties.pop(started.call_id, (None, None))
         return Redeemed(name or "", from_number, to_number)
 
+    def forget(self, call_id: str) -> None:
+        """The call's stream went to another replica (cluster mode): it no longer awaits here."""
+        self._expiry_s.pop(call_id, None)
+        self._parties.pop(call_id, None)
+
     def __len__(self) -> int:
         """Calls awaiting their stream now (those whose token expired are forgotten)."""
         now = self._wall_clock_s()

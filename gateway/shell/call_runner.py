@@ -246,6 +246,11 @@ class CallRunner:
         else:
             self._handle(EndRequested(reason))
 
+    def hand_over_now(self, reason: str) -> None:
+        """Close the stream now without a goodbye (cluster mode's drain: the call's state is
+        saved and the carrier asks another replica to carry it on)."""
+        self._end(reason)
+
     def summary(self) -> dict[str, Any]:
         """The bridge's call summary plus what only the shell measures (latencies, drops)."""
         result = dict(self.bridge.summary())

@@ -46,8 +46,10 @@ from gateway.carriers.plugin import (
     Webhook,
 )
 from gateway.carriers.urls import request_url, websocket_url
+from gateway.core.carry_on import Finish
 from gateway.log import get_logger
 from gateway.settings import Settings
+from gateway.shell.carry_on import STREAM_ENDED_PATH, carry_on_answer
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.runtime import Refusal as AdmissionRefusal
 from gateway.shell.streams import run_media_stream
@@ -156,14 +158,18 @@ def _voice(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[Response
         if refused is not None:
             return refused
         to_number = bounded_id(call.to_number)
-        taken = runtime.admit_call(
+        taken = await runtime.admit(
             call.call_id, to_number=call.to_number, from_number=call.from_number
         )
         if isinstance(taken, AdmissionRefusal):  # no token, no Live session
             log.warning("webhook.refused", call_sid=call.call_id, reason=taken.reason, to=to_number)
             refusal = Refusal(taken.reason, taken.message, taken.transfer_to)
             return _response(plugin.fallback(settings, call, refusal))
-        document = plugin.answer(settings, checked, call, taken.token)
+        if runtime.cluster is not None and plugin.carries_on:  # carried on if the stream ends
+            action = f"{checked.base_url}/{plugin.name}/{STREAM_ENDED_PATH}"
+            document = plugin.answer_carrying_on(settings, checked, call, taken.token, action)
+        else:
+            document = plugin.answer(settings, checked, call, taken.token)
         log.info(
             "webhook.answered",
             call_sid=call.call_id,
@@ -175,6 +181,40 @@ def _voice(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[Response
         return _response(document)
 
     return voice
+
+
+def _stream_ended(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[Response]]:
+    """Cluster mode: the carrier asks what next once a call's stream ended (Twilio's
+    `<Connect action>`): a new stream to carry the call on, or the end
+    (`gateway.core.carry_on.after_stream`)."""
+    log = get_logger(component=plugin.name)
+
+    async def endpoint(request: Request) -> Response:
+        runtime = runtime_of(request)
+        checked = await _checked(request, runtime, plugin)
+        if isinstance(checked, Response):
+            return checked
+        settings = runtime.settings.carrier(plugin.name)
+        call = plugin.parse_call(settings, checked)
+        if call is None:
+            field = plugin.missing_call_id
+            return reject(runtime, request.url.path, f"no {field}", 400, f"{field} missing")
+        refused = refuse_absurd_id(runtime, call.call_id)
+        if refused is not None:
+            return refused
+        next_step = await carry_on_answer(runtime, call.call_id)
+        if isinstance(next_step, Finish):
+            log.info(
+                "call.stream_ended", call_sid=call.call_id, next="end", reason=next_step.reason
+            )
+            return _response(plugin.stream_ended(settings))
+        token = runtime.issue_token(call.call_id, profile=next_step.profile)
+        action = f"{checked.base_url}/{plugin.name}/{STREAM_ENDED_PATH}"
+        document = plugin.answer_carrying_on(settings, checked, call, token, action)
+        log.info("call.stream_ended", call_sid=call.call_id, next="new stream")
+        return _response(document)
+
+    return endpoint
 
 
 def _callback(
@@ -253,6 +293,10 @@ def plugin_routes(plugin: CarrierPlugin[Any]) -> list[BaseRoute]:
     for callback in plugin.callbacks:
         endpoint = _callback(plugin, callback)
         routes.append(Route(f"/{name}/{callback.path}", endpoint, methods=list(callback.methods)))
+    if plugin.carries_on:
+        routes.append(
+            Route(f"/{name}/{STREAM_ENDED_PATH}", _stream_ended(plugin), methods=["POST"])
+        )
     routes.append(WebSocketRoute(f"/{name}/media", _media(plugin)))
     return routes
 

@@ -10,7 +10,9 @@ closed with 1008 and claims no Live session. For the drain it is one running cal
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -27,9 +29,9 @@ from gateway.shell.stream_opening import StreamOpening
 
 __all__ = ["Authorize", "MediaStream", "NewBridge"]
 
-Authorize = Callable[[CallStarted], "str | CallPlan"]
+Authorize = Callable[[CallStarted], "str | CallPlan | Awaitable[str | CallPlan]"]
 """A stream's `start` is accepted with the call's `CallPlan`, else refused with the reason
-(logged as `stream.rejected`)."""
+(logged as `stream.rejected`); cluster mode's asks Redis, so it may be awaited."""
 NewBridge = Callable[[BridgeOptions], CallBridge]
 """Builds a bridge (the opening's, with the default options; the call's, with its plan's)."""
 
@@ -59,6 +61,10 @@ class MediaStream:
         """The call's plan, once its start was authorized."""
         self.runner: CallRunner | None = None
         """The call, once its start was authorized."""
+        self.started: CallStarted | None = None
+        """The stream's `start`, once it was authorized."""
+        self.became_call = asyncio.Event()
+        """Set once `runner` is built (cluster mode keeps the call's state from then on)."""
 
     @property
     def call_id(self) -> str | None:
@@ -86,6 +92,8 @@ class MediaStream:
         if opened is None:
             return None
         verdict = self._authorize(opened.started)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
         if isinstance(verdict, str):
             call_sid = bounded_id(opened.started.call_id)
             get_logger(component="call").warning(
@@ -102,4 +110,6 @@ class MediaStream:
             bridge=self._new_bridge(verdict.bridge_options),
             options=self._options,
         )
+        self.started = opened.started
+        self.became_call.set()
         return await self.runner.run()

@@ -393,6 +393,40 @@ class _RuntimeCollector(Collector):
         for reason in runtime.counters.refusal_reasons():
             refused.add_metric([label_value(reason)], runtime.counters.refused.get(reason, 0))
         yield refused
+        cluster = runtime.cluster
+        if cluster is not None:
+            yield _gauge(
+                "gateway_cluster_redis_up",
+                "1 while Redis answers (cluster mode)",
+                cluster.available,
+            )
+            yield _counter(
+                "gateway_cluster_redis_failures",
+                "Redis calls and pings that failed or timed out (cluster mode)",
+                cluster.link.failures,
+            )
+            calls = cluster.slots.cluster_calls
+            if calls is not None:
+                yield _gauge(
+                    "gateway_cluster_calls",
+                    "Slots held across the cluster at the last look (calls and pre-warms)",
+                    calls,
+                )
+            yield _gauge(
+                "gateway_cluster_slots_held",
+                "Cluster slots this replica holds",
+                len(cluster.slots.held),
+            )
+            yield _counter(
+                "gateway_cluster_handovers",
+                "Calls this replica handed over to another while draining",
+                cluster.handovers,
+            )
+            yield _counter(
+                "gateway_cluster_carried_on",
+                "Streams that carried on a call another replica had (death or drain)",
+                cluster.carried_on,
+            )
         yield self._latency.collect()
 
 

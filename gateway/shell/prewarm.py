@@ -98,6 +98,13 @@ class PrewarmPool:
                 "pre-warm cancelled", close_info(None, "pre-warm cancelled", go_away_seen=False)
             ) from None
 
+    def discard(self, call_id: str) -> None:
+        """Close `call_id`'s unclaimed session now (its stream went to another replica)."""
+        entry = self._entries.pop(call_id, None)
+        if entry is not None and entry.task is not None and not entry.claimed.is_set():
+            entry.task.cancel()
+            _log.info("live.prewarm_discarded", call_sid=call_id)
+
     async def _run(
         self, call_id: str, entry: _Entry, opener: Callable[[], Awaitable[LiveSession]]
     ) -> None:

@@ -30,7 +30,8 @@ import structlog
 from gateway.agents.loader import profile_from_settings
 from gateway.agents.profile import AgentDirectory
 from gateway.carriers.refusal import FALLBACK_MESSAGE, FALLBACK_TRANSFER_MESSAGE, Refusal, refusal
-from gateway.core.admission import Limit, Load, MaxCalls, NotDraining, Refuse, decide
+from gateway.cluster.node import HAND_OVER_MARGIN_S, CallKeeper, Cluster
+from gateway.core.admission import ClusterSlot, Limit, Load, MaxCalls, NotDraining, Refuse, decide
 from gateway.core.events import CallStarted
 from gateway.core.transcript import TranscriptLine
 from gateway.live.setup import LiveConfig
@@ -60,6 +61,10 @@ __all__ = [
 ]
 
 _log = get_logger(component="gateway")
+HANDOVER_SETTLE_S = 2.0
+"""Cluster mode: how long a draining replica waits, unready, before it hands calls over (and how
+long it must have had no call before it exits): the load balancer's readiness period, so that
+the carried-on streams go to other replicas (docs/operations.md, rolling deploys)."""
 DRAIN_END_GRACE_S = 10.0
 """After `request_end("draining")`, how long the remaining calls get to close before shutdown
 goes on without them (their goodbye, the Live close, the carrier close: each bounded itself)."""
@@ -134,6 +139,31 @@ class GatewayRuntime:
         """Called with each finished call (metrics, transcripts, tests); must not block."""
         self.http_guard: ConnectionGuard | None = None
         """The server's guard on connections waiting for a request (its counts are metrics)."""
+        server = settings.server
+        self.cluster: Cluster | None = None
+        """Cluster mode (GATEWAY_REDIS_URL): tokens, admission and call state in Redis."""
+        if server.redis_url:
+            self.cluster = Cluster(
+                server.redis_url,
+                max_calls=server.cluster_max_calls,
+                token_ttl_s=server.stream_token_ttl_s,
+                on_lost=self._slot_taken_elsewhere,
+            )
+        self.keepers: dict[RunningCall, CallKeeper] = {}
+        """Cluster mode: the keeper of each running call (the drain hands them over)."""
+
+    async def start(self) -> None:
+        """Join the cluster (cluster mode; nothing otherwise)."""
+        if self.cluster is not None:
+            await self.cluster.start()
+
+    def _slot_taken_elsewhere(self, call_id: str) -> None:
+        """Another replica got the stream of a call answered here: its pre-warmed session is
+        closed at once (docs/operations.md, pre-warm policy) and it no longer awaits here."""
+        self.prewarm.discard(call_id)
+        self.awaiting.forget(call_id)
+        if self.cluster is not None:
+            self.cluster.forget(call_id)
 
     @property
     def active_calls(self) -> int:
@@ -189,12 +219,39 @@ class GatewayRuntime:
 
     def limits(self) -> tuple[Limit, ...]:
         """What a new call must meet now, in order (the first refusal names the reason)."""
-        return (NotDraining(self.draining), MaxCalls(self.settings.server.max_calls))
+        limits: tuple[Limit, ...] = (
+            NotDraining(self.draining),
+            MaxCalls(self.settings.server.max_calls),
+        )
+        if self.cluster is not None and not self.cluster.available:
+            limits += (ClusterSlot(None),)
+        return limits
 
     @property
     def ready(self) -> bool:
         """Whether a new call would be admitted now (what `GET /readyz` answers)."""
         return not isinstance(decide(self.current_load(), self.limits()), Refuse)
+
+    async def admit(
+        self, call_id: str, *, to_number: str = "", from_number: str = ""
+    ) -> Admitted | Refusal:
+        """`admit_call`, and in cluster mode first a cluster-wide slot (GATEWAY_CLUSTER_MAX_CALLS;
+        Redis unavailable: the fallback)."""
+        cluster = self.cluster
+        if cluster is None:
+            return self.admit_call(call_id, to_number=to_number, from_number=from_number)
+        refusal = self.admission()
+        if refusal is not None:
+            return refusal
+        reserved = await cluster.reserve(call_id)
+        decision = decide(self.current_load(), (ClusterSlot(reserved),))
+        if isinstance(decision, Refuse):
+            return self._refusal(decision.reason)
+        taken = self.admit_call(call_id, to_number=to_number, from_number=from_number)
+        if isinstance(taken, Refusal):
+            cluster.forget(call_id)
+            await cluster.call_ended(call_id)
+        return taken
 
     def admission(self) -> Refusal | None:
         """None when a webhook may take its call (then `issue_token`), else the fallback to answer.
@@ -247,6 +304,8 @@ class GatewayRuntime:
         fallback from the first moment.
         """
         self.draining = True
+        if self.cluster is not None:
+            return await self._drain_cluster(self.cluster, timeout_s, end_grace_s)
         _log.info(
             "gateway.draining",
             active_calls=len(self.calls),
@@ -267,6 +326,51 @@ class GatewayRuntime:
                 _log.error("gateway.drain_incomplete", calls_left=len(self.calls))
         _log.info("gateway.drained", ended_calls=ended)
         return ended
+
+    async def _drain_cluster(self, cluster: Cluster, timeout_s: float, end_grace_s: float) -> int:
+        """Cluster mode: hand every call over (at its next turn boundary, or at once near the
+        timeout): its state saved, its stream closed, the carrier asks another replica.
+
+        Unready from the first moment; the hand-overs start `HANDOVER_SETTLE_S` later, once the
+        load balancer has stopped sending streams here (a carried-on stream would otherwise
+        land here again), and the drain ends when no call has run here for that long."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        settle_s = min(HANDOVER_SETTLE_S, timeout_s / 2)
+        deadline = start + max(settle_s, timeout_s - HAND_OVER_MARGIN_S)
+        _log.info(
+            "gateway.draining", active_calls=len(self.calls), timeout_s=timeout_s, cluster=True
+        )
+        handing: dict[RunningCall, asyncio.Task[None]] = {}
+        end_at = start + timeout_s + end_grace_s
+        idle_since = start if not self.calls else None
+        while loop.time() < end_at:
+            now = loop.time()
+            if self.calls:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            if idle_since is not None and now - idle_since >= settle_s and now - start >= settle_s:
+                break
+            if self._hurry:
+                deadline = now
+            if now - start >= settle_s or self._hurry:
+                for call, keeper in list(self.keepers.items()):
+                    if call not in handing:
+                        handing[call] = asyncio.create_task(
+                            cluster.hand_over(keeper.call_id, keeper, deadline)
+                        )
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await self._changed.wait()
+        for task in handing.values():
+            task.cancel()
+        left = len(self.calls)
+        if left:
+            _log.error("gateway.drain_incomplete", calls_left=left)
+        _log.info("gateway.drained", handed_over=len(handing), ended_calls=0)
+        return 0
 
     def hurry_drain(self) -> None:
         """End the drain's wait now (a second signal): running calls are ended at once."""
@@ -293,3 +397,5 @@ class GatewayRuntime:
 
     async def aclose(self) -> None:
         await self.prewarm.aclose()
+        if self.cluster is not None:
+            await self.cluster.aclose()

@@ -12,6 +12,8 @@ and transcript files when the profile asked for them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import replace
 from typing import Any
 
@@ -21,16 +23,23 @@ from starlette.websockets import WebSocket
 from gateway.carriers.base import CarrierTranslator
 from gateway.carriers.control import CallControl
 from gateway.carriers.messages import MAX_ID_CHARS
+from gateway.cluster.node import CallKeeper, Cluster
+from gateway.core.carry_on import CallSnapshot, ended_on_purpose
 from gateway.core.events import CallStarted
+from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER, token_id
+from gateway.log import get_logger
 from gateway.shell.call_plan import CallPlan
 from gateway.shell.call_recording import CallRecording
 from gateway.shell.call_runner import CallRunner, RunnerOptions
+from gateway.shell.carry_on import resuming_claim
 from gateway.shell.live_client import LiveSession
 from gateway.shell.media_stream import MediaStream
-from gateway.shell.runtime import CallRecord, GatewayRuntime
+from gateway.shell.runtime import CallRecord, GatewayRuntime, StreamGrant
 from gateway.shell.services import GatewayServices
 
 __all__ = ["run_media_stream"]
+
+_log = get_logger(component="cluster")
 
 
 async def run_media_stream(
@@ -46,13 +55,16 @@ async def run_media_stream(
     services: GatewayServices = ws.app.state.services
     carrier = translator.carrier
 
-    def authorize(started: CallStarted) -> str | CallPlan:
+    before: list[CallSnapshot | None] = [None]
+    """Cluster mode: the snapshot of the call's earlier legs (None: its first stream)."""
+
+    def check(started: CallStarted) -> str | StreamGrant:
         if max(len(started.call_id), len(started.stream_id)) > MAX_ID_CHARS:
             runtime.counters.stream_rejected()
             return "call id too long"  # no webhook answered such a call: no token either
-        grant = runtime.grant(started)
-        if isinstance(grant, str):
-            return grant
+        return runtime.grant(started)
+
+    def plan_for(started: CallStarted, grant: StreamGrant) -> CallPlan:
         profile = grant.profile
         recording = None
         if profile.records and services.recordings is not None:
@@ -65,15 +77,19 @@ async def run_media_stream(
                 to_number=grant.to_number,
             )
         live = profile.live
+        options = services.bridge_options(profile)
+        carried = before[0]
 
         async def claim(call_id: str) -> LiveSession:
+            if carried is not None:
+                return await resuming_claim(runtime.connector, live, carried)
             return await runtime.claim_session(call_id, live)
 
+        if carried is not None:  # the agent greeted the caller on an earlier leg
+            options = replace(options, greeting_text=None)
         return CallPlan(
             profile=profile.name,
-            bridge_options=replace(
-                services.bridge_options(profile), media_message_ms=media_message_ms
-            ),
+            bridge_options=replace(options, media_message_ms=media_message_ms),
             services=services.for_call(carrier, control, grant),
             claim_session=claim,
             recording=recording,
@@ -82,22 +98,65 @@ async def run_media_stream(
             direction=getattr(grant, "direction", None) or "inbound",
         )
 
+    def authorize(started: CallStarted) -> str | CallPlan:
+        grant = check(started)
+        return grant if isinstance(grant, str) else plan_for(started, grant)
+
+    async def authorize_in_cluster(started: CallStarted, cluster: Cluster) -> str | CallPlan:
+        """The local checks, then the token claimed once across the cluster (Redis unavailable:
+        the local check alone, so an admitted call still gets its agent), the call's slot
+        taken here and its earlier legs' snapshot read (a call carried on: no greeting, its
+        Live session resumed)."""
+        grant = check(started)
+        if isinstance(grant, str):
+            return grant
+        named = token_id(started.custom_parameters.get(STREAM_TOKEN_PARAMETER))
+        claimed = None if named is None else await cluster.claim_token(*named)
+        if claimed is False:
+            runtime.counters.stream_rejected()
+            return "token reused"
+        if claimed is None:  # Redis died since the webhook: the local single-use check holds
+            _log.warning("cluster.token_checked_locally", reason="redis unavailable")
+        carried = before[0] = await cluster.stream_started(started.call_id)
+        if carried is not None:
+            cluster.carried_on += 1
+            _log.info("cluster.carrying_on", legs=carried.legs + 1, resume=bool(carried.handle))
+        return plan_for(started, grant)
+
+    cluster = runtime.cluster
+
+    def choose(started: CallStarted) -> Any:
+        if cluster is None:
+            return authorize(started)
+        return authorize_in_cluster(started, cluster)
+
     stream = MediaStream(
         ws,
         translator,
-        authorize=authorize,
+        authorize=choose,
         opening_options=services.bridge_options(),
         options=RunnerOptions(),
     )
     summary: dict[str, Any] | None = None
+    keeping: asyncio.Task[None] | None = None
+    keeper: list[CallKeeper] = []
     try:
         async with runtime.call_slot(stream):
+            if cluster is not None:
+                keeping = asyncio.create_task(_keep(runtime, cluster, stream, before, keeper))
             summary = await stream.run()
         runner, plan = stream.runner, stream.plan
         if summary is not None and runner is not None and plan is not None:
             record = _report(runtime, services, runner, carrier, plan, summary)
             await services.post_call(record, plan, stream_id=runner.bridge.stream_id)
     finally:
+        if keeping is not None:
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
+            runtime.keepers.pop(stream, None)
+            if cluster is not None and keeper:
+                await _finish_keeping(cluster, keeper[0])
         recording = stream.plan.recording if stream.plan is not None else None
         if recording is not None:
             if summary is not None and stream.runner is not None:
@@ -107,6 +166,50 @@ async def run_media_stream(
             else:
                 await recording.abort()
         structlog.contextvars.clear_contextvars()
+
+
+async def _keep(
+    runtime: GatewayRuntime,
+    cluster: Cluster,
+    stream: MediaStream,
+    before: list[CallSnapshot | None],
+    out: list[CallKeeper],
+) -> None:
+    """Cluster mode: once the stream is a call, keep its state in Redis until it ends."""
+    await stream.became_call.wait()
+    runner, plan, started = stream.runner, stream.plan, stream.started
+    assert runner is not None
+    assert plan is not None
+    assert started is not None
+    call_id = started.call_id
+    started_s = asyncio.get_running_loop().time()
+
+    def audio_ms() -> float:
+        return (asyncio.get_running_loop().time() - started_s) * 1000
+
+    keeper = CallKeeper(
+        cluster,
+        call_id,
+        runner,
+        profile=plan.profile,
+        before=before[0],
+        audio_ms=audio_ms,
+    )
+    out.append(keeper)
+    runtime.keepers[stream] = keeper
+    await keeper.run()
+
+
+async def _finish_keeping(cluster: Cluster, keeper: CallKeeper) -> None:
+    """The stream ended here: its state marked (ended, or left to carry on), its slot given
+    back when the call is over (else the next replica takes it, or its lease ends)."""
+    await keeper.finish()
+    if keeper.call.end_reason not in (None, "handover") and ended_on_purpose(
+        keeper.call.end_reason
+    ):
+        await cluster.call_ended(keeper.call_id)
+    else:
+        cluster.slots.held.discard(keeper.call_id)
 
 
 def _report(

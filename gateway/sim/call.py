@@ -187,7 +187,96 @@ async def place_call(
     report = replace(
         report, stream_url=answer.stream_url, custom_parameters=dict(answer.parameters)
     )
-    return await _stream(answer, script, options, dialect, clock, notes, report)
+    first = await _stream(answer, script, options, dialect, clock, notes, report)
+    return await _carry_on(first, answer, script, options, dialect, clock)
+
+
+def _next_url(answer: StreamAnswer) -> str | None:
+    """Where the carrier asks for the call's next document once the stream ended: Twilio's
+    `<Connect action>`, else a `<Redirect>` right after the stream (TeXML, whose `<Connect>`
+    runs the verbs after it once the stream stopped)."""
+    if answer.action is not None:
+        return answer.action
+    if answer.after and answer.after[0].kind == "Redirect" and answer.after[0].text:
+        return answer.after[0].text
+    return None
+
+
+MAX_STREAMS_PER_CALL = 20
+"""How many streams one simulated call follows through `<Connect action>` answers."""
+
+
+async def _carry_on(
+    report: CallReport,
+    answer: StreamAnswer,
+    script: CallScript,
+    options: SimOptions,
+    dialect: CarrierDialect,
+    clock: _Clock,
+) -> CallReport:
+    """Twilio's rule: when a `<Connect>` ends without the caller hanging up (the stream closed
+    or dropped) and it has an `action`, request it and follow the TwiML it answers: a new
+    stream carries the call on with the rest of the caller's script (what the caller said in
+    between is lost), anything else ends it. The report is the last stream's, with the earlier
+    ones in `earlier_legs`."""
+    action_request = getattr(dialect, "action_request", None)
+    answer = replace(answer, action=_next_url(answer))
+    origin = clock.origin  # the first stream's start: call time 0
+    legs: list[CallReport] = []
+    offsets: list[float] = [0.0]
+    gaps: list[float] = []
+    while (
+        answer.action is not None
+        and action_request is not None
+        and report.outcome is CallOutcome.GATEWAY_CLOSED
+        and not report.errors
+        and len(legs) + 1 < MAX_STREAMS_PER_CALL
+    ):
+        closed_at = clock.loop.time()
+        request = action_request(answer.action, options)
+        try:
+            async with httpx.AsyncClient(
+                timeout=options.http_timeout_s, verify=options.ssl_context or True
+            ) as client:
+                response = await client.post(
+                    request.url, data=dict(request.form), headers=list(request.headers)
+                )
+            if response.status_code != 200:
+                break
+            following = dialect.parse_answer(response.text)
+        except (httpx.HTTPError, AnswerRefusedError):
+            break
+        if following.stream_url is None:
+            break
+        offset_ms = (clock.loop.time() - origin) * 1000 * options.speed
+        if offset_ms >= script.duration_ms:
+            break
+        rest = script.after(offset_ms)
+        notes = [TimelineEntry(0.0, "action", f"{abbreviate_url(request.url)} -> new stream")]
+        next_report = replace(
+            report,
+            stream_url=following.stream_url,
+            custom_parameters=dict(following.parameters),
+            twiml=response.text,
+        )
+        new = await _stream(following, rest, options, dialect, clock, notes, next_report)
+        if new.outcome is CallOutcome.STREAM_REFUSED:
+            legs.append(report)
+            report = new
+            break
+        legs.append(report)
+        started = (clock.origin - origin) * 1000 * options.speed
+        offsets.append(started)
+        gaps.append((clock.origin - closed_at) * 1000 * options.speed)
+        report, answer = new, replace(following, action=_next_url(following))
+    if not legs:
+        return report
+    return replace(
+        report,
+        earlier_legs=tuple(legs),
+        leg_offsets_ms=tuple(offsets),
+        reconnect_gaps_ms=tuple(gaps),
+    )
 
 
 async def _stream(

@@ -112,6 +112,9 @@ class StreamAnswer:
     after: tuple[Verb, ...] = ()
     attributes: tuple[tuple[str, str], ...] = ()
     """The stream element's attributes other than its URL (codec, mode, ...)."""
+    action: str | None = None
+    """Twilio's `<Connect action>`: requested when the stream ends without the caller hanging
+    up; its answer is the call's next TwiML (a new stream, or the end)."""
 
 
 class AnswerRefusedError(Exception):

@@ -85,6 +85,23 @@ class PlivoDialect:
             "ParentAuthID": options.account_sid,
             **options.extra_webhook_fields,
         }
+        return self._signed_form(url, form, options)
+
+    def action_request(self, url: str, options: SimOptions) -> WebhookRequest:
+        """The `<Redirect>` after the stream once it disconnected (`keepCallAlive`): the call's
+        form with `CallStatus=in-progress`, signed (V3) over `url`."""
+        form = {
+            "CallUUID": options.call_sid,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "Event": "Redirect",
+            "From": options.from_number.lstrip("+"),
+            "To": options.to_number.lstrip("+"),
+            "ParentAuthID": options.account_sid,
+        }
+        return self._signed_form(url, form, options)
+
+    def _signed_form(self, url: str, form: dict[str, str], options: SimOptions) -> WebhookRequest:
         headers = [
             ("User-Agent", "PlivoHTTP/1.0"),
             ("Content-Type", "application/x-www-form-urlencoded"),

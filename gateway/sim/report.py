@@ -75,6 +75,15 @@ class CallReport:
     media_bytes_received: int = 0
     messages_received: tuple[ReceivedMessage, ...] = ()
     """Every non-media message from the gateway, as received (truncated to 300 characters)."""
+    earlier_legs: tuple[CallReport, ...] = ()
+    """Streams of this call before this one (a `<Connect action>` answered a new stream):
+    this report is the last stream's, its times from that stream's start."""
+    leg_offsets_ms: tuple[float, ...] = ()
+    """Where each stream of the call started, in call ms from the first one's start (the
+    earlier legs', then this one's)."""
+    reconnect_gaps_ms: tuple[float, ...] = ()
+    """For each new stream: from the previous stream's close to the new one's start (what the
+    caller heard as silence on the line)."""
 
     @property
     def ok(self) -> bool:
@@ -108,6 +117,8 @@ def report_to_json(report: CallReport) -> dict[str, Any]:
         value = getattr(report, f.name)
         if isinstance(value, np.ndarray):
             data[f"{f.name}_samples"] = len(value)
+        elif f.name == "earlier_legs":
+            data[f.name] = [report_to_json(leg) for leg in value]
         else:
             data[f.name] = _plain(value)
     data["outcome"] = str(report.outcome)

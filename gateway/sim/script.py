@@ -96,6 +96,23 @@ class CallScript:
     def audio_ms(self) -> float:
         return len(self.audio) * 1000 / CALL_RATE_HZ
 
+    def after(self, offset_ms: float) -> CallScript:
+        """The rest of the call from `offset_ms` on (a new stream of the same call: what the
+        caller said before it is gone), with the same end."""
+        start = min(len(self.audio), round(offset_ms * CALL_RATE_HZ / 1000))
+        rest = self.audio[start:]
+        end_ms = self.duration_ms - offset_ms
+        tail_ms = max(0.0, end_ms - len(rest) * 1000 / CALL_RATE_HZ)
+        dtmf = tuple(
+            DtmfPress(p.at_ms - offset_ms, p.digit) for p in self.dtmf if p.at_ms >= offset_ms
+        )
+        utterances = tuple(
+            Utterance(max(0.0, u.start_ms - offset_ms), u.end_ms - offset_ms, u.text)
+            for u in self.utterances
+            if u.end_ms > offset_ms
+        )
+        return CallScript(rest.copy(), dtmf, utterances, tail_ms)
+
     @property
     def duration_ms(self) -> float:
         """Audio plus tail: how long the stream lasts unless the gateway ends it first."""

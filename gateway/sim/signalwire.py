@@ -61,6 +61,16 @@ class SignalWireDialect:
             headers += [(name, s) for s in self._signed(url, form, options) for name in _HEADERS]
         return WebhookRequest(url, twilio.form, tuple(headers))
 
+    def action_request(self, url: str, options: SimOptions) -> WebhookRequest:
+        """cXML's `<Connect action>`, as Twilio's, signed with the project's signing key."""
+        twilio = self._twilio.action_request(url, options)
+        form = dict(twilio.form)
+        headers = [(k, v) for k, v in twilio.headers if k != "X-Twilio-Signature"]
+        headers[0] = ("User-Agent", "SignalWire-LaML/1.0")
+        if options.sign_webhook:
+            headers += [(name, s) for s in self._signed(url, form, options) for name in _HEADERS]
+        return WebhookRequest(url, twilio.form, tuple(headers))
+
     def parse_answer(self, body: str) -> StreamAnswer:
         answer = self._twilio.parse_answer(body)
         attributes = dict(answer.attributes)

@@ -66,6 +66,22 @@ class TelnyxDialect:
             "To": options.to_number,
             **options.extra_webhook_fields,
         }
+        return self._signed_form(url, form, options)
+
+    def action_request(self, url: str, options: SimOptions) -> WebhookRequest:
+        """The `<Redirect>` after `<Connect>` once the stream stopped (TeXML's equivalent of
+        Twilio's `<Connect action>`): the call's form, `CallStatus=in-progress`, signed."""
+        form = {
+            "AccountSid": options.account_sid,
+            "CallSid": options.call_sid,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "From": options.from_number,
+            "To": options.to_number,
+        }
+        return self._signed_form(url, form, options)
+
+    def _signed_form(self, url: str, form: dict[str, str], options: SimOptions) -> WebhookRequest:
         body = urlencode(form).encode("ascii")
         headers = [
             ("User-Agent", WEBHOOK_USER_AGENT),

@@ -87,6 +87,19 @@ class TwilioDialect:
             headers += [("X-Twilio-Signature", s) for s in _signature_header(url, form, options)]
         return WebhookRequest(url, tuple(form.items()), tuple(headers))
 
+    def action_request(self, url: str, options: SimOptions) -> WebhookRequest:
+        """The `<Connect action>` request once the stream ended without the caller hanging up:
+        the call's form with `CallStatus=in-progress`, signed over `url` like the webhook."""
+        form = webhook_form(options) | {"CallStatus": "in-progress"}
+        headers = [
+            ("User-Agent", WEBHOOK_USER_AGENT),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("I-Twilio-Idempotency-Token", str(uuid.uuid4())),
+        ]
+        if options.sign_webhook:
+            headers += [("X-Twilio-Signature", s) for s in _signature_header(url, form, options)]
+        return WebhookRequest(url, tuple(form.items()), tuple(headers))
+
     def parse_answer(self, body: str) -> StreamAnswer:
         return parse_twiml(body)
 

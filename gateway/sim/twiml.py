@@ -24,7 +24,13 @@ from urllib.parse import urlsplit
 
 from gateway.sim.dialect import AnswerRefusedError, StreamAnswer, Verb
 
-__all__ = ["MAX_TWIML_BYTES", "check_stream_url", "is_loopback_host", "parse_twiml"]
+__all__ = [
+    "MAX_TWIML_BYTES",
+    "check_action_url",
+    "check_stream_url",
+    "is_loopback_host",
+    "parse_twiml",
+]
 
 MAX_TWIML_BYTES = 64 * 1024
 """Twilio's documented TwiML size limit (64 KB); larger answers are refused as unparsable."""
@@ -58,6 +64,14 @@ def check_stream_url(url: str, *, allow_query: bool = False) -> None:
     if parts.scheme == "ws" and is_loopback_host(host):
         return
     raise AnswerRefusedError(31920, f"stream url must be wss:// (ws:// only on loopback): {url!r}")
+
+
+def check_action_url(url: str) -> None:
+    """Raise `AnswerRefusedError` (12200) for a `<Connect action>` that is not an absolute
+    http(s) URL (Twilio resolves relative ones; the gateway always sends absolute ones)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AnswerRefusedError(12200, f"<Connect action> must be an http(s) URL: {url!r}")
 
 
 def _text(element: ET.Element) -> str:
@@ -117,7 +131,10 @@ def parse_twiml(body: str, *, allow_query: bool = False) -> StreamAnswer:
             after = tuple(_verb(e) for e in root[index + 1 :])
             stream = element[0]
             attributes = tuple(sorted((k, v) for k, v in stream.attrib.items() if k != "url"))
-            return StreamAnswer(url, parameters, tuple(before), after, attributes)
+            action = element.get("action")
+            if action is not None:
+                check_action_url(action)
+            return StreamAnswer(url, parameters, tuple(before), after, attributes, action)
         before.append(_verb(element))
         if element.tag in _TERMINAL_VERBS:
             break

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.carriers.twiml import connect_stream, dial, say_and_dial, say_and_hang_up
+from gateway.carriers.twiml import connect_stream, dial, empty, say_and_dial, say_and_hang_up
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 URL = "wss://gw.example.com/twilio/media"
@@ -171,3 +171,20 @@ def test_any_xml_safe_values_round_trip(params: dict[str, str], text: str) -> No
     # An XML parser normalizes line ends in text; a spoken line end is a line end either way.
     spoken = text.replace("\r\n", "\n").replace("\r", "\n")
     assert (ET.fromstring(say_and_hang_up(text))[0].text or "") == spoken
+
+
+def test_connect_stream_with_an_action_and_the_empty_answer() -> None:
+    document = connect_stream(
+        "wss://gw.example.com/twilio/media",
+        {"stream_token": "t"},
+        action="https://gw.example.com/twilio/stream-ended",
+    )
+    assert document == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        '<Connect action="https://gw.example.com/twilio/stream-ended" method="POST">'
+        '<Stream url="wss://gw.example.com/twilio/media">'
+        '<Parameter name="stream_token" value="t" /></Stream></Connect></Response>'
+    )
+    assert empty() == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+    with pytest.raises(ValueError, match="action must be"):
+        connect_stream("wss://gw.example.com/m", {}, action="ftp://x/y")

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
+from gateway.cluster.node import HAND_OVER_MARGIN_S
 from gateway.settings import ServerSettings, load_settings
 from gateway.shell.app import build_app
 from gateway.shell.connector import LiveConnector
-from gateway.shell.runtime import DRAIN_END_GRACE_S
+from gateway.shell.runtime import DRAIN_END_GRACE_S, HANDOVER_SETTLE_S
 from gateway.shell.serve import GRACEFUL_SHUTDOWN_S
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,6 +147,33 @@ def test_grace_period_covers_prestop_drain_and_shutdown() -> None:
     assert rollout["maxUnavailable"] == 0
 
 
+def test_the_pods_form_a_cluster_whose_grace_period_fits_the_handover() -> None:
+    """Cluster mode: Redis' URL from a Secret, two replicas at least, a disruption budget, and a
+    grace period sized for handing calls over (preStop, settle, drain timeout, shutdown), not
+    for the longest call."""
+    env = {item["name"]: item for item in CONTAINER["env"]}
+    secret = env["GATEWAY_REDIS_URL"]["valueFrom"]["secretKeyRef"]
+    assert (secret["name"], secret["key"]) == ("gateway-redis", "url")
+    assert int(ENV["GATEWAY_CLUSTER_MAX_CALLS"]) >= 1
+    assert DEPLOYMENT["spec"]["replicas"] >= 2
+    assert _one("PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
+    pre_stop_s = float(CONTAINER["lifecycle"]["preStop"]["exec"]["command"][1])
+    drain_s = float(ENV["GATEWAY_DRAIN_TIMEOUT_S"])
+    assert drain_s > HAND_OVER_MARGIN_S + HANDOVER_SETTLE_S  # room for a turn boundary
+    needed = pre_stop_s + HANDOVER_SETTLE_S + drain_s + DRAIN_END_GRACE_S + GRACEFUL_SHUTDOWN_S
+    assert needed + MARGIN_S <= POD["terminationGracePeriodSeconds"] <= 120
+
+
+def test_compose_runs_redis_for_cluster_mode() -> None:
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    redis = services["redis"]
+    assert redis["healthcheck"]["test"][:2] == ["CMD", "redis-cli"]
+    url = _interpolate(services["gateway"]["environment"]["GATEWAY_REDIS_URL"], {})
+    assert url == "redis://redis:6379/0"
+    assert _interpolate(services["gateway"]["environment"]["GATEWAY_REDIS_URL"],
+                        {"GATEWAY_REDIS_URL": ""}) == ""  # fmt: skip
+
+
 def test_the_pod_runs_as_the_images_non_root_user_without_privileges() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
@@ -234,7 +262,7 @@ def test_ingress_exposes_carrier_routes_only() -> None:
 def test_compose_runs_gateway_emulator_and_backend_together() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) == {"gateway", "emulator", "backend"}
+    assert set(services) == {"gateway", "emulator", "backend", "redis"}
     gateway = services["gateway"]
     assert gateway["ports"] == ["8080:8080"]
     env = gateway["environment"]
@@ -246,7 +274,7 @@ def test_compose_runs_gateway_emulator_and_backend_together() -> None:
         services["backend"]["command"].index("--port") + 1
     ]
     assert env["EXAMPLE_BACKEND_URL"] == f"http://backend:{backend_port}"
-    assert set(gateway["depends_on"]) == {"emulator", "backend"}
+    assert set(gateway["depends_on"]) == {"emulator", "backend", "redis"}
     for volume in gateway["volumes"]:
         source, target = volume.split(":")[:2]
         assert (DEPLOY / source).resolve().is_file(), source

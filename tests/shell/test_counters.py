@@ -25,7 +25,8 @@ def test_each_report_counts_once_under_its_name() -> None:
 
 def test_reasons_exposed_are_the_known_ones_then_any_new_one() -> None:
     counters = GatewayCounters()
-    assert counters.refusal_reasons() == ["at capacity", "draining", "no agent"]
-    counters.call_refused("cluster full")  # a limit added later: counted, exposed
-    assert counters.refusal_reasons() == ["at capacity", "draining", "no agent", "cluster full"]
-    assert counters.refused == {"cluster full": 1}
+    known = ["at capacity", "draining", "no agent", "cluster at capacity", "cluster unavailable"]
+    assert counters.refusal_reasons() == known
+    counters.call_refused("region closed")  # a limit added later: counted, exposed
+    assert counters.refusal_reasons() == [*known, "region closed"]
+    assert counters.refused == {"region closed": 1}

@@ -176,3 +176,22 @@ def test_loopback_hosts() -> None:
     assert is_loopback_host("::1")
     assert not is_loopback_host("10.0.0.1")
     assert not is_loopback_host("example.com")
+
+
+def test_a_connect_action_is_read_and_checked() -> None:
+    answer = parse_twiml(
+        '<Response><Connect action="https://gw.example.com/twilio/stream-ended">'
+        '<Stream url="wss://gw.example.com/twilio/media"/></Connect></Response>'
+    )
+    assert answer.action == "https://gw.example.com/twilio/stream-ended"
+    assert (
+        parse_twiml(
+            '<Response><Connect><Stream url="wss://gw.example.com/m"/></Connect></Response>'
+        ).action
+        is None
+    )
+    with pytest.raises(AnswerRefusedError, match="12200"):
+        parse_twiml(
+            '<Response><Connect action="stream-ended">'
+            '<Stream url="wss://gw.example.com/m"/></Connect></Response>'
+        )

@@ -21,6 +21,7 @@ from gateway.carriers.plivo.translator import PlivoTranslator, content_format
 from gateway.carriers.plivo.xml import (
     HEADER_TOKEN,
     action_xml,
+    empty_xml,
     parse_webhook,
     stream_xml,
     token_from_header,
@@ -129,13 +130,36 @@ class PlivoPlugin(plugin.CarrierPlugin[PlivoSettings]):
         call: plugin.VoiceWebhook,
         token: str,
     ) -> plugin.Document:
-        base = webhook.base_url
+        return self._stream(settings, webhook.base_url, token, None)
+
+    carries_on = True
+
+    def answer_carrying_on(
+        self,
+        settings: PlivoSettings,
+        webhook: plugin.Webhook,
+        call: plugin.VoiceWebhook,
+        token: str,
+        action_url: str,
+    ) -> plugin.Document:
+        """`keepCallAlive` runs the XML after `<Stream>` once it disconnected: a `<Redirect>`
+        to `action_url` there is Twilio's `<Connect action>`."""
+        return self._stream(settings, webhook.base_url, token, action_url)
+
+    def stream_ended(self, settings: PlivoSettings) -> plugin.Document:
+        return plugin.Document(empty_xml(), XML)
+
+    @staticmethod
+    def _stream(
+        settings: PlivoSettings, base: str, token: str, redirect: str | None
+    ) -> plugin.Document:
         document = stream_xml(
             websocket_url(base, "/plivo/media"),
             STREAM_TOKEN_PARAMETER,
             token,
             content_type=settings.content_type,
             status_callback=f"{base}/plivo/status",
+            redirect=redirect,
         )
         return plugin.Document(document, XML)
 

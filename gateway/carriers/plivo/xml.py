@@ -85,8 +85,12 @@ def stream_xml(
     *,
     content_type: str = "audio/x-mulaw;rate=8000",
     status_callback: str | None = None,
+    redirect: str | None = None,
 ) -> str:
-    """`<Response><Stream …>wss://…?{token_parameter}={token}</Stream></Response>`."""
+    """`<Response><Stream …>wss://…?{token_parameter}={token}</Stream></Response>`.
+
+    `redirect` (cluster mode): a `<Redirect>` after the stream, which Plivo runs once the stream
+    disconnected (`keepCallAlive`): its answer is the call's next XML."""
     check_url(stream_url, ("wss", "ws"), "stream URL")
     if "?" in stream_url or "#" in stream_url:
         raise ValueError("the stream URL must not carry a query string of its own")
@@ -104,7 +108,15 @@ def stream_xml(
         stream.set("statusCallbackUrl", check_url(status_callback, ("https", "http"), "callback"))
         stream.set("statusCallbackMethod", "POST")
     stream.text = f"{stream_url}?{urlencode({token_parameter: token})}"
+    if redirect is not None:
+        after = ET.SubElement(response, "Redirect", method="POST")
+        after.text = check_url(redirect, ("https", "http"), "redirect")
     return _document(response)
+
+
+def empty_xml() -> str:
+    """`<Response/>`: nothing more (the call hangs up)."""
+    return _document(ET.Element("Response"))
 
 
 def action_xml(announcement: str | None, transfer_to: str | None) -> str:

@@ -73,7 +73,28 @@ class SignalWirePlugin(plugin.CarrierPlugin[SignalWireSettings]):
         call: plugin.VoiceWebhook,
         token: str,
     ) -> plugin.Document:
-        base = webhook.base_url
+        return self._connect(settings, webhook.base_url, token, None)
+
+    carries_on = True
+
+    def answer_carrying_on(
+        self,
+        settings: SignalWireSettings,
+        webhook: plugin.Webhook,
+        call: plugin.VoiceWebhook,
+        token: str,
+        action_url: str,
+    ) -> plugin.Document:
+        """cXML's `<Connect action>` works as Twilio's (SignalWire's LaML/cXML compatibility)."""
+        return self._connect(settings, webhook.base_url, token, action_url)
+
+    def stream_ended(self, settings: SignalWireSettings) -> plugin.Document:
+        return plugin.Document(twiml.empty(), "application/xml")
+
+    @staticmethod
+    def _connect(
+        settings: SignalWireSettings, base: str, token: str, action: str | None
+    ) -> plugin.Document:
         codec = codec_attribute(settings.codec)
         attributes = {"authBearerToken": token} | ({} if codec is None else {"codec": codec})
         document = twiml.connect_stream(
@@ -81,6 +102,7 @@ class SignalWirePlugin(plugin.CarrierPlugin[SignalWireSettings]):
             {STREAM_TOKEN_PARAMETER: token},
             status_callback=f"{base}/signalwire/status",
             attributes=attributes,
+            action=action,
         )
         return plugin.Document(document, "application/xml")
 

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from gateway.audio.paths import Encoding
-from gateway.carriers import plugin
+from gateway.carriers import plugin, twiml
 from gateway.carriers.telnyx.rest import TelnyxCallControl
 from gateway.carriers.telnyx.settings import OPTIONS, TelnyxSettings, read_settings
 from gateway.carriers.telnyx.signature import (
@@ -81,13 +81,36 @@ class TelnyxPlugin(plugin.CarrierPlugin[TelnyxSettings]):
         call: plugin.VoiceWebhook,
         token: str,
     ) -> plugin.Document:
-        base = webhook.base_url
+        return self._connect(settings, webhook.base_url, token, None)
+
+    carries_on = True
+
+    def answer_carrying_on(
+        self,
+        settings: TelnyxSettings,
+        webhook: plugin.Webhook,
+        call: plugin.VoiceWebhook,
+        token: str,
+        action_url: str,
+    ) -> plugin.Document:
+        """TeXML runs the verbs after `<Connect>` once the stream stopped: a `<Redirect>` to
+        `action_url` there is Twilio's `<Connect action>`."""
+        return self._connect(settings, webhook.base_url, token, action_url)
+
+    def stream_ended(self, settings: TelnyxSettings) -> plugin.Document:
+        return plugin.Document(twiml.empty(), "application/xml")
+
+    @staticmethod
+    def _connect(
+        settings: TelnyxSettings, base: str, token: str, redirect: str | None
+    ) -> plugin.Document:
         document = texml_stream(
             websocket_url(base, "/telnyx/media"),
             STREAM_TOKEN_PARAMETER,
             token,
             codec=settings.codec,
             status_callback=f"{base}/telnyx/status",
+            redirect=redirect,
         )
         return plugin.Document(document, "application/xml")
 

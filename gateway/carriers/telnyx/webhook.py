@@ -81,10 +81,13 @@ def texml_stream(
     *,
     codec: str = "PCMU",
     status_callback: str | None = None,
+    redirect: str | None = None,
 ) -> str:
     """`<Connect><Stream>` to `stream_url?{token_parameter}={token}`, RTP mode, `codec` both ways.
 
     ValueError for a codec outside `TEXML_CODECS` or a URL that already has a query string.
+    `redirect` (cluster mode): a `<Redirect>` after the `<Connect>`, which TeXML runs once the
+    stream stopped (TeXML's `<Connect>` has no `action`).
     """
     if codec not in TEXML_CODECS:
         raise ValueError(f"Telnyx codec must be one of {', '.join(TEXML_CODECS)}")
@@ -98,5 +101,10 @@ def texml_stream(
         "bidirectionalCodec": codec,
     }
     return connect_stream(
-        url, {}, status_callback=status_callback, attributes=attributes, allow_query=True
+        url,
+        {},
+        status_callback=status_callback,
+        attributes=attributes,
+        allow_query=True,
+        redirect=redirect,
     )

@@ -85,11 +85,30 @@ class TwilioPlugin(plugin.CarrierPlugin[TwilioSettings]):
         call: plugin.VoiceWebhook,
         token: str,
     ) -> plugin.Document:
-        base = webhook.base_url
+        return self._connect(webhook.base_url, token, None)
+
+    carries_on = True
+
+    def answer_carrying_on(
+        self,
+        settings: TwilioSettings,
+        webhook: plugin.Webhook,
+        call: plugin.VoiceWebhook,
+        token: str,
+        action_url: str,
+    ) -> plugin.Document:
+        return self._connect(webhook.base_url, token, action_url)
+
+    def stream_ended(self, settings: TwilioSettings) -> plugin.Document:
+        return plugin.Document(twiml.empty(), XML)
+
+    @staticmethod
+    def _connect(base: str, token: str, action: str | None) -> plugin.Document:
         document = twiml.connect_stream(
             websocket_url(base, "/twilio/media"),
             {STREAM_TOKEN_PARAMETER: token},
             status_callback=f"{base}/twilio/status",
+            action=action,
         )
         return plugin.Document(document, XML)
 
