@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gateway"
-PURE_RINGS = ["audio", "live", "core", "carriers", "options"]
+PURE_RINGS = ["audio", "live", "core", "carriers", "options", "outbound"]
 FORBIDDEN_MODULES = {
     "asyncio", "socket", "ssl", "selectors", "threading", "multiprocessing", "concurrent",
     "time", "datetime", "subprocess", "websockets", "starlette", "uvicorn", "httpx",
@@ -93,9 +93,11 @@ LAYERS: dict[str, frozenset[str]] = {
     "live_trust": frozenset({"env_reader"}),
     "agent_settings": frozenset({"env_reader", "live", "options"}),
     "call_settings": frozenset({"core", "env_reader", "options"}),
+    # Outbound calls (pure): the dial-out request, its placeholders and status, its settings.
+    "outbound": frozenset({"carriers", "env_reader", "log", "options"}),
     "settings": frozenset(
         {"agent_settings", "call_settings", "carriers", "core", "env_reader", "live"}
-        | {"live_trust", "log", "options"}
+        | {"live_trust", "log", "options", "outbound"}
     ),
     "tools": frozenset(
         {"carriers", "core", "env_reader", "live", "log", "options", "settings", "text"}
@@ -107,12 +109,12 @@ LAYERS: dict[str, frozenset[str]] = {
     "sim": frozenset({"audio", "carriers", "env_reader"}),
     "shell": frozenset(
         {"agents", "audio", "call_log", "carriers", "core", "emulator", "live", "live_trust"}
-        | {"log", "options", "settings", "text", "tools"}
+        | {"log", "options", "outbound", "settings", "text", "tools"}
     ),
     "audio_report": frozenset({"audio"}),
     "cli": frozenset(
         {"agents", "audio_report", "emulator", "env_reader", "log", "settings", "shell", "sim"}
-        | {"tools"}
+        | {"outbound", "tools"}
     ),
     "__main__": frozenset({"cli"}),
     "__init__": frozenset(),

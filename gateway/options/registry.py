@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from gateway.options.call import CALL_OPTIONS
 from gateway.options.core import CORE
+from gateway.options.dial import DIAL_OPTIONS
 from gateway.options.option import Option
 
 __all__ = ["all_options", "by_env", "check_unique"]
@@ -34,7 +35,7 @@ def check_unique(options: Iterable[Option]) -> tuple[Option, ...]:
 
 def all_options(extra: Iterable[Option] = ()) -> tuple[Option, ...]:
     """The core's options, the call policy's, then `extra` (the registered carriers')."""
-    return check_unique((*CORE, *CALL_OPTIONS, *extra))
+    return check_unique((*CORE, *CALL_OPTIONS, *DIAL_OPTIONS, *extra))
 
 
 def by_env(options: Iterable[Option] | None = None) -> dict[str, Option]:

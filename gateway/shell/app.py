@@ -16,6 +16,8 @@ from gateway.audio.paths import CarrierFormat, DownlinkPath, UplinkPath
 from gateway.settings import Settings
 from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
+from gateway.shell.dial_api import dial_routes
+from gateway.shell.dial_outs import DialOuts
 from gateway.shell.http_guard import ConnectionGuard
 from gateway.shell.metrics import CONTENT_TYPE, GatewayMetrics
 from gateway.shell.runtime import GatewayRuntime
@@ -77,6 +79,8 @@ def build_app(
         app.state.gateway = runtime
         app.state.services = services
         app.state.metrics = GatewayMetrics(runtime)
+        app.state.dial_outs = dial_outs = DialOuts()
+        runtime.reception.outbound = dial_outs  # a placed call's webhook and stream find its agent
         sweeper = None
         if services.recordings is not None:
             sweeper = asyncio.create_task(services.recordings.run_sweeper(), name="recordings")
@@ -95,6 +99,7 @@ def build_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *carrier_routes(),
+        *dial_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services  # before the lifespan too: start-up reports its agents

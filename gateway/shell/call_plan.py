@@ -29,6 +29,8 @@ class CallPlan:
     services: CallServices
     claim_session: ClaimSession
     recording: CallRecording | None = None
+    direction: str = "inbound"
+    """`outbound` for a call the gateway placed (in its logs and `call.ended`)."""
 
 
 @dataclass(frozen=True)

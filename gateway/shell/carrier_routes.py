@@ -64,6 +64,7 @@ from gateway.shell.webhooks import (
 __all__ = [
     "MAX_WEBHOOK_BYTES",
     "carrier_routes",
+    "checked_webhook",
     "plugin_routes",
     "signature_state",
     "takes_unsigned",
@@ -105,7 +106,7 @@ def _response(document: Document) -> Response:
     )
 
 
-async def _checked(
+async def checked_webhook(
     request: Request, runtime: GatewayRuntime, plugin: CarrierPlugin[Any]
 ) -> Webhook | Response:
     """The webhook once its signature holds (or may be absent), else the refusal to send."""
@@ -144,7 +145,7 @@ def _voice(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[Response
 
     async def voice(request: Request) -> Response:
         runtime = runtime_of(request)
-        checked = await _checked(request, runtime, plugin)
+        checked = await checked_webhook(request, runtime, plugin)
         if isinstance(checked, Response):
             return checked
         settings = runtime.settings.carrier(plugin.name)
@@ -184,7 +185,7 @@ def _callback(
 
     async def endpoint(request: Request) -> Response:
         runtime = runtime_of(request)
-        checked = await _checked(request, runtime, plugin)
+        checked = await checked_webhook(request, runtime, plugin)
         if isinstance(checked, Response):
             return checked
         result = callback.handle(runtime.settings.carrier(plugin.name), checked)

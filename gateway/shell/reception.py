@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from gateway.agents.profile import AgentDirectory, AgentProfile
 from gateway.carriers.refusal import Refusal
@@ -25,7 +26,7 @@ from gateway.shell.counters import GatewayCounters
 from gateway.shell.live_client import LiveConnectError, LiveSession
 from gateway.shell.prewarm import PrewarmPool
 
-__all__ = ["Admitted", "Reception", "StreamGrant"]
+__all__ = ["Admitted", "OutboundCalls", "Reception", "StreamGrant"]
 
 _log = get_logger(component="gateway")
 
@@ -46,6 +47,36 @@ class StreamGrant:
     profile: AgentProfile
     from_number: str | None = None
     to_number: str | None = None
+    direction: str = "inbound"
+    """`outbound` for a call the gateway placed (`POST /calls`)."""
+
+
+class OutboundCalls(Protocol):
+    """The dial-outs in flight (`gateway.shell.dial_api`): a placed call's answer webhook and
+    stream get the profile its request chose, its variables filled in."""
+
+    def profile_for(self, call_id: str) -> AgentProfile | None:
+        """The agent of the dial-out whose carrier call id is `call_id` (None: not one)."""
+        ...
+
+    def bridged(self, call_id: str) -> None:
+        """The dial-out's media stream started."""
+        ...
+
+    def stream_ended(self, call_id: str) -> dict[str, object] | None:
+        """The dial-out's media stream ended: what `call.ended` says of it (`outbound`)."""
+        ...
+
+
+class _NoOutbound:
+    def profile_for(self, call_id: str) -> AgentProfile | None:
+        return None
+
+    def bridged(self, call_id: str) -> None:
+        return None
+
+    def stream_ended(self, call_id: str) -> dict[str, object] | None:
+        return None
 
 
 class Reception:
@@ -71,6 +102,8 @@ class Reception:
         self._counters = counters
         self._admission = admission
         self._refuse = refuse
+        self.outbound: OutboundCalls = _NoOutbound()
+        """Set by the dial-out API when it is on."""
 
     def admit_call(
         self, call_id: str, *, to_number: str = "", from_number: str = ""
@@ -81,7 +114,7 @@ class Reception:
         refusal = self._admission()
         if refusal is not None:
             return refusal
-        profile = self._agents.select(to_number)
+        profile = self._outbound_profile(call_id) or self._agents.select(to_number)
         if profile is None:
             return self._refuse(NO_AGENT)
         token = self._awaiting.issue(
@@ -103,6 +136,10 @@ class Reception:
         if isinstance(redeemed, str):
             self._counters.stream_rejected()
             return redeemed
+        outbound = self._outbound_profile(started.call_id)
+        if outbound is not None:
+            self.outbound.bridged(started.call_id)
+            return StreamGrant(outbound, redeemed.from_number, redeemed.to_number, "outbound")
         name = redeemed.profile
         profile = self._agents.get(name) if name else None
         if profile is None:
@@ -114,6 +151,9 @@ class Reception:
                 _log.warning("stream.unknown_profile", profile=name, using=default.name)
             profile = default
         return StreamGrant(profile, redeemed.from_number, redeemed.to_number)
+
+    def _outbound_profile(self, call_id: str) -> AgentProfile | None:
+        return self.outbound.profile_for(call_id) if call_id else None
 
     async def claim_session(self, call_id: str, config: LiveConfig | None = None) -> LiveSession:
         """The pre-warmed session of `call_id`, else (or if its connect failed) a fresh one

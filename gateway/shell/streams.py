@@ -51,6 +51,7 @@ async def run_media_stream(
         if isinstance(grant, str):
             return grant
         profile = grant.profile
+        structlog.contextvars.bind_contextvars(direction=grant.direction)
         recording = None
         if profile.records and services.recordings is not None:
             recording = CallRecording(
@@ -72,6 +73,7 @@ async def run_media_stream(
             services=services.for_call(carrier, control, grant),
             claim_session=claim,
             recording=recording,
+            direction=grant.direction,
         )
 
     stream = MediaStream(
@@ -108,6 +110,11 @@ def _report(
 ) -> None:
     profile = services.agents.get(plan.profile)
     summary["profile"] = plan.profile
+    summary["direction"] = plan.direction
+    if plan.direction == "outbound" and runner.call_id:
+        outbound = runtime.reception.outbound.stream_ended(runner.call_id)
+        if outbound is not None:
+            summary["outbound"] = outbound
     if profile is not None:
         cost = services.estimate_cost(profile, summary)
         if cost is not None:

@@ -1,0 +1,43 @@
+"""The gateway's own API and dial-out options (docs/outbound.md), declared once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from gateway.options.option import Option
+
+__all__ = ["API_KEY", "DIAL_ALLOWED_PREFIXES", "DIAL_DEFAULT_CARRIER", "DIAL_OPTIONS"]
+
+SECTION: Final = "Outbound calls"
+
+
+def _key_length(value: Any) -> str | None:
+    return "must be at least 16 characters" if len(str(value)) < 16 else None
+
+
+def _prefixes(value: Any) -> str | None:
+    for prefix in value:
+        if not re.fullmatch(r"\+[0-9]{1,15}", prefix):
+            return f"must be E.164 prefixes such as +1555 or +44, not {prefix!r}"
+    return None
+
+
+API_KEY = Option(
+    "GATEWAY_API_KEY", "secret", "bearer key of the gateway's own API (`POST /calls`, `GET "
+    "/calls/{id}`; 16+ characters). Unset: those routes answer 404", SECTION, check=_key_length,
+    default_doc="unset (API off)", example="a-long-random-api-key",
+)  # fmt: skip
+DIAL_ALLOWED_PREFIXES = Option(
+    "GATEWAY_DIAL_ALLOWED_PREFIXES", "list", "destination prefixes dial-outs may call "
+    "(comma-separated E.164 prefixes, `+1555,+44`; `+` allows every number). Empty: every "
+    "dial-out is refused (toll-fraud guard)", SECTION, check=_prefixes, default_doc="empty",
+    example="+1555",
+)  # fmt: skip
+DIAL_DEFAULT_CARRIER = Option(
+    "GATEWAY_DIAL_CARRIER", "text", "the carrier `POST /calls` dials through when the request "
+    "names none. Unset: the only carrier whose dial-out credentials are set", SECTION,
+    default_doc="unset", example="twilio",
+)  # fmt: skip
+
+DIAL_OPTIONS: Final = (API_KEY, DIAL_ALLOWED_PREFIXES, DIAL_DEFAULT_CARRIER)

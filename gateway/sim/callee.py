@@ -1,0 +1,223 @@
+"""The simulator as the callee of a dial-out: a fake carrier REST API that rings, answers, plays.
+
+`FakeCarrierApi` serves the Calls API of a Twilio-compatible carrier (Twilio, and SignalWire's
+LaML under `/api/laml`): the gateway's `POST /calls` places a call there (point
+`TWILIO_API_BASE` / `SIGNALWIRE_SPACE_URL` at it). For each create request it answers 201 with a
+new call sid, then plays the callee that `plan(to_number)` describes, as the carrier would:
+
+* `person` or `machine`: a signed `ringing` callback, then the answer webhook (the request's
+  `Url`, signed, `Direction=outbound-api`) and the media stream, playing the plan's recording
+  (a "Hello?", or a voicemail greeting and its beep) with the simulator (`place_call`). A
+  machine's verdict goes to the asynchronous AMD callback when the beep starts
+  (`AnsweredBy=machine_end_beep`); a person's right after the answer (`human`), when detection
+  was asked. A REST hang-up (`Status=completed` on the call) ends the stream like the carrier
+  would. The `completed` callback follows the stream's end.
+* `busy`, `no_answer`: `ringing`, then the callback that says so; nothing is bridged.
+
+What the callee heard is its `CallReport` (`calls[sid].report`). Every request received is
+kept (`calls[sid].request`, `updates`), credentials checked as HTTP Basic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import parse_qs, parse_qsl
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.carriers.twilio.signature import compute_signature
+from gateway.sim.call import place_call
+from gateway.sim.dialect import CarrierDialect
+from gateway.sim.report import CallReport
+from gateway.sim.script import CallScript, SimOptions
+from gateway.sim.twilio import TwilioDialect
+
+__all__ = ["CalleeCall", "CalleePlan", "FakeCarrierApi"]
+
+Answer = Literal["person", "machine", "busy", "no_answer"]
+
+
+@dataclass(frozen=True)
+class CalleePlan:
+    answer: Answer
+    script: CallScript | None = None
+    """What the callee plays once answered (person, machine)."""
+    beep_ms: float | None = None
+    """A machine: when its greeting's beep starts (call ms from the stream's start)."""
+    ring_s: float = 0.2
+
+
+@dataclass
+class CalleeCall:
+    sid: str
+    request: dict[str, list[str]]
+    plan: CalleePlan
+    callbacks: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
+    """(url, form, HTTP status of the gateway's answer), in order."""
+    updates: list[dict[str, list[str]]] = field(default_factory=list)
+    report: CallReport | None = None
+    hang_up: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def field(self, name: str) -> str | None:
+        values = self.request.get(name)
+        return values[0] if values else None
+
+
+class FakeCarrierApi:
+    """A Twilio-compatible carrier's REST API and its callees (one per test)."""
+
+    def __init__(
+        self,
+        plan: Callable[[str], CalleePlan],
+        *,
+        account_sid: str,
+        auth_token: str,
+        signing_secret: str | None = None,
+        dialect: Callable[[], CarrierDialect] = TwilioDialect,
+        sign: Callable[[str, dict[str, str], str], list[tuple[str, str]]] | None = None,
+        speed: float = 1.0,
+    ) -> None:
+        """`auth_token`: the REST API's Basic password; `signing_secret`: what callbacks and
+        webhooks are signed with (default: the auth token, as Twilio does)."""
+        self._plan = plan
+        self._account = account_sid
+        self._token = auth_token
+        self._secret = signing_secret or auth_token
+        self._dialect = dialect
+        self._sign = sign or _twilio_signature
+        self._speed = speed
+        self.calls: dict[str, CalleeCall] = {}
+        self.refused: list[str] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        prefixes = ("", "/api/laml")
+        routes = []
+        for prefix in prefixes:
+            base = f"{prefix}/2010-04-01/Accounts/{{account}}/Calls"
+            routes += [
+                Route(base + ".json", self._create, methods=["POST"]),
+                Route(base + "/{sid}.json", self._update, methods=["POST"]),
+            ]
+        self.app = Starlette(routes=routes)
+
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return False
+        ok = scheme == "Basic" and user == self._account and password == self._token
+        return ok and request.path_params["account"] == self._account
+
+    async def _create(self, request: Request) -> Response:
+        if not self._authorized(request):
+            self.refused.append("credentials")
+            return JSONResponse({"code": 20003, "message": "Authenticate"}, status_code=401)
+        form = parse_qs((await request.body()).decode(), keep_blank_values=True)
+        to_number = (form.get("To") or [""])[0]
+        sid = "CA" + secrets.token_hex(16)
+        call = CalleeCall(sid, form, self._plan(to_number))
+        self.calls[sid] = call
+        task = asyncio.create_task(self._run(call), name=f"callee {sid}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        body = {"sid": sid, "status": "queued", "to": to_number, "direction": "outbound-api"}
+        return JSONResponse(body, status_code=201)
+
+    async def _update(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return JSONResponse({"code": 20003, "message": "Authenticate"}, status_code=401)
+        call = self.calls.get(request.path_params["sid"])
+        if call is None:
+            return JSONResponse({"code": 20404, "message": "not found"}, status_code=404)
+        form = parse_qs((await request.body()).decode(), keep_blank_values=True)
+        call.updates.append(form)
+        if form.get("Status") == ["completed"] or "Twiml" in form:
+            call.hang_up.set()
+        return JSONResponse({"sid": call.sid, "status": "in-progress"})
+
+    async def _callback(
+        self, http: httpx.AsyncClient, call: CalleeCall, url: str | None, **fields: str
+    ) -> None:
+        if not url:
+            return
+        form = {"AccountSid": self._account, "CallSid": call.sid, **fields}
+        headers = self._sign(url, form, self._secret)
+        response = await http.post(url, data=form, headers=headers)
+        call.callbacks.append((url, form, response.status_code))
+
+    async def _run(self, call: CalleeCall) -> None:
+        try:
+            async with httpx.AsyncClient(timeout=10.0) as http:
+                await self._ring_and_answer(http, call)
+        finally:
+            call.done.set()
+
+    async def _ring_and_answer(self, http: httpx.AsyncClient, call: CalleeCall) -> None:
+        status_url = call.field("StatusCallback")
+        amd_url = call.field("AsyncAmdStatusCallback")
+        plan = call.plan
+        await self._callback(http, call, status_url, CallStatus="ringing")
+        await asyncio.sleep(plan.ring_s / self._speed)
+        if plan.answer in ("busy", "no_answer"):
+            status = "busy" if plan.answer == "busy" else "no-answer"
+            await self._callback(http, call, status_url, CallStatus=status, CallDuration="0")
+            return
+        assert plan.script is not None
+        await self._callback(http, call, status_url, CallStatus="in-progress")
+        answer_url = call.field("Url") or ""
+        dialect = self._dialect()
+        base = answer_url.removesuffix(getattr(dialect, "webhook_path", ""))
+        options = SimOptions(
+            account_sid=self._account,
+            auth_token=self._secret,
+            call_sid=call.sid,
+            from_number=call.field("From") or "",
+            to_number=call.field("To") or "",
+            speed=self._speed,
+            extra_webhook_fields={"Direction": "outbound-api", "CallStatus": "in-progress"},
+        )
+        verdict = asyncio.create_task(self._verdict(http, call, amd_url))
+        try:
+            call.report = await place_call(
+                base, plan.script, options, dialect=dialect, hang_up=call.hang_up
+            )
+        finally:
+            verdict.cancel()
+            await asyncio.gather(verdict, return_exceptions=True)
+        await self._callback(http, call, status_url, CallStatus="completed", CallDuration="1")
+
+    async def _verdict(self, http: httpx.AsyncClient, call: CalleeCall, url: str | None) -> None:
+        """The asynchronous AMD verdict: `human` at once, a machine's when its beep starts."""
+        if url is None:
+            return
+        plan = call.plan
+        if plan.answer == "person":
+            await asyncio.sleep(0.3 / self._speed)
+            await self._callback(http, call, url, AnsweredBy="human")
+            return
+        await asyncio.sleep((plan.beep_ms or 0.0) / 1000 / self._speed)
+        await self._callback(http, call, url, AnsweredBy="machine_end_beep")
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _twilio_signature(url: str, form: dict[str, str], secret: str) -> list[tuple[str, str]]:
+    return [("X-Twilio-Signature", compute_signature(url, form, secret))]
+
+
+def query_of(url: str) -> dict[str, str]:
+    """The query parameters of a callback URL (tests read the dial id back)."""
+    return dict(parse_qsl(url.partition("?")[2]))

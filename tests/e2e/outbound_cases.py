@@ -1,0 +1,175 @@
+"""Dial-outs end to end: the real gateway (uvicorn on loopback), the Live emulator, and the
+simulator as the callee behind a fake carrier REST API (`gateway.sim.callee`).
+
+`dial_out(...)` writes a profiles file with a `reminders` agent (`{customer_name}` in its
+instructions), serves the fake carrier API, starts the gateway with the API key, the allowlist
+and the carrier's API base pointed at the fake, runs `requests(client)` against the gateway and
+waits for every placed call to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario, SessionRecord
+from gateway.shell.runtime import CallRecord
+from gateway.sim.callee import CalleePlan, FakeCarrierApi
+from gateway.sim.dialect import CarrierDialect
+from gateway.sim.recording import Recording, load_recording
+from gateway.sim.signalwire import SignalWireDialect
+from gateway.sim.twilio import TwilioDialect
+from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, running_gateway, wait_for
+from tests.loopback import serve_app
+
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
+API_KEY = "outbound-api-key-0123456789"
+CALLEE = "+15550104242"
+CALLER_ID = "+15550100000"
+REPLY = "Hi Ada, this is Example Co calling to remind you of your appointment tomorrow at ten"
+PROFILES = """
+default = "support"
+
+[profiles.support]
+instructions = "You are the support agent of Example Co."
+
+[profiles.reminders]
+instructions = "You call {customer_name} to remind them of their appointment on {day}."
+"""
+SIGNALWIRE_PROJECT = "b9c7ac8e-1a5d-4c3e-9f3a-3f1f0e6b2d10"
+SIGNALWIRE_TOKEN = "PT_signalwire_api_token_0123456"
+SIGNALWIRE_KEY = "PSK_signalwire_signing_key_0123"
+
+
+@dataclass(frozen=True)
+class DialCarrier:
+    name: str
+    env: Callable[[str], Mapping[str, str]]
+    """The gateway's environment given the fake API's URL."""
+    account: str
+    token: str
+    signing: str
+    dialect: Callable[[], CarrierDialect]
+
+
+def _signalwire_sign(url: str, form: dict[str, str], secret: str) -> list[tuple[str, str]]:
+    from gateway.carriers.signalwire.signature import compute_signature
+
+    signature = compute_signature(url, form.items(), secret)
+    return [("X-SignalWire-Signature", signature), ("X-Twilio-Signature", signature)]
+
+
+CARRIERS = {
+    "twilio": DialCarrier(
+        "twilio",
+        lambda url: {"TWILIO_API_BASE": url},
+        ACCOUNT_SID,
+        AUTH_TOKEN,
+        AUTH_TOKEN,
+        TwilioDialect,
+    ),
+    "signalwire": DialCarrier(
+        "signalwire",
+        lambda url: {
+            "SIGNALWIRE_SPACE_URL": url,
+            "SIGNALWIRE_PROJECT_ID": SIGNALWIRE_PROJECT,
+            "SIGNALWIRE_API_TOKEN": SIGNALWIRE_TOKEN,
+            "SIGNALWIRE_SIGNING_KEY": SIGNALWIRE_KEY,
+        },
+        SIGNALWIRE_PROJECT,
+        SIGNALWIRE_TOKEN,
+        SIGNALWIRE_KEY,
+        SignalWireDialect,
+    ),
+}
+
+
+def recording(name: str) -> Recording:
+    return load_recording(RECORDINGS / f"{name}.wav")
+
+
+@dataclass
+class DialRun:
+    api: FakeCarrierApi
+    responses: list[httpx.Response]
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """`GET /calls/{id}` after every call ended, by dial id."""
+    calls: list[CallRecord] = field(default_factory=list)
+    sessions: list[SessionRecord] = field(default_factory=list)
+
+
+Requests = Callable[[httpx.AsyncClient], Awaitable[list[httpx.Response]]]
+
+
+def auth(key: str = API_KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def body(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "to": CALLEE,
+        "from": CALLER_ID,
+        "profile": "reminders",
+        "variables": {"customer_name": "Ada", "day": "Tuesday"},
+    }
+    values.update(overrides)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+async def dial_out(
+    tmp: Path,
+    carrier: DialCarrier,
+    plan: CalleePlan,
+    requests: Requests,
+    *,
+    env: Mapping[str, str] | None = None,
+    scenario: Scenario | None = None,
+) -> DialRun:
+    profiles = tmp / "agents.toml"
+    profiles.write_text(PROFILES)
+    api = FakeCarrierApi(
+        lambda to: plan,
+        account_sid=carrier.account,
+        auth_token=carrier.token,
+        signing_secret=carrier.signing,
+        dialect=carrier.dialect,
+        sign=_signalwire_sign if carrier.name == "signalwire" else None,
+    )
+    scenario = scenario or Scenario(replies=(REPLY,) * 5)
+    async with (
+        serve_app(api.app) as api_url,
+        LiveEmulator(EmulatorConfig(), scenario) as emulator,
+        running_gateway(
+            emulator,
+            {
+                "GATEWAY_API_KEY": API_KEY,
+                "GATEWAY_DIAL_ALLOWED_PREFIXES": "+1555010",
+                "GATEWAY_AGENTS_FILE": str(profiles),
+                **carrier.env(api_url),
+                **(env or {}),
+            },
+        ) as gateway,
+    ):
+        try:
+            async with httpx.AsyncClient(base_url=gateway.base_url, timeout=20) as client:
+                responses = await requests(client)
+                run = DialRun(api, responses)
+                async with asyncio.timeout(60):
+                    for call in list(api.calls.values()):
+                        await call.done.wait()
+                await wait_for(lambda: gateway.runtime.active_calls == 0, 20)
+                for response in responses:
+                    if response.status_code == 201:
+                        dial_id = response.json()["id"]
+                        status = await client.get(f"/calls/{dial_id}", headers=auth())
+                        run.statuses[dial_id] = status.json()
+            run.calls = list(gateway.calls)
+            run.sessions = list(emulator.recorder.sessions)
+            return run
+        finally:
+            await api.aclose()
