@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.core.transcript import AGENT
 from gateway.sim.callee import CalleePlan, query_of
 from gateway.sim.entries import CallOutcome
 from tests.e2e.harness import run_real_time
@@ -59,11 +60,12 @@ def test_a_person_answers_and_the_agent_answers_their_hello(tmp_path: Path, carr
     assert "You call Ada to remind them of their appointment on Tuesday." in instructions
     # The agent did not greet first: it answered after the callee's "Hello?".
     report = callee.report
-    assert report is not None and report.outcome == CallOutcome.COMPLETED
+    assert report is not None
+    assert report.outcome == CallOutcome.COMPLETED
     first_hello = report.caller_utterances[0]
     assert report.agent_segments, "the callee heard the agent"
     assert report.agent_segments[0].start_ms > first_hello.end_ms
-    assert REPLY in " ".join(line.text for line in call.transcript if line.role == "AGENT")
+    assert REPLY in " ".join(line.text for line in call.transcript if line.role == AGENT)
     status = run.statuses[dial_id]
     assert status["status"] == "ended"
     assert status["end_reason"] == "completed"
