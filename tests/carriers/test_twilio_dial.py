@@ -1,0 +1,145 @@
+"""Twilio's (and SignalWire's) dial-out requests and callbacks, exactly."""
+
+from __future__ import annotations
+
+import json
+from base64 import b64encode
+from urllib.parse import urlencode
+
+import pytest
+
+from gateway.carriers.dial import (
+    Answerer,
+    CallProgress,
+    DialProgress,
+    MachineDetection,
+    PlaceCall,
+    Placed,
+    PlaceFailed,
+)
+from gateway.carriers.plugin import Webhook
+from gateway.carriers.signalwire.plugin import SIGNALWIRE
+from gateway.carriers.twilio.dial import TwilioDialer
+from gateway.carriers.twilio.plugin import TWILIO
+from gateway.env_reader import EnvReader
+
+SID = "AC" + "1" * 32
+CALL = PlaceCall(
+    "+15550104242",
+    "+15550100000",
+    "https://gw.example.com/twilio/voice",
+    "https://gw.example.com/twilio/dial-status?dial=dial_1",
+    "https://gw.example.com/twilio/dial-machine?dial=dial_1",
+)
+
+
+def webhook(**form: str) -> Webhook:
+    return Webhook("POST", "https://gw/x", "https://gw", (), {}, urlencode(form).encode(), 0.0)
+
+
+def test_the_create_request() -> None:
+    request = TwilioDialer(SID, "s3cret", "https://api.example.com/").place(CALL)
+    assert request.method == "POST"
+    assert request.url == f"https://api.example.com/2010-04-01/Accounts/{SID}/Calls.json"
+    assert (
+        request.headers["Authorization"] == "Basic " + b64encode(f"{SID}:s3cret".encode()).decode()
+    )
+    assert request.form == (
+        ("To", "+15550104242"),
+        ("From", "+15550100000"),
+        ("Url", "https://gw.example.com/twilio/voice"),
+        ("Method", "POST"),
+        ("StatusCallback", "https://gw.example.com/twilio/dial-status?dial=dial_1"),
+        ("StatusCallbackMethod", "POST"),
+        ("StatusCallbackEvent", "initiated"),
+        ("StatusCallbackEvent", "ringing"),
+        ("StatusCallbackEvent", "answered"),
+        ("StatusCallbackEvent", "completed"),
+        ("Timeout", "30"),
+    )
+    assert "s3cret" not in repr(request) + repr(TwilioDialer(SID, "s3cret", "https://a"))
+
+
+def test_machine_detection_asks_for_asynchronous_amd_to_the_greeting_end() -> None:
+    from dataclasses import replace
+
+    call = replace(CALL, machine_detection=MachineDetection.HANG_UP)
+    form = TwilioDialer(SID, "token", "https://a").place(call).form
+    assert form is not None
+    assert form[-4:] == (
+        ("MachineDetection", "DetectMessageEnd"),
+        ("AsyncAmd", "true"),
+        ("AsyncAmdStatusCallback", "https://gw.example.com/twilio/dial-machine?dial=dial_1"),
+        ("AsyncAmdStatusCallbackMethod", "POST"),
+    )
+
+
+def test_the_answers() -> None:
+    dialer = TwilioDialer(SID, "token", "https://a")
+    assert dialer.placed(201, json.dumps({"sid": "CA" + "2" * 32}).encode()) == Placed(
+        "CA" + "2" * 32
+    )
+    assert dialer.placed(201, b"{}") == PlaceFailed("twilio answered 201 without a call sid", 502)
+    refused = json.dumps({"code": 21211, "message": "Invalid 'To' Phone Number +1555"}).encode()
+    assert dialer.placed(400, refused) == PlaceFailed(
+        "twilio refused the call (HTTP 400, error 21211)", 502
+    )
+    assert dialer.placed(500, b"oops") == PlaceFailed("twilio refused the call (HTTP 500)", 502)
+
+
+@pytest.mark.parametrize(
+    ("form", "progress"),
+    [
+        ({"CallSid": "CA1", "CallStatus": "ringing"}, DialProgress("CA1", CallProgress.RINGING)),
+        (
+            {"CallSid": "CA1", "CallStatus": "in-progress"},
+            DialProgress("CA1", CallProgress.ANSWERED),
+        ),
+        (
+            {"CallSid": "CA1", "CallStatus": "no-answer"},
+            DialProgress("CA1", CallProgress.NO_ANSWER),
+        ),
+        ({"CallSid": "CA1", "CallStatus": "busy"}, DialProgress("CA1", CallProgress.BUSY)),
+        ({"CallSid": "CA1", "AnsweredBy": "human"}, DialProgress("CA1", None, Answerer.PERSON)),
+        (
+            {"CallSid": "CA1", "AnsweredBy": "machine_end_beep"},
+            DialProgress("CA1", None, Answerer.MACHINE, True),
+        ),
+        (
+            {"CallSid": "CA1", "AnsweredBy": "machine_start"},
+            DialProgress("CA1", None, Answerer.MACHINE, False),
+        ),
+        ({"CallSid": "CA1", "AnsweredBy": "unknown"}, DialProgress("CA1", None, Answerer.UNKNOWN)),
+        ({"CallStatus": "ringing"}, None),
+        ({"CallSid": "CA1"}, None),
+    ],
+)
+def test_callbacks(form: dict[str, str], progress: DialProgress | None) -> None:
+    assert TwilioDialer(SID, "token", "https://a").progress(webhook(**form)) == progress
+
+
+def test_the_plugins_dial_once_their_credentials_are_set() -> None:
+    assert TWILIO.dialer(TWILIO.default_settings()) is None
+    settings = TWILIO.read_settings(
+        EnvReader({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t"}), False
+    )
+    dialer = TWILIO.dialer(settings)
+    assert dialer is not None
+    assert dialer.place(CALL).url == f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Calls.json"
+    project = "b9c7ac8e-1a5d-4c3e-9f3a-3f1f0e6b2d10"
+    signalwire = SIGNALWIRE.read_settings(
+        EnvReader(
+            {
+                "SIGNALWIRE_PROJECT_ID": project,
+                "SIGNALWIRE_API_TOKEN": "PT_x",
+                "SIGNALWIRE_SPACE_URL": "https://example.signalwire.com",
+            }
+        ),
+        False,
+    )
+    sw = SIGNALWIRE.dialer(signalwire)
+    assert sw is not None
+    assert sw.carrier == "signalwire"
+    assert sw.place(CALL).url == (
+        f"https://example.signalwire.com/api/laml/2010-04-01/Accounts/{project}/Calls.json"
+    )
