@@ -35,7 +35,9 @@ from gateway.live.setup import (
 )
 from gateway.live.versions import VersionError, api_version_for
 from gateway.options import core as opt
+from gateway.options import dial as dial_options
 from gateway.options.core import CORE
+from gateway.options.dial import DIAL_OPTIONS
 from gateway.options.option import (
     Option,
     OptionValueError,
@@ -53,7 +55,7 @@ from gateway.tools.toolbox import Toolbox
 __all__ = ["ProfilesFileError", "load_agents", "profile_from_settings"]
 
 _TOP: Final = frozenset({"default", "defaults", "profiles"})
-_PROFILE_OPTIONS: Final = tuple(o for o in CORE if o.profile)
+_PROFILE_OPTIONS: Final = tuple(o for o in (*CORE, *DIAL_OPTIONS) if o.profile)
 _PROFILE_KEYS: Final = frozenset(str(o.profile).split(".")[0] for o in _PROFILE_OPTIONS)
 _VAD_KEYS: Final = frozenset(
     str(o.profile).split(".", 1)[1] for o in _PROFILE_OPTIONS if str(o.profile).startswith("vad.")
@@ -255,6 +257,8 @@ def _profile(
         greeting_prompt=as_text(fields.get(opt.GREETING_PROMPT)) or DEFAULT_GREETING_PROMPT,
         record_transcript="transcript" in record,
         record_audio="audio" in record,
+        voicemail_message=as_text(fields.get(dial_options.VOICEMAIL_MESSAGE)),
+        hello_timeout_ms=float(as_int(fields.get(dial_options.HELLO_TIMEOUT_MS)) or 4000),
     )
 
 

@@ -72,6 +72,10 @@ class AgentProfile:
     """What the model is told to make it speak first."""
     record_transcript: bool = False
     record_audio: bool = False
+    voicemail_message: str | None = None
+    """Outbound calls that reach a machine (`leave_voicemail`): what the agent leaves."""
+    hello_timeout_ms: float = 4_000.0
+    """Outbound calls: how long the agent waits for the callee's hello before greeting."""
 
     @property
     def recorded(self) -> tuple[str, ...]:

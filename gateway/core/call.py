@@ -20,6 +20,7 @@ from typing import Final
 import numpy as np
 
 from gateway.audio.paths import CarrierFormat, UplinkPath
+from gateway.core.answering import Answering
 from gateway.core.connect_buffer import ConnectBuffer
 from gateway.core.dtmf import DtmfGate
 from gateway.core.events import (
@@ -106,12 +107,17 @@ class Call:
         self.model_turn_open = False  # the model has spoken since its last turnComplete
         self.caller_loud_ms = 0.0  # last caller speech seen while a handover is due
         self.action: CallAction | None = None  # the transfer or hang-up being wrapped up
+        self.answering = Answering(options.outbound) if options.outbound is not None else None
+        """An outbound call's opening: who speaks first, what a machine gets."""
+        self.pending_verdict: tuple[str, bool] | None = None
+        """A machine-detection verdict that came before the session opened."""
 
     def configure(self, options: BridgeOptions) -> None:
         self.options = options
         self.keeper = SessionKeeper(options.reconnect)
         self.stall = StallWatch(options.live_stall_timeout_ms)
         self.tools = ToolDesk(options.tool_names, options.max_running_tools, self.stats)
+        self.answering = Answering(options.outbound) if options.outbound is not None else None
 
     def call_time_ms(self, now_ms: float) -> float:
         """`now_ms` as ms since the call started (transcript times)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from gateway.core.call import Call
 from gateway.core.events import Command, Note, StartTimer, ToolFinished
+from gateway.core.on_answer import after_turn
 from gateway.core.states import HANDOVER_TIMER, Step
 from gateway.live.events import (
     AudioChunk,
@@ -48,8 +49,11 @@ def on_generation_complete(call: Call, event: GenerationComplete, now_ms: float)
 
 
 def on_turn_complete(call: Call, event: TurnComplete, now_ms: float) -> Step:
-    """LIVE: a turn boundary, where a due handover may start."""
-    return call.maybe_hand_over(now_ms, on_turn_ended(call, event, now_ms))
+    """LIVE: a turn boundary, where a due handover may start (or, on an outbound call, the
+    voicemail message's end: the hang-up)."""
+    spoke = call.model_turn_open
+    out = on_turn_ended(call, event, now_ms)
+    return after_turn(call, spoke, now_ms, out) or call.maybe_hand_over(now_ms, out)
 
 
 def on_turn_ended(call: Call, event: TurnComplete, now_ms: float) -> list[Command]:

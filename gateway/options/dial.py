@@ -7,7 +7,14 @@ from typing import Any, Final
 
 from gateway.options.option import Option
 
-__all__ = ["API_KEY", "DIAL_ALLOWED_PREFIXES", "DIAL_DEFAULT_CARRIER", "DIAL_OPTIONS"]
+__all__ = [
+    "API_KEY",
+    "DIAL_ALLOWED_PREFIXES",
+    "DIAL_DEFAULT_CARRIER",
+    "DIAL_OPTIONS",
+    "HELLO_TIMEOUT_MS",
+    "VOICEMAIL_MESSAGE",
+]
 
 SECTION: Final = "Outbound calls"
 
@@ -40,4 +47,22 @@ DIAL_DEFAULT_CARRIER = Option(
     default_doc="unset", example="twilio",
 )  # fmt: skip
 
-DIAL_OPTIONS: Final = (API_KEY, DIAL_ALLOWED_PREFIXES, DIAL_DEFAULT_CARRIER)
+VOICEMAIL_MESSAGE = Option(
+    None, "text", "outbound calls with `machine_detection = leave_voicemail`: the message the "
+    "agent leaves after the beep (placeholders such as `{customer_name}` are filled from the "
+    "request's variables). Unset: a machine is hung up on", SECTION,
+    profile="voicemail_message", default_doc="unset",
+)  # fmt: skip
+HELLO_TIMEOUT_MS = Option(
+    None, "int", "outbound calls: the agent waits this long for the callee's hello before it "
+    "greets them first", SECTION, profile="hello_timeout_ms", default=4000, minimum=500,
+    maximum=30_000,
+)  # fmt: skip
+
+DIAL_OPTIONS: Final = (
+    API_KEY,
+    DIAL_ALLOWED_PREFIXES,
+    DIAL_DEFAULT_CARRIER,
+    VOICEMAIL_MESSAGE,
+    HELLO_TIMEOUT_MS,
+)

@@ -35,15 +35,17 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.agents.profile import AgentProfile
 from gateway.carriers import registry
-from gateway.carriers.dial import Dialer, PlaceCall, PlaceFailed
+from gateway.carriers.dial import Dialer, MachineDetection, PlaceCall, PlaceFailed
 from gateway.carriers.plugin import CarrierPlugin, ControlContext
-from gateway.core.events import HangUp
+from gateway.core.answering import OutboundPolicy
+from gateway.core.events import AnswererDetected, HangUp
 from gateway.log import get_logger
 from gateway.outbound.request import DialOrder, DialPolicy, Problem, read_order
 from gateway.outbound.status import DialOut, MachineMove, machine_move
 from gateway.outbound.template import fill, placeholders
 from gateway.shell.carrier_routes import checked_webhook
 from gateway.shell.dial_outs import DialOuts
+from gateway.shell.media_stream import MediaStream
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.services import GatewayServices
 from gateway.shell.webhooks import base_url, read_body, reject, runtime_of
@@ -71,6 +73,22 @@ def dialers(runtime: GatewayRuntime) -> dict[str, Dialer]:
         if dialer is not None:
             found[plugin.name] = dialer
     return found
+
+
+def outbound_policy(
+    profile: AgentProfile, variables: dict[str, str], detection: MachineDetection
+) -> OutboundPolicy:
+    """How the placed call opens: who speaks first, what a machine gets."""
+    voicemail = None
+    if detection is MachineDetection.LEAVE_VOICEMAIL and profile.voicemail_message:
+        voicemail = fill(profile.voicemail_message, variables)
+    return OutboundPolicy(
+        greeting_text=fill(profile.greeting_prompt, variables),
+        hello_timeout_ms=profile.hello_timeout_ms,
+        screening=detection is not MachineDetection.OFF,
+        machine_hang_up=detection is MachineDetection.HANG_UP,
+        voicemail_text=voicemail,
+    )
 
 
 def outbound_profile(profile: AgentProfile, variables: dict[str, str]) -> AgentProfile:
@@ -103,7 +121,7 @@ def _authorized(request: Request, runtime: GatewayRuntime) -> Response | None:
 def _policy(runtime: GatewayRuntime, carriers: list[str]) -> DialPolicy:
     agents = runtime.agents
     profiles = {
-        name: placeholders([p.live.instructions, p.greeting_prompt])
+        name: placeholders([p.live.instructions, p.greeting_prompt, p.voicemail_message])
         for name, p in agents.profiles.items()
     }
     settings = runtime.settings.dial
@@ -181,6 +199,12 @@ async def _dial(
     services: GatewayServices = request.app.state.services
     profile = runtime.agents.get(order.profile)
     assert profile is not None  # read_order checked it
+    if (
+        order.machine_detection is MachineDetection.LEAVE_VOICEMAIL
+        and not profile.voicemail_message
+    ):
+        reason = f"profile {order.profile} has no voicemail_message to leave"
+        return _error(422, reason, "machine_detection")
     try:
         base = base_url(request, runtime)
     except ValueError:
@@ -205,14 +229,16 @@ async def _dial(
         order.machine_detection,
         created_ms=dials.now_ms(),
     )
-    filled = outbound_profile(profile, dict(order.variables))
+    variables = dict(order.variables)
+    filled = outbound_profile(profile, variables)
+    policy = outbound_policy(profile, variables, order.machine_detection)
     call_id, failed = await _place(services.control_http, dialer, call)
     if failed is not None:
         _log.warning("dial.failed", dial_id=dial_id, carrier=carrier, reason=failed.reason)
         return _error(failed.status, failed.reason)
     assert call_id is not None
     dial = dial.placed(call_id)
-    dials.add(dial, filled)
+    dials.add(dial, filled, policy)
     _log.info(
         "dial.placed",
         dial_id=dial_id,
@@ -257,6 +283,10 @@ def _progress_route(
             return Response(status_code=204)
         before = dial
         after = dials.progressed(dial, progress)
+        if progress.answered_by is not None and after.carrier_call_id is not None:
+            detected = AnswererDetected(progress.answered_by.value, progress.greeting_ended)
+            if _deliver(runtime, after.carrier_call_id, detected):
+                return Response(status_code=204)  # the call's bridge decides (core.answering)
         if machine_move(before, after) is MachineMove.HANG_UP:
             await _hang_up(request, runtime, plugin, after)
         return Response(status_code=204)
@@ -264,10 +294,19 @@ def _progress_route(
     return endpoint
 
 
+def _deliver(runtime: GatewayRuntime, call_id: str, event: AnswererDetected) -> bool:
+    """Hand the running call `call_id` the verdict; False when it is not running here."""
+    for call in list(runtime.calls):
+        if isinstance(call, MediaStream) and call.call_id == call_id:
+            return call.deliver(event)
+    return False
+
+
 async def _hang_up(
     request: Request, runtime: GatewayRuntime, plugin: CarrierPlugin[Any], dial: DialOut
 ) -> None:
-    """A machine answered a `hang_up` dial-out: end the call through the carrier's REST API."""
+    """A machine answered a `hang_up` dial-out whose stream is not running here: end the call
+    through the carrier's REST API."""
     dials: DialOuts = request.app.state.dial_outs
     services: GatewayServices = request.app.state.services
     dials.update(replace(dial, hung_up_on_machine=True))

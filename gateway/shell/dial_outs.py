@@ -13,9 +13,11 @@ from __future__ import annotations
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 
 from gateway.agents.profile import AgentProfile
-from gateway.carriers.dial import DialProgress
+from gateway.carriers.dial import DialProgress, MachineDetection
+from gateway.core.answering import OutboundPolicy
 from gateway.log import get_logger
 from gateway.outbound.status import DialOut, EndReason
 from gateway.shell.latency import LatencySamples
@@ -32,6 +34,7 @@ class DialOuts:
         self._dials: OrderedDict[str, DialOut] = OrderedDict()
         self._by_call: dict[str, str] = {}
         self._profiles: dict[str, AgentProfile] = {}
+        self._policies: dict[str, OutboundPolicy] = {}
         self._keep_ended = keep_ended
         self._wall_ms = wall_ms or (lambda: int(time.time() * 1000))
         self.outcomes: Counter[str] = Counter()
@@ -46,9 +49,10 @@ class DialOuts:
 
     # -- the API's side ---------------------------------------------------------------------
 
-    def add(self, dial: DialOut, profile: AgentProfile) -> None:
+    def add(self, dial: DialOut, profile: AgentProfile, policy: OutboundPolicy) -> None:
         self._dials[dial.id] = dial
         self._profiles[dial.id] = profile
+        self._policies[dial.id] = policy
         if dial.carrier_call_id:
             self._by_call[dial.carrier_call_id] = dial.id
         self._forget_old()
@@ -89,6 +93,7 @@ class DialOuts:
             reason = new.end_reason.value if new.end_reason else "unknown"
             self.outcomes[reason] += 1
             self._profiles.pop(new.id, None)
+            self._policies.pop(new.id, None)
             _log.info(
                 "dial.ended",
                 dial_id=new.id,
@@ -119,16 +124,34 @@ class DialOuts:
         dial_id = self._by_call.get(call_id)
         return None if dial_id is None else self._profiles.get(dial_id)
 
+    def policy_for(self, call_id: str) -> OutboundPolicy | None:
+        dial_id = self._by_call.get(call_id)
+        return None if dial_id is None else self._policies.get(dial_id)
+
     def bridged(self, call_id: str) -> None:
         dial = self.by_call(call_id)
         if dial is not None:
             self.update(dial.bridged(self.now_ms()))
 
-    def stream_ended(self, call_id: str) -> dict[str, object] | None:
+    def stream_ended(
+        self, call_id: str, opening: dict[str, object] | None
+    ) -> dict[str, object] | None:
         dial = self.by_call(call_id)
         if dial is None:
             return None
+        if opening is not None:
+            said = bool(opening.get("voicemail_said"))
+            hang_up = dial.machine_detection is MachineDetection.HANG_UP
+            hung_up = hang_up and opening.get("answered_by") == "machine"
+            dial = self.update(
+                replace(
+                    dial,
+                    voicemail_left=dial.voicemail_left or said,
+                    hung_up_on_machine=dial.hung_up_on_machine or hung_up,
+                )
+            )
         return {
+            "opening": opening,
             "dial_id": dial.id,
             "answered_by": dial.answered_by.value if dial.answered_by else None,
             "machine_detection": dial.machine_detection.value,

@@ -17,6 +17,7 @@ from typing import Protocol
 from gateway.agents.profile import AgentDirectory, AgentProfile
 from gateway.carriers.refusal import Refusal
 from gateway.core.admission import NO_AGENT
+from gateway.core.answering import OutboundPolicy
 from gateway.core.events import CallStarted
 from gateway.live.setup import LiveConfig
 from gateway.log import get_logger
@@ -49,6 +50,8 @@ class StreamGrant:
     to_number: str | None = None
     direction: str = "inbound"
     """`outbound` for a call the gateway placed (`POST /calls`)."""
+    outbound: OutboundPolicy | None = None
+    """A placed call's opening: who speaks first, what a machine gets."""
 
 
 class OutboundCalls(Protocol):
@@ -59,12 +62,19 @@ class OutboundCalls(Protocol):
         """The agent of the dial-out whose carrier call id is `call_id` (None: not one)."""
         ...
 
+    def policy_for(self, call_id: str) -> OutboundPolicy | None:
+        """How the dial-out's call opens (its detection, its voicemail message)."""
+        ...
+
     def bridged(self, call_id: str) -> None:
         """The dial-out's media stream started."""
         ...
 
-    def stream_ended(self, call_id: str) -> dict[str, object] | None:
-        """The dial-out's media stream ended: what `call.ended` says of it (`outbound`)."""
+    def stream_ended(
+        self, call_id: str, opening: dict[str, object] | None
+    ) -> dict[str, object] | None:
+        """The dial-out's media stream ended (`opening`: the bridge's account of the call's
+        opening, `Answering.summary`): what `call.ended` says of it (`outbound`)."""
         ...
 
 
@@ -72,10 +82,15 @@ class _NoOutbound:
     def profile_for(self, call_id: str) -> AgentProfile | None:
         return None
 
+    def policy_for(self, call_id: str) -> OutboundPolicy | None:
+        return None
+
     def bridged(self, call_id: str) -> None:
         return None
 
-    def stream_ended(self, call_id: str) -> dict[str, object] | None:
+    def stream_ended(
+        self, call_id: str, opening: dict[str, object] | None
+    ) -> dict[str, object] | None:
         return None
 
 
@@ -139,7 +154,9 @@ class Reception:
         outbound = self._outbound_profile(started.call_id)
         if outbound is not None:
             self.outbound.bridged(started.call_id)
-            return StreamGrant(outbound, redeemed.from_number, redeemed.to_number, "outbound")
+            policy = self.outbound.policy_for(started.call_id)
+            parties = (redeemed.from_number, redeemed.to_number)
+            return StreamGrant(outbound, *parties, direction="outbound", outbound=policy)
         name = redeemed.profile
         profile = self._agents.get(name) if name else None
         if profile is None:

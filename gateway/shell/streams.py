@@ -12,6 +12,7 @@ and transcript files when the profile asked for them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -67,9 +68,12 @@ async def run_media_stream(
         async def claim(call_id: str) -> LiveSession:
             return await runtime.claim_session(call_id, live)
 
+        options = services.bridge_options(profile)
+        if grant.outbound is not None:  # the callee speaks first (gateway.core.answering)
+            options = replace(options, outbound=grant.outbound, greeting_text=None)
         return CallPlan(
             profile=profile.name,
-            bridge_options=services.bridge_options(profile),
+            bridge_options=options,
             services=services.for_call(carrier, control, grant),
             claim_session=claim,
             recording=recording,
@@ -112,7 +116,9 @@ def _report(
     summary["profile"] = plan.profile
     summary["direction"] = plan.direction
     if plan.direction == "outbound" and runner.call_id:
-        outbound = runtime.reception.outbound.stream_ended(runner.call_id)
+        answering = runner.bridge.call.answering
+        opening = answering.summary() if answering is not None else None
+        outbound = runtime.reception.outbound.stream_ended(runner.call_id, opening)
         if outbound is not None:
             summary["outbound"] = outbound
     if profile is not None:

@@ -7,11 +7,11 @@ new call sid, then plays the callee that `plan(to_number)` describes, as the car
 
 * `person` or `machine`: a signed `ringing` callback, then the answer webhook (the request's
   `Url`, signed, `Direction=outbound-api`) and the media stream, playing the plan's recording
-  (a "Hello?", or a voicemail greeting and its beep) with the simulator (`place_call`). A
-  machine's verdict goes to the asynchronous AMD callback when the beep starts
-  (`AnsweredBy=machine_end_beep`); a person's right after the answer (`human`), when detection
-  was asked. A REST hang-up (`Status=completed` on the call) ends the stream like the carrier
-  would. The `completed` callback follows the stream's end.
+  (a "Hello?", or a voicemail greeting and its beep) with the simulator (`place_call`). When
+  detection was asked, the verdict goes to the asynchronous AMD callback at the plan's
+  `verdict_ms` (`human`, or `machine_end_beep` for a machine). A REST hang-up
+  (`Status=completed` on the call) ends the stream like the carrier would. The `completed`
+  callback follows the stream's end.
 * `busy`, `no_answer`: `ringing`, then the callback that says so; nothing is bridged.
 
 What the callee heard is its `CallReport` (`calls[sid].report`). Every request received is
@@ -51,8 +51,10 @@ class CalleePlan:
     answer: Answer
     script: CallScript | None = None
     """What the callee plays once answered (person, machine)."""
-    beep_ms: float | None = None
-    """A machine: when its greeting's beep starts (call ms from the stream's start)."""
+    verdict_ms: float | None = None
+    """When machine detection (if asked) reports its verdict, in ms from the answer: after a
+    person's first words, after a machine's beep (Twilio's `machine_end_beep` comes once the
+    beep is over)."""
     ring_s: float = 0.2
 
 
@@ -197,16 +199,13 @@ class FakeCarrierApi:
         await self._callback(http, call, status_url, CallStatus="completed", CallDuration="1")
 
     async def _verdict(self, http: httpx.AsyncClient, call: CalleeCall, url: str | None) -> None:
-        """The asynchronous AMD verdict: `human` at once, a machine's when its beep starts."""
+        """The asynchronous AMD verdict at the plan's time: `human` or `machine_end_beep`."""
         if url is None:
             return
         plan = call.plan
-        if plan.answer == "person":
-            await asyncio.sleep(0.3 / self._speed)
-            await self._callback(http, call, url, AnsweredBy="human")
-            return
-        await asyncio.sleep((plan.beep_ms or 0.0) / 1000 / self._speed)
-        await self._callback(http, call, url, AnsweredBy="machine_end_beep")
+        await asyncio.sleep((plan.verdict_ms or 0.0) / 1000 / self._speed)
+        verdict = "human" if plan.answer == "person" else "machine_end_beep"
+        await self._callback(http, call, url, AnsweredBy=verdict)
 
     async def aclose(self) -> None:
         for task in list(self._tasks):

@@ -40,7 +40,10 @@ instructions = "You are the support agent of Example Co."
 
 [profiles.reminders]
 instructions = "You call {customer_name} to remind them of their appointment on {day}."
+voicemail_message = "Hi {customer_name}, this is Example Co: your appointment is on {day}."
+hello_timeout_ms = 6000
 """
+VOICEMAIL = "Hi Ada, this is Example Co: your appointment is on Tuesday."
 SIGNALWIRE_PROJECT = "b9c7ac8e-1a5d-4c3e-9f3a-3f1f0e6b2d10"
 SIGNALWIRE_TOKEN = "PT_signalwire_api_token_0123456"
 SIGNALWIRE_KEY = "PSK_signalwire_signing_key_0123"
