@@ -17,6 +17,7 @@ from gateway.settings import Settings
 from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
 from gateway.shell.dial_api import dial_routes
+from gateway.shell.dial_metrics import DialCollector
 from gateway.shell.dial_outs import DialOuts
 from gateway.shell.http_guard import ConnectionGuard
 from gateway.shell.metrics import CONTENT_TYPE, GatewayMetrics
@@ -80,6 +81,7 @@ def build_app(
         app.state.services = services
         app.state.metrics = GatewayMetrics(runtime)
         app.state.dial_outs = dial_outs = DialOuts()
+        app.state.metrics.registry.register(DialCollector(dial_outs))
         runtime.reception.outbound = dial_outs  # a placed call's webhook and stream find its agent
         sweeper = None
         if services.recordings is not None:

@@ -43,6 +43,9 @@ class DialOuts:
         """Machine-detection verdicts (`person`, `machine`, `unknown`)."""
         self.answer_ms = LatencySamples()
         """From placing to answer, per answered dial-out."""
+        self.answer_s_sum = 0.0
+        self.placed = 0
+        """Dial-outs the carrier accepted."""
 
     def now_ms(self) -> int:
         return self._wall_ms()
@@ -50,6 +53,7 @@ class DialOuts:
     # -- the API's side ---------------------------------------------------------------------
 
     def add(self, dial: DialOut, profile: AgentProfile, policy: OutboundPolicy) -> None:
+        self.placed += 1
         self._dials[dial.id] = dial
         self._profiles[dial.id] = profile
         self._policies[dial.id] = policy
@@ -81,6 +85,7 @@ class DialOuts:
             ms = new.time_to_answer_ms
             if ms is not None:
                 self.answer_ms.add(float(ms))
+                self.answer_s_sum += ms / 1000
         if new.status != old.status or new.answered_by != old.answered_by:
             _log.info(
                 "dial.progress",

@@ -104,6 +104,8 @@ class DialRun:
     """`GET /calls/{id}` after every call ended, by dial id."""
     calls: list[CallRecord] = field(default_factory=list)
     sessions: list[SessionRecord] = field(default_factory=list)
+    metrics: str = ""
+    """`GET /metrics` after every call ended."""
 
 
 Requests = Callable[[httpx.AsyncClient], Awaitable[list[httpx.Response]]]
@@ -171,6 +173,7 @@ async def dial_out(
                         dial_id = response.json()["id"]
                         status = await client.get(f"/calls/{dial_id}", headers=auth())
                         run.statuses[dial_id] = status.json()
+                run.metrics = (await client.get("/metrics")).text
             run.calls = list(gateway.calls)
             run.sessions = list(emulator.recorder.sessions)
             return run

@@ -70,6 +70,9 @@ def test_a_person_answers_and_the_agent_answers_their_hello(tmp_path: Path, carr
     assert status["status"] == "ended"
     assert status["end_reason"] == "completed"
     assert status["time_to_answer_ms"] is not None
+    assert 'gateway_dial_outs_ended_total{outcome="completed"} 1.0' in run.metrics
+    assert "gateway_dial_outs_placed_total 1.0" in run.metrics
+    assert "gateway_dial_time_to_answer_seconds_count 1.0" in run.metrics
 
 
 @pytest.mark.parametrize("answer", ["busy", "no_answer"])
@@ -90,6 +93,7 @@ def test_busy_and_no_answer_are_reported_and_nothing_is_bridged(
     assert status["answered_by"] is None
     assert run.calls == []
     assert run.sessions == []
+    assert f'gateway_dial_outs_ended_total{{outcome="{answer}"}} 1.0' in run.metrics
 
 
 def test_refusals_are_json_and_place_nothing(tmp_path: Path, carrier: str) -> None:

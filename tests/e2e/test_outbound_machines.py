@@ -62,6 +62,7 @@ def test_a_machine_is_hung_up_on_and_never_hears_the_agent(tmp_path: Path, carri
         "machine",
         "machine_hung_up",
     )
+    assert 'gateway_dial_machine_detection_total{answered_by="machine"} 1.0' in run.metrics
 
 
 def test_a_voicemail_is_left_after_the_beep_and_played_out_before_the_hang_up(
