@@ -129,7 +129,7 @@ def body(**overrides: Any) -> dict[str, Any]:
 async def dial_out(
     tmp: Path,
     carrier: DialCarrier,
-    plan: CalleePlan,
+    plan: CalleePlan | Callable[[str], CalleePlan],
     requests: Requests,
     *,
     env: Mapping[str, str] | None = None,
@@ -138,7 +138,7 @@ async def dial_out(
     profiles = tmp / "agents.toml"
     profiles.write_text(PROFILES)
     api = FakeCarrierApi(
-        lambda to: plan,
+        plan if callable(plan) else (lambda to: plan),
         account_sid=carrier.account,
         auth_token=carrier.token,
         signing_secret=carrier.signing,
