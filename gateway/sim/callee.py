@@ -1,8 +1,9 @@
 """The simulator as the callee of a dial-out: a fake carrier REST API that rings, answers, plays.
 
 `FakeCarrierApi` serves the Calls API of a Twilio-compatible carrier (Twilio, and SignalWire's
-LaML under `/api/laml`): the gateway's `POST /calls` places a call there (point
-`TWILIO_API_BASE` / `SIGNALWIRE_SPACE_URL` at it). For each create request it answers 201 with a
+LaML under `/api/laml`; Telnyx's TeXML Calls API and Call Control hang-up under `/v2`): the
+gateway's `POST /calls` places a call there (point `TWILIO_API_BASE`, `SIGNALWIRE_SPACE_URL`
+or `TELNYX_API_BASE` at it). For each create request it answers 201 with a
 new call sid, then plays the callee that `plan(to_number)` describes, as the carrier would:
 
 * `person` or `machine`: a signed `ringing` callback, then the answer webhook (the request's
@@ -22,11 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -44,6 +46,8 @@ from gateway.sim.twilio import TwilioDialect
 __all__ = ["CalleeCall", "CalleePlan", "FakeCarrierApi"]
 
 Answer = Literal["person", "machine", "busy", "no_answer"]
+Signer = Callable[[str, dict[str, str], bytes, str], list[tuple[str, str]]]
+"""(url, form, body, secret) -> the headers that sign a callback."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class FakeCarrierApi:
         auth_token: str,
         signing_secret: str | None = None,
         dialect: Callable[[], CarrierDialect] = TwilioDialect,
-        sign: Callable[[str, dict[str, str], str], list[tuple[str, str]]] | None = None,
+        sign: Signer | None = None,
         speed: float = 1.0,
     ) -> None:
         """`auth_token`: the REST API's Basic password; `signing_secret`: what callbacks and
@@ -109,6 +113,10 @@ class FakeCarrierApi:
                 Route(base + ".json", self._create, methods=["POST"]),
                 Route(base + "/{sid}.json", self._update, methods=["POST"]),
             ]
+        routes += [  # Telnyx: the TeXML Calls API, Call Control's hang-up
+            Route("/v2/texml/Accounts/{account}/Calls", self._create_texml, methods=["POST"]),
+            Route("/v2/calls/{sid}/actions/{action}", self._call_action, methods=["POST"]),
+        ]
         self.app = Starlette(routes=routes)
 
     def _authorized(self, request: Request) -> bool:
@@ -129,11 +137,45 @@ class FakeCarrierApi:
         sid = "CA" + secrets.token_hex(16)
         call = CalleeCall(sid, form, self._plan(to_number))
         self.calls[sid] = call
-        task = asyncio.create_task(self._run(call), name=f"callee {sid}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(call)
         body = {"sid": sid, "status": "queued", "to": to_number, "direction": "outbound-api"}
         return JSONResponse(body, status_code=201)
+
+    def _bearer(self, request: Request) -> bool:
+        return request.headers.get("authorization", "") == f"Bearer {self._token}"
+
+    async def _create_texml(self, request: Request) -> Response:
+        if not self._bearer(request) or request.path_params["account"] != self._account:
+            self.refused.append("credentials")
+            return JSONResponse({"errors": [{"code": "10009"}]}, status_code=401)
+        parsed = json.loads(await request.body())
+        form = {
+            name: [json.dumps(value) if isinstance(value, bool) else str(value)]
+            for name, value in parsed.items()
+        }
+        sid = "v3:" + secrets.token_urlsafe(24)
+        self.calls[sid] = CalleeCall(sid, form, self._plan(form["To"][0]))
+        self._start(self.calls[sid])
+        to_number = form["To"][0]
+        return JSONResponse(
+            {"call_sid": sid, "from": form["From"][0], "to": to_number, "status": "queued"}
+        )
+
+    async def _call_action(self, request: Request) -> Response:
+        if not self._bearer(request):
+            return JSONResponse({"errors": [{"code": "10009"}]}, status_code=401)
+        call = self.calls.get(request.path_params["sid"])
+        if call is None:
+            return JSONResponse({"errors": [{"code": "90018"}]}, status_code=422)
+        call.updates.append({"action": [request.path_params["action"]]})
+        if request.path_params["action"] in ("hangup", "transfer"):
+            call.hang_up.set()
+        return JSONResponse({"data": {"result": "ok"}})
+
+    def _start(self, call: CalleeCall) -> None:
+        task = asyncio.create_task(self._run(call), name=f"callee {call.sid}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _update(self, request: Request) -> Response:
         if not self._authorized(request):
@@ -153,8 +195,10 @@ class FakeCarrierApi:
         if not url:
             return
         form = {"AccountSid": self._account, "CallSid": call.sid, **fields}
-        headers = self._sign(url, form, self._secret)
-        response = await http.post(url, data=form, headers=headers)
+        body = urlencode(form).encode()
+        headers = self._sign(url, form, body, self._secret)
+        headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+        response = await http.post(url, content=body, headers=headers)
         call.callbacks.append((url, form, response.status_code))
 
     async def _run(self, call: CalleeCall) -> None:
@@ -213,7 +257,9 @@ class FakeCarrierApi:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _twilio_signature(url: str, form: dict[str, str], secret: str) -> list[tuple[str, str]]:
+def _twilio_signature(
+    url: str, form: dict[str, str], body: bytes, secret: str
+) -> list[tuple[str, str]]:
     return [("X-Twilio-Signature", compute_signature(url, form, secret))]
 
 

@@ -10,6 +10,8 @@ waits for every placed call to finish.
 from __future__ import annotations
 
 import asyncio
+import base64
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +19,21 @@ from typing import Any
 
 import httpx
 
+from gateway.carriers.telnyx.signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    private_key_from_text,
+    sign,
+)
 from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario, SessionRecord
 from gateway.shell.runtime import CallRecord
-from gateway.sim.callee import CalleePlan, FakeCarrierApi
+from gateway.sim.callee import CalleePlan, FakeCarrierApi, Signer
 from gateway.sim.dialect import CarrierDialect
 from gateway.sim.recording import Recording, load_recording
 from gateway.sim.signalwire import SignalWireDialect
+from gateway.sim.telnyx import TelnyxDialect
 from gateway.sim.twilio import TwilioDialect
+from tests.e2e.carrier_cases import TELNYX_PUBLIC_KEY, TELNYX_SEED
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, running_gateway, wait_for
 from tests.loopback import serve_app
 
@@ -47,6 +57,8 @@ VOICEMAIL = "Hi Ada, this is Example Co: your appointment is on Tuesday."
 SIGNALWIRE_PROJECT = "b9c7ac8e-1a5d-4c3e-9f3a-3f1f0e6b2d10"
 SIGNALWIRE_TOKEN = "PT_signalwire_api_token_0123456"
 SIGNALWIRE_KEY = "PSK_signalwire_signing_key_0123"
+TELNYX_API_KEY = "KEY0123456789ABCDEF_telnyx"
+TELNYX_ACCOUNT = "7f3c6c1e-4c1d-4b83-9d0e-1c2b3a4d5e6f"
 
 
 @dataclass(frozen=True)
@@ -58,13 +70,24 @@ class DialCarrier:
     token: str
     signing: str
     dialect: Callable[[], CarrierDialect]
+    sign: Signer | None = None
+    hang_up: Mapping[str, list[str]] = field(default_factory=lambda: {"Status": ["completed"]})
+    """The REST request the fake API sees when the gateway hangs up."""
 
 
-def _signalwire_sign(url: str, form: dict[str, str], secret: str) -> list[tuple[str, str]]:
+def _signalwire_sign(
+    url: str, form: dict[str, str], body: bytes, secret: str
+) -> list[tuple[str, str]]:
     from gateway.carriers.signalwire.signature import compute_signature
 
     signature = compute_signature(url, form.items(), secret)
     return [("X-SignalWire-Signature", signature), ("X-Twilio-Signature", signature)]
+
+
+def _telnyx_sign(url: str, form: dict[str, str], body: bytes, secret: str) -> list[tuple[str, str]]:
+    timestamp = str(int(time.time()))
+    signature = sign(body, timestamp, private_key_from_text(secret))
+    return [(SIGNATURE_HEADER, signature), (TIMESTAMP_HEADER, timestamp)]
 
 
 CARRIERS = {
@@ -88,6 +111,23 @@ CARRIERS = {
         SIGNALWIRE_TOKEN,
         SIGNALWIRE_KEY,
         SignalWireDialect,
+        _signalwire_sign,
+    ),
+    "telnyx": DialCarrier(
+        "telnyx",
+        lambda url: {
+            "TELNYX_API_BASE": url,
+            "TELNYX_API_KEY": TELNYX_API_KEY,
+            "TELNYX_PUBLIC_KEY": TELNYX_PUBLIC_KEY,
+            "TELNYX_ACCOUNT_SID": TELNYX_ACCOUNT,
+            "TELNYX_TEXML_APP_ID": "1773070540731319841",
+        },
+        TELNYX_ACCOUNT,
+        TELNYX_API_KEY,
+        base64.b64encode(TELNYX_SEED).decode(),
+        TelnyxDialect,
+        _telnyx_sign,
+        {"action": ["hangup"]},
     ),
 }
 
@@ -143,7 +183,7 @@ async def dial_out(
         auth_token=carrier.token,
         signing_secret=carrier.signing,
         dialect=carrier.dialect,
-        sign=_signalwire_sign if carrier.name == "signalwire" else None,
+        sign=carrier.sign,
     )
     scenario = scenario or Scenario(replies=(REPLY,) * 5)
     async with (

@@ -43,7 +43,7 @@ def test_a_machine_is_hung_up_on_and_never_hears_the_agent(tmp_path: Path, carri
     assert callee.field("MachineDetection") == "DetectMessageEnd"
     assert callee.field("AsyncAmd") == "true"
     # The gateway ended the call through the carrier's REST API, once.
-    assert callee.updates == [{"Status": ["completed"]}]
+    assert callee.updates == [CARRIERS[carrier].hang_up]
     report = callee.report
     assert report is not None
     stops = [e.detail for e in report.timeline if e.kind == "sent.stop"]
@@ -88,7 +88,7 @@ def test_a_voicemail_is_left_after_the_beep_and_played_out_before_the_hang_up(
     (call,) = run.calls
     assert call.summary["marks_sent"] == call.summary["marks_played"] > 0
     assert call.summary["call_action"] == "hang_up"
-    assert callee.updates == [{"Status": ["completed"]}]
+    assert callee.updates == [CARRIERS[carrier].hang_up]
     (stop,) = [e for e in report.timeline if e.kind == "sent.stop"]
     assert stop.t_ms >= report.agent_segments[-1].end_ms
     status = run.statuses[created.json()["id"]]

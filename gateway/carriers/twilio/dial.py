@@ -34,9 +34,10 @@ from gateway.carriers.dial import (
 from gateway.carriers.messages import bounded_id
 from gateway.carriers.plugin import Webhook
 
-__all__ = ["TwilioDialer"]
+__all__ = ["TwilioDialer", "answered_by", "form_progress"]
 
-_SID: Final = re.compile(r"[A-Za-z0-9-]{2,64}")
+_SID: Final = re.compile(r"[A-Za-z0-9:_-]{2,128}")
+"""Call ids: Twilio's `CA…`, SignalWire's UUIDs, Telnyx's `v3:…` call control ids."""
 _STATUS: Final = {
     "queued": CallProgress.QUEUED,
     "initiated": CallProgress.QUEUED,
@@ -129,12 +130,18 @@ class TwilioDialer:
         return PlaceFailed(f"{self.carrier} refused the call (HTTP {status}{detail})", 502)
 
     def progress(self, webhook: Webhook) -> DialProgress | None:
-        form = dict(webhook.form())
-        sid = form.get("CallSid", "")
-        if not _SID.fullmatch(sid):
-            return None
-        who, ended = answered_by(form.get("AnsweredBy", ""))
-        status = _STATUS.get(form.get("CallStatus", ""))
-        if status is None and who is None:
-            return None
-        return DialProgress(bounded_id(sid), status, who, ended)
+        return form_progress(webhook)
+
+
+def form_progress(webhook: Webhook) -> DialProgress | None:
+    """A Twilio-style progress or AMD callback (a form: `CallSid`, `CallStatus`, `AnsweredBy`;
+    Twilio, SignalWire LaML, Telnyx TeXML)."""
+    form = dict(webhook.form())
+    sid = form.get("CallSid", "")
+    if not _SID.fullmatch(sid):
+        return None
+    who, ended = answered_by(form.get("AnsweredBy", ""))
+    status = _STATUS.get(form.get("CallStatus", ""))
+    if status is None and who is None:
+        return None
+    return DialProgress(bounded_id(sid), status, who, ended)
