@@ -143,3 +143,38 @@ def test_the_plugins_dial_once_their_credentials_are_set() -> None:
     assert sw.place(CALL).url == (
         f"https://example.signalwire.com/api/laml/2010-04-01/Accounts/{project}/Calls.json"
     )
+
+
+def test_telnyx_places_through_the_texml_calls_api() -> None:
+    from dataclasses import replace
+
+    from gateway.carriers.telnyx.dial import TelnyxDialer
+
+    dialer = TelnyxDialer("KEYs3cret", "acct-1", "1773070540731319841", "https://api.example.com/")
+    request = dialer.place(replace(CALL, machine_detection=MachineDetection.LEAVE_VOICEMAIL))
+    assert request.url == "https://api.example.com/v2/texml/Accounts/acct-1/Calls"
+    assert request.headers["Authorization"] == "Bearer KEYs3cret"
+    assert request.json == {
+        "ApplicationSid": "1773070540731319841",
+        "To": "+15550104242",
+        "From": "+15550100000",
+        "Url": "https://gw.example.com/twilio/voice",
+        "UrlMethod": "POST",
+        "StatusCallback": "https://gw.example.com/twilio/dial-status?dial=dial_1",
+        "StatusCallbackMethod": "POST",
+        "StatusCallbackEvent": "initiated ringing answered completed",
+        "Timeout": 30,
+        "MachineDetection": "DetectMessageEnd",
+        "AsyncAmd": True,
+        "AsyncAmdStatusCallback": "https://gw.example.com/twilio/dial-machine?dial=dial_1",
+        "AsyncAmdStatusCallbackMethod": "POST",
+    }
+    assert "s3cret" not in repr(request) + repr(dialer)
+    assert dialer.placed(200, b'{"call_sid": "v3:abc", "status": "queued"}') == Placed("v3:abc")
+    assert dialer.placed(200, b'{"data": {"call_sid": "v3:abc"}}') == Placed("v3:abc")
+    assert dialer.placed(200, b'{"status": "queued"}') == PlaceFailed(
+        "telnyx answered 200 without a call id", 502
+    )
+    assert dialer.placed(422, b"{}") == PlaceFailed("telnyx refused the call (HTTP 422)", 502)
+    progress = dialer.progress(webhook(CallSid="v3:abc", AnsweredBy="machine_end_silence"))
+    assert progress == DialProgress("v3:abc", None, Answerer.MACHINE, True)
