@@ -117,12 +117,18 @@ class DialProgress:
     answered_by: Answerer | None = None
     greeting_ended: bool = False
     """The machine's greeting has ended (the beep, or its silence): a message may start."""
+    leg_id: str | None = None
+    """The call's own id when the carrier answered `place` with another one (Plivo's
+    `request_uuid` vs the `CallUUID` its webhooks and stream carry)."""
 
 
 class Dialer(Protocol):
     """One carrier's dial-out requests and callbacks."""
 
     carrier: str
+    detects_greeting_end: bool
+    """Its machine detection reports the end of a voicemail greeting (needed by
+    `leave_voicemail`: the message must not start over the greeting)."""
 
     def place(self, call: PlaceCall) -> PlaceRequest:
         """The request that places `call`; ValueError for a number or URL it cannot carry."""

@@ -69,6 +69,9 @@ class DialOut:
     machine_detection: MachineDetection
     created_ms: int
     carrier_call_id: str | None = None
+    """The id the carrier answered the place request with."""
+    leg_id: str | None = None
+    """The call's own id when it differs (Plivo: `CallUUID` vs the `request_uuid`)."""
     status: DialStatus = DialStatus.QUEUED
     answered_by: Answerer | None = None
     greeting_ended: bool = False
@@ -81,6 +84,11 @@ class DialOut:
     @property
     def ended(self) -> bool:
         return self.status is DialStatus.ENDED
+
+    @property
+    def call_id(self) -> str | None:
+        """The id the call's webhooks and stream carry."""
+        return self.leg_id or self.carrier_call_id
 
     def _to(self, status: DialStatus, now_ms: int) -> DialOut:
         if self.ended or _ORDER[status] <= _ORDER[self.status]:
@@ -98,6 +106,8 @@ class DialOut:
         if self.ended:
             return self
         dial = self
+        if progress.leg_id is not None and dial.leg_id is None:
+            dial = replace(dial, leg_id=progress.leg_id)
         if progress.answered_by is not None:
             dial = replace(
                 dial,

@@ -199,11 +199,12 @@ async def _dial(
     services: GatewayServices = request.app.state.services
     profile = runtime.agents.get(order.profile)
     assert profile is not None  # read_order checked it
-    if (
-        order.machine_detection is MachineDetection.LEAVE_VOICEMAIL
-        and not profile.voicemail_message
-    ):
+    voicemail = order.machine_detection is MachineDetection.LEAVE_VOICEMAIL
+    if voicemail and not profile.voicemail_message:
         reason = f"profile {order.profile} has no voicemail_message to leave"
+        return _error(422, reason, "machine_detection")
+    if voicemail and not dialer.detects_greeting_end:
+        reason = f"{order.carrier}'s machine detection cannot tell when a greeting ends"
         return _error(422, reason, "machine_detection")
     try:
         base = base_url(request, runtime)
@@ -283,9 +284,9 @@ def _progress_route(
             return Response(status_code=204)
         before = dial
         after = dials.progressed(dial, progress)
-        if progress.answered_by is not None and after.carrier_call_id is not None:
+        if progress.answered_by is not None and after.call_id is not None:
             detected = AnswererDetected(progress.answered_by.value, progress.greeting_ended)
-            if _deliver(runtime, after.carrier_call_id, detected):
+            if _deliver(runtime, after.call_id, detected):
                 return Response(status_code=204)  # the call's bridge decides (core.answering)
         if machine_move(before, after) is MachineMove.HANG_UP:
             await _hang_up(request, runtime, plugin, after)
@@ -310,16 +311,21 @@ async def _hang_up(
     dials: DialOuts = request.app.state.dial_outs
     services: GatewayServices = request.app.state.services
     dials.update(replace(dial, hung_up_on_machine=True))
-    context = ControlContext(None, clock_s=time.time, new_id=lambda: str(uuid.uuid4()))
+    try:
+        base: str | None = base_url(request, runtime)
+    except ValueError:
+        base = None
+    context = ControlContext(base, clock_s=time.time, new_id=lambda: str(uuid.uuid4()))
     try:
         control = plugin.control(runtime.settings.carrier(plugin.name), context)
     except ValueError:
         control = None
-    if control is None or dial.carrier_call_id is None:
+    call_id = dial.call_id
+    if control is None or call_id is None:
         _log.warning("dial.machine_hang_up_unavailable", dial_id=dial.id)
         return
-    _log.info("dial.machine_hang_up", dial_id=dial.id, call_sid=dial.carrier_call_id)
-    result = await services.control_client.perform(control, dial.carrier_call_id, HangUp())
+    _log.info("dial.machine_hang_up", dial_id=dial.id, call_sid=call_id)
+    result = await services.control_client.perform(control, call_id, HangUp())
     if not result.ok:
         _log.warning("dial.machine_hang_up_failed", dial_id=dial.id)
 

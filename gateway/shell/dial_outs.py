@@ -79,6 +79,8 @@ class DialOuts:
         if old is None or old == new:
             return new
         self._dials[new.id] = new
+        if new.leg_id is not None and old.leg_id is None:  # Plivo: the call's own id
+            self._by_call[new.leg_id] = new.id
         if new.answered_by is not None and old.answered_by is None:
             self.verdicts[new.answered_by.value] += 1
         if new.answered_ms is not None and old.answered_ms is None:
@@ -120,8 +122,9 @@ class DialOuts:
         ended = [d for d in self._dials.values() if d.ended]
         for dial in ended[: max(0, len(ended) - self._keep_ended)]:
             del self._dials[dial.id]
-            if dial.carrier_call_id:
-                self._by_call.pop(dial.carrier_call_id, None)
+            for call_id in (dial.carrier_call_id, dial.leg_id):
+                if call_id:
+                    self._by_call.pop(call_id, None)
 
     # -- the calls' side (Reception.outbound) -------------------------------------------------
 

@@ -25,6 +25,7 @@ import asyncio
 import base64
 import json
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -65,8 +66,12 @@ class CalleePlan:
 @dataclass
 class CalleeCall:
     sid: str
+    """The call's id in its webhooks and stream (Twilio's `CallSid`, Plivo's `CallUUID`)."""
     request: dict[str, list[str]]
     plan: CalleePlan
+    request_id: str = ""
+    """What the create request was answered with when it differs (Plivo's `request_uuid`)."""
+    flavour: str = "twilio"
     callbacks: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
     """(url, form, HTTP status of the gateway's answer), in order."""
     updates: list[dict[str, list[str]]] = field(default_factory=list)
@@ -113,6 +118,10 @@ class FakeCarrierApi:
                 Route(base + ".json", self._create, methods=["POST"]),
                 Route(base + "/{sid}.json", self._update, methods=["POST"]),
             ]
+        routes += [  # Plivo: the Call API (create, hang-up)
+            Route("/v1/Account/{account}/Call/", self._create_plivo, methods=["POST"]),
+            Route("/v1/Account/{account}/Call/{sid}/", self._delete_plivo, methods=["DELETE"]),
+        ]
         routes += [  # Telnyx: the TeXML Calls API, Call Control's hang-up
             Route("/v2/texml/Accounts/{account}/Calls", self._create_texml, methods=["POST"]),
             Route("/v2/calls/{sid}/actions/{action}", self._call_action, methods=["POST"]),
@@ -172,6 +181,29 @@ class FakeCarrierApi:
             call.hang_up.set()
         return JSONResponse({"data": {"result": "ok"}})
 
+    async def _create_plivo(self, request: Request) -> Response:
+        if not self._authorized(request):
+            self.refused.append("credentials")
+            return JSONResponse({"error": "authentication failed"}, status_code=401)
+        parsed = json.loads(await request.body())
+        form = {name: [str(value)] for name, value in parsed.items()}
+        request_id, sid = str(uuid.uuid4()), str(uuid.uuid4())
+        call = CalleeCall(sid, form, self._plan(form["to"][0]), request_id, "plivo")
+        self.calls[sid] = call
+        self._start(call)
+        answer = {"api_id": str(uuid.uuid4()), "message": "call fired", "request_uuid": request_id}
+        return JSONResponse(answer, status_code=201)
+
+    async def _delete_plivo(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return JSONResponse({"error": "authentication failed"}, status_code=401)
+        call = self.calls.get(request.path_params["sid"])
+        if call is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        call.updates.append({"method": ["DELETE"]})
+        call.hang_up.set()
+        return Response(status_code=204)
+
     def _start(self, call: CalleeCall) -> None:
         task = asyncio.create_task(self._run(call), name=f"callee {call.sid}")
         self._tasks.add(task)
@@ -194,7 +226,12 @@ class FakeCarrierApi:
     ) -> None:
         if not url:
             return
-        form = {"AccountSid": self._account, "CallSid": call.sid, **fields}
+        if call.flavour == "plivo":
+            if "AnsweredBy" in fields:
+                fields = {"Machine": "false" if fields["AnsweredBy"] == "human" else "true"}
+            form = {"RequestUUID": call.request_id, "CallUUID": call.sid, **fields}
+        else:
+            form = {"AccountSid": self._account, "CallSid": call.sid, **fields}
         body = urlencode(form).encode()
         headers = self._sign(url, form, body, self._secret)
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))
@@ -209,28 +246,35 @@ class FakeCarrierApi:
             call.done.set()
 
     async def _ring_and_answer(self, http: httpx.AsyncClient, call: CalleeCall) -> None:
-        status_url = call.field("StatusCallback")
-        amd_url = call.field("AsyncAmdStatusCallback")
+        plivo = call.flavour == "plivo"
+        ring_url = call.field("ring_url" if plivo else "StatusCallback")
+        status_url = call.field("hangup_url" if plivo else "StatusCallback")
+        amd_url = call.field("machine_detection_url" if plivo else "AsyncAmdStatusCallback")
         plan = call.plan
-        await self._callback(http, call, status_url, CallStatus="ringing")
+        await self._callback(http, call, ring_url, CallStatus="ringing")
         await asyncio.sleep(plan.ring_s / self._speed)
         if plan.answer in ("busy", "no_answer"):
             status = "busy" if plan.answer == "busy" else "no-answer"
             await self._callback(http, call, status_url, CallStatus=status, CallDuration="0")
             return
         assert plan.script is not None
-        await self._callback(http, call, status_url, CallStatus="in-progress")
-        answer_url = call.field("Url") or ""
+        if not plivo:  # Plivo requests the answer URL; it has no in-progress callback
+            await self._callback(http, call, status_url, CallStatus="in-progress")
+        answer_url = call.field("answer_url" if plivo else "Url") or ""
         dialect = self._dialect()
         base = answer_url.removesuffix(getattr(dialect, "webhook_path", ""))
         options = SimOptions(
             account_sid=self._account,
             auth_token=self._secret,
             call_sid=call.sid,
-            from_number=call.field("From") or "",
-            to_number=call.field("To") or "",
+            from_number=call.field("from" if plivo else "From") or "",
+            to_number=call.field("to" if plivo else "To") or "",
             speed=self._speed,
-            extra_webhook_fields={"Direction": "outbound-api", "CallStatus": "in-progress"},
+            extra_webhook_fields=(
+                {"Direction": "outbound", "RequestUUID": call.request_id}
+                if plivo
+                else {"Direction": "outbound-api", "CallStatus": "in-progress"}
+            ),
         )
         verdict = asyncio.create_task(self._verdict(http, call, amd_url))
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ from typing import Any
 
 import httpx
 
+from gateway.carriers.plivo.signature import NONCE_HEADER as PLIVO_NONCE_HEADER
+from gateway.carriers.plivo.signature import SIGNATURE_HEADER as PLIVO_SIGNATURE_HEADER
+from gateway.carriers.plivo.signature import compute_signature as plivo_signature
 from gateway.carriers.telnyx.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -29,6 +33,7 @@ from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario, SessionReco
 from gateway.shell.runtime import CallRecord
 from gateway.sim.callee import CalleePlan, FakeCarrierApi, Signer
 from gateway.sim.dialect import CarrierDialect
+from gateway.sim.plivo import PlivoDialect
 from gateway.sim.recording import Recording, load_recording
 from gateway.sim.signalwire import SignalWireDialect
 from gateway.sim.telnyx import TelnyxDialect
@@ -54,6 +59,10 @@ voicemail_message = "Hi {customer_name}, this is Example Co: your appointment is
 hello_timeout_ms = 6000
 """
 VOICEMAIL = "Hi Ada, this is Example Co: your appointment is on Tuesday."
+TWILIO_FIELDS = {"to": "To", "url": "Url", "status": "StatusCallback", "amd": "MachineDetection"}
+TWILIO_DETECTION = {"MachineDetection": "DetectMessageEnd", "AsyncAmd": "true"}
+PLIVO_AUTH_ID = "MAODUMODUMODUMODUMOD"
+PLIVO_TOKEN = "plivo-auth-token-0123456789"
 SIGNALWIRE_PROJECT = "b9c7ac8e-1a5d-4c3e-9f3a-3f1f0e6b2d10"
 SIGNALWIRE_TOKEN = "PT_signalwire_api_token_0123456"
 SIGNALWIRE_KEY = "PSK_signalwire_signing_key_0123"
@@ -73,6 +82,12 @@ class DialCarrier:
     sign: Signer | None = None
     hang_up: Mapping[str, list[str]] = field(default_factory=lambda: {"Status": ["completed"]})
     """The REST request the fake API sees when the gateway hangs up."""
+    fields: Mapping[str, str] = field(default_factory=lambda: TWILIO_FIELDS)
+    """The create request's field names: `to`, `url` (answer), `status`, `amd`."""
+    detection: Mapping[str, str] = field(default_factory=lambda: TWILIO_DETECTION)
+    """The create request's fields that ask for machine detection."""
+    greeting_end: bool = True
+    """Its detection reports the end of a greeting (`leave_voicemail` is possible)."""
 
 
 def _signalwire_sign(
@@ -82,6 +97,12 @@ def _signalwire_sign(
 
     signature = compute_signature(url, form.items(), secret)
     return [("X-SignalWire-Signature", signature), ("X-Twilio-Signature", signature)]
+
+
+def _plivo_sign(url: str, form: dict[str, str], body: bytes, secret: str) -> list[tuple[str, str]]:
+    nonce = secrets.token_hex(10)
+    signature = plivo_signature("POST", url, form.items(), nonce, secret)
+    return [(PLIVO_SIGNATURE_HEADER, signature), (PLIVO_NONCE_HEADER, nonce)]
 
 
 def _telnyx_sign(url: str, form: dict[str, str], body: bytes, secret: str) -> list[tuple[str, str]]:
@@ -128,6 +149,23 @@ CARRIERS = {
         TelnyxDialect,
         _telnyx_sign,
         {"action": ["hangup"]},
+    ),
+    "plivo": DialCarrier(
+        "plivo",
+        lambda url: {
+            "PLIVO_API_BASE": url,
+            "PLIVO_AUTH_ID": PLIVO_AUTH_ID,
+            "PLIVO_AUTH_TOKEN": PLIVO_TOKEN,
+        },
+        PLIVO_AUTH_ID,
+        PLIVO_TOKEN,
+        PLIVO_TOKEN,
+        PlivoDialect,
+        _plivo_sign,
+        {"method": ["DELETE"]},
+        {"to": "to", "url": "answer_url", "status": "hangup_url", "amd": "machine_detection"},
+        {"machine_detection": "true"},
+        greeting_end=False,
     ),
 }
 

@@ -83,3 +83,10 @@ def test_leave_voicemail_speaks_once_the_greeting_ended() -> None:
     assert machine_move(detected, beep) is MachineMove.SPEAK_VOICEMAIL
     left = beep.__class__(**{**beep.__dict__, "voicemail_left": True})
     assert left.end(EndReason.COMPLETED, 9_000).end_reason is EndReason.VOICEMAIL_LEFT
+
+
+def test_a_leg_id_names_the_call_once_known() -> None:
+    d = dial().placed("req-1")
+    assert d.call_id == "req-1"
+    d = d.progressed(DialProgress("req-1", CallProgress.RINGING, leg_id="leg-1"), 2)
+    assert (d.carrier_call_id, d.leg_id, d.call_id) == ("req-1", "leg-1", "leg-1")

@@ -47,6 +47,7 @@ def _call_id(parsed: Any) -> str | None:
 
 class TelnyxDialer:
     carrier = "telnyx"
+    detects_greeting_end = True
 
     def __init__(self, api_key: str, account_sid: str, application_sid: str, api_base: str):
         if not api_key or not _ID.fullmatch(account_sid) or not _ID.fullmatch(application_sid):

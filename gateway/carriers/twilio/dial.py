@@ -67,6 +67,8 @@ def answered_by(value: str) -> tuple[Answerer | None, bool]:
 class TwilioDialer:
     """Places calls for one account (`Dialer`)."""
 
+    detects_greeting_end = True
+
     def __init__(
         self,
         account_sid: str,

@@ -178,3 +178,40 @@ def test_telnyx_places_through_the_texml_calls_api() -> None:
     assert dialer.placed(422, b"{}") == PlaceFailed("telnyx refused the call (HTTP 422)", 502)
     progress = dialer.progress(webhook(CallSid="v3:abc", AnsweredBy="machine_end_silence"))
     assert progress == DialProgress("v3:abc", None, Answerer.MACHINE, True)
+
+
+def test_plivo_places_through_the_call_api_and_links_the_call_uuid() -> None:
+    from dataclasses import replace
+
+    from gateway.carriers.plivo.dial import PlivoDialer
+
+    dialer = PlivoDialer("MAODUMODUMODUMODUMOD", "s3cret", "https://api.example.com")
+    request = dialer.place(replace(CALL, machine_detection=MachineDetection.HANG_UP))
+    assert request.url == "https://api.example.com/v1/Account/MAODUMODUMODUMODUMOD/Call/"
+    assert request.json == {
+        "from": "15550100000",
+        "to": "15550104242",
+        "answer_url": "https://gw.example.com/twilio/voice",
+        "answer_method": "POST",
+        "ring_url": "https://gw.example.com/twilio/dial-status?dial=dial_1",
+        "ring_method": "POST",
+        "hangup_url": "https://gw.example.com/twilio/dial-status?dial=dial_1",
+        "hangup_method": "POST",
+        "ring_timeout": 30,
+        "machine_detection": "true",
+        "machine_detection_url": "https://gw.example.com/twilio/dial-machine?dial=dial_1",
+        "machine_detection_method": "POST",
+    }
+    assert "s3cret" not in repr(request) + repr(dialer)
+    assert not dialer.detects_greeting_end
+    answer = b'{"message": "call fired", "request_uuid": "9a3c-req"}'
+    assert dialer.placed(201, answer) == Placed("9a3c-req")
+    assert dialer.placed(400, b"{}") == PlaceFailed("plivo refused the call (HTTP 400)", 502)
+    ring = webhook(RequestUUID="9a3c-req", CallUUID="c-leg", CallStatus="ringing")
+    assert dialer.progress(ring) == DialProgress("9a3c-req", CallProgress.RINGING, leg_id="c-leg")
+    machine = webhook(RequestUUID="9a3c-req", CallUUID="c-leg", Machine="true")
+    assert dialer.progress(machine) == DialProgress(
+        "9a3c-req", None, Answerer.MACHINE, False, "c-leg"
+    )
+    hangup = webhook(RequestUUID="9a3c-req", CallStatus="timeout")
+    assert dialer.progress(hangup) == DialProgress("9a3c-req", CallProgress.NO_ANSWER)
