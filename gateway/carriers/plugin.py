@@ -308,7 +308,7 @@ class CarrierPlugin(ABC, Generic[S]):
         API); ValueError: malformed credentials (logged, the call runs without control)."""
         return None
 
-    def dialer(self, settings: S) -> Dialer | None:
+    def dialer(self, settings: S, context: ControlContext) -> Dialer | None:
         """Dial-out through its REST API (`POST /calls`, docs/outbound.md), None when it cannot
         dial (the default) or its credentials are unset; ValueError: malformed credentials."""
         return None

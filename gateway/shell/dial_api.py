@@ -64,9 +64,10 @@ def _error(status: int, reason: str, field: str | None = None) -> JSONResponse:
 def dialers(runtime: GatewayRuntime) -> dict[str, Dialer]:
     """The carriers that can dial now (their credentials set), by name."""
     found: dict[str, Dialer] = {}
+    context = ControlContext(None, clock_s=time.time, new_id=lambda: str(uuid.uuid4()))
     for plugin in registry.carriers():
         try:
-            dialer = plugin.dialer(runtime.settings.carrier(plugin.name))
+            dialer = plugin.dialer(runtime.settings.carrier(plugin.name), context)
         except ValueError as exc:
             _log.warning("dial.unavailable", carrier=plugin.name, reason=str(exc))
             continue

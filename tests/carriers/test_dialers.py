@@ -17,13 +17,14 @@ from gateway.carriers.dial import (
     Placed,
     PlaceFailed,
 )
-from gateway.carriers.plugin import Webhook
+from gateway.carriers.plugin import ControlContext, Webhook
 from gateway.carriers.signalwire.plugin import SIGNALWIRE
 from gateway.carriers.twilio.dial import TwilioDialer
 from gateway.carriers.twilio.plugin import TWILIO
 from gateway.env_reader import EnvReader
 
 SID = "AC" + "1" * 32
+CONTEXT = ControlContext(None, clock_s=lambda: 1_700_000_000.0, new_id=lambda: "jti-1")
 CALL = PlaceCall(
     "+15550104242",
     "+15550100000",
@@ -119,11 +120,11 @@ def test_callbacks(form: dict[str, str], progress: DialProgress | None) -> None:
 
 
 def test_the_plugins_dial_once_their_credentials_are_set() -> None:
-    assert TWILIO.dialer(TWILIO.default_settings()) is None
+    assert TWILIO.dialer(TWILIO.default_settings(), CONTEXT) is None
     settings = TWILIO.read_settings(
         EnvReader({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t"}), False
     )
-    dialer = TWILIO.dialer(settings)
+    dialer = TWILIO.dialer(settings, CONTEXT)
     assert dialer is not None
     assert dialer.place(CALL).url == f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Calls.json"
     project = "b9c7ac8e-1a5d-4c3e-9f3a-3f1f0e6b2d10"
@@ -137,7 +138,7 @@ def test_the_plugins_dial_once_their_credentials_are_set() -> None:
         ),
         False,
     )
-    sw = SIGNALWIRE.dialer(signalwire)
+    sw = SIGNALWIRE.dialer(signalwire, CONTEXT)
     assert sw is not None
     assert sw.carrier == "signalwire"
     assert sw.place(CALL).url == (
@@ -215,3 +216,62 @@ def test_plivo_places_through_the_call_api_and_links_the_call_uuid() -> None:
     )
     hangup = webhook(RequestUUID="9a3c-req", CallStatus="timeout")
     assert dialer.progress(hangup) == DialProgress("9a3c-req", CallProgress.NO_ANSWER)
+
+
+def test_vonage_places_through_the_voice_api_with_an_application_jwt() -> None:
+    import jwt
+
+    from gateway.carriers.vonage.dial import VonageDialer
+    from tests.carriers.test_vonage_rest import APP_ID, keys
+
+    private, public = keys()
+    dialer = VonageDialer(
+        APP_ID,
+        private,
+        "https://api.example.com",
+        clock_s=lambda: 1_700_000_000.0,
+        new_id=lambda: "j1",
+    )
+    from dataclasses import replace
+
+    request = dialer.place(replace(CALL, machine_detection=MachineDetection.LEAVE_VOICEMAIL))
+    assert request.url == "https://api.example.com/v1/calls"
+    token = request.headers["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, public, algorithms=["RS256"], options={"verify_exp": False})
+    assert (claims["application_id"], claims["jti"], claims["iat"]) == (APP_ID, "j1", 1.7e9)
+    assert request.json == {
+        "to": [{"type": "phone", "number": "15550104242"}],
+        "from": {"type": "phone", "number": "15550100000"},
+        "answer_url": ["https://gw.example.com/twilio/voice"],
+        "answer_method": "GET",
+        "event_url": ["https://gw.example.com/twilio/dial-status?dial=dial_1"],
+        "event_method": "POST",
+        "ringing_timer": 30,
+        "advanced_machine_detection": {"behavior": "continue", "mode": "detect_beep"},
+    }
+    assert "PRIVATE" not in repr(request) + repr(dialer)
+    uuid = "63f61863-4a51-4f6b-86e1-46edebcf9356"
+    assert dialer.placed(201, json.dumps({"uuid": uuid, "status": "started"}).encode()) == Placed(
+        uuid
+    )
+    assert dialer.placed(401, b"{}") == PlaceFailed("vonage refused the call (HTTP 401)", 502)
+
+    def event(**fields: str) -> Webhook:
+        return Webhook("POST", "https://gw/x", "https://gw", (), {}, json.dumps(fields).encode(), 0)
+
+    assert dialer.progress(event(uuid=uuid, status="ringing")) == DialProgress(
+        uuid, CallProgress.RINGING
+    )
+    assert dialer.progress(event(uuid=uuid, status="timeout")) == DialProgress(
+        uuid, CallProgress.NO_ANSWER
+    )
+    assert dialer.progress(event(uuid=uuid, status="machine")) == DialProgress(
+        uuid, None, Answerer.MACHINE, False
+    )
+    assert dialer.progress(event(uuid=uuid, status="machine", sub_state="beep_start")) == (
+        DialProgress(uuid, None, Answerer.MACHINE, True)
+    )
+    assert dialer.progress(event(uuid=uuid, status="human")) == DialProgress(
+        uuid, None, Answerer.PERSON
+    )
+    assert dialer.progress(event(status="ringing")) is None

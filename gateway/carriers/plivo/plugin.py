@@ -168,7 +168,7 @@ class PlivoPlugin(plugin.CarrierPlugin[PlivoSettings]):
             settings.auth_id, settings.auth_token, action_url=action_url, api_base=settings.api_base
         )
 
-    def dialer(self, settings: PlivoSettings) -> PlivoDialer | None:
+    def dialer(self, settings: PlivoSettings, context: plugin.ControlContext) -> PlivoDialer | None:
         if settings.auth_id is None or settings.auth_token is None:
             return None
         return PlivoDialer(settings.auth_id, settings.auth_token, settings.api_base)

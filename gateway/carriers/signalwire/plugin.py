@@ -121,7 +121,9 @@ class SignalWirePlugin(plugin.CarrierPlugin[SignalWireSettings]):
         except ValueError:
             raise ValueError("malformed SIGNALWIRE_PROJECT_ID") from None
 
-    def dialer(self, settings: SignalWireSettings) -> TwilioDialer | None:
+    def dialer(
+        self, settings: SignalWireSettings, context: plugin.ControlContext
+    ) -> TwilioDialer | None:
         """LaML's Calls API is Twilio's under the space URL (`/api/laml`) [unverified]."""
         project, token, space = settings.project_id, settings.api_token, settings.space_url
         if project is None or token is None or space is None:

@@ -113,7 +113,9 @@ class TelnyxPlugin(plugin.CarrierPlugin[TelnyxSettings]):
             return None
         return TelnyxCallControl(settings.api_key, api_base=settings.api_base)
 
-    def dialer(self, settings: TelnyxSettings) -> TelnyxDialer | None:
+    def dialer(
+        self, settings: TelnyxSettings, context: plugin.ControlContext
+    ) -> TelnyxDialer | None:
         key, account, app = settings.api_key, settings.account_sid, settings.texml_app_id
         if key is None or account is None or app is None:
             return None

@@ -120,7 +120,9 @@ class TwilioPlugin(plugin.CarrierPlugin[TwilioSettings]):
     ) -> TwilioCallControl | None:
         return twilio_call_control(settings)
 
-    def dialer(self, settings: TwilioSettings) -> TwilioDialer | None:
+    def dialer(
+        self, settings: TwilioSettings, context: plugin.ControlContext
+    ) -> TwilioDialer | None:
         if not settings.account_sid or not settings.auth_token:
             return None
         return TwilioDialer(settings.account_sid, settings.auth_token, settings.api_base)
