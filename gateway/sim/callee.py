@@ -63,6 +63,42 @@ class CalleePlan:
     ring_s: float = 0.2
 
 
+_VONAGE_STATUS = {
+    "ringing": "ringing",
+    "in-progress": "answered",
+    "busy": "busy",
+    "no-answer": "timeout",
+    "completed": "completed",
+}
+_FIELDS = {
+    "twilio": {
+        "ring": "StatusCallback",
+        "status": "StatusCallback",
+        "amd": "AsyncAmdStatusCallback",
+        "answer": "Url",
+        "to": "To",
+        "from": "From",
+    },
+    "plivo": {
+        "ring": "ring_url",
+        "status": "hangup_url",
+        "amd": "machine_detection_url",
+        "answer": "answer_url",
+        "to": "to",
+        "from": "from",
+    },
+    "vonage": {
+        "ring": "event_url",
+        "status": "event_url",
+        "amd": "-",
+        "answer": "answer_url",
+        "to": "to",
+        "from": "from",
+    },
+}
+"""Where each flavour's create request names the callee's URLs and numbers."""
+
+
 @dataclass
 class CalleeCall:
     sid: str
@@ -118,6 +154,10 @@ class FakeCarrierApi:
                 Route(base + ".json", self._create, methods=["POST"]),
                 Route(base + "/{sid}.json", self._update, methods=["POST"]),
             ]
+        routes += [  # Vonage: the Voice API (create, hang-up)
+            Route("/v1/calls", self._create_vonage, methods=["POST"]),
+            Route("/v1/calls/{sid}", self._update_vonage, methods=["PUT"]),
+        ]
         routes += [  # Plivo: the Call API (create, hang-up)
             Route("/v1/Account/{account}/Call/", self._create_plivo, methods=["POST"]),
             Route("/v1/Account/{account}/Call/{sid}/", self._delete_plivo, methods=["DELETE"]),
@@ -194,6 +234,38 @@ class FakeCarrierApi:
         answer = {"api_id": str(uuid.uuid4()), "message": "call fired", "request_uuid": request_id}
         return JSONResponse(answer, status_code=201)
 
+    async def _create_vonage(self, request: Request) -> Response:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            self.refused.append("credentials")
+            return JSONResponse({"title": "Unauthorized"}, status_code=401)
+        parsed = json.loads(await request.body())
+        form = {
+            "to": [parsed["to"][0]["number"]],
+            "from": [parsed["from"]["number"]],
+            "answer_url": [parsed["answer_url"][0]],
+            "event_url": [parsed["event_url"][0]],
+        }
+        if "advanced_machine_detection" in parsed:
+            form["advanced_machine_detection"] = [json.dumps(parsed["advanced_machine_detection"])]
+        sid = str(uuid.uuid4())
+        call = CalleeCall(sid, form, self._plan(form["to"][0]), sid, "vonage")
+        self.calls[sid] = call
+        self._start(call)
+        answer = {"uuid": sid, "status": "started", "direction": "outbound"}
+        return JSONResponse(answer, status_code=201)
+
+    async def _update_vonage(self, request: Request) -> Response:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return JSONResponse({"title": "Unauthorized"}, status_code=401)
+        call = self.calls.get(request.path_params["sid"])
+        if call is None:
+            return JSONResponse({"title": "Not Found"}, status_code=404)
+        action = json.loads(await request.body()).get("action", "")
+        call.updates.append({"action": [action]})
+        if action in ("hangup", "transfer"):
+            call.hang_up.set()
+        return Response(status_code=204)
+
     async def _delete_plivo(self, request: Request) -> Response:
         if not self._authorized(request):
             return JSONResponse({"error": "authentication failed"}, status_code=401)
@@ -226,6 +298,21 @@ class FakeCarrierApi:
     ) -> None:
         if not url:
             return
+        if call.flavour == "vonage":
+            event: dict[str, str] = {"uuid": call.sid, "conversation_uuid": "CON-" + call.sid}
+            if "AnsweredBy" in fields:
+                human = fields["AnsweredBy"] == "human"
+                event |= {"status": "human"} if human else {"status": "machine"}
+                if not human:
+                    event["sub_state"] = "beep_start"
+            else:
+                event["status"] = _VONAGE_STATUS[fields["CallStatus"]]
+            body = json.dumps(event).encode()
+            headers = self._sign(url, event, body, self._secret)
+            headers.append(("Content-Type", "application/json"))
+            response = await http.post(url, content=body, headers=headers)
+            call.callbacks.append((url, event, response.status_code))
+            return
         if call.flavour == "plivo":
             if "AnsweredBy" in fields:
                 fields = {"Machine": "false" if fields["AnsweredBy"] == "human" else "true"}
@@ -247,9 +334,12 @@ class FakeCarrierApi:
 
     async def _ring_and_answer(self, http: httpx.AsyncClient, call: CalleeCall) -> None:
         plivo = call.flavour == "plivo"
-        ring_url = call.field("ring_url" if plivo else "StatusCallback")
-        status_url = call.field("hangup_url" if plivo else "StatusCallback")
-        amd_url = call.field("machine_detection_url" if plivo else "AsyncAmdStatusCallback")
+        names = _FIELDS[call.flavour]
+        ring_url = call.field(names["ring"])
+        status_url = call.field(names["status"])
+        amd_url = call.field(names["amd"])
+        if call.flavour == "vonage" and call.field("advanced_machine_detection"):
+            amd_url = status_url
         plan = call.plan
         await self._callback(http, call, ring_url, CallStatus="ringing")
         await asyncio.sleep(plan.ring_s / self._speed)
@@ -260,21 +350,17 @@ class FakeCarrierApi:
         assert plan.script is not None
         if not plivo:  # Plivo requests the answer URL; it has no in-progress callback
             await self._callback(http, call, status_url, CallStatus="in-progress")
-        answer_url = call.field("answer_url" if plivo else "Url") or ""
+        answer_url = call.field(names["answer"]) or ""
         dialect = self._dialect()
         base = answer_url.removesuffix(getattr(dialect, "webhook_path", ""))
         options = SimOptions(
             account_sid=self._account,
             auth_token=self._secret,
             call_sid=call.sid,
-            from_number=call.field("from" if plivo else "From") or "",
-            to_number=call.field("to" if plivo else "To") or "",
+            from_number=call.field(names["from"]) or "",
+            to_number=call.field(names["to"]) or "",
             speed=self._speed,
-            extra_webhook_fields=(
-                {"Direction": "outbound", "RequestUUID": call.request_id}
-                if plivo
-                else {"Direction": "outbound-api", "CallStatus": "in-progress"}
-            ),
+            extra_webhook_fields=_EXTRA[call.flavour](call),
         )
         verdict = asyncio.create_task(self._verdict(http, call, amd_url))
         try:
@@ -299,6 +385,14 @@ class FakeCarrierApi:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+_EXTRA: dict[str, Callable[[CalleeCall], dict[str, str]]] = {
+    "twilio": lambda call: {"Direction": "outbound-api", "CallStatus": "in-progress"},
+    "plivo": lambda call: {"Direction": "outbound", "RequestUUID": call.request_id},
+    "vonage": lambda call: {},
+}
+"""The answer webhook's fields for an outbound leg."""
 
 
 def _twilio_signature(

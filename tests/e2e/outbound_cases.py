@@ -29,6 +29,7 @@ from gateway.carriers.telnyx.signature import (
     private_key_from_text,
     sign,
 )
+from gateway.carriers.vonage.signature import sign_webhook
 from gateway.emulator import EmulatorConfig, LiveEmulator, Scenario, SessionRecord
 from gateway.shell.runtime import CallRecord
 from gateway.sim.callee import CalleePlan, FakeCarrierApi, Signer
@@ -38,7 +39,9 @@ from gateway.sim.recording import Recording, load_recording
 from gateway.sim.signalwire import SignalWireDialect
 from gateway.sim.telnyx import TelnyxDialect
 from gateway.sim.twilio import TwilioDialect
-from tests.e2e.carrier_cases import TELNYX_PUBLIC_KEY, TELNYX_SEED
+from gateway.sim.vonage import VonageDialect
+from tests.carriers.test_vonage_rest import keys
+from tests.e2e.carrier_cases import TELNYX_PUBLIC_KEY, TELNYX_SEED, VONAGE_SECRET
 from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, running_gateway, wait_for
 from tests.loopback import serve_app
 
@@ -62,6 +65,7 @@ VOICEMAIL = "Hi Ada, this is Example Co: your appointment is on Tuesday."
 TWILIO_FIELDS = {"to": "To", "url": "Url", "status": "StatusCallback", "amd": "MachineDetection"}
 TWILIO_DETECTION = {"MachineDetection": "DetectMessageEnd", "AsyncAmd": "true"}
 PLIVO_AUTH_ID = "MAODUMODUMODUMODUMOD"
+VONAGE_APP_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 PLIVO_TOKEN = "plivo-auth-token-0123456789"
 SIGNALWIRE_PROJECT = "b9c7ac8e-1a5d-4c3e-9f3a-3f1f0e6b2d10"
 SIGNALWIRE_TOKEN = "PT_signalwire_api_token_0123456"
@@ -103,6 +107,12 @@ def _plivo_sign(url: str, form: dict[str, str], body: bytes, secret: str) -> lis
     nonce = secrets.token_hex(10)
     signature = plivo_signature("POST", url, form.items(), nonce, secret)
     return [(PLIVO_SIGNATURE_HEADER, signature), (PLIVO_NONCE_HEADER, nonce)]
+
+
+def _vonage_sign(
+    url: str, event: dict[str, str], body: bytes, secret: str
+) -> list[tuple[str, str]]:
+    return [("Authorization", sign_webhook(secret, time.time(), body=body))]
 
 
 def _telnyx_sign(url: str, form: dict[str, str], body: bytes, secret: str) -> list[tuple[str, str]]:
@@ -166,6 +176,28 @@ CARRIERS = {
         {"to": "to", "url": "answer_url", "status": "hangup_url", "amd": "machine_detection"},
         {"machine_detection": "true"},
         greeting_end=False,
+    ),
+    "vonage": DialCarrier(
+        "vonage",
+        lambda url: {
+            "VONAGE_API_BASE": url,
+            "VONAGE_APPLICATION_ID": VONAGE_APP_ID,
+            "VONAGE_PRIVATE_KEY": keys()[0],
+            "VONAGE_SIGNATURE_SECRET": VONAGE_SECRET,
+        },
+        VONAGE_APP_ID,
+        "jwt",
+        VONAGE_SECRET,
+        VonageDialect,
+        _vonage_sign,
+        {"action": ["hangup"]},
+        {
+            "to": "to",
+            "url": "answer_url",
+            "status": "event_url",
+            "amd": "advanced_machine_detection",
+        },
+        {"advanced_machine_detection": '{"behavior": "continue", "mode": "detect_beep"}'},
     ),
 }
 
