@@ -386,6 +386,9 @@ SECRET = Option(
     "GATEWAY_SECRET", "secret", "signs per-call stream tokens (HMAC-SHA256); 16+ characters, the "
     "same on every replica", SERVER, check=_secret_length, default_doc="random per process",
 )  # fmt: skip
+API_KEY = Option(
+    "GATEWAY_API_KEY", "secret", "API key for the dial-out API and the web softphone", SERVER,
+)  # fmt: skip
 STREAM_TOKEN_TTL_S = Option(
     "GATEWAY_STREAM_TOKEN_TTL_S", "number", "a stream token's lifetime (it is single-use as "
     "well)", SERVER, default=60.0, minimum=0,
@@ -455,8 +458,9 @@ CORE: Final[tuple[Option, ...]] = (
     # logging
     LOG_FORMAT, LOG_LEVEL,
     # the call server
-    HOST, PORT, PUBLIC_URL, SECRET, STREAM_TOKEN_TTL_S, PREWARM_HOLD_S, STREAM_START_TIMEOUT_S,
-    PLAYBACK_LEAD_MS, FALLBACK_NUMBER, MAX_CALLS, DRAIN_TIMEOUT_S, EVENT_LOOP,
+    HOST, PORT, PUBLIC_URL, SECRET, API_KEY, STREAM_TOKEN_TTL_S, PREWARM_HOLD_S,
+    STREAM_START_TIMEOUT_S, PLAYBACK_LEAD_MS, FALLBACK_NUMBER, MAX_CALLS, DRAIN_TIMEOUT_S,
+    EVENT_LOOP,
     # the signature policy
     UNSIGNED_CARRIERS,
 )  # fmt: skip

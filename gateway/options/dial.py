@@ -1,4 +1,5 @@
-"""The gateway's own API and dial-out options (docs/outbound.md), declared once."""
+"""The dial-out options (docs/outbound.md), declared once. The API's key, GATEWAY_API_KEY, is
+the call server's (`gateway.options.core.API_KEY`): the web softphone shares it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any, Final
 from gateway.options.option import Option
 
 __all__ = [
-    "API_KEY",
     "DIAL_ALLOWED_PREFIXES",
     "DIAL_DEFAULT_CARRIER",
     "DIAL_OPTIONS",
@@ -19,10 +19,6 @@ __all__ = [
 SECTION: Final = "Outbound calls"
 
 
-def _key_length(value: Any) -> str | None:
-    return "must be at least 16 characters" if len(str(value)) < 16 else None
-
-
 def _prefixes(value: Any) -> str | None:
     for prefix in value:
         if not re.fullmatch(r"\+[0-9]{1,15}", prefix):
@@ -30,11 +26,6 @@ def _prefixes(value: Any) -> str | None:
     return None
 
 
-API_KEY = Option(
-    "GATEWAY_API_KEY", "secret", "bearer key of the gateway's own API (`POST /calls`, `GET "
-    "/calls/{id}`; 16+ characters). Unset: those routes answer 404", SECTION, check=_key_length,
-    default_doc="unset (API off)", example="a-long-random-api-key",
-)  # fmt: skip
 DIAL_ALLOWED_PREFIXES = Option(
     "GATEWAY_DIAL_ALLOWED_PREFIXES", "list", "destination prefixes dial-outs may call "
     "(comma-separated E.164 prefixes, `+1555,+44`; `+` allows every number). Empty: every "
@@ -60,7 +51,6 @@ HELLO_TIMEOUT_MS = Option(
 )  # fmt: skip
 
 DIAL_OPTIONS: Final = (
-    API_KEY,
     DIAL_ALLOWED_PREFIXES,
     DIAL_DEFAULT_CARRIER,
     VOICEMAIL_MESSAGE,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gateway.env_reader import EnvReader
 from gateway.log import register_secret
+from gateway.options import core
 from gateway.options import dial as opt
 
 __all__ = ["DialSettings", "read_dial_settings"]
@@ -25,7 +26,7 @@ class DialSettings:
 
 
 def read_dial_settings(reader: EnvReader) -> DialSettings:
-    api_key = reader.get_text(opt.API_KEY)
+    api_key = reader.get_text(core.API_KEY)
     register_secret(api_key)
     return DialSettings(
         api_key=api_key,
