@@ -153,6 +153,44 @@ def _run_call(args: argparse.Namespace) -> int:
     return run_call(args)
 
 
+def _run_dial(args: argparse.Namespace) -> int:
+    import asyncio
+    import sys
+    from pathlib import Path
+
+    from gateway.outbound.campaign import CampaignRow, parse_rate, parse_variables, read_rows
+    from gateway.shell.dial_client import run_campaign
+
+    api_key = args.api_key or os.environ.get("GATEWAY_API_KEY")
+    if not api_key:
+        print("gateway dial needs GATEWAY_API_KEY (or --api-key)", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        rate = parse_rate(args.rate)
+        variables = parse_variables(args.var or [])
+        defaults: dict[str, object] = {"variables": variables}
+        for key, value in (
+            ("from", args.from_number),
+            ("profile", args.profile),
+            ("carrier", args.carrier),
+            ("machine_detection", args.machine_detection),
+        ):
+            if value:
+                defaults[key] = value
+        if args.csv:
+            rows = read_rows(Path(args.csv).read_text(encoding="utf-8"), defaults)
+        elif args.to:
+            rows = [CampaignRow(0, {**defaults, "to": args.to})]
+        else:
+            print("gateway dial needs a number or --csv FILE", file=sys.stderr)
+            return EXIT_CONFIG
+    except (ValueError, OSError) as exc:
+        print(f"gateway dial: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    outcomes = asyncio.run(run_campaign(args.url, api_key, rows, rate))
+    return 0 if outcomes.get("failed", 0) == 0 else 1
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
     parser.add_argument("--version", action="version", version=f"gateway {__version__}")
@@ -181,6 +219,26 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add_call_arguments(call)
     call.set_defaults(func=_run_call)
+
+    dial = sub.add_parser(
+        "dial",
+        help="place outbound calls through a running gateway's API (one number, or --csv)",
+    )
+    dial.add_argument("to", nargs="?", help="the number to call (E.164)")
+    dial.add_argument("--csv", help="a list: one row per call, a `to` column, others variables")
+    dial.add_argument("--from", dest="from_number", help="the caller id (E.164)")
+    dial.add_argument("--profile", help="the agent profile")
+    dial.add_argument("--carrier", help="the carrier to dial through")
+    dial.add_argument("--var", action="append", help="a variable, name=value (repeatable)")
+    dial.add_argument(
+        "--machine-detection", choices=["off", "hang_up", "leave_voicemail"], default=None
+    )
+    dial.add_argument("--rate", default="1/s", help="calls started per second (1/s, 30/m)")
+    dial.add_argument(
+        "--url", default="http://127.0.0.1:8080", help="the gateway's base URL (its API)"
+    )
+    dial.add_argument("--api-key", help="default: GATEWAY_API_KEY")
+    dial.set_defaults(func=_run_dial)
 
     report = sub.add_parser(
         "audio-report",

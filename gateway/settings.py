@@ -48,6 +48,7 @@ from gateway.live_trust import CA_FILE_VARIABLE, live_ssl_context
 from gateway.log import register_secret
 from gateway.options import core as opt
 from gateway.options.option import Option
+from gateway.outbound.settings import DialSettings, read_dial_settings
 
 T = TypeVar("T")
 
@@ -160,6 +161,8 @@ class Settings:
     env_warnings: tuple[EnvWarning, ...] = ()
     """GATEWAY_ variables set (in `.env` or the environment) that the gateway does not read:
     likely typos, logged at start-up by name with the closest real name."""
+    dial: DialSettings = field(default_factory=DialSettings)
+    """The API key and dial-out allowlist (docs/outbound.md)."""
 
     def carrier(self, name: str) -> Any:
         """The settings of the registered carrier `name` (its defaults when none were read)."""
@@ -348,6 +351,7 @@ def _read(reader: EnvReader) -> Settings:
         greeting_prompt=extras.greeting_prompt,
         live_ca_file=_live_ca_file(reader),
         call_webhooks=_call_webhooks(reader),
+        dial=read_dial_settings(reader),
     )
 
 

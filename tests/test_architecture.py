@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gateway"
-PURE_RINGS = ["audio", "live", "core", "carriers", "options"]
+PURE_RINGS = ["audio", "live", "core", "carriers", "options", "outbound"]
 FORBIDDEN_MODULES = {
     "asyncio", "socket", "ssl", "selectors", "threading", "multiprocessing", "concurrent",
     "time", "datetime", "subprocess", "websockets", "starlette", "uvicorn", "httpx",
@@ -93,9 +93,11 @@ LAYERS: dict[str, frozenset[str]] = {
     "live_trust": frozenset({"env_reader"}),
     "agent_settings": frozenset({"env_reader", "live", "options"}),
     "call_settings": frozenset({"core", "env_reader", "options"}),
+    # Outbound calls (pure): the dial-out request, its placeholders and status, its settings.
+    "outbound": frozenset({"carriers", "env_reader", "log", "options"}),
     "settings": frozenset(
         {"agent_settings", "call_settings", "carriers", "core", "env_reader", "live"}
-        | {"live_trust", "log", "options"}
+        | {"live_trust", "log", "options", "outbound"}
     ),
     # Call reports: what a report shows, a call's timeline (from the core's vocabulary), HTML.
     "reports": frozenset({"core", "live"}),
@@ -111,12 +113,12 @@ LAYERS: dict[str, frozenset[str]] = {
     "cluster": frozenset({"core", "log"}),
     "shell": frozenset(
         {"agents", "audio", "call_log", "carriers", "cluster", "core", "emulator", "live"}
-        | {"live_trust", "log", "options", "reports", "settings", "text", "tools"}
+        | {"live_trust", "log", "options", "outbound", "reports", "settings", "text", "tools"}
     ),
     "audio_report": frozenset({"audio"}),
     "cli": frozenset(
         {"agents", "audio_report", "emulator", "env_reader", "log", "settings", "shell", "sim"}
-        | {"tools"}
+        | {"outbound", "tools"}
     ),
     "__main__": frozenset({"cli"}),
     "__init__": frozenset(),

@@ -35,6 +35,7 @@ from gateway.live.setup import (
 )
 from gateway.live.versions import VersionError, api_version_for
 from gateway.options import core as opt
+from gateway.options import dial as dial_options
 from gateway.options.conduct import (
     CALL_WEBHOOK_URL,
     CONDUCT_OPTIONS,
@@ -44,6 +45,7 @@ from gateway.options.conduct import (
     SILENCE_PROMPT_S,
 )
 from gateway.options.core import CORE
+from gateway.options.dial import DIAL_OPTIONS
 from gateway.options.option import (
     Option,
     OptionValueError,
@@ -61,7 +63,7 @@ from gateway.tools.toolbox import Toolbox
 __all__ = ["ProfilesFileError", "load_agents", "profile_from_settings"]
 
 _TOP: Final = frozenset({"default", "defaults", "profiles"})
-_PROFILE_OPTIONS: Final = tuple(o for o in (*CORE, *CONDUCT_OPTIONS) if o.profile)
+_PROFILE_OPTIONS: Final = tuple(o for o in (*CORE, *CONDUCT_OPTIONS, *DIAL_OPTIONS) if o.profile)
 _PROFILE_KEYS: Final = frozenset(str(o.profile).split(".")[0] for o in _PROFILE_OPTIONS)
 _VAD_KEYS: Final = frozenset(
     str(o.profile).split(".", 1)[1] for o in _PROFILE_OPTIONS if str(o.profile).startswith("vad.")
@@ -274,6 +276,8 @@ def _profile(
         hold_after_ms=as_float(fields.override(HOLD_AFTER_MS)),
         hold_audio_file=_hold_file(fields, base_dir),
         call_webhook_url=_webhook_url(fields, settings),
+        voicemail_message=as_text(fields.get(dial_options.VOICEMAIL_MESSAGE)),
+        hello_timeout_ms=float(as_int(fields.get(dial_options.HELLO_TIMEOUT_MS)) or 4000),
     )
 
 

@@ -82,6 +82,10 @@ class AgentProfile:
     """The profile's own hold sound (an absolute path); None: the variable's or the bundled."""
     call_webhook_url: str | None = None
     """Where this agent's ended calls are posted; None: `GATEWAY_CALL_WEBHOOK_URL`."""
+    voicemail_message: str | None = None
+    """Outbound calls that reach a machine (`leave_voicemail`): what the agent leaves."""
+    hello_timeout_ms: float = 4_000.0
+    """Outbound calls: how long the agent waits for the callee's hello before greeting."""
 
     @property
     def recorded(self) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl
 
 from gateway.carriers.base import CarrierTranslator
 from gateway.carriers.control import CallControl
+from gateway.carriers.dial import Dialer
 from gateway.carriers.messages import bounded_id
 from gateway.env_reader import EnvReader
 from gateway.options.option import Option
@@ -326,4 +327,9 @@ class CarrierPlugin(ABC, Generic[S]):
     def control(self, settings: S, context: ControlContext) -> CallControl | None:
         """REST call control (transfer, hang-up), None without credentials (or without a REST
         API); ValueError: malformed credentials (logged, the call runs without control)."""
+        return None
+
+    def dialer(self, settings: S, context: ControlContext) -> Dialer | None:
+        """Dial-out through its REST API (`POST /calls`, docs/outbound.md), None when it cannot
+        dial (the default) or its credentials are unset; ValueError: malformed credentials."""
         return None

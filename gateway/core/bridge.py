@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
 
-from gateway.core import on_carrier, on_conduct, on_model, on_session
+from gateway.core import on_answer, on_carrier, on_conduct, on_model, on_session
 from gateway.core.call import Call
 from gateway.core.events import BridgeEvent, Command, StartTimer, TimerFired
 from gateway.core.options import BridgeOptions
@@ -64,7 +64,7 @@ def _handlers(*modules: ModuleType) -> dict[str, Handler]:
     return found
 
 
-HANDLERS: Final = _handlers(on_carrier, on_session, on_model, on_conduct)
+HANDLERS: Final = _handlers(on_carrier, on_session, on_model, on_conduct, on_answer)
 """Every handler by the name the table gives it."""
 
 

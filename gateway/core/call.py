@@ -20,6 +20,7 @@ from typing import Final
 import numpy as np
 
 from gateway.audio.paths import CarrierFormat, UplinkPath
+from gateway.core.answering import Answering
 from gateway.core.connect_buffer import ConnectBuffer
 from gateway.core.digits import DigitCollector
 from gateway.core.dtmf import DtmfGate
@@ -112,6 +113,10 @@ class Call:
         self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
         self.digits = DigitCollector(options.digit_collections)
         self.hold = HoldMusic(options.hold_after_ms, options.hold_pcm)
+        self.answering = Answering(options.outbound) if options.outbound is not None else None
+        """An outbound call's opening: who speaks first, what a machine gets."""
+        self.pending_verdict: tuple[str, bool] | None = None
+        """A machine-detection verdict that came before the session opened."""
 
     def configure(self, options: BridgeOptions) -> None:
         self.options = options
@@ -121,6 +126,7 @@ class Call:
         self.silence = SilenceWatch(options.silence_prompt_ms, options.silence_hangup_ms)
         self.digits = DigitCollector(options.digit_collections)
         self.hold = HoldMusic(options.hold_after_ms, options.hold_pcm)
+        self.answering = Answering(options.outbound) if options.outbound is not None else None
 
     def call_time_ms(self, now_ms: float) -> float:
         """`now_ms` as ms since the call started (transcript times)."""

@@ -198,6 +198,16 @@ class EndRequested:
     fallback: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class AnswererDetected:
+    """The carrier's machine detection said who answered an outbound call (the shell heard its
+    callback): `person`, `machine` or `unknown`; `greeting_ended`: a machine's greeting is over
+    (its beep), so a message may start."""
+
+    answered_by: str
+    greeting_ended: bool = False
+
+
 BridgeEvent = (
     CarrierEvent
     | LiveEvent
@@ -208,6 +218,7 @@ BridgeEvent = (
     | ToolFinished
     | CallControlled
     | EndRequested
+    | AnswererDetected
 )
 
 # ------------------------------------------------------------------------- carrier commands

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from gateway.audio.paths import UplinkPath
+from gateway.core.answering import AnsweringPhase
 from gateway.core.call import Call
 from gateway.core.connect_buffer import ConnectBuffer
 from gateway.core.dtmf import DTMF_TIMER, DtmfOut
@@ -166,7 +167,15 @@ def on_caller_audio(call: Call, event: CallerAudio, now_ms: float) -> list[Comma
     pcm = uplink.process(event.payload)
     if not pcm:
         return []
-    out: list[Command] = [SendAudio(pcm, uplink.out_rate_hz)]
+    out: list[Command] = []
+    answering = call.answering
+    if answering is not None and answering.phase is not AnsweringPhase.TALKING:
+        if not answering.model_hears:  # screening for a machine: the model hears nothing
+            answering.screened_ms += 500 * len(pcm) / uplink.out_rate_hz
+            return out
+        if call.is_speech(pcm):
+            out += answering.callee_spoke()
+    out.append(SendAudio(pcm, uplink.out_rate_hz))
     watching = call.stall.since_ms is None  # does speech now await an answer?
     due = call.keeper.handover_due  # the handover waits for a quiet moment
     silent = call.silence.quiet_since_ms is not None  # the silence clock runs

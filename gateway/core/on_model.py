@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from gateway.core.call import Call
 from gateway.core.events import Command, Note, StartTimer, ToolFinished
+from gateway.core.on_answer import after_turn
 from gateway.core.on_conduct import (
     agent_done,
     caller_present,
@@ -63,11 +64,16 @@ def on_generation_complete(call: Call, event: GenerationComplete, now_ms: float)
 
 def on_turn_complete(call: Call, event: TurnComplete, now_ms: float) -> Step:
     """LIVE: a turn boundary, where a due handover may start (or the asked-for goodbye ends
-    the call); the silence clock starts once the turn has played."""
+    the call, or, on an outbound call, the voicemail message's end: the hang-up); the silence
+    clock starts once the turn has played."""
+    spoke = call.model_turn_open
     out = on_turn_ended(call, event, now_ms)
     goodbye = goodbye_said(call, now_ms, out)
     if goodbye is not None:
         return goodbye
+    voicemail_said = after_turn(call, spoke, now_ms, out)
+    if voicemail_said is not None:
+        return voicemail_said
     agent_done(call, now_ms, out)
     return call.maybe_hand_over(now_ms, out)
 

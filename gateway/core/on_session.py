@@ -20,6 +20,7 @@ Each `on_<name>` is the handler the table (`gateway.core.states`) names `<name>`
 
 from __future__ import annotations
 
+from gateway.core import on_answer
 from gateway.core.call import Call, action_name
 from gateway.core.events import (
     CallControlled,
@@ -48,7 +49,7 @@ def on_live_opened(call: Call, event: LiveOpened, now_ms: float) -> list[Command
     # the session was opening.
     greeting = call.options.greeting_text
     out: list[Command] = [SendText(greeting)] if greeting else []
-    out.extend(held_out)
+    out.extend(on_answer.screened(call, held_out))
     stats = call.stats
     stats.connect_buffer_dropped_ms += held["dropped_ms"]
     started_ms = now_ms if stats.started_at_ms is None else stats.started_at_ms
@@ -60,6 +61,7 @@ def on_live_opened(call: Call, event: LiveOpened, now_ms: float) -> list[Command
         call.keeper.session_opened_ms = now_ms
     call.stall.new_session()
     out.append(CancelTimer(CONNECT_TIMER))
+    out.extend(on_answer.opening(call, now_ms))
     opened = {
         "session_id": event.session_id,
         "resumed": event.resumed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.core.answering import OutboundPolicy
 from gateway.core.digits import DigitCollection
 from gateway.core.handover import ReconnectPolicy
 
@@ -67,6 +68,8 @@ class BridgeOptions:
     greeting_text: str | None = None
     """Told to the model (`realtimeInput.text`) as the call's first session opens, so that the
     agent speaks first; None: the agent waits for the caller."""
+    outbound: OutboundPolicy | None = None
+    """A call the gateway placed: who speaks first, what a machine gets (`core.answering`)."""
     handoff_timeout_ms: float = 10_000.0
     """After the carrier's REST API was asked to move or end the call: how long to wait for the
     carrier to end the stream before the gateway ends it."""

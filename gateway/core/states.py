@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, get_args
 
+from gateway.core.answering import HELLO_TIMER, VERDICT_TIMER
 from gateway.core.digits import DIGITS_TIMER
 from gateway.core.dtmf import DTMF_TIMER
 from gateway.core.events import (
+    AnswererDetected,
     BridgeEvent,
     CallControlled,
     CallerAudio,
@@ -155,6 +157,8 @@ TIMERS: Final = (
     SILENCE_TIMER,
     DIGITS_TIMER,
     HOLD_TIMER,
+    HELLO_TIMER,
+    VERDICT_TIMER,
 )
 """Every timer the bridge sets. A timer may fire after the state it was meant for has gone (the
 shell had it queued before it saw the cancel): such a stale timer is ignored."""
@@ -191,6 +195,7 @@ def _every_state(ended: tuple[CallState, ...] = (_S.ENDED,)) -> _Row:
         EndRequested: ("end_requested", ended),
         CallControlled: (IGNORE, ()),
         ToolFinished: (IGNORE, ()),
+        AnswererDetected: (IGNORE, ()),
         TimerFired: ("unknown_timer", ()),
         **{name: (IGNORE, ()) for name in TIMERS},
         STALL_TIMER: ("stall_timer_disarmed", ()),
@@ -260,6 +265,7 @@ _ROWS: Final[dict[CallState, _Row]] = {
         DtmfPressed: ("held_dtmf", ()),
         LiveOpened: ("live_opened", (_S.LIVE,)),
         LiveClosed: ("connect_failed", (STAY, *_FALLBACK)),
+        AnswererDetected: ("early_verdict", ()),
         DTMF_TIMER: ("held_dtmf_timer", ()),
         CONNECT_TIMER: ("connect_timeout", _FALLBACK),
     },
@@ -278,6 +284,9 @@ _ROWS: Final[dict[CallState, _Row]] = {
         SILENCE_TIMER: ("silence_timer", (_S.LIVE, *_FALLBACK)),
         DIGITS_TIMER: ("digits_timer", ()),
         HOLD_TIMER: ("hold_timer", ()),
+        AnswererDetected: ("answerer_detected", (STAY, *_FALLBACK)),
+        HELLO_TIMER: ("hello_timer", ()),
+        VERDICT_TIMER: ("verdict_timer", (STAY, *_FALLBACK)),
     },
     _S.RECONNECTING: {
         **_every_state(),
@@ -286,6 +295,7 @@ _ROWS: Final[dict[CallState, _Row]] = {
         CallerAudio: ("held_audio", ()),
         DtmfPressed: ("held_dtmf", ()),
         LiveOpened: ("live_reopened", (_S.LIVE,)),
+        AnswererDetected: ("early_verdict", ()),
         LiveClosed: ("reconnect_failed", (STAY, *_FALLBACK)),
         ToolFinished: ("held_tool_finished", (STAY, *_FALLBACK)),
         DTMF_TIMER: ("held_dtmf_timer", ()),

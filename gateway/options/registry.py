@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from gateway.options.call import CALL_OPTIONS
 from gateway.options.conduct import CONDUCT_OPTIONS
 from gateway.options.core import CORE
+from gateway.options.dial import DIAL_OPTIONS
 from gateway.options.option import Option
 
 __all__ = ["all_options", "by_env", "check_unique"]
@@ -35,8 +36,8 @@ def check_unique(options: Iterable[Option]) -> tuple[Option, ...]:
 
 def all_options(extra: Iterable[Option] = ()) -> tuple[Option, ...]:
     """The core's options, the call policy's, the conduct's (silence, hold, keypad, webhooks),
-    then `extra` (the registered carriers')."""
-    return check_unique((*CORE, *CALL_OPTIONS, *CONDUCT_OPTIONS, *extra))
+    the dial-out's, then `extra` (the registered carriers')."""
+    return check_unique((*CORE, *CALL_OPTIONS, *CONDUCT_OPTIONS, *DIAL_OPTIONS, *extra))
 
 
 def by_env(options: Iterable[Option] | None = None) -> dict[str, Option]:

@@ -17,6 +17,9 @@ from gateway.cluster.node import describe as describe_cluster
 from gateway.settings import Settings
 from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
+from gateway.shell.dial_api import dial_routes
+from gateway.shell.dial_metrics import DialCollector
+from gateway.shell.dial_outs import DialOuts
 from gateway.shell.http_guard import ConnectionGuard
 from gateway.shell.metrics import CONTENT_TYPE, GatewayMetrics
 from gateway.shell.phone_routes import PhoneReports, phone_enabled, phone_routes
@@ -86,6 +89,9 @@ def build_app(
         app.state.services = services
         app.state.metrics = GatewayMetrics(runtime)
         app.state.metrics.conduct.watch(services.webhooks)
+        app.state.dial_outs = dial_outs = DialOuts()
+        app.state.metrics.registry.register(DialCollector(dial_outs))
+        runtime.reception.outbound = dial_outs  # a placed call's webhook and stream find its agent
         sweeper = None
         if services.recordings is not None:
             sweeper = asyncio.create_task(services.recordings.run_sweeper(), name="recordings")
@@ -104,6 +110,7 @@ def build_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *carrier_routes(),
+        *dial_routes(),
     ]
     if phone_enabled(settings):  # the web softphone (docs/softphone.md)
         routes.extend(phone_routes())

@@ -32,6 +32,7 @@ class CallPlan:
     from_number: str | None = None
     to_number: str | None = None
     direction: str = "inbound"
+    """`outbound` for a call the gateway placed (in its logs and `call.ended`)."""
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,14 @@ class CallRunner:
         saved and the carrier asks another replica to carry it on)."""
         self._end(reason)
 
+    def deliver(self, event: BridgeEvent) -> bool:
+        """A fact about this call from outside it (a dial-out's machine-detection verdict),
+        handled like any event; False when the call is not running yet."""
+        if self.call_id is None:
+            return False
+        self._handle(event)
+        return True
+
     def summary(self) -> dict[str, Any]:
         """The bridge's call summary plus what only the shell measures (latencies, drops)."""
         result = dict(self.bridge.summary())

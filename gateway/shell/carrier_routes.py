@@ -66,6 +66,7 @@ from gateway.shell.webhooks import (
 __all__ = [
     "MAX_WEBHOOK_BYTES",
     "carrier_routes",
+    "checked_webhook",
     "plugin_routes",
     "signature_state",
     "takes_unsigned",
@@ -107,7 +108,7 @@ def _response(document: Document) -> Response:
     )
 
 
-async def _checked(
+async def checked_webhook(
     request: Request, runtime: GatewayRuntime, plugin: CarrierPlugin[Any]
 ) -> Webhook | Response:
     """The webhook once its signature holds (or may be absent), else the refusal to send."""
@@ -146,7 +147,7 @@ def _voice(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[Response
 
     async def voice(request: Request) -> Response:
         runtime = runtime_of(request)
-        checked = await _checked(request, runtime, plugin)
+        checked = await checked_webhook(request, runtime, plugin)
         if isinstance(checked, Response):
             return checked
         settings = runtime.settings.carrier(plugin.name)
@@ -191,7 +192,7 @@ def _stream_ended(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[R
 
     async def endpoint(request: Request) -> Response:
         runtime = runtime_of(request)
-        checked = await _checked(request, runtime, plugin)
+        checked = await checked_webhook(request, runtime, plugin)
         if isinstance(checked, Response):
             return checked
         settings = runtime.settings.carrier(plugin.name)
@@ -224,7 +225,7 @@ def _callback(
 
     async def endpoint(request: Request) -> Response:
         runtime = runtime_of(request)
-        checked = await _checked(request, runtime, plugin)
+        checked = await checked_webhook(request, runtime, plugin)
         if isinstance(checked, Response):
             return checked
         result = callback.handle(runtime.settings.carrier(plugin.name), checked)

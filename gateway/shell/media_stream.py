@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket
 from gateway.carriers.base import CarrierTranslator
 from gateway.carriers.messages import bounded_id
 from gateway.core.bridge import CallBridge
-from gateway.core.events import CallStarted
+from gateway.core.events import BridgeEvent, CallStarted
 from gateway.core.options import BridgeOptions
 from gateway.log import get_logger
 from gateway.shell.call_plan import CallPlan
@@ -85,6 +85,10 @@ class MediaStream:
             self.runner.request_end(reason)
         else:
             self._opening.request_end(reason)
+
+    def deliver(self, event: BridgeEvent) -> bool:
+        """Hand a running call an event from outside it; False before it runs."""
+        return self.runner.deliver(event) if self.runner is not None else False
 
     async def run(self) -> dict[str, Any] | None:
         """Run the stream to its end; the call summary, or None if it never became a call."""

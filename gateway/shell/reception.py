@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from gateway.agents.profile import AgentDirectory, AgentProfile
 from gateway.carriers.refusal import Refusal
 from gateway.core.admission import NO_AGENT
+from gateway.core.answering import OutboundPolicy
 from gateway.core.events import CallStarted
 from gateway.live.setup import LiveConfig
 from gateway.log import get_logger
@@ -25,7 +27,7 @@ from gateway.shell.counters import GatewayCounters
 from gateway.shell.live_client import LiveConnectError, LiveSession
 from gateway.shell.prewarm import PrewarmPool
 
-__all__ = ["Admitted", "Reception", "StreamGrant"]
+__all__ = ["Admitted", "OutboundCalls", "Reception", "StreamGrant"]
 
 _log = get_logger(component="gateway")
 
@@ -46,6 +48,50 @@ class StreamGrant:
     profile: AgentProfile
     from_number: str | None = None
     to_number: str | None = None
+    direction: str = "inbound"
+    """`outbound` for a call the gateway placed (`POST /calls`)."""
+    outbound: OutboundPolicy | None = None
+    """A placed call's opening: who speaks first, what a machine gets."""
+
+
+class OutboundCalls(Protocol):
+    """The dial-outs in flight (`gateway.shell.dial_api`): a placed call's answer webhook and
+    stream get the profile its request chose, its variables filled in."""
+
+    def profile_for(self, call_id: str) -> AgentProfile | None:
+        """The agent of the dial-out whose carrier call id is `call_id` (None: not one)."""
+        ...
+
+    def policy_for(self, call_id: str) -> OutboundPolicy | None:
+        """How the dial-out's call opens (its detection, its voicemail message)."""
+        ...
+
+    def bridged(self, call_id: str) -> None:
+        """The dial-out's media stream started."""
+        ...
+
+    def stream_ended(
+        self, call_id: str, opening: dict[str, object] | None
+    ) -> dict[str, object] | None:
+        """The dial-out's media stream ended (`opening`: the bridge's account of the call's
+        opening, `Answering.summary`): what `call.ended` says of it (`outbound`)."""
+        ...
+
+
+class _NoOutbound:
+    def profile_for(self, call_id: str) -> AgentProfile | None:
+        return None
+
+    def policy_for(self, call_id: str) -> OutboundPolicy | None:
+        return None
+
+    def bridged(self, call_id: str) -> None:
+        return None
+
+    def stream_ended(
+        self, call_id: str, opening: dict[str, object] | None
+    ) -> dict[str, object] | None:
+        return None
 
 
 class Reception:
@@ -71,6 +117,8 @@ class Reception:
         self._counters = counters
         self._admission = admission
         self._refuse = refuse
+        self.outbound: OutboundCalls = _NoOutbound()
+        """Set by the dial-out API when it is on."""
 
     def admit_call(
         self, call_id: str, *, to_number: str = "", from_number: str = ""
@@ -81,7 +129,7 @@ class Reception:
         refusal = self._admission()
         if refusal is not None:
             return refusal
-        profile = self._agents.select(to_number)
+        profile = self._outbound_profile(call_id) or self._agents.select(to_number)
         if profile is None:
             return self._refuse(NO_AGENT)
         token = self._awaiting.issue(
@@ -103,6 +151,12 @@ class Reception:
         if isinstance(redeemed, str):
             self._counters.stream_rejected()
             return redeemed
+        outbound = self._outbound_profile(started.call_id)
+        if outbound is not None:
+            self.outbound.bridged(started.call_id)
+            policy = self.outbound.policy_for(started.call_id)
+            parties = (redeemed.from_number, redeemed.to_number)
+            return StreamGrant(outbound, *parties, direction="outbound", outbound=policy)
         name = redeemed.profile
         profile = self._agents.get(name) if name else None
         if profile is None:
@@ -114,6 +168,9 @@ class Reception:
                 _log.warning("stream.unknown_profile", profile=name, using=default.name)
             profile = default
         return StreamGrant(profile, redeemed.from_number, redeemed.to_number)
+
+    def _outbound_profile(self, call_id: str) -> AgentProfile | None:
+        return self.outbound.profile_for(call_id) if call_id else None
 
     async def claim_session(self, call_id: str, config: LiveConfig | None = None) -> LiveSession:
         """The pre-warmed session of `call_id`, else (or if its connect failed) a fresh one

@@ -66,6 +66,7 @@ async def run_media_stream(
 
     def plan_for(started: CallStarted, grant: StreamGrant) -> CallPlan:
         profile = grant.profile
+        structlog.contextvars.bind_contextvars(direction=grant.direction)
         recording = None
         if profile.records and services.recordings is not None:
             recording = CallRecording(
@@ -87,6 +88,8 @@ async def run_media_stream(
 
         if carried is not None:  # the agent greeted the caller on an earlier leg
             options = replace(options, greeting_text=None)
+        if grant.outbound is not None:  # the callee speaks first (gateway.core.answering)
+            options = replace(options, outbound=grant.outbound, greeting_text=None)
         return CallPlan(
             profile=profile.name,
             bridge_options=replace(options, media_message_ms=media_message_ms),
@@ -95,7 +98,7 @@ async def run_media_stream(
             recording=recording,
             from_number=grant.from_number,
             to_number=grant.to_number,
-            direction=getattr(grant, "direction", None) or "inbound",
+            direction=grant.direction,
         )
 
     def authorize(started: CallStarted) -> str | CallPlan:
@@ -222,6 +225,13 @@ def _report(
 ) -> CallRecord:
     profile = services.agents.get(plan.profile)
     summary["profile"] = plan.profile
+    summary["direction"] = plan.direction
+    if plan.direction == "outbound" and runner.call_id:
+        answering = runner.bridge.call.answering
+        opening = answering.summary() if answering is not None else None
+        outbound = runtime.reception.outbound.stream_ended(runner.call_id, opening)
+        if outbound is not None:
+            summary["outbound"] = outbound
     if profile is not None:
         cost = services.estimate_cost(profile, summary)
         if cost is not None:

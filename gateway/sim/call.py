@@ -30,6 +30,7 @@ __all__ = ["place_call"]
 
 MAX_GATEWAY_MESSAGE_BYTES = 1024 * 1024
 """Largest message accepted from the gateway (Twilio's own limit is undocumented)."""
+HANG_UP_POLL_S = 0.02
 SIM_FAILURE = 0
 """`SimError.code` for failures of the link itself (a send that timed out), not Twilio codes."""
 
@@ -58,6 +59,8 @@ class _Link:
     outbox: list[Outgoing] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     closing_by_us: bool = False
+    hang_up: asyncio.Event | None = None
+    """Set when the carrier is told to end the call (a REST hang-up): stop and close."""
 
     async def execute(self, items: list[Outgoing]) -> bool:
         """Send or close, in order; True once the socket is closing."""
@@ -101,6 +104,8 @@ class _Link:
             return
         while not self.session.closed:
             out, self.outbox = self.outbox, []
+            if self.hang_up is not None and self.hang_up.is_set():
+                out += self.session.hang_up(self.clock.now_ms(), "hung up through the REST API")
             out += self.session.tick(self.clock.now_ms())
             if await self.execute(out):
                 return
@@ -109,6 +114,8 @@ class _Link:
             deadline = self.session.next_deadline_ms()
             self.wake.clear()
             delay = None if deadline is None else self.clock.delay_s(deadline)
+            if self.hang_up is not None:  # looked at every 20 ms at most
+                delay = HANG_UP_POLL_S if delay is None else min(delay, HANG_UP_POLL_S)
             try:
                 async with asyncio.timeout(delay):
                     await self.wake.wait()
@@ -128,8 +135,12 @@ async def place_call(
     options: SimOptions | None = None,
     *,
     dialect: CarrierDialect | None = None,
+    hang_up: asyncio.Event | None = None,
 ) -> CallReport:
     """Call the gateway at `base_url` as the carrier would, play `script`, report what happened.
+
+    `hang_up`: set when the call is to end before the script does (the callee side of a
+    dial-out, `gateway.sim.callee`, whose REST API was told to hang up).
 
     Never raises for anything the gateway does: refusals, protocol errors and closes end up in
     the report's `outcome`, `errors` and `timeline`.
@@ -187,8 +198,8 @@ async def place_call(
     report = replace(
         report, stream_url=answer.stream_url, custom_parameters=dict(answer.parameters)
     )
-    first = await _stream(answer, script, options, dialect, clock, notes, report)
-    return await _carry_on(first, answer, script, options, dialect, clock)
+    first = await _stream(answer, script, options, dialect, clock, notes, report, hang_up)
+    return await _carry_on(first, answer, script, options, dialect, clock, hang_up)
 
 
 def _next_url(answer: StreamAnswer) -> str | None:
@@ -213,6 +224,7 @@ async def _carry_on(
     options: SimOptions,
     dialect: CarrierDialect,
     clock: _Clock,
+    hang_up: asyncio.Event | None,
 ) -> CallReport:
     """Twilio's rule: when a `<Connect>` ends without the caller hanging up (the stream closed
     or dropped) and it has an `action`, request it and follow the TwiML it answers: a new
@@ -259,7 +271,7 @@ async def _carry_on(
             custom_parameters=dict(following.parameters),
             twiml=response.text,
         )
-        new = await _stream(following, rest, options, dialect, clock, notes, next_report)
+        new = await _stream(following, rest, options, dialect, clock, notes, next_report, hang_up)
         if new.outcome is CallOutcome.STREAM_REFUSED:
             legs.append(report)
             report = new
@@ -287,6 +299,7 @@ async def _stream(
     clock: _Clock,
     notes: list[TimelineEntry],
     report: CallReport,
+    hang_up: asyncio.Event | None = None,
 ) -> CallReport:
     assert answer.stream_url is not None
     url = answer.stream_url
@@ -321,7 +334,7 @@ async def _stream(
     notes = [TimelineEntry(n.t_ms - shift, n.kind, n.detail) for n in notes]
     notes.append(TimelineEntry(0.0, "stream.open", abbreviate_url(url)))
     session = StreamSession(dialect.new_stream(options), script, answer.parameters)
-    link = _Link(ws, session, clock, options)
+    link = _Link(ws, session, clock, options, hang_up=hang_up)
     guard_s = (
         script.duration_ms / 1000 / options.speed
         + options.ws_send_timeout_s

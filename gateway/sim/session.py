@@ -149,6 +149,15 @@ class StreamSession:
                 break
         return out
 
+    def hang_up(self, now_ms: float, why: str) -> list[Outgoing]:
+        """The carrier ends the call now (its REST API was told to): stop, then close."""
+        if self.ending:
+            return []
+        self._note(now_ms, "sent.stop", why)
+        self.ending = True
+        self.end_ms = now_ms
+        return [*_sends(self.stream.stop()), CloseStream(1000, "")]
+
     def _echo(self, now_ms: float, mark: MarkDue) -> list[Outgoing]:
         record = self.records.marks[self._echoed]
         self.records.marks[self._echoed] = replace(

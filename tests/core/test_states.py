@@ -11,9 +11,10 @@ from enum import Enum
 import numpy as np
 import pytest
 
-from gateway.core import on_carrier, on_conduct, on_model, on_session
+from gateway.core import on_answer, on_carrier, on_conduct, on_model, on_session
 from gateway.core.bridge import _DISPATCH, HANDLERS, CallBridge, ignore
 from gateway.core.events import (
+    AnswererDetected,
     BridgeEvent,
     CallControlled,
     CallerAudio,
@@ -103,6 +104,7 @@ SAMPLES: dict[type, BridgeEvent] = {
     ToolFinished: ToolFinished("c1", "lookup", {"output": "ok"}),
     CallControlled: CallControlled(HangUp(), ok=True),
     EndRequested: EndRequested("draining"),
+    AnswererDetected: AnswererDetected("machine", greeting_ended=True),
 }
 
 _MODEL_EVENT_TYPES = {
@@ -206,7 +208,7 @@ PAIRS = [(state, event_type) for state in CallState for event_type in EVENT_TYPE
 
 def test_samples_cover_every_event_type() -> None:
     assert set(SAMPLES) == set(EVENT_TYPES)
-    assert len(EVENT_TYPES) == 31
+    assert len(EVENT_TYPES) == 32
 
 
 def test_builders_reach_their_states() -> None:
@@ -224,7 +226,7 @@ def test_the_table_declares_every_state_and_ended_ignores_everything() -> None:
 
 
 def test_every_handler_name_resolves_to_a_handler() -> None:
-    modules = (on_carrier, on_session, on_model, on_conduct)
+    modules = (on_carrier, on_session, on_model, on_conduct, on_answer)
     for state, row in TABLE.items():
         for key, move in row.items():
             if move.handler == IGNORE:

@@ -60,7 +60,16 @@ class Press:
     digit: str
 
 
-Step = Say | Pause | Press
+@dataclass(frozen=True)
+class Beep:
+    """An answering machine's beep: a sine at `hz` for `ms`, 5 ms raised-cosine edges, at the
+    speech level (-20 dBFS RMS); annotated as an utterance `(beep)` and as the `beep_ms` hint."""
+
+    hz: int
+    ms: int
+
+
+Step = Say | Pause | Press | Beep
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,38 @@ CALLS = (
         hints={"emulator_turns": 2, "vad_threshold_dbfs": -38.0},
         noise_dbfs=-45.0,
     ),
+    Call(
+        "callee_hello",
+        "The callee of an outbound call picks up and says hello, waits for the agent, then "
+        "answers it.",
+        "en-us+f3",
+        (
+            Pause(700),
+            Say("Hello?"),
+            Pause(4000),
+            Say("Yes, this is Ada speaking."),
+            Pause(1000),
+        ),
+        tail_ms=4000,
+        hints={"emulator_turns": 2},
+    ),
+    Call(
+        "voicemail_greeting",
+        "An answering machine picks up: its greeting, then the beep (1 kHz, 500 ms), then it "
+        "records whatever is said.",
+        "en-gb",
+        (
+            Pause(600),
+            Say("Hi, you have reached Ada. I cannot take your call right now."),
+            Pause(700),
+            Say("Please leave a message after the tone."),
+            Pause(700),
+            Beep(1000, 500),
+            Pause(1500),
+        ),
+        tail_ms=8000,
+        hints={"emulator_turns": 3},
+    ),
 )
 
 
@@ -191,6 +232,18 @@ def synthesize(text: str, voice: str) -> npt.NDArray[np.float64]:
     return speech * gain
 
 
+def beep(hz: int, ms: int) -> npt.NDArray[np.float64]:
+    """A tone at the speech level with 5 ms raised-cosine edges (no click)."""
+    n = ms * RATE_HZ // 1000
+    tone = np.sin(2 * np.pi * hz * np.arange(n) / RATE_HZ)
+    edge = RATE_HZ // 200
+    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
+    tone[:edge] *= ramp
+    tone[-edge:] *= ramp[::-1]
+    gain: float = 10 ** ((SPEECH_DBFS - _rms_dbfs(tone * 32768.0)) / 20)
+    return tone * 32768.0 * gain
+
+
 def line_noise(samples: int, level_dbfs: float) -> npt.NDArray[np.float64]:
     """Mains hum (60 Hz and harmonics, 1/k amplitudes) plus band-limited noise, equal power."""
     rng = np.random.default_rng(NOISE_SEED)
@@ -207,6 +260,7 @@ def render(call: Call) -> tuple[npt.NDArray[np.int16], dict[str, Any]]:
     pieces: list[npt.NDArray[np.float64]] = []
     utterances: list[dict[str, Any]] = []
     dtmf: list[dict[str, Any]] = []
+    hints = dict(call.hints)
     at = 0  # samples
     for step in call.steps:
         if isinstance(step, Pause):
@@ -214,6 +268,14 @@ def render(call: Call) -> tuple[npt.NDArray[np.int16], dict[str, Any]]:
             at += len(pieces[-1])
         elif isinstance(step, Press):
             dtmf.append({"at_ms": at * 1000 // RATE_HZ, "digit": step.digit})
+        elif isinstance(step, Beep):
+            tone = beep(step.hz, step.ms)
+            start_ms = at * 1000 / RATE_HZ
+            end_ms = start_ms + len(tone) * 1000 / RATE_HZ
+            utterances.append({"start_ms": start_ms, "end_ms": end_ms, "text": "(beep)"})
+            hints["beep_ms"] = start_ms
+            pieces.append(tone)
+            at += len(tone)
         else:
             speech = synthesize(step.text, call.voice)
             start_ms = at * 1000 / RATE_HZ
@@ -244,7 +306,7 @@ def render(call: Call) -> tuple[npt.NDArray[np.int16], dict[str, Any]]:
         "utterances": utterances,
         "dtmf": dtmf,
         "tail_ms": call.tail_ms,
-        "hints": call.hints,
+        "hints": hints,
     }
     return pcm, sidecar
 

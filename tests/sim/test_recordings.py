@@ -36,7 +36,15 @@ from gateway.sim.script import DtmfPress
 from gateway.sim.wav import FORMAT_MULAW, write_pcm16_wav
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
-NAMES = ["greeting_question", "interrupt", "dtmf_menu", "long_silences", "noisy_line"]
+NAMES = [
+    "greeting_question",
+    "interrupt",
+    "dtmf_menu",
+    "long_silences",
+    "noisy_line",
+    "callee_hello",
+    "voicemail_greeting",
+]
 
 
 def recording(name: str) -> Recording:
@@ -64,7 +72,7 @@ def speech_mask(rec: Recording) -> npt.NDArray[np.bool_]:
     return mask
 
 
-def test_the_five_calls_are_here_and_small() -> None:
+def test_the_calls_are_here_and_small() -> None:
     assert sorted(p.stem for p in RECORDINGS.glob("*.wav")) == sorted(NAMES)
     total = sum(p.stat().st_size for p in RECORDINGS.iterdir() if p.suffix in (".wav", ".json"))
     assert total < 1_000_000
@@ -195,6 +203,25 @@ def test_long_silences_are_at_least_8_s() -> None:
     assert len(utterances) == 3
     for first, second in itertools.pairwise(utterances):
         assert second.start_ms - first.end_ms >= 8000
+
+
+def test_callee_hello_says_hello_then_waits_4_s() -> None:
+    first, second = recording("callee_hello").script.utterances
+    assert first.text == "Hello?"
+    assert second.start_ms - first.end_ms == pytest.approx(4000, abs=20)
+
+
+def test_voicemail_greeting_ends_with_a_1_khz_beep_at_its_hint() -> None:
+    rec = recording("voicemail_greeting")
+    *greeting, beep = rec.script.utterances
+    assert beep.text == "(beep)"
+    assert rec.hints["beep_ms"] == beep.start_ms
+    assert beep.duration_ms == pytest.approx(500, abs=1)
+    tone = rec.script.audio[round(beep.start_ms * 8) : round(beep.end_ms * 8)].astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(tone))
+    assert np.fft.rfftfreq(len(tone), 1 / 8000)[int(np.argmax(spectrum))] == 1000.0
+    assert greeting[-1].text == "Please leave a message after the tone."
+    assert rec.script.tail_ms >= 8000  # the machine records the message
 
 
 def test_greeting_question_says_hello_then_asks() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from gateway.carriers import plugin
 from gateway.carriers.messages import bounded_id
+from gateway.carriers.plivo.dial import PlivoDialer
 from gateway.carriers.plivo.rest import PlivoCallControl
 from gateway.carriers.plivo.settings import OPTIONS, PlivoSettings, read_settings
 from gateway.carriers.plivo.signature import NONCE_HEADER, SIGNATURE_HEADER, validate_signature
@@ -190,6 +191,11 @@ class PlivoPlugin(plugin.CarrierPlugin[PlivoSettings]):
         return PlivoCallControl(
             settings.auth_id, settings.auth_token, action_url=action_url, api_base=settings.api_base
         )
+
+    def dialer(self, settings: PlivoSettings, context: plugin.ControlContext) -> PlivoDialer | None:
+        if settings.auth_id is None or settings.auth_token is None:
+            return None
+        return PlivoDialer(settings.auth_id, settings.auth_token, settings.api_base)
 
 
 PLIVO = PlivoPlugin()

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gateway.carriers import plugin, twiml
-from gateway.carriers.signalwire.rest import signalwire_control
+from gateway.carriers.signalwire.rest import LAML_PATH, signalwire_control
 from gateway.carriers.signalwire.settings import OPTIONS, SignalWireSettings, read_settings
 from gateway.carriers.signalwire.signature import SIGNATURE_HEADERS, validate_signature
 from gateway.carriers.signalwire.translator import codec_attribute, signalwire_translator
+from gateway.carriers.twilio.dial import TwilioDialer
 from gateway.carriers.twilio.plugin import fallback_document, form_status
 from gateway.carriers.twilio.rest import TwilioCallControl
 from gateway.carriers.twilio.webhook import parse_voice_webhook
@@ -142,6 +143,15 @@ class SignalWirePlugin(plugin.CarrierPlugin[SignalWireSettings]):
             return signalwire_control(project, token, space)
         except ValueError:
             raise ValueError("malformed SIGNALWIRE_PROJECT_ID") from None
+
+    def dialer(
+        self, settings: SignalWireSettings, context: plugin.ControlContext
+    ) -> TwilioDialer | None:
+        """LaML's Calls API is Twilio's under the space URL (`/api/laml`) [unverified]."""
+        project, token, space = settings.project_id, settings.api_token, settings.space_url
+        if project is None or token is None or space is None:
+            return None
+        return TwilioDialer(project, token, space.rstrip("/") + LAML_PATH, carrier="signalwire")
 
 
 SIGNALWIRE = SignalWirePlugin()

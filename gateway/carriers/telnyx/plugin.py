@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from gateway.audio.paths import Encoding
 from gateway.carriers import plugin, twiml
+from gateway.carriers.telnyx.dial import TelnyxDialer
 from gateway.carriers.telnyx.rest import TelnyxCallControl
 from gateway.carriers.telnyx.settings import OPTIONS, TelnyxSettings, read_settings
 from gateway.carriers.telnyx.signature import (
@@ -135,6 +136,14 @@ class TelnyxPlugin(plugin.CarrierPlugin[TelnyxSettings]):
         if settings.api_key is None:
             return None
         return TelnyxCallControl(settings.api_key, api_base=settings.api_base)
+
+    def dialer(
+        self, settings: TelnyxSettings, context: plugin.ControlContext
+    ) -> TelnyxDialer | None:
+        key, account, app = settings.api_key, settings.account_sid, settings.texml_app_id
+        if key is None or account is None or app is None:
+            return None
+        return TelnyxDialer(key, account, app, settings.api_base)
 
 
 TELNYX = TelnyxPlugin()

@@ -29,11 +29,27 @@ API_BASE = Option(
     "TELNYX_API_BASE", "text", "REST API base", SECTION, default="https://api.telnyx.com",
     check=http_url,
 )  # fmt: skip
+ACCOUNT_SID = Option(
+    "TELNYX_ACCOUNT_SID", "text", "dial-outs (`POST /calls`, docs/outbound.md): the account id "
+    "in the TeXML Calls API's path", SECTION, default_doc="none",
+)  # fmt: skip
+TEXML_APP_ID = Option(
+    "TELNYX_TEXML_APP_ID", "text", "dial-outs: the TeXML application the calls are placed "
+    "under (its id in the Portal)", SECTION, default_doc="none",
+)  # fmt: skip
 CODEC = Option(
     "TELNYX_CODEC", "choice", "`PCMU` or `PCMA`, both directions", SECTION, default="PCMU",
     choices=("pcmu", "pcma"),
 )  # fmt: skip
-OPTIONS: Final = (PUBLIC_KEY, SIGNATURE_TOLERANCE_S, API_KEY, API_BASE, CODEC)
+OPTIONS: Final = (
+    PUBLIC_KEY,
+    SIGNATURE_TOLERANCE_S,
+    API_KEY,
+    API_BASE,
+    ACCOUNT_SID,
+    TEXML_APP_ID,
+    CODEC,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,10 @@ class TelnyxSettings:
     codec: str = "PCMU"
     """TELNYX_CODEC: PCMU or PCMA, both directions."""
     signature_tolerance_s: float = 300.0
+    account_sid: str | None = None
+    """TELNYX_ACCOUNT_SID: dial-outs (the TeXML Calls API's path)."""
+    texml_app_id: str | None = None
+    """TELNYX_TEXML_APP_ID: the TeXML application dial-outs are placed under."""
     allow_unsigned: bool = False
     """In GATEWAY_UNSIGNED_CARRIERS: webhooks are taken without a public key (tests, demos)."""
 
@@ -79,5 +99,7 @@ def read_settings(reader: EnvReader, allow_unsigned: bool = False) -> TelnyxSett
         api_base=base,
         codec=codec.upper(),
         signature_tolerance_s=tolerance_s,
+        account_sid=reader.get_text(ACCOUNT_SID),
+        texml_app_id=reader.get_text(TEXML_APP_ID),
         allow_unsigned=allow_unsigned,
     )

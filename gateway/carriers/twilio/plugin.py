@@ -13,6 +13,7 @@ Without TWILIO_AUTH_TOKEN, every webhook and upgrade is refused unless Twilio ma
 from __future__ import annotations
 
 from gateway.carriers import plugin, twiml
+from gateway.carriers.twilio.dial import TwilioDialer
 from gateway.carriers.twilio.rest import TwilioCallControl
 from gateway.carriers.twilio.settings import OPTIONS, TwilioSettings, read_settings
 from gateway.carriers.twilio.signature import validate_signature
@@ -138,6 +139,13 @@ class TwilioPlugin(plugin.CarrierPlugin[TwilioSettings]):
         self, settings: TwilioSettings, context: plugin.ControlContext
     ) -> TwilioCallControl | None:
         return twilio_call_control(settings)
+
+    def dialer(
+        self, settings: TwilioSettings, context: plugin.ControlContext
+    ) -> TwilioDialer | None:
+        if not settings.account_sid or not settings.auth_token:
+            return None
+        return TwilioDialer(settings.account_sid, settings.auth_token, settings.api_base)
 
 
 TWILIO = TwilioPlugin()

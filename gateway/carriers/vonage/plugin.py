@@ -15,6 +15,7 @@ import json
 from gateway.carriers import plugin
 from gateway.carriers.messages import bounded_id
 from gateway.carriers.urls import websocket_url
+from gateway.carriers.vonage.dial import VonageDialer
 from gateway.carriers.vonage.ncco import action_ncco, answer_ncco
 from gateway.carriers.vonage.rest import VonageCallControl
 from gateway.carriers.vonage.settings import OPTIONS, VonageSettings, read_settings
@@ -118,6 +119,19 @@ class VonagePlugin(plugin.CarrierPlugin[VonageSettings]):
             new_id=context.new_id,
             api_base=settings.api_base,
             from_number=settings.from_number,
+        )
+
+    def dialer(
+        self, settings: VonageSettings, context: plugin.ControlContext
+    ) -> VonageDialer | None:
+        if settings.application_id is None or settings.private_key is None:
+            return None
+        return VonageDialer(
+            settings.application_id,
+            settings.private_key,
+            settings.api_base,
+            clock_s=context.clock_s,
+            new_id=context.new_id,
         )
 
 

@@ -1,0 +1,353 @@
+"""The gateway's dial-out API: `POST /calls`, `GET /calls/{id}`, and the dial callbacks.
+
+* `POST /calls` (bearer GATEWAY_API_KEY): the JSON body checked (`gateway.outbound.request`:
+  E.164 numbers, the GATEWAY_DIAL_ALLOWED_PREFIXES allowlist, the profile's placeholders),
+  admission asked (a dial-out is a call like any other), the carrier's `Dialer` request sent;
+  201 with the dial-out's id once the carrier accepted the call. The carrier then requests the
+  answer webhook (`/<carrier>/voice`), which answers as for an inbound call: the same stream
+  token, bridge, tools, recordings and metrics, with the request's agent (its variables filled)
+  and `direction=outbound`.
+* `GET /calls/{id}`: the dial-out's status (`gateway.outbound.status`).
+* `POST /<carrier>/dial-status`, `POST /<carrier>/dial-machine`: the carrier's progress and
+  machine-detection callbacks, signed and checked like its other webhooks. A machine with
+  `hang_up` ends the call through the carrier's REST call control.
+
+Without GATEWAY_API_KEY the two `/calls` routes answer 404. Errors are JSON (`{"error": …}`),
+never echoing a key, a token or a variable's value.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.agents.profile import AgentProfile
+from gateway.carriers import registry
+from gateway.carriers.dial import Dialer, MachineDetection, PlaceCall, PlaceFailed
+from gateway.carriers.plugin import CarrierPlugin, ControlContext
+from gateway.core.answering import OutboundPolicy
+from gateway.core.events import AnswererDetected, HangUp
+from gateway.log import get_logger
+from gateway.outbound.request import DialOrder, DialPolicy, Problem, read_order
+from gateway.outbound.status import DialOut, MachineMove, machine_move
+from gateway.outbound.template import fill, placeholders
+from gateway.shell.carrier_routes import checked_webhook
+from gateway.shell.dial_outs import DialOuts
+from gateway.shell.media_stream import MediaStream
+from gateway.shell.runtime import GatewayRuntime
+from gateway.shell.services import GatewayServices
+from gateway.shell.webhooks import base_url, read_body, reject, runtime_of
+
+__all__ = ["dial_routes", "dialers", "outbound_profile"]
+
+_log = get_logger(component="dial")
+MAX_BODY_BYTES: Final = 16 * 1024
+PLACE_TIMEOUT_S: Final = 10.0
+
+
+def _error(status: int, reason: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse(Problem(status, reason, field).body(), status_code=status)
+
+
+def dialers(runtime: GatewayRuntime) -> dict[str, Dialer]:
+    """The carriers that can dial now (their credentials set), by name."""
+    found: dict[str, Dialer] = {}
+    context = ControlContext(None, clock_s=time.time, new_id=lambda: str(uuid.uuid4()))
+    for plugin in registry.carriers():
+        try:
+            dialer = plugin.dialer(runtime.settings.carrier(plugin.name), context)
+        except ValueError as exc:
+            _log.warning("dial.unavailable", carrier=plugin.name, reason=str(exc))
+            continue
+        if dialer is not None:
+            found[plugin.name] = dialer
+    return found
+
+
+def outbound_policy(
+    profile: AgentProfile, variables: dict[str, str], detection: MachineDetection
+) -> OutboundPolicy:
+    """How the placed call opens: who speaks first, what a machine gets."""
+    voicemail = None
+    if detection is MachineDetection.LEAVE_VOICEMAIL and profile.voicemail_message:
+        voicemail = fill(profile.voicemail_message, variables)
+    return OutboundPolicy(
+        greeting_text=fill(profile.greeting_prompt, variables),
+        hello_timeout_ms=profile.hello_timeout_ms,
+        screening=detection is not MachineDetection.OFF,
+        machine_hang_up=detection is MachineDetection.HANG_UP,
+        voicemail_text=voicemail,
+    )
+
+
+def outbound_profile(profile: AgentProfile, variables: dict[str, str]) -> AgentProfile:
+    """The profile with the call's variables in its texts. The callee speaks first on an
+    outbound call ("Hello?"): the agent answers that instead of greeting into it."""
+    live = profile.live
+    instructions = fill(live.instructions, variables) if live.instructions else None
+    return replace(
+        profile,
+        live=replace(live, instructions=instructions),
+        greeting_prompt=fill(profile.greeting_prompt, variables),
+        speaks_first=False,
+    )
+
+
+def _authorized(request: Request, runtime: GatewayRuntime) -> Response | None:
+    """None when the bearer key holds; the 404 (API off) or 401 to answer otherwise."""
+    key = runtime.settings.dial.api_key
+    if key is None:
+        return _error(404, "not found")
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.encode(), key.encode()):
+        _log.warning("api.unauthorized", path=request.url.path, scheme=scheme[:16] or None)
+        response = _error(401, "missing or wrong API key")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return None
+
+
+def _policy(runtime: GatewayRuntime, carriers: list[str]) -> DialPolicy:
+    agents = runtime.agents
+    profiles = {
+        name: placeholders([p.live.instructions, p.greeting_prompt, p.voicemail_message])
+        for name, p in agents.profiles.items()
+    }
+    settings = runtime.settings.dial
+    return DialPolicy(
+        allowed_prefixes=settings.allowed_prefixes,
+        carriers=tuple(carriers),
+        default_carrier=settings.default_carrier,
+        profiles=profiles,
+        default_profile=agents.default,
+    )
+
+
+async def _place(
+    http: httpx.AsyncClient, dialer: Dialer, call: PlaceCall
+) -> tuple[str | None, PlaceFailed | None]:
+    try:
+        request = dialer.place(call)
+    except ValueError as exc:
+        return None, PlaceFailed(str(exc), 422)
+    headers = dict(request.headers)
+    content: bytes | None = None
+    if request.form is not None:  # in order, a name may repeat
+        content = urlencode(request.form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif request.json is not None:
+        content = json.dumps(dict(request.json)).encode()
+        headers["Content-Type"] = "application/json"
+    try:
+        response = await http.request(
+            request.method, request.url, headers=headers, content=content, timeout=PLACE_TIMEOUT_S
+        )
+    except httpx.HTTPError as exc:
+        return None, PlaceFailed(f"{dialer.carrier} unreachable ({type(exc).__name__})", 502)
+    answer = dialer.placed(response.status_code, response.content)
+    _log.info(
+        "dial.request",
+        carrier=dialer.carrier,
+        what=request.description,
+        status=response.status_code,
+        ok=not isinstance(answer, PlaceFailed),
+    )
+    if isinstance(answer, PlaceFailed):
+        return None, answer
+    return answer.call_id, None
+
+
+async def create_call(request: Request) -> Response:
+    runtime = runtime_of(request)
+    refused = _authorized(request, runtime)
+    if refused is not None:
+        return refused
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
+        return _error(413, "request too large")
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return _error(400, "the body must be JSON")
+    available = dialers(runtime)
+    order = read_order(parsed, _policy(runtime, sorted(available)))
+    if isinstance(order, Problem):
+        _log.warning("dial.refused", reason=order.reason, field=order.field)
+        return JSONResponse(order.body(), status_code=order.status)
+    admission = runtime.admission()
+    if admission is not None:
+        _log.warning("dial.refused", reason=admission.reason)
+        return _error(503, f"not taking calls now ({admission.reason})")
+    return await _dial(request, runtime, order, available[order.carrier])
+
+
+async def _dial(
+    request: Request, runtime: GatewayRuntime, order: DialOrder, dialer: Dialer
+) -> Response:
+    dials: DialOuts = request.app.state.dial_outs
+    services: GatewayServices = request.app.state.services
+    profile = runtime.agents.get(order.profile)
+    assert profile is not None  # read_order checked it
+    voicemail = order.machine_detection is MachineDetection.LEAVE_VOICEMAIL
+    if voicemail and not profile.voicemail_message:
+        reason = f"profile {order.profile} has no voicemail_message to leave"
+        return _error(422, reason, "machine_detection")
+    if voicemail and not dialer.detects_greeting_end:
+        reason = f"{order.carrier}'s machine detection cannot tell when a greeting ends"
+        return _error(422, reason, "machine_detection")
+    try:
+        base = base_url(request, runtime)
+    except ValueError:
+        return _error(400, "no host: set GATEWAY_PUBLIC_URL")
+    dial_id = "dial_" + secrets.token_hex(12)
+    carrier = order.carrier
+    call = PlaceCall(
+        to_number=order.to_number,
+        from_number=order.from_number,
+        answer_url=f"{base}/{carrier}/voice",
+        status_url=f"{base}/{carrier}/dial-status?dial={dial_id}",
+        machine_url=f"{base}/{carrier}/dial-machine?dial={dial_id}",
+        machine_detection=order.machine_detection,
+        ring_timeout_s=order.ring_timeout_s,
+    )
+    dial = DialOut(
+        dial_id,
+        carrier,
+        order.to_number,
+        order.from_number,
+        order.profile,
+        order.machine_detection,
+        created_ms=dials.now_ms(),
+    )
+    variables = dict(order.variables)
+    filled = outbound_profile(profile, variables)
+    policy = outbound_policy(profile, variables, order.machine_detection)
+    call_id, failed = await _place(services.control_http, dialer, call)
+    if failed is not None:
+        _log.warning("dial.failed", dial_id=dial_id, carrier=carrier, reason=failed.reason)
+        return _error(failed.status, failed.reason)
+    assert call_id is not None
+    dial = dial.placed(call_id)
+    dials.add(dial, filled, policy)
+    _log.info(
+        "dial.placed",
+        dial_id=dial_id,
+        call_sid=call_id,
+        carrier=carrier,
+        profile=order.profile,
+        machine_detection=order.machine_detection.value,
+        direction="outbound",
+    )
+    return JSONResponse({"id": dial_id, **dial.to_json()}, status_code=201)
+
+
+async def get_call(request: Request) -> Response:
+    runtime = runtime_of(request)
+    refused = _authorized(request, runtime)
+    if refused is not None:
+        return refused
+    dials: DialOuts = request.app.state.dial_outs
+    dial = dials.get(request.path_params["dial_id"])
+    if dial is None:
+        return _error(404, "no such call")
+    return JSONResponse(dial.to_json())
+
+
+def _progress_route(
+    plugin: CarrierPlugin[Any], dialer_of: Callable[[GatewayRuntime], Dialer | None]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        runtime = runtime_of(request)
+        checked = await checked_webhook(request, runtime, plugin)
+        if isinstance(checked, Response):
+            return checked
+        dialer = dialer_of(runtime)
+        progress = dialer.progress(checked) if dialer is not None else None
+        if progress is None:
+            return reject(runtime, request.url.path, "no call id", 400, "call id missing")
+        dials: DialOuts = request.app.state.dial_outs
+        dial = dials.by_call(progress.call_id)
+        wanted = dict(checked.query).get("dial")
+        if dial is None or (wanted is not None and wanted != dial.id):
+            _log.info("dial.unknown_callback", call_sid=progress.call_id)
+            return Response(status_code=204)
+        before = dial
+        after = dials.progressed(dial, progress)
+        if progress.answered_by is not None and after.call_id is not None:
+            detected = AnswererDetected(progress.answered_by.value, progress.greeting_ended)
+            if _deliver(runtime, after.call_id, detected):
+                return Response(status_code=204)  # the call's bridge decides (core.answering)
+        if machine_move(before, after) is MachineMove.HANG_UP:
+            await _hang_up(request, runtime, plugin, after)
+        return Response(status_code=204)
+
+    return endpoint
+
+
+def _deliver(runtime: GatewayRuntime, call_id: str, event: AnswererDetected) -> bool:
+    """Hand the running call `call_id` the verdict; False when it is not running here."""
+    for call in list(runtime.calls):
+        if isinstance(call, MediaStream) and call.call_id == call_id:
+            return call.deliver(event)
+    return False
+
+
+async def _hang_up(
+    request: Request, runtime: GatewayRuntime, plugin: CarrierPlugin[Any], dial: DialOut
+) -> None:
+    """A machine answered a `hang_up` dial-out whose stream is not running here: end the call
+    through the carrier's REST API."""
+    dials: DialOuts = request.app.state.dial_outs
+    services: GatewayServices = request.app.state.services
+    dials.update(replace(dial, hung_up_on_machine=True))
+    try:
+        base: str | None = base_url(request, runtime)
+    except ValueError:
+        base = None
+    context = ControlContext(base, clock_s=time.time, new_id=lambda: str(uuid.uuid4()))
+    try:
+        control = plugin.control(runtime.settings.carrier(plugin.name), context)
+    except ValueError:
+        control = None
+    call_id = dial.call_id
+    if control is None or call_id is None:
+        _log.warning("dial.machine_hang_up_unavailable", dial_id=dial.id)
+        return
+    _log.info("dial.machine_hang_up", dial_id=dial.id, call_sid=call_id)
+    result = await services.control_client.perform(control, call_id, HangUp())
+    if not result.ok:
+        _log.warning("dial.machine_hang_up_failed", dial_id=dial.id)
+
+
+def dial_routes() -> list[BaseRoute]:
+    """`/calls`, `/calls/{id}`, and each carrier's dial callbacks (every registered carrier
+    that can dial; the routes answer only once its credentials are set)."""
+    routes: list[BaseRoute] = [
+        Route("/calls", create_call, methods=["POST"]),
+        Route("/calls/{dial_id}", get_call, methods=["GET"]),
+    ]
+    for plugin in registry.carriers():
+        if type(plugin).dialer is CarrierPlugin.dialer:
+            continue  # it cannot dial at all
+
+        def dialer_of(
+            runtime: GatewayRuntime, plugin: CarrierPlugin[Any] = plugin
+        ) -> Dialer | None:
+            return dialers(runtime).get(plugin.name)
+
+        endpoint = _progress_route(plugin, dialer_of)
+        for path in ("dial-status", "dial-machine"):
+            routes.append(Route(f"/{plugin.name}/{path}", endpoint, methods=["POST"]))
+    return routes
