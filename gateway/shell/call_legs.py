@@ -11,7 +11,10 @@ A leg that ended without ending the call on purpose (a handover, a dropped carri
 `ended_on_purpose` is false) queues its document `CARRY_ON_GRACE_S` late instead: when the call
 is carried on, the new leg withdraws it (`GatewayServices.call_carried_on`) and, ending the call,
 queues the whole call's under the same id; when nothing carries the call on (the caller hung up
-as the socket dropped), that document is the call's, sent after the grace.
+as the socket dropped), that document is the call's, sent after the grace. Each document carries
+its leg's number: the shared outbox refuses one of a leg older than a leg already begun, so an
+old leg's document that comes late never replaces or follows the call's
+(gateway.shell.cluster_outbox).
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ class CallLeg:
     end_reason: str | None
 
     @property
+    def number(self) -> int:
+        """1 for the call's first leg, then one more per leg."""
+        return 1 if self.carried is None else self.carried.legs + 1
+
+    @property
     def delay_s(self) -> float:
         """How long its document waits: 0 when this leg ended the call."""
         return 0.0 if ended_on_purpose(self.end_reason) else CARRY_ON_GRACE_S
@@ -52,7 +60,7 @@ def whole_call(document: dict[str, Any], leg: CallLeg) -> dict[str, Any]:
     """`document` (this leg's) made the whole call's: first start, earlier lines first, legs."""
     carried = leg.carried
     if carried is None:
-        return {**document, "legs": 1}
+        return {**document, "legs": leg.number}
     earlier = [
         {"role": role, "text": text, "earlier_leg": True} for role, text in carried.transcript
     ]

@@ -174,14 +174,16 @@ class CallWebhooks:
                 for n in range(self.policy.concurrency)
             ]
 
-    async def submit(self, url: str, document: Mapping[str, Any], *, delay_s: float = 0.0) -> bool:
+    async def submit(
+        self, url: str, document: Mapping[str, Any], *, delay_s: float = 0.0, leg: int = 0
+    ) -> bool:
         """Queue one document for `url` (never waits for the receiver), first tried `delay_s`
         from now; a document of the same `delivery_id` still waiting is replaced. False: the
         outbox was full or the gateway is stopping (counted `overflow`)."""
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         now = self._clock()
         delivery = Delivery(str(document.get("delivery_id") or uuid.uuid4()), url, body, now)
-        delivery.due_s = now + delay_s
+        delivery.due_s, delivery.leg = now + delay_s, leg
         kept = not self._closing and await self.store.add(delivery)
         if not kept:
             self.counts["overflow"] += 1
@@ -228,11 +230,11 @@ class CallWebhooks:
         self.counts["abandoned"] += abandoned
         _log.info("webhook.shutdown", last_tries=len(left), abandoned=abandoned)
 
-    async def withdraw(self, delivery_id: str) -> bool:
-        """Drop a document still waiting (its call went on: a later leg sends the call's
-        document); False when none waited or the store failed."""
+    async def withdraw(self, delivery_id: str, leg: int = 0) -> bool:
+        """Drop a document still waiting (its call went on to leg `leg`, which sends the
+        call's document); False when none waited or the store failed."""
         try:
-            return await self.store.discard(delivery_id)
+            return await self.store.discard(delivery_id, leg)
         except Exception as exc:  # a store that fails must not fail the call
             _log.error("webhook.withdraw_failed", error_type=type(exc).__name__)
             return False

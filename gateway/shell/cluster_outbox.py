@@ -14,6 +14,9 @@ mid-attempt), then moves the soonest due delivery from `due` to `claimed` with a
 back with its next due time; `done` forgets it (delivered, or failed for good). `add` refuses a
 new delivery once `max_pending` are kept across the cluster (waiting or claimed); adding an id
 that is kept already replaces it (a call's later leg supersedes the document of an earlier one).
+A delivery made by a call's leg (`Delivery.leg`, cluster mode) also marks the newest leg seen
+(`gw:webhooks:leg:<id>`, as does `discard` when a new leg starts): a document of an earlier leg
+that comes later is refused, so that an old leg's late document never replaces the call's.
 
 Every Redis call goes through the `RedisLink` (bounded by its timeout). When Redis is
 unavailable a new delivery goes to the in-memory `fallback` (counted in `fallbacks`, logged once
@@ -36,22 +39,48 @@ __all__ = ["RedisOutbox"]
 DOCS: Final = "gw:webhooks:doc"
 DUE: Final = "gw:webhooks:due"
 CLAIMED: Final = "gw:webhooks:claimed"
+LEG: Final = "gw:webhooks:leg:"
 _KEYS: Final = (DOCS, DUE, CLAIMED)
 OUTBOX_LEASE_S: Final = 30.0
 """A claim's lease at least (longer than one attempt): then another replica may take it."""
 _log = get_logger(component="webhooks")
 
 _ADD: Final = """
+local leg = tonumber(ARGV[5])
+if leg > 0 then
+  local seen = tonumber(redis.call('GET', KEYS[4]) or '0')
+  if leg < seen then
+    return 2
+  end
+end
 local kept = redis.call('HEXISTS', KEYS[1], ARGV[1])
 if kept == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then
   return 0
+end
+if leg > 0 then
+  redis.call('SET', KEYS[4], leg, 'EX', ARGV[6])
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 """
-"""ARGV: id, document, due, max_pending. 1: kept (new or replacing), 0: full."""
+"""KEYS: docs, due, claimed, the id's leg mark. ARGV: id, document, due, max_pending, leg,
+the mark's time to live. 1: kept (new or replacing), 0: full, 2: a later leg of its call began
+(superseded: not kept)."""
+
+_DISCARD: Final = """
+local leg = tonumber(ARGV[2])
+if leg > 0 and leg > tonumber(redis.call('GET', KEYS[4]) or '0') then
+  redis.call('SET', KEYS[4], leg, 'EX', ARGV[3])
+end
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then
+  return 0
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+"""
+"""KEYS as `_ADD`'s. ARGV: id, leg, the mark's time to live. 1: a waiting delivery dropped."""
 
 _CLAIM: Final = """
 local now = tonumber(ARGV[1])
@@ -98,6 +127,7 @@ def _encode(delivery: Delivery) -> str:
             "created_s": delivery.created_s,
             "attempts": delivery.attempts,
             "due_s": delivery.due_s,
+            "leg": delivery.leg,
             "last_error": delivery.last_error,
         },
         separators=(",", ":"),
@@ -114,6 +144,7 @@ def _decode(text: str) -> Delivery | None:
             created_s=float(fields["created_s"]),
             attempts=int(fields["attempts"]),
             due_s=float(fields["due_s"]),
+            leg=int(fields.get("leg", 0)),
             last_error=str(fields.get("last_error", "")),
         )
     except (ValueError, TypeError, KeyError):
@@ -130,6 +161,7 @@ class RedisOutbox:
         *,
         lease_s: float = OUTBOX_LEASE_S,
         fallback: MemoryOutbox | None = None,
+        leg_ttl_s: int = 86_400,
     ) -> None:
         if max_pending < 1:
             raise ValueError(f"max_pending must be >= 1, got {max_pending}")
@@ -137,6 +169,8 @@ class RedisOutbox:
         self.max_pending = max_pending
         self.lease_s = lease_s
         """A claim older than this is another replica's to take (longer than one attempt)."""
+        self.leg_ttl_s = leg_ttl_s
+        """How long a call's newest leg number is kept (longer than any call)."""
         self.fallback = fallback or MemoryOutbox(max_pending)
         self.fallbacks = 0
         """Deliveries kept in memory because Redis was unavailable (a metric)."""
@@ -144,8 +178,9 @@ class RedisOutbox:
         self._local: set[str] = set()
         """Ids claimed from the fallback (they are not in Redis)."""
 
-    async def _run(self, script: str, *args: str | float | int) -> Any:
-        return await self.link.call(lambda client: client.eval(script, len(_KEYS), *_KEYS, *args))
+    async def _run(self, script: str, *args: str | float | int, leg_of: str = "") -> Any:
+        keys = (*_KEYS, LEG + leg_of) if leg_of else _KEYS
+        return await self.link.call(lambda client: client.eval(script, len(keys), *keys, *args))
 
     def _unavailable(self, what: str) -> None:
         if not self._down:
@@ -160,13 +195,22 @@ class RedisOutbox:
     async def add(self, delivery: Delivery) -> bool:
         try:
             kept = await self._run(
-                _ADD, delivery.delivery_id, _encode(delivery), delivery.due_s, self.max_pending
+                _ADD,
+                delivery.delivery_id,
+                _encode(delivery),
+                delivery.due_s,
+                self.max_pending,
+                delivery.leg,
+                self.leg_ttl_s,
+                leg_of=delivery.delivery_id,
             )
         except ClusterUnavailableError:
             self._unavailable("add")
             self.fallbacks += 1
             return await self.fallback.add(delivery)
         self._available()
+        if kept == 2:
+            _log.info("webhook.superseded", delivery_id=delivery.delivery_id, leg=delivery.leg)
         return bool(kept)
 
     async def claim(self, now_s: float) -> Delivery | None:
@@ -216,17 +260,12 @@ class RedisOutbox:
         except ClusterUnavailableError:  # its lease ends: another replica may send it again
             self._unavailable("done")
 
-    async def discard(self, delivery_id: str) -> bool:
+    async def discard(self, delivery_id: str, leg: int = 0) -> bool:
         dropped = await self.fallback.discard(delivery_id)
-
-        async def drop(client: Any) -> Any:
-            pipe = client.pipeline(transaction=True)
-            pipe.zrem(DUE, delivery_id)
-            pipe.hdel(DOCS, delivery_id)
-            return await pipe.execute()
-
         try:
-            removed, _ = await self.link.call(drop)
+            removed = await self._run(
+                _DISCARD, delivery_id, leg, self.leg_ttl_s, leg_of=delivery_id
+            )
         except ClusterUnavailableError:
             self._unavailable("discard")
             return dropped

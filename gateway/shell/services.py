@@ -226,11 +226,11 @@ class GatewayServices:
             warm_up(self.control_http, carrier_rest_origins(self.settings), what="carrier_rest"),
         )
 
-    async def call_carried_on(self, carrier: str, call_id: str) -> None:
-        """Cluster mode: a new leg of `call_id` started here; the document an earlier leg
+    async def call_carried_on(self, carrier: str, call_id: str, leg: int) -> None:
+        """Cluster mode: leg `leg` of `call_id` started here; the document an earlier leg
         queued is withdrawn (this leg or a later one sends the whole call's)."""
         if self.webhooks is not None:
-            await self.webhooks.withdraw(call_delivery_id(carrier, call_id))
+            await self.webhooks.withdraw(call_delivery_id(carrier, call_id), leg)
 
     async def post_call(
         self,
@@ -275,7 +275,9 @@ class GatewayServices:
         if leg is not None:
             document, delay_s = whole_call(document, leg), leg.delay_s
         try:
-            await webhooks.submit(url, document, delay_s=delay_s)
+            await webhooks.submit(
+                url, document, delay_s=delay_s, leg=0 if leg is None else leg.number
+            )
         except Exception as exc:  # a store that fails must not fail the call's reporting
             _log.error("webhook.submit_failed", error_type=type(exc).__name__)
 

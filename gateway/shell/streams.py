@@ -126,7 +126,8 @@ async def run_media_stream(
         if carried is not None:
             cluster.carried_on += 1
             _log.info("cluster.carrying_on", legs=carried.legs + 1, resume=bool(carried.handle))
-            await services.call_carried_on(carrier, started.call_id)  # one document per call
+            # one document per call: the earlier leg's (if any waits) is withdrawn
+            await services.call_carried_on(carrier, started.call_id, carried.legs + 1)
         return plan_for(started, grant)
 
     cluster = runtime.cluster

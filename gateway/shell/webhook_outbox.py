@@ -33,6 +33,9 @@ class Delivery:
     attempts: int = 0
     due_s: float = 0.0
     """Not tried again before this (wall-clock seconds)."""
+    leg: int = 0
+    """Cluster mode: the number of the call's leg that made it (a later leg's supersedes it);
+    0: not a call's leg."""
     last_error: str = field(default="", compare=False)
 
 
@@ -56,8 +59,10 @@ class OutboxStore(Protocol):
         """A claimed delivery is over (delivered, or failed for good): forget it."""
         ...
 
-    async def discard(self, delivery_id: str) -> bool:
-        """Drop a waiting delivery (superseded: its call went on); False: none waited."""
+    async def discard(self, delivery_id: str, leg: int = 0) -> bool:
+        """Drop a waiting delivery (superseded: its call went on to leg `leg`, whose document
+        replaces it; a shared store then refuses the earlier legs' documents of that id);
+        False: none waited."""
         ...
 
     async def hand_back(self, delivery: Delivery) -> bool:
@@ -107,7 +112,7 @@ class MemoryOutbox:
     async def done(self, delivery: Delivery) -> None:
         return None  # claimed deliveries are out of the heap already
 
-    async def discard(self, delivery_id: str) -> bool:
+    async def discard(self, delivery_id: str, leg: int = 0) -> bool:
         kept = [entry for entry in self._heap if entry[2].delivery_id != delivery_id]
         if len(kept) == len(self._heap):
             return False

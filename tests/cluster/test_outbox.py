@@ -196,3 +196,29 @@ async def test_a_stopping_replica_leaves_its_deliveries_to_the_other(
     assert json.loads(receiver.documents["d1"]) == {"delivery_id": "d1", "n": 1}
     assert (await _keys(redis_server.url))["docs"] == []
     assert b.counts["abandoned"] == 0
+
+
+async def test_a_late_document_of_an_earlier_leg_never_replaces_the_calls(
+    redis_server: RedisServer,
+) -> None:
+    async with two_replicas(redis_server) as (a, b):
+        first_leg = _delivery(1, due_s=160.0)
+        first_leg.leg = 1
+        assert await a.add(first_leg)  # leg 1 ended without ending the call: it waits
+        assert await b.discard("d1", leg=2)  # leg 2 began on b: leg 1's document withdrawn
+        assert await a.claim(1_000.0) is None
+        late = _delivery(1, due_s=160.0)
+        late.leg = 1
+        assert await a.add(late)  # leg 1's document came after leg 2 began: not kept
+        assert await a.depth() == 0
+        whole = _delivery(1, due_s=200.0)
+        whole.leg = 2
+        assert await b.add(whole)  # leg 2 ended the call: the call's document
+        claimed = await a.claim(200.0)
+        assert claimed == whole
+        again = _delivery(1, due_s=260.0)
+        again.leg = 1
+        assert await a.add(again)  # still refused while leg 2's is being sent
+        await a.done(claimed)
+        assert await a.depth() == 0
+        assert await a.claim(1_000.0) is None
