@@ -226,6 +226,12 @@ class GatewayServices:
             warm_up(self.control_http, carrier_rest_origins(self.settings), what="carrier_rest"),
         )
 
+    def start_shared_webhooks(self) -> None:
+        """Cluster mode: start the webhook workers at once, so that this replica also finishes
+        the deliveries the others left in Redis (without, they start with the first call)."""
+        if self.webhooks is not None and self.shared_outbox is not None:
+            self.webhooks.start()
+
     async def call_carried_on(self, carrier: str, call_id: str, leg: int) -> None:
         """Cluster mode: leg `leg` of `call_id` started here; the document an earlier leg
         queued is withdrawn (this leg or a later one sends the whole call's)."""
