@@ -184,8 +184,10 @@ class CallKeeper:
         profile: str,
         before: CallSnapshot | None,
         audio_ms: Callable[[], float],
+        started_at_s: float = 0.0,
     ) -> None:
         self._cluster = cluster
+        self._started_at_s = started_at_s
         self.call_id = call_id
         self.call = call
         self._profile = profile
@@ -196,7 +198,11 @@ class CallKeeper:
 
     def current(self, status: str = "live") -> CallSnapshot:
         taken = snapshot(
-            self.call.bridge, profile=self._profile, before=self._before, audio_ms=self._audio_ms()
+            self.call.bridge,
+            profile=self._profile,
+            before=self._before,
+            audio_ms=self._audio_ms(),
+            started_at_s=self._started_at_s,
         )
         return taken if status == "live" else _with_status(taken, status)
 

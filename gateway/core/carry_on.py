@@ -71,6 +71,8 @@ class CallSnapshot:
     end_reason: str = ""
     legs: int = 1
     """Media streams the call has had (1: the first)."""
+    started_at_s: float = 0.0
+    """Wall-clock seconds when the call's first leg started (0: unknown)."""
 
     def encode(self) -> dict[str, str]:
         """The Redis hash fields."""
@@ -83,6 +85,7 @@ class CallSnapshot:
             "status": self.status,
             "end_reason": self.end_reason,
             "legs": str(self.legs),
+            "started_at": f"{self.started_at_s:.3f}",
         }
 
     @staticmethod
@@ -103,6 +106,7 @@ class CallSnapshot:
                 status=fields["status"],
                 end_reason=fields.get("end_reason", ""),
                 legs=int(fields.get("legs", "1") or 1),
+                started_at_s=float(fields.get("started_at", "0") or 0),
             )
         except (ValueError, TypeError):
             return None
@@ -114,9 +118,11 @@ def snapshot(
     profile: str,
     before: CallSnapshot | None = None,
     audio_ms: float = 0.0,
+    started_at_s: float = 0.0,
 ) -> CallSnapshot:
     """The running call as another replica would carry it on. `before`: the snapshot this leg
-    started from (its conversation comes first); `audio_ms`: this leg's audio so far."""
+    started from (its conversation comes first); `audio_ms`: this leg's audio so far;
+    `started_at_s`: when this leg started (kept only for the call's first leg)."""
     earlier = before.transcript if before is not None else ()
     lines = (*earlier, *bridge.heard_transcript())[-MAX_SNAPSHOT_LINES:]
     pending = tuple(call.name for call in bridge.call.tools.calls.pending.values())
@@ -129,6 +135,7 @@ def snapshot(
         recording_ms=(before.recording_ms if before is not None else 0.0) + audio_ms,
         status=LIVE,
         legs=before.legs + 1 if before is not None else 1,
+        started_at_s=before.started_at_s if before and before.started_at_s else started_at_s,
     )
 
 

@@ -82,6 +82,7 @@ def build_app(
             UplinkPath(CarrierFormat(rate_hz=rate_hz))
             DownlinkPath(CarrierFormat(rate_hz=rate_hz))
         await services.warm_up()  # the first call's tool and REST requests find a warm client
+        services.start_shared_webhooks()
         runtime = GatewayRuntime(settings, connector, agents=services.agents)
         runtime.http_guard = guard
         await runtime.start()

@@ -8,7 +8,9 @@ and jitter (`backoff_s` doubled per attempt up to `backoff_max_s`, each wait dra
 upper half) while attempts (`max_attempts`) and the age of the document (`max_age_s`) allow;
 any other answer but 2xx fails at once. A full outbox refuses the document (`overflow`). On
 shutdown (`close`, after the drain) what still waits gets one last attempt within
-`shutdown_s`; what does not go through then is counted `abandoned` (a shared store keeps it).
+`shutdown_s`; what does not go through then is counted `abandoned`. A shared store
+(gateway.shell.cluster_outbox, cluster mode) keeps what waits in it, and takes back the
+deliveries cut short, for the other replicas: those get no last try here.
 
 Every attempt is signed afresh: `Gateway-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
 "<t>.<body>" with the secret>` (`sign`, `verify`: docs/operations.md has the receiver's side and
@@ -172,13 +174,16 @@ class CallWebhooks:
                 for n in range(self.policy.concurrency)
             ]
 
-    async def submit(self, url: str, document: Mapping[str, Any]) -> bool:
-        """Queue one document for `url` (never waits for the receiver); False: the outbox was
-        full or the gateway is stopping (counted `overflow`)."""
+    async def submit(
+        self, url: str, document: Mapping[str, Any], *, delay_s: float = 0.0, leg: int = 0
+    ) -> bool:
+        """Queue one document for `url` (never waits for the receiver), first tried `delay_s`
+        from now; a document of the same `delivery_id` still waiting is replaced. False: the
+        outbox was full or the gateway is stopping (counted `overflow`)."""
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         now = self._clock()
         delivery = Delivery(str(document.get("delivery_id") or uuid.uuid4()), url, body, now)
-        delivery.due_s = now
+        delivery.due_s, delivery.leg = now + delay_s, leg
         kept = not self._closing and await self.store.add(delivery)
         if not kept:
             self.counts["overflow"] += 1
@@ -203,9 +208,18 @@ class CallWebhooks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._workers = []
-        left = [*self._sending.values(), *await self.store.drain()]
+        left: list[Delivery] = []
+        handed_back = 0
+        for delivery in self._sending.values():  # a shared store keeps them for the others
+            if await self.store.hand_back(delivery):
+                handed_back += 1
+            else:
+                left.append(delivery)
+        left.extend(await self.store.drain())
         self._sending.clear()
         self.depth = 0
+        if handed_back:
+            _log.info("webhook.left_to_cluster", handed_back=handed_back)
         if not left:
             return
         results: list[bool] = []
@@ -215,6 +229,15 @@ class CallWebhooks:
         abandoned = len(left) - sum(results)
         self.counts["abandoned"] += abandoned
         _log.info("webhook.shutdown", last_tries=len(left), abandoned=abandoned)
+
+    async def withdraw(self, delivery_id: str, leg: int = 0) -> bool:
+        """Drop a document still waiting (its call went on to leg `leg`, which sends the
+        call's document); False when none waited or the store failed."""
+        try:
+            return await self.store.discard(delivery_id, leg)
+        except Exception as exc:  # a store that fails must not fail the call
+            _log.error("webhook.withdraw_failed", error_type=type(exc).__name__)
+            return False
 
     # ---------------------------------------------------------------------------- inside
 
@@ -257,6 +280,7 @@ class CallWebhooks:
         status = await self._send(delivery, self.policy.timeout_s)
         if status is not None and 200 <= status < 300:
             self._delivered(delivery)
+            await self.store.done(delivery)
             return
         policy = self.policy
         retryable = status is None or status >= 500 or status in _RETRY_STATUSES
@@ -275,6 +299,7 @@ class CallWebhooks:
             self._wake.set()
             return
         self.counts["failed"] += 1
+        await self.store.done(delivery)
         _log.warning(
             "webhook.failed",
             host=_host(delivery.url),

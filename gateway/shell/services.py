@@ -20,19 +20,22 @@ from gateway.agents.loader import load_agents, profile_from_settings
 from gateway.agents.prices import PriceTable, load_prices
 from gateway.agents.profile import AgentDirectory, AgentProfile
 from gateway.carriers.control import CallControl
+from gateway.cluster.link import RedisLink
 from gateway.core.options import BridgeOptions
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.call_control import CallControlClient
+from gateway.shell.call_legs import CallLeg, call_delivery_id, whole_call
 from gateway.shell.call_plan import CallPlan
 from gateway.shell.call_tasks import CallServices
 from gateway.shell.call_webhooks import CallWebhooks, WebhookPolicy, call_document
+from gateway.shell.cluster_outbox import OUTBOX_LEASE_S, RedisOutbox
 from gateway.shell.connector import LiveConnector
 from gateway.shell.hold_audio import HoldSounds
 from gateway.shell.live_client import LiveSession
 from gateway.shell.recordings import RecordingStore
 from gateway.shell.runtime import CallRecord, StreamGrant
-from gateway.shell.webhook_outbox import MemoryOutbox
+from gateway.shell.webhook_outbox import MemoryOutbox, OutboxStore
 from gateway.tools.base import ToolContext, ToolLimits
 from gateway.tools.startup import load_toolbox_from_settings
 from gateway.tools.toolbox import Toolbox
@@ -91,6 +94,7 @@ class GatewayServices:
         self.hold_sounds = HoldSounds({f or policy_file for f in files})
         """The hold sounds, read and resampled once (a bad file stops start-up)."""
         self.webhooks: CallWebhooks | None = None
+        self.shared_outbox: RedisOutbox | None = None
         """The post-call webhooks, when a URL is configured (for all, or for a profile)."""
         hooks = settings.call_webhooks
         urls = {hooks.url} | {p.call_webhook_url for p in self.agents.profiles.values()}
@@ -102,7 +106,13 @@ class GatewayServices:
                 max_pending=hooks.queue_max,
             )
             self.webhooks_http = httpx.AsyncClient(limits=_WEBHOOK_LIMITS, follow_redirects=False)
-            store = MemoryOutbox(hooks.queue_max)
+            store: OutboxStore = MemoryOutbox(hooks.queue_max)
+            if settings.server.redis_url:  # cluster mode: pending deliveries kept in Redis
+                store = self.shared_outbox = RedisOutbox(
+                    RedisLink(settings.server.redis_url),
+                    hooks.queue_max,
+                    lease_s=max(OUTBOX_LEASE_S, 3 * hooks.timeout_s),
+                )
             self.webhooks = CallWebhooks(self.webhooks_http, hooks.secret, store, policy)
 
     @classmethod
@@ -216,9 +226,29 @@ class GatewayServices:
             warm_up(self.control_http, carrier_rest_origins(self.settings), what="carrier_rest"),
         )
 
-    async def post_call(self, record: CallRecord, plan: CallPlan, *, stream_id: str | None) -> None:
+    def start_shared_webhooks(self) -> None:
+        """Cluster mode: start the webhook workers at once, so that this replica also finishes
+        the deliveries the others left in Redis (without, they start with the first call)."""
+        if self.webhooks is not None and self.shared_outbox is not None:
+            self.webhooks.start()
+
+    async def call_carried_on(self, carrier: str, call_id: str, leg: int) -> None:
+        """Cluster mode: leg `leg` of `call_id` started here; the document an earlier leg
+        queued is withdrawn (this leg or a later one sends the whole call's)."""
+        if self.webhooks is not None:
+            await self.webhooks.withdraw(call_delivery_id(carrier, call_id), leg)
+
+    async def post_call(
+        self,
+        record: CallRecord,
+        plan: CallPlan,
+        *,
+        stream_id: str | None,
+        leg: CallLeg | None = None,
+    ) -> None:
         """Queue the ended call's webhook document, if its agent has a webhook (never waits
-        for the receiver)."""
+        for the receiver). `leg` (cluster mode): the document covers the whole call, under the
+        call's id, late when this leg did not end the call (gateway.shell.call_legs)."""
         webhooks = self.webhooks
         profile = self.agents.get(plan.profile)
         url = (profile.call_webhook_url if profile else None) or self.settings.call_webhooks.url
@@ -230,8 +260,11 @@ class GatewayServices:
             paths = plan.recording.paths
             recordings["audio"] = paths.audio.name if profile.record_audio else None
             recordings["transcript"] = paths.transcript.name if profile.record_transcript else None
+        delivery_id = str(uuid.uuid4())
+        if leg is not None:
+            delivery_id = call_delivery_id(record.carrier, record.call_id)
         document = call_document(
-            delivery_id=str(uuid.uuid4()),
+            delivery_id=delivery_id,
             carrier=record.carrier,
             call_id=record.call_id,
             stream_id=stream_id,
@@ -244,8 +277,13 @@ class GatewayServices:
             transcript=record.transcript,
             recordings=recordings,
         )
+        delay_s = 0.0
+        if leg is not None:
+            document, delay_s = whole_call(document, leg), leg.delay_s
         try:
-            await webhooks.submit(url, document)
+            await webhooks.submit(
+                url, document, delay_s=delay_s, leg=0 if leg is None else leg.number
+            )
         except Exception as exc:  # a store that fails must not fail the call's reporting
             _log.error("webhook.submit_failed", error_type=type(exc).__name__)
 
@@ -253,6 +291,8 @@ class GatewayServices:
         if self.webhooks is not None:  # after the drain: the last calls' documents get a try
             await self.webhooks.close()
             await self.webhooks_http.aclose()
+        if self.shared_outbox is not None:
+            await self.shared_outbox.aclose()
         if self.toolbox is not None:
             self.toolbox.close()
         await self.http.aclose()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +29,7 @@ from gateway.core.carry_on import CallSnapshot, ended_on_purpose
 from gateway.core.events import CallStarted
 from gateway.core.stream_tokens import STREAM_TOKEN_PARAMETER, token_id
 from gateway.log import get_logger
+from gateway.shell.call_legs import CallLeg
 from gateway.shell.call_plan import CallPlan
 from gateway.shell.call_recording import CallRecording
 from gateway.shell.call_runner import CallRunner, RunnerOptions
@@ -124,6 +126,8 @@ async def run_media_stream(
         if carried is not None:
             cluster.carried_on += 1
             _log.info("cluster.carrying_on", legs=carried.legs + 1, resume=bool(carried.handle))
+            # one document per call: the earlier leg's (if any waits) is withdrawn
+            await services.call_carried_on(carrier, started.call_id, carried.legs + 1)
         return plan_for(started, grant)
 
     cluster = runtime.cluster
@@ -151,7 +155,12 @@ async def run_media_stream(
         runner, plan = stream.runner, stream.plan
         if summary is not None and runner is not None and plan is not None:
             record = _report(runtime, services, runner, carrier, plan, summary)
-            await services.post_call(record, plan, stream_id=runner.bridge.stream_id)
+            await services.post_call(
+                record,
+                plan,
+                stream_id=runner.bridge.stream_id,
+                leg=None if cluster is None else CallLeg(before[0], runner.end_reason),
+            )
     finally:
         if keeping is not None:
             keeping.cancel()
@@ -186,6 +195,7 @@ async def _keep(
     assert started is not None
     call_id = started.call_id
     started_s = asyncio.get_running_loop().time()
+    started_at_s = time.time()
 
     def audio_ms() -> float:
         return (asyncio.get_running_loop().time() - started_s) * 1000
@@ -197,6 +207,7 @@ async def _keep(
         profile=plan.profile,
         before=before[0],
         audio_ms=audio_ms,
+        started_at_s=started_at_s,
     )
     out.append(keeper)
     runtime.keepers[stream] = keeper

@@ -33,6 +33,9 @@ class Delivery:
     attempts: int = 0
     due_s: float = 0.0
     """Not tried again before this (wall-clock seconds)."""
+    leg: int = 0
+    """Cluster mode: the number of the call's leg that made it (a later leg's supersedes it);
+    0: not a call's leg."""
     last_error: str = field(default="", compare=False)
 
 
@@ -40,7 +43,8 @@ class OutboxStore(Protocol):
     """Pending deliveries (see the module doc). Every method is bounded in time."""
 
     async def add(self, delivery: Delivery) -> bool:
-        """Keep `delivery` until it is claimed; False when full (it is not kept)."""
+        """Keep `delivery` until it is claimed (replacing a waiting one of the same id);
+        False when full (it is not kept)."""
         ...
 
     async def claim(self, now_s: float) -> Delivery | None:
@@ -49,6 +53,21 @@ class OutboxStore(Protocol):
 
     async def retry(self, delivery: Delivery) -> None:
         """Put a claimed delivery back, due at its `due_s` (never refused: it was counted)."""
+        ...
+
+    async def done(self, delivery: Delivery) -> None:
+        """A claimed delivery is over (delivered, or failed for good): forget it."""
+        ...
+
+    async def discard(self, delivery_id: str, leg: int = 0) -> bool:
+        """Drop a waiting delivery (superseded: its call went on to leg `leg`, whose document
+        replaces it; a shared store then refuses the earlier legs' documents of that id);
+        False: none waited."""
+        ...
+
+    async def hand_back(self, delivery: Delivery) -> bool:
+        """At shutdown, leave a claimed delivery for another process (False: none can take
+        it, it gets the last try here)."""
         ...
 
     async def next_due_s(self) -> float | None:
@@ -60,7 +79,8 @@ class OutboxStore(Protocol):
         ...
 
     async def drain(self) -> list[Delivery]:
-        """Take out every waiting delivery (the last try at shutdown)."""
+        """Take out every waiting delivery no other process can take (the last try at
+        shutdown)."""
         ...
 
 
@@ -75,6 +95,7 @@ class MemoryOutbox:
         self._order = itertools.count()  # ties in due time go first come, first served
 
     async def add(self, delivery: Delivery) -> bool:
+        await self.discard(delivery.delivery_id)  # the same id again replaces it
         if len(self._heap) >= self.max_pending:
             return False
         heapq.heappush(self._heap, (delivery.due_s, next(self._order), delivery))
@@ -87,6 +108,20 @@ class MemoryOutbox:
 
     async def retry(self, delivery: Delivery) -> None:
         heapq.heappush(self._heap, (delivery.due_s, next(self._order), delivery))
+
+    async def done(self, delivery: Delivery) -> None:
+        return None  # claimed deliveries are out of the heap already
+
+    async def discard(self, delivery_id: str, leg: int = 0) -> bool:
+        kept = [entry for entry in self._heap if entry[2].delivery_id != delivery_id]
+        if len(kept) == len(self._heap):
+            return False
+        self._heap = kept
+        heapq.heapify(self._heap)
+        return True
+
+    async def hand_back(self, delivery: Delivery) -> bool:
+        return False  # no other process sees this store
 
     async def next_due_s(self) -> float | None:
         return self._heap[0][0] if self._heap else None

@@ -95,3 +95,10 @@ def test_the_cluster_slot_is_one_more_limit() -> None:
     assert decide(load, (*limits, ClusterSlot(False))) == Refuse(CLUSTER_AT_CAPACITY)
     assert decide(load, (*limits, ClusterSlot(None))) == Refuse(CLUSTER_UNAVAILABLE)
     assert decide(load, (NotDraining(True), ClusterSlot(None))) == Refuse("draining")
+
+
+def test_the_first_legs_start_round_trips() -> None:
+    started = CallSnapshot(legs=3, started_at_s=1_800_000_000.125)
+    assert started.encode()["started_at"] == "1800000000.125"
+    assert CallSnapshot.decode(started.encode()) == started
+    assert CallSnapshot.decode({**SNAPSHOT.encode(), "started_at": ""}) == SNAPSHOT
