@@ -46,6 +46,7 @@ from gateway.shell.prewarm import PrewarmPool
 from gateway.shell.reception import Admitted, Reception, StreamGrant
 
 if TYPE_CHECKING:
+    from gateway.shell.dial_share import DialShare
     from gateway.shell.http_guard import ConnectionGuard
 
 __all__ = [
@@ -151,6 +152,8 @@ class GatewayRuntime:
             )
         self.keepers: dict[RunningCall, CallKeeper] = {}
         """Cluster mode: the keeper of each running call (the drain hands them over)."""
+        self.dial_share: DialShare | None = None
+        """Cluster mode: the dial-outs shared through Redis (set by the app)."""
 
     async def start(self) -> None:
         """Join the cluster (cluster mode; nothing otherwise)."""
@@ -240,6 +243,8 @@ class GatewayRuntime:
         cluster = self.cluster
         if cluster is None:
             return self.admit_call(call_id, to_number=to_number, from_number=from_number)
+        if self.dial_share is not None:  # a dial-out another replica placed: its agent
+            await self.dial_share.pull_call(call_id)
         refusal = self.admission()
         if refusal is not None:
             return refusal
