@@ -72,6 +72,7 @@ def _share_dial_outs(
     callbacks), and the task passing machine verdicts to the replica running the call."""
     app.state.dial_share = None
     if runtime.cluster is None:
+        runtime.ringing = dial_outs.ringing  # ringing dial-outs count against GATEWAY_MAX_CALLS
         return None
     agents = runtime.agents
     share = DialShare(

@@ -36,6 +36,8 @@ class DialOuts:
         self._profiles: dict[str, AgentProfile] = {}
         self._policies: dict[str, OutboundPolicy] = {}
         self._variables: dict[str, dict[str, str]] = {}
+        self._answering: set[str] = set()
+        """Dial-outs whose answer webhook came (no longer ringing, whatever their status)."""
         self._keep_ended = keep_ended
         self._wall_ms = wall_ms or (lambda: int(time.time() * 1000))
         self.outcomes: Counter[str] = Counter()
@@ -115,6 +117,19 @@ class DialOuts:
         """Dial-outs placed and not yet bridged or ended (they hold an admission slot)."""
         return sum(1 for d in self._dials.values() if d.status.value in ("queued", "ringing"))
 
+    def ringing(self) -> int:
+        """Dial-outs placed and neither answered nor ended (counted in the load)."""
+        return sum(
+            1
+            for d in self._dials.values()
+            if d.status.value in ("queued", "ringing") and d.id not in self._answering
+        )
+
+    def answering(self, call_id: str) -> None:
+        dial_id = self._by_call.get(call_id)
+        if dial_id is not None:
+            self._answering.add(dial_id)
+
     def update(self, new: DialOut) -> DialOut:
         """Store `new` (a later state of a known dial-out); log and count what changed."""
         old = self._dials.get(new.id)
@@ -165,6 +180,7 @@ class DialOuts:
         for dial in ended[: max(0, len(ended) - self._keep_ended)]:
             del self._dials[dial.id]
             self._variables.pop(dial.id, None)
+            self._answering.discard(dial.id)
             for call_id in (dial.carrier_call_id, dial.leg_id):
                 if call_id:
                     self._by_call.pop(call_id, None)

@@ -153,6 +153,9 @@ class GatewayRuntime:
         self.keepers: dict[RunningCall, CallKeeper] = {}
         """Cluster mode: the keeper of each running call (the drain hands them over)."""
         self.dial_share: DialShare | None = None
+        self.ringing: Callable[[], int] = lambda: 0
+        """Dial-outs ringing, counted in the load (set by the app; cluster mode: they hold a
+        cluster-wide slot instead)."""
         """Cluster mode: the dial-outs shared through Redis (set by the app)."""
 
     async def start(self) -> None:
@@ -218,7 +221,9 @@ class GatewayRuntime:
 
     def current_load(self) -> Load:
         """The load now (answered calls whose token expired unused no longer count)."""
-        return Load(running=len(self.calls), awaiting_stream=len(self.awaiting))
+        return Load(
+            running=len(self.calls), awaiting_stream=len(self.awaiting), ringing=self.ringing()
+        )
 
     def limits(self) -> tuple[Limit, ...]:
         """What a new call must meet now, in order (the first refusal names the reason)."""
