@@ -8,11 +8,12 @@ and drains (`drain`: stop taking calls, end the running ones).
 
 Decided or done elsewhere: whether a call is taken is `gateway.core.admission.decide` over the
 load measured here (running plus awaiting calls: a burst of webhooks cannot admit more than
-GATEWAY_MAX_CALLS between the answer and the stream) and the limits in `limits()` (the drain,
-GATEWAY_MAX_CALLS; a cluster-wide limit goes there too); what a refused caller hears is
-`gateway.carriers.refusal`; tokens, agent profiles and pre-warmed sessions are the routes' way
-in, `gateway.shell.reception` (reached through `admit_call`, `grant`, `claim_session`); what
-happened is counted by `gateway.shell.counters` (`counters`), which the metrics read.
+GATEWAY_MAX_CALLS between the answer and the stream; plus the dial-outs ringing, `ringing`)
+and the limits in `limits()` (the drain, GATEWAY_MAX_CALLS; a cluster-wide limit goes there
+too); what a refused caller hears is `gateway.carriers.refusal`; tokens, agent profiles and
+pre-warmed sessions are the routes' way in, `gateway.shell.reception` (reached through
+`admit_call`, `grant`, `claim_session`); what happened is counted by `gateway.shell.counters`
+(`counters`), which the metrics read.
 """
 
 from __future__ import annotations
