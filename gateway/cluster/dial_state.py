@@ -97,18 +97,24 @@ class DialStateStore:
         """Hand each published verdict to `deliver(call_id, verdict)` (forever: a task of the
         replica; a lost subscription is opened again after `retry_s`)."""
         timeout_s = self._link.op_timeout_s
+        lost = False
         while True:
             pubsub = self._link.client.pubsub(ignore_subscribe_messages=True)
             try:
                 async with asyncio.timeout(timeout_s):
                     await pubsub.subscribe(VERDICTS)
+                if lost:
+                    _log.info("cluster.verdicts_subscribed")
+                lost = False
                 while True:
                     async with asyncio.timeout(timeout_s + 1.0):
                         message = await pubsub.get_message(timeout=1.0)
                     if message is not None:
                         _deliver(message, deliver)
             except (RedisError, OSError, TimeoutError) as exc:
-                _log.info("cluster.verdicts_unsubscribed", error=type(exc).__name__)
+                if not lost:  # once per outage
+                    _log.warning("cluster.verdicts_unsubscribed", error=type(exc).__name__)
+                lost = True
             finally:
                 try:
                     async with asyncio.timeout(timeout_s):

@@ -74,6 +74,8 @@ def _share_dial_outs(
     if runtime.cluster is None:
         runtime.ringing = dial_outs.ringing  # ringing dial-outs count against GATEWAY_MAX_CALLS
         return None
+    if runtime.settings.dial.api_key is None:
+        return None  # the dial-out API is off: no dial-out to share
     agents = runtime.agents
     share = DialShare(
         dial_outs,
