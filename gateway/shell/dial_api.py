@@ -12,6 +12,10 @@
   machine-detection callbacks, signed and checked like its other webhooks. A machine with
   `hang_up` ends the call through the carrier's REST call control.
 
+Cluster mode (docs/outbound.md): `POST /calls` takes a cluster-wide slot for the dial-out while
+it rings (`ClusterSlots.reserve_ringing`), every route reads and writes the dial-out's shared
+record (`gateway.shell.dial_share`), and a verdict for a call another replica runs is passed on.
+
 Without GATEWAY_API_KEY the two `/calls` routes answer 404. Errors are JSON (`{"error": …}`),
 never echoing a key, a token or a variable's value.
 """

@@ -5,7 +5,9 @@ carrier's call id, with the agent profile its request chose (variables filled in
 answer webhook and the stream's start find that profile here (`profile_for`, through
 `Reception.outbound`); the progress callbacks move the status (`progressed`). Ended dial-outs
 are kept for `GET /calls/{id}` up to `keep_ended`, oldest dropped first. Counts feed the
-metrics: dial-outs by outcome, machine-detection verdicts, time to answer.
+metrics: dial-outs by outcome, machine-detection verdicts, time to answer. Dial-outs still
+ringing count in the runtime's load (`ringing`). In cluster mode `adopt` takes in another
+replica's view (`gateway.shell.dial_share`).
 """
 
 from __future__ import annotations
