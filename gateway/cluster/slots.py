@@ -12,7 +12,11 @@ script, so it is atomic and first drops the leases that ended:
   script; a slot another replica took since is reported lost (its pre-warmed session is closed
   at once, see docs/operations.md) and forgotten; a slot that vanished (Redis restarted) is put
   back;
-* `release(call)`: the holder gives the slot back (a call ended, a token expired unused).
+* `release(call)`: the holder gives the slot back (a call ended, a token expired unused);
+* `reserve_ringing(id, limit, lease_ms)`: a dial-out (`POST /calls`) takes a slot held by no
+  replica (`RINGING`) with a lease as long as it may ring, unrenewed; its answer webhook's
+  `reserve` (on any replica) then takes it over, and a dial-out that ends unanswered gives it
+  back from any replica (`release_ringing`); a lost callback costs the lease, never a leak.
 
 A replica that dies stops renewing: its slots' leases end within `lease_ms` and the next script
 drops them, so a `kill -9` leaks nothing.
@@ -32,6 +36,8 @@ __all__ = ["ClusterSlots"]
 
 SLOTS: Final = "gw:slots"
 OWNERS: Final = "gw:slot_owner"
+RINGING: Final = "(ringing)"
+"""The holder of a dial-out's slot until its answer webhook takes it (no replica's name)."""
 _log = get_logger(component="cluster")
 
 _PRUNE = """
@@ -83,6 +89,22 @@ if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then
 end
 return 0
 """
+RING: Final = (
+    _PRUNE
+    + """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  return redis.call('ZCARD', KEYS[1])
+end
+local limit = tonumber(ARGV[4])
+if limit >= 0 and redis.call('ZCARD', KEYS[1]) >= limit then
+  return -1
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return redis.call('ZCARD', KEYS[1])
+"""
+)
+"""ARGV as RESERVE's; a slot held already (its answer webhook came first) is left as it is."""
 COUNT: Final = _PRUNE + "\nreturn redis.call('ZCARD', KEYS[1])\n"
 
 
@@ -140,6 +162,25 @@ class ClusterSlots:
         self.held.discard(call_id)
         with contextlib.suppress(ClusterUnavailableError):  # else its lease ends on its own
             await self._script(RELEASE, [call_id, self.replica])
+
+    async def reserve_ringing(self, dial_id: str, limit: int | None, lease_ms: int) -> bool | None:
+        """A slot for a dial-out while it rings: True, False (the cluster is full), None (no
+        Redis). Held by `RINGING`, not by this replica: nobody renews it."""
+        args = [dial_id, RINGING, lease_ms, -1 if limit is None else limit]
+        try:
+            held = await self._script(RING, args)
+        except ClusterUnavailableError:
+            return None
+        if int(held) < 0:
+            return False
+        self.cluster_calls = int(held)
+        return True
+
+    async def release_ringing(self, *ids: str) -> None:
+        """Give back the ringing slots of `ids` (those no call's replica took over)."""
+        for slot_id in ids:
+            with contextlib.suppress(ClusterUnavailableError):  # else its lease ends on its own
+                await self._script(RELEASE, [slot_id, RINGING])
 
     async def renew(self) -> None:
         """Extend the leases of the slots held here; forget those another replica took."""

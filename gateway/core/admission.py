@@ -53,10 +53,12 @@ class Load:
     """Calls whose media stream is open."""
     awaiting_stream: int
     """Calls answered at a webhook whose stream has not started (their token still valid)."""
+    ringing: int = 0
+    """Dial-outs placed (`POST /calls`) whose answer webhook has not come yet."""
 
     @property
     def calls(self) -> int:
-        return self.running + self.awaiting_stream
+        return self.running + self.awaiting_stream + self.ringing
 
 
 @dataclass(frozen=True, slots=True)

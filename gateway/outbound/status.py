@@ -17,7 +17,16 @@ from typing import Any
 
 from gateway.carriers.dial import Answerer, CallProgress, DialProgress, MachineDetection
 
-__all__ = ["DialOut", "DialStatus", "EndReason", "MachineMove", "machine_move"]
+__all__ = [
+    "DialOut",
+    "DialStatus",
+    "EndReason",
+    "MachineMove",
+    "decode",
+    "encode",
+    "machine_move",
+    "merged",
+]
 
 
 class DialStatus(StrEnum):
@@ -174,3 +183,52 @@ def machine_move(before: DialOut, after: DialOut) -> MachineMove:
     if after.greeting_ended and not before.greeting_ended:
         return MachineMove.SPEAK_VOICEMAIL
     return MachineMove.NONE
+
+
+def merged(a: DialOut, b: DialOut) -> DialOut:
+    """Two views of one dial-out (two replicas moved it) as one: the furthest status, and every
+    fact either view knows. Statuses only move forward, so merging never undoes a move."""
+    first, other = (a, b) if _ORDER[a.status] >= _ORDER[b.status] else (b, a)
+    answered = [ms for ms in (a.answered_ms, b.answered_ms) if ms is not None]
+    return replace(
+        first,
+        carrier_call_id=first.carrier_call_id or other.carrier_call_id,
+        leg_id=first.leg_id or other.leg_id,
+        answered_by=first.answered_by or other.answered_by,
+        greeting_ended=a.greeting_ended or b.greeting_ended,
+        answered_ms=min(answered) if answered else None,
+        voicemail_left=a.voicemail_left or b.voicemail_left,
+        hung_up_on_machine=a.hung_up_on_machine or b.hung_up_on_machine,
+    )
+
+
+def encode(dial: DialOut) -> dict[str, Any]:
+    """The dial-out as JSON-able data (cluster mode shares it through Redis)."""
+    return {name: getattr(dial, name) for name in DialOut.__dataclass_fields__}
+
+
+def decode(data: dict[str, Any]) -> DialOut:
+    """`encode`'s data back; ValueError (or KeyError, TypeError) when it is not one."""
+
+    def maybe(kind: Any, value: Any) -> Any:
+        return None if value is None else kind(value)
+
+    return DialOut(
+        id=str(data["id"]),
+        carrier=str(data["carrier"]),
+        to_number=str(data["to_number"]),
+        from_number=str(data["from_number"]),
+        profile=str(data["profile"]),
+        machine_detection=MachineDetection(data["machine_detection"]),
+        created_ms=int(data["created_ms"]),
+        carrier_call_id=maybe(str, data["carrier_call_id"]),
+        leg_id=maybe(str, data["leg_id"]),
+        status=DialStatus(data["status"]),
+        answered_by=maybe(Answerer, data["answered_by"]),
+        greeting_ended=bool(data["greeting_ended"]),
+        end_reason=maybe(EndReason, data["end_reason"]),
+        answered_ms=maybe(int, data["answered_ms"]),
+        ended_ms=maybe(int, data["ended_ms"]),
+        voicemail_left=bool(data["voicemail_left"]),
+        hung_up_on_machine=bool(data["hung_up_on_machine"]),
+    )

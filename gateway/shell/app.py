@@ -13,13 +13,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.audio.paths import CarrierFormat, DownlinkPath, UplinkPath
+from gateway.cluster.dial_state import DialStateStore
 from gateway.cluster.node import describe as describe_cluster
 from gateway.settings import Settings
 from gateway.shell.carrier_routes import carrier_routes
 from gateway.shell.connector import LiveConnector
-from gateway.shell.dial_api import dial_routes
+from gateway.shell.dial_api import deliver_verdict, dial_routes, rebuild_agent
 from gateway.shell.dial_metrics import DialCollector
 from gateway.shell.dial_outs import DialOuts
+from gateway.shell.dial_share import DialShare
 from gateway.shell.http_guard import ConnectionGuard
 from gateway.shell.metrics import CONTENT_TYPE, GatewayMetrics
 from gateway.shell.phone_routes import PhoneReports, phone_enabled, phone_routes
@@ -63,6 +65,28 @@ async def metrics(request: Request) -> Response:
     return Response(registry.exposition(), media_type=CONTENT_TYPE)
 
 
+def _share_dial_outs(
+    app: Starlette, runtime: GatewayRuntime, dial_outs: DialOuts
+) -> asyncio.Task[None] | None:
+    """Cluster mode: dial-outs shared through Redis (any replica takes their webhooks and
+    callbacks), and the task passing machine verdicts to the replica running the call."""
+    app.state.dial_share = None
+    if runtime.cluster is None:
+        runtime.ringing = dial_outs.ringing  # ringing dial-outs count against GATEWAY_MAX_CALLS
+        return None
+    if runtime.settings.dial.api_key is None:
+        return None  # the dial-out API is off: no dial-out to share
+    agents = runtime.agents
+    share = DialShare(
+        dial_outs,
+        DialStateStore(runtime.cluster.link),
+        lambda dial, variables: rebuild_agent(agents, dial, variables),
+    )
+    app.state.dial_share = runtime.dial_share = share
+    listen = share.store.listen(lambda call_id, v: deliver_verdict(runtime, call_id, v))
+    return asyncio.create_task(listen, name="dial-verdicts")
+
+
 def build_app(
     settings: Settings, connector: LiveConnector, *, guard: ConnectionGuard | None = None
 ) -> Starlette:
@@ -93,16 +117,18 @@ def build_app(
         app.state.dial_outs = dial_outs = DialOuts()
         app.state.metrics.registry.register(DialCollector(dial_outs))
         runtime.reception.outbound = dial_outs  # a placed call's webhook and stream find its agent
+        verdicts = _share_dial_outs(app, runtime, dial_outs)
         sweeper = None
         if services.recordings is not None:
             sweeper = asyncio.create_task(services.recordings.run_sweeper(), name="recordings")
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+            for task in (sweeper, verdicts):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await runtime.aclose()
             await services.aclose()
 

@@ -12,6 +12,10 @@
   machine-detection callbacks, signed and checked like its other webhooks. A machine with
   `hang_up` ends the call through the carrier's REST call control.
 
+Cluster mode (docs/outbound.md): `POST /calls` takes a cluster-wide slot for the dial-out while
+it rings (`ClusterSlots.reserve_ringing`), every route reads and writes the dial-out's shared
+record (`gateway.shell.dial_share`), and a verdict for a call another replica runs is passed on.
+
 Without GATEWAY_API_KEY the two `/calls` routes answer 404. Errors are JSON (`{"error": …}`),
 never echoing a key, a token or a variable's value.
 """
@@ -37,6 +41,8 @@ from gateway.agents.profile import AgentProfile
 from gateway.carriers import registry
 from gateway.carriers.dial import Dialer, MachineDetection, PlaceCall, PlaceFailed
 from gateway.carriers.plugin import CarrierPlugin, ControlContext
+from gateway.cluster.link import ClusterUnavailableError
+from gateway.core.admission import ClusterSlot, Refuse, decide
 from gateway.core.answering import OutboundPolicy
 from gateway.core.events import AnswererDetected, HangUp
 from gateway.log import get_logger
@@ -45,16 +51,20 @@ from gateway.outbound.status import DialOut, MachineMove, machine_move
 from gateway.outbound.template import fill, placeholders
 from gateway.shell.carrier_routes import checked_webhook
 from gateway.shell.dial_outs import DialOuts
+from gateway.shell.dial_share import DialShare
 from gateway.shell.media_stream import MediaStream
 from gateway.shell.runtime import GatewayRuntime
 from gateway.shell.services import GatewayServices
 from gateway.shell.webhooks import base_url, read_body, reject, runtime_of
 
-__all__ = ["dial_routes", "dialers", "outbound_profile"]
+__all__ = ["deliver_verdict", "dial_routes", "dialers", "outbound_profile", "rebuild_agent"]
 
 _log = get_logger(component="dial")
 MAX_BODY_BYTES: Final = 16 * 1024
 PLACE_TIMEOUT_S: Final = 10.0
+RING_SLOT_MARGIN_S: Final = 60
+"""Cluster mode: a ringing dial-out's slot lease is its ring timeout plus this (the answer
+webhook takes it over before; a dial-out whose callbacks are lost gives it back by then)."""
 
 
 def _error(status: int, reason: str, field: str | None = None) -> JSONResponse:
@@ -103,6 +113,24 @@ def outbound_profile(profile: AgentProfile, variables: dict[str, str]) -> AgentP
         greeting_prompt=fill(profile.greeting_prompt, variables),
         speaks_first=False,
     )
+
+
+def rebuild_agent(
+    agents: Any, dial: DialOut, variables: dict[str, str]
+) -> tuple[AgentProfile, OutboundPolicy] | None:
+    """Cluster mode: the agent and opening of a dial-out another replica placed, from its
+    profile's name and its variables (None: this replica has no such profile)."""
+    profile = agents.get(dial.profile)
+    if profile is None:
+        _log.warning("dial.unknown_profile", dial_id=dial.id, profile=dial.profile)
+        return None
+    filled = outbound_profile(profile, variables)
+    return filled, outbound_policy(profile, variables, dial.machine_detection)
+
+
+def _share(request: Request) -> DialShare | None:
+    share: DialShare | None = getattr(request.app.state, "dial_share", None)
+    return share
 
 
 def _authorized(request: Request, runtime: GatewayRuntime) -> Response | None:
@@ -190,11 +218,30 @@ async def create_call(request: Request) -> Response:
     if admission is not None:
         _log.warning("dial.refused", reason=admission.reason)
         return _error(503, f"not taking calls now ({admission.reason})")
-    return await _dial(request, runtime, order, available[order.carrier])
+    dial_id = "dial_" + secrets.token_hex(12)
+    cluster = runtime.cluster
+    if cluster is None:
+        return await _dial(request, runtime, order, available[order.carrier], dial_id)
+    lease_ms = (order.ring_timeout_s + RING_SLOT_MARGIN_S) * 1000
+    reserved = await cluster.slots.reserve_ringing(dial_id, cluster.max_calls, lease_ms)
+    decision = decide(runtime.current_load(), (ClusterSlot(reserved),))
+    if isinstance(decision, Refuse):
+        runtime.counters.call_refused(decision.reason)
+        _log.warning("dial.refused", reason=decision.reason)
+        return _error(503, f"not taking calls now ({decision.reason})")
+    try:
+        response = await _dial(request, runtime, order, available[order.carrier], dial_id)
+        placed = request.app.state.dial_outs.get(dial_id)
+        if response.status_code == 201 and placed is not None and placed.call_id:
+            # the slot now goes by the id the answer webhook carries
+            await cluster.slots.reserve_ringing(placed.call_id, None, lease_ms)
+    finally:
+        await cluster.slots.release_ringing(dial_id)
+    return response
 
 
 async def _dial(
-    request: Request, runtime: GatewayRuntime, order: DialOrder, dialer: Dialer
+    request: Request, runtime: GatewayRuntime, order: DialOrder, dialer: Dialer, dial_id: str
 ) -> Response:
     dials: DialOuts = request.app.state.dial_outs
     services: GatewayServices = request.app.state.services
@@ -211,7 +258,6 @@ async def _dial(
         base = base_url(request, runtime)
     except ValueError:
         return _error(400, "no host: set GATEWAY_PUBLIC_URL")
-    dial_id = "dial_" + secrets.token_hex(12)
     carrier = order.carrier
     call = PlaceCall(
         to_number=order.to_number,
@@ -240,7 +286,10 @@ async def _dial(
         return _error(failed.status, failed.reason)
     assert call_id is not None
     dial = dial.placed(call_id)
-    dials.add(dial, filled, policy)
+    dials.add(dial, filled, policy, variables)
+    share = _share(request)
+    if share is not None:
+        await share.push(dial_id)
     _log.info(
         "dial.placed",
         dial_id=dial_id,
@@ -259,7 +308,9 @@ async def get_call(request: Request) -> Response:
     if refused is not None:
         return refused
     dials: DialOuts = request.app.state.dial_outs
-    dial = dials.get(request.path_params["dial_id"])
+    share = _share(request)
+    dial_id = request.path_params["dial_id"]
+    dial = dials.get(dial_id) if share is None else await share.pull(dial_id)
     if dial is None:
         return _error(404, "no such call")
     return JSONResponse(dial.to_json())
@@ -278,22 +329,66 @@ def _progress_route(
         if progress is None:
             return reject(runtime, request.url.path, "no call id", 400, "call id missing")
         dials: DialOuts = request.app.state.dial_outs
-        dial = dials.by_call(progress.call_id)
         wanted = dict(checked.query).get("dial")
+        share = _share(request)
+        if share is not None:  # another replica may have placed it, or moved it since
+            await (share.pull(wanted) if wanted else share.pull_call(progress.call_id))
+        dial = dials.by_call(progress.call_id)
+        if dial is None and wanted is not None and share is not None:
+            dial = dials.get(wanted)  # a leg id not mapped yet (Plivo)
         if dial is None or (wanted is not None and wanted != dial.id):
             _log.info("dial.unknown_callback", call_sid=progress.call_id)
             return Response(status_code=204)
         before = dial
         after = dials.progressed(dial, progress)
+        if share is not None:
+            await share.push(after.id)
+            if after.ended and not before.ended and runtime.cluster is not None:
+                ids = [i for i in (after.carrier_call_id, after.leg_id) if i]
+                await runtime.cluster.slots.release_ringing(*ids)  # if no call took it
         if progress.answered_by is not None and after.call_id is not None:
             detected = AnswererDetected(progress.answered_by.value, progress.greeting_ended)
             if _deliver(runtime, after.call_id, detected):
                 return Response(status_code=204)  # the call's bridge decides (core.answering)
+            if await _pass_on(runtime, share, after.call_id, detected):
+                return Response(status_code=204)  # its bridge, on the replica running it
         if machine_move(before, after) is MachineMove.HANG_UP:
             await _hang_up(request, runtime, plugin, after)
+            if share is not None:
+                await share.push(after.id)
         return Response(status_code=204)
 
     return endpoint
+
+
+async def _pass_on(
+    runtime: GatewayRuntime, share: DialShare | None, call_id: str, event: AnswererDetected
+) -> bool:
+    """Cluster mode: publish the verdict when another replica runs the call (its owner lease
+    says so); False when none does or Redis is unavailable."""
+    cluster = runtime.cluster
+    if share is None or cluster is None:
+        return False
+    try:
+        owner = await cluster.store.owner(call_id)
+    except ClusterUnavailableError:
+        return False
+    if owner is None or owner == cluster.replica:
+        return False
+    verdict = {"answered_by": event.answered_by, "greeting_ended": event.greeting_ended}
+    passed = await share.store.publish_verdict(call_id, verdict)
+    _log.info("dial.verdict_passed_on", call_sid=call_id, passed=passed)
+    return passed
+
+
+def deliver_verdict(runtime: GatewayRuntime, call_id: str, verdict: dict[str, Any]) -> None:
+    """Cluster mode: a verdict another replica published; delivered when the call runs here."""
+    answered_by = verdict.get("answered_by")
+    if not isinstance(answered_by, str):
+        return
+    event = AnswererDetected(answered_by, bool(verdict.get("greeting_ended")))
+    if _deliver(runtime, call_id, event):
+        _log.info("dial.verdict_delivered", call_sid=call_id, answered_by=answered_by)
 
 
 def _deliver(runtime: GatewayRuntime, call_id: str, event: AnswererDetected) -> bool:

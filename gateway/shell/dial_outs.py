@@ -5,7 +5,9 @@ carrier's call id, with the agent profile its request chose (variables filled in
 answer webhook and the stream's start find that profile here (`profile_for`, through
 `Reception.outbound`); the progress callbacks move the status (`progressed`). Ended dial-outs
 are kept for `GET /calls/{id}` up to `keep_ended`, oldest dropped first. Counts feed the
-metrics: dial-outs by outcome, machine-detection verdicts, time to answer.
+metrics: dial-outs by outcome, machine-detection verdicts, time to answer. Dial-outs still
+ringing count in the runtime's load (`ringing`). In cluster mode `adopt` takes in another
+replica's view (`gateway.shell.dial_share`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from gateway.agents.profile import AgentProfile
 from gateway.carriers.dial import DialProgress, MachineDetection
 from gateway.core.answering import OutboundPolicy
 from gateway.log import get_logger
-from gateway.outbound.status import DialOut, EndReason
+from gateway.outbound.status import DialOut, EndReason, merged
 from gateway.shell.latency import LatencySamples
 
 __all__ = ["DialOuts"]
@@ -35,6 +37,9 @@ class DialOuts:
         self._by_call: dict[str, str] = {}
         self._profiles: dict[str, AgentProfile] = {}
         self._policies: dict[str, OutboundPolicy] = {}
+        self._variables: dict[str, dict[str, str]] = {}
+        self._answering: set[str] = set()
+        """Dial-outs whose answer webhook came (no longer ringing, whatever their status)."""
         self._keep_ended = keep_ended
         self._wall_ms = wall_ms or (lambda: int(time.time() * 1000))
         self.outcomes: Counter[str] = Counter()
@@ -52,14 +57,55 @@ class DialOuts:
 
     # -- the API's side ---------------------------------------------------------------------
 
-    def add(self, dial: DialOut, profile: AgentProfile, policy: OutboundPolicy) -> None:
+    def add(
+        self,
+        dial: DialOut,
+        profile: AgentProfile,
+        policy: OutboundPolicy,
+        variables: dict[str, str] | None = None,
+    ) -> None:
         self.placed += 1
+        self._keep(dial, profile, policy, variables or {})
+
+    def _keep(
+        self,
+        dial: DialOut,
+        profile: AgentProfile | None,
+        policy: OutboundPolicy | None,
+        variables: dict[str, str],
+    ) -> None:
         self._dials[dial.id] = dial
-        self._profiles[dial.id] = profile
-        self._policies[dial.id] = policy
-        if dial.carrier_call_id:
-            self._by_call[dial.carrier_call_id] = dial.id
+        self._variables[dial.id] = variables
+        if profile is not None and policy is not None and not dial.ended:
+            self._profiles[dial.id] = profile
+            self._policies[dial.id] = policy
+        for call_id in (dial.carrier_call_id, dial.leg_id):
+            if call_id:
+                self._by_call[call_id] = dial.id
         self._forget_old()
+
+    def adopt(
+        self,
+        dial: DialOut,
+        variables: dict[str, str],
+        rebuild: Callable[[DialOut, dict[str, str]], tuple[AgentProfile, OutboundPolicy] | None],
+    ) -> DialOut:
+        """Cluster mode: another replica's view of a dial-out, merged into this one's (not
+        counted: the replica that saw each move counted it). `rebuild` makes its agent when
+        this replica has none yet."""
+        old = self._dials.get(dial.id)
+        new = dial if old is None else merged(old, dial)
+        made = None if dial.id in self._profiles else rebuild(new, variables)
+        profile, policy = made if made is not None else (None, None)
+        self._keep(new, profile, policy, variables)
+        if new.ended:
+            self._profiles.pop(new.id, None)
+            self._policies.pop(new.id, None)
+        return new
+
+    def variables(self, dial_id: str) -> dict[str, str]:
+        """The request's variables (cluster mode shares them with the record)."""
+        return self._variables.get(dial_id, {})
 
     def get(self, dial_id: str) -> DialOut | None:
         return self._dials.get(dial_id)
@@ -72,6 +118,19 @@ class DialOuts:
     def pending(self) -> int:
         """Dial-outs placed and not yet bridged or ended (they hold an admission slot)."""
         return sum(1 for d in self._dials.values() if d.status.value in ("queued", "ringing"))
+
+    def ringing(self) -> int:
+        """Dial-outs placed and neither answered nor ended (counted in the load)."""
+        return sum(
+            1
+            for d in self._dials.values()
+            if d.status.value in ("queued", "ringing") and d.id not in self._answering
+        )
+
+    def answering(self, call_id: str) -> None:
+        dial_id = self._by_call.get(call_id)
+        if dial_id is not None:
+            self._answering.add(dial_id)
 
     def update(self, new: DialOut) -> DialOut:
         """Store `new` (a later state of a known dial-out); log and count what changed."""
@@ -122,6 +181,8 @@ class DialOuts:
         ended = [d for d in self._dials.values() if d.ended]
         for dial in ended[: max(0, len(ended) - self._keep_ended)]:
             del self._dials[dial.id]
+            self._variables.pop(dial.id, None)
+            self._answering.discard(dial.id)
             for call_id in (dial.carrier_call_id, dial.leg_id):
                 if call_id:
                     self._by_call.pop(call_id, None)

@@ -66,6 +66,10 @@ class OutboundCalls(Protocol):
         """How the dial-out's call opens (its detection, its voicemail message)."""
         ...
 
+    def answering(self, call_id: str) -> None:
+        """The dial-out's answer webhook came: it no longer counts as ringing."""
+        ...
+
     def bridged(self, call_id: str) -> None:
         """The dial-out's media stream started."""
         ...
@@ -83,6 +87,9 @@ class _NoOutbound:
         return None
 
     def policy_for(self, call_id: str) -> OutboundPolicy | None:
+        return None
+
+    def answering(self, call_id: str) -> None:
         return None
 
     def bridged(self, call_id: str) -> None:
@@ -126,6 +133,8 @@ class Reception:
         """Take a webhook's call or refuse it: the admission, then the agent profile answering
         `to_number` (none: refused as `no agent`), a stream token naming it, and its Live
         session pre-warmed with that profile's setup."""
+        if call_id:  # a dial-out's answer: its own ringing no longer counts against it
+            self.outbound.answering(call_id)
         refusal = self._admission()
         if refusal is not None:
             return refusal

@@ -8,11 +8,12 @@ and drains (`drain`: stop taking calls, end the running ones).
 
 Decided or done elsewhere: whether a call is taken is `gateway.core.admission.decide` over the
 load measured here (running plus awaiting calls: a burst of webhooks cannot admit more than
-GATEWAY_MAX_CALLS between the answer and the stream) and the limits in `limits()` (the drain,
-GATEWAY_MAX_CALLS; a cluster-wide limit goes there too); what a refused caller hears is
-`gateway.carriers.refusal`; tokens, agent profiles and pre-warmed sessions are the routes' way
-in, `gateway.shell.reception` (reached through `admit_call`, `grant`, `claim_session`); what
-happened is counted by `gateway.shell.counters` (`counters`), which the metrics read.
+GATEWAY_MAX_CALLS between the answer and the stream; plus the dial-outs ringing, `ringing`)
+and the limits in `limits()` (the drain, GATEWAY_MAX_CALLS; a cluster-wide limit goes there
+too); what a refused caller hears is `gateway.carriers.refusal`; tokens, agent profiles and
+pre-warmed sessions are the routes' way in, `gateway.shell.reception` (reached through
+`admit_call`, `grant`, `claim_session`); what happened is counted by `gateway.shell.counters`
+(`counters`), which the metrics read.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from gateway.shell.prewarm import PrewarmPool
 from gateway.shell.reception import Admitted, Reception, StreamGrant
 
 if TYPE_CHECKING:
+    from gateway.shell.dial_share import DialShare
     from gateway.shell.http_guard import ConnectionGuard
 
 __all__ = [
@@ -151,6 +153,11 @@ class GatewayRuntime:
             )
         self.keepers: dict[RunningCall, CallKeeper] = {}
         """Cluster mode: the keeper of each running call (the drain hands them over)."""
+        self.dial_share: DialShare | None = None
+        self.ringing: Callable[[], int] = lambda: 0
+        """Dial-outs ringing, counted in the load (set by the app; cluster mode: they hold a
+        cluster-wide slot instead)."""
+        """Cluster mode: the dial-outs shared through Redis (set by the app)."""
 
     async def start(self) -> None:
         """Join the cluster (cluster mode; nothing otherwise)."""
@@ -215,7 +222,9 @@ class GatewayRuntime:
 
     def current_load(self) -> Load:
         """The load now (answered calls whose token expired unused no longer count)."""
-        return Load(running=len(self.calls), awaiting_stream=len(self.awaiting))
+        return Load(
+            running=len(self.calls), awaiting_stream=len(self.awaiting), ringing=self.ringing()
+        )
 
     def limits(self) -> tuple[Limit, ...]:
         """What a new call must meet now, in order (the first refusal names the reason)."""
@@ -240,6 +249,8 @@ class GatewayRuntime:
         cluster = self.cluster
         if cluster is None:
             return self.admit_call(call_id, to_number=to_number, from_number=from_number)
+        if self.dial_share is not None:  # a dial-out another replica placed: its agent
+            await self.dial_share.pull_call(call_id)
         refusal = self.admission()
         if refusal is not None:
             return refusal

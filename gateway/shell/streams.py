@@ -112,9 +112,13 @@ async def run_media_stream(
         the local check alone, so an admitted call still gets its agent), the call's slot
         taken here and its earlier legs' snapshot read (a call carried on: no greeting, its
         Live session resumed)."""
+        share = runtime.dial_share
+        outbound = share is not None and await share.pull_call(started.call_id) is not None
         grant = check(started)
         if isinstance(grant, str):
             return grant
+        if outbound and share is not None:  # bridged: GET /calls/{id} says so on any replica
+            await share.push_call(started.call_id)
         named = token_id(started.custom_parameters.get(STREAM_TOKEN_PARAMETER))
         claimed = None if named is None else await cluster.claim_token(*named)
         if claimed is False:
@@ -154,7 +158,13 @@ async def run_media_stream(
             summary = await stream.run()
         runner, plan = stream.runner, stream.plan
         if summary is not None and runner is not None and plan is not None:
+            outbound = plan.direction == "outbound" and runner.call_id
+            share = runtime.dial_share if outbound else None
+            if share is not None:  # what other replicas heard of it (its verdict)
+                await share.pull_call(runner.call_id or "")
             record = _report(runtime, services, runner, carrier, plan, summary)
+            if share is not None:
+                await share.push_call(runner.call_id or "")
             await services.post_call(
                 record,
                 plan,

@@ -80,3 +80,38 @@ async def test_redis_down_then_back_puts_held_slots_back(redis_server: RedisServ
     assert await a.count() == 1
     assert await a.reserve("CA3", 1) is False
     await _close(a)
+
+
+async def test_a_ringing_slot_counts_is_taken_over_by_the_answer_and_freed_by_any_replica(
+    redis_server: RedisServer,
+) -> None:
+    a, b = _slots(redis_server.url, "a"), _slots(redis_server.url, "b")
+    assert await a.reserve_ringing("dial_1", 2, 60_000) is True
+    assert a.held == set()  # nobody renews it
+    assert await b.reserve("CA2", 2) is True
+    assert await b.reserve_ringing("dial_3", 2, 60_000) is False  # the cluster is full
+    # the answer webhook, on b, takes the ringing slot over whatever the count
+    assert await a.reserve_ringing("CA1", None, 60_000) is True
+    await a.release_ringing("dial_1")
+    assert await a.count() == 2
+    assert await b.reserve("CA1", 2) is True
+    assert await a.reserve_ringing("CA1", None, 60_000) is True  # a late move changes nothing
+    await a.release_ringing("CA1")  # no longer ringing: b's call keeps it
+    assert await a.count() == 2
+    await b.release("CA1")
+    # a dial-out that ends unanswered: any replica gives its slot back
+    assert await a.reserve_ringing("CA4", 2, 60_000) is True
+    await b.release_ringing("CA4")
+    assert await b.count() == 1
+    await _close(a, b)
+
+
+async def test_a_ringing_slot_whose_callbacks_never_come_ends_with_its_lease(
+    redis_server: RedisServer,
+) -> None:
+    a = _slots(redis_server.url, "a")
+    assert await a.reserve_ringing("CA1", 1, 200) is True
+    assert await a.reserve_ringing("CA2", 1, 200) is False
+    await asyncio.sleep(0.3)
+    assert await a.reserve_ringing("CA2", 1, 200) is True
+    await _close(a)

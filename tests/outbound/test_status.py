@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from gateway.carriers.dial import Answerer, CallProgress, DialProgress, MachineDetection
-from gateway.outbound.status import DialOut, DialStatus, EndReason, MachineMove, machine_move
+from gateway.outbound.status import (
+    DialOut,
+    DialStatus,
+    EndReason,
+    MachineMove,
+    decode,
+    encode,
+    machine_move,
+    merged,
+)
 
 
 def dial(detection: MachineDetection = MachineDetection.OFF) -> DialOut:
@@ -90,3 +102,33 @@ def test_a_leg_id_names_the_call_once_known() -> None:
     assert d.call_id == "req-1"
     d = d.progressed(DialProgress("req-1", CallProgress.RINGING, leg_id="leg-1"), 2)
     assert (d.carrier_call_id, d.leg_id, d.call_id) == ("req-1", "leg-1", "leg-1")
+
+
+def test_two_replicas_views_merge_into_the_furthest_with_every_fact() -> None:
+    placed = dial(MachineDetection.HANG_UP).placed("CA1")
+    # one replica heard the verdict while another bridged the stream
+    heard = placed.progressed(progress(None, Answerer.MACHINE, ended=True), 4_000)
+    bridged = placed.bridged(3_000)
+    both = merged(heard, bridged)
+    assert (both.status, both.answered_by, both.greeting_ended) == (
+        DialStatus.IN_PROGRESS,
+        Answerer.MACHINE,
+        True,
+    )
+    assert both.answered_ms == 3_000
+    assert merged(bridged, heard) == both
+    ended = replace(bridged, hung_up_on_machine=True).end(EndReason.COMPLETED, 9_000)
+    late = merged(ended, heard.progressed(progress(CallProgress.RINGING), 9_500))
+    assert (late.status, late.end_reason, late.answered_by) == (
+        DialStatus.ENDED,
+        EndReason.MACHINE_HUNG_UP,
+        Answerer.MACHINE,
+    )
+
+
+def test_a_dial_out_survives_its_json() -> None:
+    d = dial(MachineDetection.LEAVE_VOICEMAIL).placed("CA1")
+    d = d.progressed(DialProgress("CA1", CallProgress.ANSWERED, Answerer.MACHINE, True, "L1"), 5)
+    d = replace(d, voicemail_left=True).end(EndReason.COMPLETED, 9)
+    assert decode(json.loads(json.dumps(encode(d)))) == d
+    assert decode(json.loads(json.dumps(encode(dial())))) == dial()
