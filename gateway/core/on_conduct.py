@@ -15,6 +15,7 @@ open). Each
 
 from __future__ import annotations
 
+from gateway.core.answering import AnsweringPhase
 from gateway.core.call import Call
 from gateway.core.digits import DigitCollector
 from gateway.core.events import (
@@ -70,6 +71,11 @@ def agent_done(call: Call, now_ms: float, out: list[Command]) -> None:
     """The agent stopped (its turn ended, a tool finished, a session opened): unless it still
     speaks or a tool runs, the clock starts once what it said has played."""
     if call.model_turn_open or call.tools.running or call.silence.prompt_ms is None:
+        return
+    answering = call.answering
+    if answering is not None and answering.phase is not AnsweringPhase.TALKING:
+        # An outbound call's opening (the hello, a machine's greeting, the voicemail message):
+        # nobody is owed a check-in yet, and the model must not talk over a greeting.
         return
     speech = call.speech
     end_ms = now_ms if speech is None else now_ms + speech.playout.ahead_ms(now_ms)

@@ -25,6 +25,7 @@ from gateway.core.events import (
     StartTimer,
     TimerFired,
 )
+from gateway.core.silence import SILENCE_TIMER
 from gateway.live.events import AudioChunk, TurnComplete
 
 TWILIO = CarrierFormat()
@@ -142,3 +143,18 @@ def test_an_inbound_call_ignores_a_verdict() -> None:
         Note("outbound.verdict_ignored", {"answered_by": "machine", "greeting_ended": True})
     ]
     assert bridge.state is CallState.LIVE
+
+
+def test_no_silence_check_in_while_a_machine_greeting_is_screened() -> None:
+    policy = OutboundPolicy(GREET, screening=True, machine_hang_up=True)
+    bridge = CallBridge(BridgeOptions(outbound=policy, silence_prompt_ms=8_000))
+    bridge.begin(0)
+    bridge.handle(CallStarted("CA1", "MZ1", media_format=TWILIO), 100)
+    out = list(bridge.handle(LiveOpened("s1"), 300))
+    out += bridge.handle(CallerAudio(LOUD), 400)
+    out += bridge.handle(TurnComplete(), 500)
+    assert not any(isinstance(c, StartTimer) and c.name == SILENCE_TIMER for c in out)
+    bridge.handle(AnswererDetected("person"), 1_500)
+    bridge.handle(AudioChunk(b"\x00\x00" * 480, 24_000), 1_600)
+    greeted = bridge.handle(TurnComplete(), 1_700)
+    assert any(isinstance(c, StartTimer) and c.name == SILENCE_TIMER for c in greeted)
