@@ -47,7 +47,7 @@ from gateway.sim.entries import CallOutcome
 from gateway.sim.recording import load_recording
 from gateway.sim.report import CallReport
 from gateway.sim.script import SimOptions
-from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN
+from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, run_real_time
 from tests.e2e.process import free_port, gateway_process, json_lines, wait_for_health
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
@@ -286,7 +286,7 @@ async def _run(tmp: Path) -> Outcome:
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     """The three calls, placed once for this module (about 13 s of real time)."""
-    return asyncio.run(_run(tmp_path_factory.mktemp("agents")))
+    return run_real_time(_run(tmp_path_factory.mktemp("agents")))
 
 
 # ------------------------------------------------------------------------------- helpers

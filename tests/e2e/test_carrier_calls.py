@@ -17,7 +17,7 @@ import pytest
 from gateway.sim.entries import CallOutcome
 from gateway.sim.telnyx import TelnyxDialect
 from tests.e2e.carrier_cases import CASES, Placed, place
-from tests.e2e.harness import best_correlation, uplink_reference
+from tests.e2e.harness import best_correlation, run_real_time, uplink_reference
 
 RECORDINGS = ("interrupt", "dtmf_menu")
 CROSSING_MS = 250.0
@@ -36,7 +36,7 @@ def placed() -> dict[tuple[str, str], Placed]:
     async def all_calls() -> list[Placed]:
         return await asyncio.gather(*(place(CASES[c], r) for c, r in CALLS))
 
-    return {(p.case.name, p.recording.path.stem): p for p in asyncio.run(all_calls())}
+    return {(p.case.name, p.recording.path.stem): p for p in run_real_time(all_calls())}
 
 
 @pytest.fixture(params=CALLS, ids=[f"{c}-{r}" for c, r in CALLS])

@@ -35,7 +35,7 @@ from gateway.sim.script import SimOptions
 from tests.carriers.test_vonage_rest import APP_ID as VONAGE_APP_ID
 from tests.carriers.test_vonage_rest import keys as vonage_keys
 from tests.e2e.carrier_cases import CASES, RECORDINGS
-from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, running_gateway, wait_for
+from tests.e2e.harness import ACCOUNT_SID, AUTH_TOKEN, run_real_time, running_gateway, wait_for
 from tests.fake_twilio import Answer as TwilioAnswer
 from tests.fake_twilio import Received as TwilioReceived
 from tests.fake_twilio import fake_twilio
@@ -146,7 +146,7 @@ def controlled() -> dict[tuple[str, str], Controlled]:
         async def all_calls() -> list[Controlled]:
             return await asyncio.gather(*(_call(c, a, tools_file) for c, a in keys))
 
-        return dict(zip(keys, asyncio.run(all_calls()), strict=True))
+        return dict(zip(keys, run_real_time(all_calls()), strict=True))
 
 
 @pytest.mark.parametrize("carrier", list(REST_ENV))

@@ -9,7 +9,6 @@ agent's hang-up ends the stream with no REST request (Exotel has none).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 from pathlib import Path
@@ -29,7 +28,7 @@ from gateway.sim.entries import CallOutcome
 from gateway.sim.exotel import ExotelDialect, basic_header
 from gateway.sim.recording import load_recording
 from tests.e2e.carrier_cases import CASES, EXOTEL_PASSWORD, RECORDINGS, Placed, place
-from tests.e2e.harness import running_gateway, uplink_reference, wait_for
+from tests.e2e.harness import run_real_time, running_gateway, uplink_reference, wait_for
 from tests.e2e.test_carrier_control import TOOLS_TOML
 
 USER, PASSWORD = "exotel-user", EXOTEL_PASSWORD
@@ -43,7 +42,7 @@ AT_16K = dataclasses.replace(
 
 @functools.cache
 def at_16k() -> Placed:
-    return asyncio.run(place(AT_16K, "dtmf_menu"))
+    return run_real_time(place(AT_16K, "dtmf_menu"))
 
 
 def test_a_call_at_16k_completes_with_100_ms_chunks() -> None:
@@ -71,7 +70,7 @@ def test_the_older_start_form_places_a_call() -> None:
     legacy = dataclasses.replace(
         CASES["exotel"], dialect=functools.partial(ExotelDialect, legacy_format=True)
     )
-    call = asyncio.run(place(legacy, "greeting_question"))
+    call = run_real_time(place(legacy, "greeting_question"))
     assert call.report.outcome is CallOutcome.COMPLETED
     assert call.report.errors == ()
     assert call.call.summary["end_reason"] == "carrier stop"
