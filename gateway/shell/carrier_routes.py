@@ -24,9 +24,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
@@ -43,9 +42,10 @@ from gateway.carriers.plugin import (
     MediaUpgrade,
     Refusal,
     Rejected,
+    VoiceWebhook,
     Webhook,
 )
-from gateway.carriers.urls import request_url, websocket_url
+from gateway.carriers.urls import websocket_url
 from gateway.core.carry_on import Finish
 from gateway.log import get_logger
 from gateway.settings import Settings
@@ -56,8 +56,9 @@ from gateway.shell.streams import run_media_stream
 from gateway.shell.webhooks import (
     MAX_WEBHOOK_BYTES,
     base_url,
+    headers_of,
     raw_path,
-    read_body,
+    received_webhook,
     refuse_absurd_id,
     reject,
     runtime_of,
@@ -92,14 +93,6 @@ def signature_state(settings: Settings, plugin: CarrierPlugin[Any]) -> str:
     return "unsigned" if takes_unsigned(settings, plugin) else "refused"
 
 
-def _headers(connection: HTTPConnection) -> dict[str, str]:
-    """The request's headers by lower-case name; a repeated header counts by its first value."""
-    headers: dict[str, str] = {}
-    for name, value in connection.headers.items():
-        headers.setdefault(name.lower(), value)
-    return headers
-
-
 def _response(document: Document) -> Response:
     return Response(
         document.body or None,
@@ -113,23 +106,9 @@ async def checked_webhook(
 ) -> Webhook | Response:
     """The webhook once its signature holds (or may be absent), else the refusal to send."""
     path = request.url.path
-    body = await read_body(request)
-    if body is None:
-        return reject(runtime, path, "body too large", 413, "request too large")
-    try:
-        base = base_url(request, runtime)
-    except ValueError:
-        return reject(runtime, path, "no host", 400, "no host")
-    query = request.url.query
-    webhook = Webhook(
-        method=request.method,
-        url=request_url(base, raw_path(request), query),
-        base_url=base,
-        query=tuple(parse_qsl(query, keep_blank_values=True)),
-        headers=_headers(request),
-        body=body,
-        now_s=time.time(),
-    )
+    webhook = await received_webhook(request, runtime)
+    if isinstance(webhook, Response):
+        return webhook
     settings = runtime.settings.carrier(plugin.name)
     if not plugin.has_secret(settings):
         if unsigned_allowed(runtime, plugin):
@@ -142,22 +121,38 @@ async def checked_webhook(
     return webhook
 
 
+async def _checked_call(
+    request: Request, runtime: GatewayRuntime, plugin: CarrierPlugin[Any]
+) -> tuple[Webhook, VoiceWebhook] | Response:
+    """A voice-like webhook checked, with the call it names, else the refusal to send."""
+    checked = await checked_webhook(request, runtime, plugin)
+    if isinstance(checked, Response):
+        return checked
+    call = plugin.parse_call(runtime.settings.carrier(plugin.name), checked)
+    if call is None:
+        field = plugin.missing_call_id
+        return reject(runtime, request.url.path, f"no {field}", 400, f"{field} missing")
+    refused = refuse_absurd_id(runtime, call.call_id)
+    if refused is not None:
+        return refused
+    return checked, call
+
+
+def _stream_ended_url(checked: Webhook, plugin: CarrierPlugin[Any]) -> str:
+    """Where the carrier asks what next once the stream ended (cluster mode)."""
+    return f"{checked.base_url}/{plugin.name}/{STREAM_ENDED_PATH}"
+
+
 def _voice(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[Response]]:
     log = get_logger(component=plugin.name)
 
     async def voice(request: Request) -> Response:
         runtime = runtime_of(request)
-        checked = await checked_webhook(request, runtime, plugin)
-        if isinstance(checked, Response):
-            return checked
+        received = await _checked_call(request, runtime, plugin)
+        if isinstance(received, Response):
+            return received
+        checked, call = received
         settings = runtime.settings.carrier(plugin.name)
-        call = plugin.parse_call(settings, checked)
-        if call is None:
-            field = plugin.missing_call_id
-            return reject(runtime, request.url.path, f"no {field}", 400, f"{field} missing")
-        refused = refuse_absurd_id(runtime, call.call_id)
-        if refused is not None:
-            return refused
         to_number = bounded_id(call.to_number)
         taken = await runtime.admit(
             call.call_id, to_number=call.to_number, from_number=call.from_number
@@ -167,7 +162,7 @@ def _voice(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[Response
             refusal = Refusal(taken.reason, taken.message, taken.transfer_to)
             return _response(plugin.fallback(settings, call, refusal))
         if runtime.cluster is not None and plugin.carries_on:  # carried on if the stream ends
-            action = f"{checked.base_url}/{plugin.name}/{STREAM_ENDED_PATH}"
+            action = _stream_ended_url(checked, plugin)
             document = plugin.answer_carrying_on(settings, checked, call, taken.token, action)
         else:
             document = plugin.answer(settings, checked, call, taken.token)
@@ -192,17 +187,11 @@ def _stream_ended(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[R
 
     async def endpoint(request: Request) -> Response:
         runtime = runtime_of(request)
-        checked = await checked_webhook(request, runtime, plugin)
-        if isinstance(checked, Response):
-            return checked
+        received = await _checked_call(request, runtime, plugin)
+        if isinstance(received, Response):
+            return received
+        checked, call = received
         settings = runtime.settings.carrier(plugin.name)
-        call = plugin.parse_call(settings, checked)
-        if call is None:
-            field = plugin.missing_call_id
-            return reject(runtime, request.url.path, f"no {field}", 400, f"{field} missing")
-        refused = refuse_absurd_id(runtime, call.call_id)
-        if refused is not None:
-            return refused
         next_step = await carry_on_answer(runtime, call.call_id)
         if isinstance(next_step, Finish):
             log.info(
@@ -210,7 +199,7 @@ def _stream_ended(plugin: CarrierPlugin[Any]) -> Callable[[Request], Awaitable[R
             )
             return _response(plugin.stream_ended(settings))
         token = runtime.issue_token(call.call_id, profile=next_step.profile)
-        action = f"{checked.base_url}/{plugin.name}/{STREAM_ENDED_PATH}"
+        action = _stream_ended_url(checked, plugin)
         document = plugin.answer_carrying_on(settings, checked, call, token, action)
         log.info("call.stream_ended", call_sid=call.call_id, next="new stream")
         return _response(document)
@@ -262,7 +251,7 @@ def _media(plugin: CarrierPlugin[Any]) -> Callable[[WebSocket], Awaitable[None]]
         except ValueError:
             base = url = None
         upgrade = MediaUpgrade(
-            url, base, path, ws.url.query, _headers(ws), nonce=secrets.token_hex(16)
+            url, base, path, ws.url.query, headers_of(ws), nonce=secrets.token_hex(16)
         )
         decision = plugin.media(settings, upgrade, unsigned_allowed(runtime, plugin))
         if isinstance(decision, MediaRefused):

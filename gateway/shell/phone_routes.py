@@ -15,11 +15,9 @@ Enabled by GATEWAY_DEV_PHONE, else only with the embedded emulator (`BrowserSett
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -28,8 +26,8 @@ from starlette.websockets import WebSocket
 
 from gateway.carriers.browser.plugin import BROWSER, MEDIA_PATH
 from gateway.carriers.messages import bounded_id
-from gateway.carriers.plugin import MediaRefused, MediaUpgrade, Refusal, Webhook
-from gateway.carriers.urls import request_url, websocket_url
+from gateway.carriers.plugin import MediaRefused, MediaUpgrade, Refusal
+from gateway.carriers.urls import websocket_url
 from gateway.log import get_logger
 from gateway.settings import Settings
 from gateway.shell.runtime import Refusal as AdmissionRefusal
@@ -38,10 +36,11 @@ from gateway.shell.streams import run_media_stream
 from gateway.shell.webhooks import (
     base_url,
     raw_path,
-    read_body,
+    received_webhook,
     refuse_absurd_id,
     reject,
     runtime_of,
+    webhook_of,
 )
 
 __all__ = ["PAGE_DIR", "PhoneReports", "phone_enabled", "phone_routes"]
@@ -79,19 +78,6 @@ async def static(request: Request) -> Response:
     return FileResponse(PAGE_DIR / name, media_type=media_type, headers=_NO_CACHE)
 
 
-def _webhook(request: Request, base: str, body: bytes) -> Webhook:
-    query = request.url.query
-    return Webhook(
-        method=request.method,
-        url=request_url(base, raw_path(request), query),
-        base_url=base,
-        query=tuple(parse_qsl(query, keep_blank_values=True)),
-        headers={name.lower(): value for name, value in request.headers.items()},
-        body=body,
-        now_s=time.time(),
-    )
-
-
 async def setup(request: Request) -> Response:
     """What the page offers: the profiles (by a number they answer), the key, the last report."""
     runtime = runtime_of(request)
@@ -100,7 +86,7 @@ async def setup(request: Request) -> Response:
         base = base_url(request, runtime)
     except ValueError:
         return Response("no host", status_code=400, media_type="text/plain")
-    probe = _webhook(request, base, b"")
+    probe = webhook_of(request, base, b"")
     directory = services.agents
     profiles: list[dict[str, Any]] = []
     for profile in directory.profiles.values():
@@ -121,14 +107,9 @@ async def call(request: Request) -> Response:
     """The softphone's voice webhook (see `BrowserPlugin`)."""
     runtime = runtime_of(request)
     path = request.url.path
-    body = await read_body(request)
-    if body is None:
-        return reject(runtime, path, "body too large", 413, "request too large")
-    try:
-        base = base_url(request, runtime)
-    except ValueError:
-        return reject(runtime, path, "no host", 400, "no host")
-    webhook = _webhook(request, base, body)
+    webhook = await received_webhook(request, runtime)
+    if isinstance(webhook, Response):
+        return webhook
     settings = runtime.settings.phone
     refusal = BROWSER.verify(settings, webhook)
     if refusal is not None:
@@ -140,7 +121,7 @@ async def call(request: Request) -> Response:
     if refused is not None:
         return refused
     to_number = bounded_id(placed.to_number)
-    taken = runtime.admit_call(
+    taken = await runtime.admit(  # in cluster mode, a cluster-wide slot too
         placed.call_id, to_number=placed.to_number, from_number=placed.from_number
     )
     if isinstance(taken, AdmissionRefusal):
@@ -186,7 +167,7 @@ async def report(request: Request) -> Response:
         base = base_url(request, runtime)
     except ValueError:
         return reject(runtime, request.url.path, "no host", 400, "no host")
-    refusal = BROWSER.verify(runtime.settings.phone, _webhook(request, base, b""))
+    refusal = BROWSER.verify(runtime.settings.phone, webhook_of(request, base, b""))
     if refusal is not None:
         return reject(runtime, request.url.path, "bad API key", 403, refusal, detail=refusal)
     last = request.app.state.phone_reports.last

@@ -4,22 +4,29 @@ logged refusals."""
 
 from __future__ import annotations
 
+import time
+from urllib.parse import parse_qsl
+
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 
 from gateway.carriers.messages import MAX_ID_CHARS
-from gateway.carriers.urls import public_base_url
+from gateway.carriers.plugin import Webhook
+from gateway.carriers.urls import public_base_url, request_url
 from gateway.log import get_logger
 from gateway.shell.runtime import GatewayRuntime
 
 __all__ = [
     "MAX_WEBHOOK_BYTES",
     "base_url",
+    "headers_of",
     "raw_path",
     "read_body",
+    "received_webhook",
     "refuse_absurd_id",
     "reject",
     "runtime_of",
+    "webhook_of",
 ]
 
 _log = get_logger(component="webhooks")
@@ -89,3 +96,39 @@ def refuse_absurd_id(runtime: GatewayRuntime, call_id: str) -> Response | None:
     runtime.counters.webhook_rejected()
     _log.warning("webhook.rejected", reason="call id too long", id_chars=len(call_id))
     return PlainTextResponse("call id too long", status_code=400)
+
+
+def headers_of(connection: HTTPConnection) -> dict[str, str]:
+    """The request's headers by lower-case name; a repeated header counts by its first value."""
+    headers: dict[str, str] = {}
+    for name, value in connection.headers.items():
+        headers.setdefault(name.lower(), value)
+    return headers
+
+
+def webhook_of(request: Request, base: str, body: bytes) -> Webhook:
+    """The request as a plug-in sees it (its public URL under `base`, query, headers, body)."""
+    query = request.url.query
+    return Webhook(
+        method=request.method,
+        url=request_url(base, raw_path(request), query),
+        base_url=base,
+        query=tuple(parse_qsl(query, keep_blank_values=True)),
+        headers=headers_of(request),
+        body=body,
+        now_s=time.time(),
+    )
+
+
+async def received_webhook(request: Request, runtime: GatewayRuntime) -> Webhook | Response:
+    """The request read (bounded) as a `Webhook`, or the refusal to send (too large, no host);
+    its signature is the caller's to check."""
+    path = request.url.path
+    body = await read_body(request)
+    if body is None:
+        return reject(runtime, path, "body too large", 413, "request too large")
+    try:
+        base = base_url(request, runtime)
+    except ValueError:
+        return reject(runtime, path, "no host", 400, "no host")
+    return webhook_of(request, base, body)
